@@ -1,0 +1,116 @@
+"""train_flow: ingest > gate > split > preprocess > gate > train > evaluate > register > report."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.context import get_run_context
+from prefect.states import Failed
+
+from expectations.runner import describe_failure
+from lstmflow.config import ConfigError, PipelineConfig
+from lstmflow.ingest import DataError
+from lstmflow.registry import RegistryError
+from lstmflow.summary import gate_block, metrics_block
+from lstmflow.train import TrainingError
+from tasks.evaluate import evaluate_task
+from tasks.ingest import ingest_task
+from tasks.preprocess import preprocess_task, split_task
+from tasks.registry import register_task
+from tasks.report import report_task
+from tasks.train import train_task
+from tasks.validate import ingested_gate_task, inputs_gate_task
+
+EXPECTED_ERRORS = (DataError, ConfigError, TrainingError, RegistryError)
+RUN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+
+
+class GateFailed(RuntimeError):
+    """A data-quality gate refused the data; the message lists each failed expectation."""
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+
+
+def run_dir_for(cfg: PipelineConfig, run_id: str) -> Path:
+    if not RUN_ID.match(run_id):
+        raise ConfigError(f"run_id '{run_id}' may hold only letters, digits, '.', '_' and '-'")
+    return Path(cfg.output_dir) / "runs" / run_id
+
+
+def gate_message(name: str, gate: dict[str, Any]) -> str:
+    lines = [f"data-quality gate '{name}' failed ({len(gate['failed'])} of {gate['evaluated']} "
+             "expectations):"]
+    lines += [f"  - {describe_failure(r)}" for r in gate["failed"]]
+    return "\n".join(lines)
+
+
+@flow(name="lstmflow-train", log_prints=True)
+def train_flow(config: PipelineConfig, run_id: str | None = None) -> dict[str, Any]:
+    """Retrain the LSTM forecaster: refuse bad data, fit with guards, promote only if better."""
+    run_id = run_id or new_run_id()
+    run_dir = run_dir_for(config, run_id)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    flow_run = getattr(get_run_context(), "flow_run", None)
+    summary: dict[str, Any] = {
+        "status": "running", "run_id": run_id, "run_dir": str(run_dir),
+        "flow_run_id": str(flow_run.id) if flow_run else None,
+        "config": config.model_dump(mode="json"), "warnings": [],
+    }
+    try:
+        summary.update(_train_steps(config, run_id, run_dir, summary))
+        summary["status"] = "completed"
+    except (GateFailed, *EXPECTED_ERRORS) as exc:
+        summary.update(status="failed", reason=str(exc), error_type=type(exc).__name__)
+        report_task(summary, run_dir)
+        get_run_logger().error(str(exc))
+        return Failed(message=str(exc), data=summary)
+    except Exception as exc:
+        summary.update(status="error", reason=f"{type(exc).__name__}: {exc}",
+                       error_type=type(exc).__name__)
+        report_task(summary, run_dir)
+        raise
+    report_task(summary, run_dir)
+    return summary
+
+
+def _train_steps(cfg: PipelineConfig, run_id: str, run_dir: Path, summary: dict) -> dict:
+    """The recipe; each step fills in its part of the summary as it goes."""
+    data = ingest_task(cfg, run_dir)
+    summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
+    summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
+
+    gate = ingested_gate_task(data.frame, cfg)
+    summary["gate"] = gate_block(gate)
+    summary["warnings"] += [describe_failure(r) for r in gate["warnings"]]
+    if not gate["success"]:
+        raise GateFailed(gate_message("ingested", gate))
+
+    bounds = split_task(data.frame, cfg)
+    prepared = preprocess_task(data.frame, bounds, cfg)
+    summary["preprocess"] = prepared.report
+
+    input_gate = inputs_gate_task(prepared.frame, prepared.inputs, cfg)
+    summary["input_gate"] = gate_block(input_gate)
+    if not input_gate["success"]:
+        raise GateFailed(gate_message("model-inputs", input_gate))
+
+    fit = train_task(prepared, cfg, run_dir)
+    summary["training"] = {
+        "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch,
+        "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
+        "windows": fit.windows, "history_path": str(run_dir / "history.json"),
+    }
+    metrics = evaluate_task(fit.model, prepared, cfg)
+    summary["metrics"] = metrics_block(metrics)
+
+    meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"],
+            "trained_at": datetime.now(UTC).isoformat(), "inputs": prepared.inputs}
+    promotion = register_task(fit.model, prepared.state, cfg, metrics, meta, data.frame, bounds)
+    return {"promotion": promotion, "model_path": promotion["model_path"]}

@@ -1,0 +1,126 @@
+"""`lstmflow` command line: train and validate from a YAML config, no server needed.
+
+Heavy imports (Prefect, Great Expectations, Lightning) happen inside the commands so that
+`--help` and config errors answer at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+from lstmflow.config import ConfigError, PipelineConfig, load_config
+
+
+def _env() -> None:
+    """Prefect defaults for a machine with no server and no network."""
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LOG_PRINTS", "true")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "90")
+
+
+def _fail(msg: str, code: int = 1) -> int:
+    width = min(100, shutil.get_terminal_size((100, 20)).columns)
+    body = "\n".join(
+        textwrap.fill(line, width=width, subsequent_indent="    ") if len(line) > width else line
+        for line in msg.splitlines()
+    )
+    print(f"lstmflow: error: {body}", file=sys.stderr)
+    return code
+
+
+def _config(args: argparse.Namespace) -> PipelineConfig:
+    return load_config(args.config, args.set)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    from lstmflow.ingest import check_path
+
+    check_path(cfg.data.path)  # fail fast, before the API server starts
+    from flows.training import new_run_id, run_dir_for, train_flow
+    from lstmflow.summary import render_text
+
+    run_id = new_run_id()
+    run_dir = run_dir_for(cfg, run_id)
+    print(f"lstmflow: run {run_id} -> {run_dir}", file=sys.stderr)
+    state = train_flow(cfg, run_id=run_id, return_state=True)
+    summary_path = run_dir / "summary.json"
+    if not summary_path.exists():
+        return _fail(f"the flow ended {state.name} without a summary: {state.message}")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    if args.summary_out:
+        out = Path(args.summary_out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    print(render_text(summary))
+    if state.is_completed() and summary["status"] == "completed":
+        return 0
+    if args.debug and state.is_failed():
+        state.result(raise_on_failure=True)
+    return _fail(summary.get("reason") or state.message or "the training flow failed")
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    cfg = _config(args)
+    from expectations.ingested import validate_ingested
+    from expectations.runner import describe_failure
+    from lstmflow.ingest import drop_short_series, ingest
+
+    result = ingest(cfg.data)
+    frame, short = drop_short_series(result.frame, cfg.min_history(), cfg.data.short_series,
+                                     cfg.data.path)
+    r = result.report
+    print(f"{cfg.data.path}: {r['rows_read']} rows, {r['series']} series, freq '{r['freq']}', "
+          f"fingerprint {r['fingerprint']}")
+    for w in short:
+        print(f"  warning: {w['message']}")
+    gate = validate_ingested(frame, cfg)
+    for row in gate["results"]:
+        mark = "ok  " if row["success"] else ("FAIL" if row["severity"] == "error" else "warn")
+        line = describe_failure(row) if not row["success"] else \
+            f"[{row['suite']}] {row['column'] or 'table'}: {row['rule']}"
+        print(f"  {mark} {line}")
+    print("gate passed" if gate["success"] else "gate FAILED")
+    return 0 if gate["success"] else 1
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="lstmflow", description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, helptext in (("train", "run the training flow"),
+                           ("validate", "ingest and run the data-quality gate only")):
+        s = sub.add_parser(name, help=helptext)
+        s.add_argument("--config", required=True, help="YAML config file")
+        s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key (dotted path; value parsed as YAML)")
+        s.add_argument("--debug", action="store_true", help="show tracebacks")
+    sub.choices["train"].add_argument("--summary-out", help="also write summary.json here")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    _env()
+    handlers = {"train": cmd_train, "validate": cmd_validate}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - one paragraph, not a traceback
+        from lstmflow.ingest import DataError
+
+        if args.debug:
+            raise
+        if isinstance(exc, ConfigError | DataError):
+            return _fail(str(exc), 2)
+        return _fail(f"{type(exc).__name__}: {exc} (rerun with --debug for the traceback)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

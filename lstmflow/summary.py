@@ -1,0 +1,112 @@
+"""The run summary: one JSON document (summary.json) and its human renderings."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from lstmflow.evaluate import METHODS
+
+
+def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Reshape evaluation output to {method: {mae, rmse, points, per_series: {sid: {mae, rmse}}}}."""
+    out: dict[str, Any] = {}
+    overall = metrics.get("overall") or {}
+    for m in METHODS:
+        if m not in overall:
+            continue
+        out[m] = {
+            **overall[m],
+            "per_series": {s: v[m] for s, v in metrics.get("per_series", {}).items()},
+        }
+    return out
+
+
+def gate_block(gate: dict[str, Any] | None) -> dict[str, Any] | None:
+    if gate is None:
+        return None
+    keep = ("suite", "column", "rule", "severity", "unexpected_count", "examples", "error")
+    return {
+        "success": gate["success"],
+        "evaluated": gate["evaluated"],
+        "failed": [{k: r[k] for k in keep} for r in gate["failed"]],
+        "warnings": [{k: r[k] for k in keep} for r in gate["warnings"]],
+    }
+
+
+def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
+    path = run_dir / "summary.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per series (and 'ALL'): MAE and RMSE of each method."""
+    m = summary.get("metrics") or {}
+    if "model" not in m:
+        return []
+    series = ["ALL", *m["model"]["per_series"]]
+    rows = []
+    for s in series:
+        row: dict[str, Any] = {"series": s}
+        for meth in METHODS:
+            v = m[meth] if s == "ALL" else m[meth]["per_series"][s]
+            row[f"{meth}_mae"] = round(v["mae"], 6)
+            row[f"{meth}_rmse"] = round(v["rmse"], 6)
+        rows.append(row)
+    return rows
+
+
+def render_text(summary: dict[str, Any]) -> str:
+    """The short terminal summary: status, reason, metrics next to the baselines."""
+    lines = [f"run {summary['run_id']}: {summary['status'].upper()}"]
+    if summary.get("reason"):
+        lines.append(f"  {summary['reason']}")
+    for w in summary.get("warnings", []):
+        lines.append(f"  warning: {w}")
+    rows = metrics_rows(summary)
+    if rows:
+        lines.append("")
+        lines.append(f"  {'series':<12}{'model MAE':>12}{'naive MAE':>12}{'s-naive MAE':>13}  beats both")
+        for r in rows:
+            best = r["model_mae"] < min(r["naive_mae"], r["seasonal_naive_mae"])
+            lines.append(
+                f"  {str(r['series'])[:12]:<12}{r['model_mae']:>12.4f}{r['naive_mae']:>12.4f}"
+                f"{r['seasonal_naive_mae']:>13.4f}  {'yes' if best else 'no'}"
+            )
+    if summary.get("promotion"):
+        p = summary["promotion"]
+        lines.append("")
+        lines.append(f"  model: {summary.get('model_path')}")
+        lines.append(f"  {'promoted to champion' if p['promoted'] else 'not promoted'}: {p['reason']}")
+    lines.append(f"  run folder: {summary.get('run_dir')}")
+    return "\n".join(lines)
+
+
+def render_markdown(summary: dict[str, Any]) -> str:
+    """The Prefect artifact: same facts as the terminal summary, as a markdown page."""
+    lines = [f"# Run {summary['run_id']}: {summary['status']}", ""]
+    if summary.get("reason"):
+        lines += [f"**{summary['reason']}**", ""]
+    for w in summary.get("warnings", []):
+        lines.append(f"- warning: {w}")
+    rows = metrics_rows(summary)
+    if rows:
+        lines += ["", "| series | model MAE | naive MAE | seasonal-naive MAE | model RMSE |",
+                  "|---|---:|---:|---:|---:|"]
+        for r in rows:
+            lines.append(f"| {r['series']} | {r['model_mae']:.4f} | {r['naive_mae']:.4f} | "
+                         f"{r['seasonal_naive_mae']:.4f} | {r['model_rmse']:.4f} |")
+    t = summary.get("training")
+    if t:
+        lines += ["", f"Trained {t['epochs_run']} epochs in {t['seconds']:.1f}s; best validation "
+                      f"loss {t['best_val_loss']:.4f} at epoch {t['best_epoch'] + 1}."]
+    if summary.get("promotion"):
+        p = summary["promotion"]
+        lines += ["", f"Promotion: {'yes' if p['promoted'] else 'no'}: {p['reason']}"]
+    lines += ["", f"Data fingerprint `{summary.get('data_fingerprint')}`; run folder "
+                  f"`{summary.get('run_dir')}`."]
+    return "\n".join(lines)

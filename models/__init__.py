@@ -1,0 +1,1 @@
+"""Torch / Lightning code with no Prefect in it."""

@@ -1,0 +1,115 @@
+"""Windowed datasets built by index arithmetic over one contiguous tensor (views, never copies).
+
+All series are stacked into one padded tensor X [N, F]; a window is just its last row index
+(the forecast origin). A batch gathers rows `end - L + 1 ... end` with one fancy index, so
+memory grows with rows x features, never with rows x window x features. The future-target
+matrix Yf [N, H] is an `unfold` view of the padded target vector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import torch
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+
+Split = Literal["train", "val", "test"]
+
+
+class StackedSeries:
+    """All series in one padded tensor; row offsets say where each series starts."""
+
+    def __init__(self, arrays: Sequence, horizon: int) -> None:
+        self.horizon = horizon
+        pad = horizon + 1  # NaN rows after each series so futures never cross into the next
+        n_rows = sum(len(a.z) + pad for a in arrays)
+        n_feat = arrays[0].x.shape[1]
+        x = np.full((n_rows, n_feat), np.nan, dtype=np.float32)  # [N, F]
+        z = np.full(n_rows + horizon, np.nan, dtype=np.float32)  # [N + H]
+        self.offsets: list[int] = []
+        self.train_limit = np.zeros(n_rows, dtype=np.int64)  # first global row past train, per row
+        pos = 0
+        for a in arrays:
+            t = len(a.z)
+            x[pos : pos + t] = a.x
+            z[pos : pos + t] = a.z
+            self.train_limit[pos : pos + t + pad] = pos + a.bounds.train_end
+            self.offsets.append(pos)
+            pos += t + pad
+        self.x = torch.from_numpy(x)  # [N, F]
+        self.z = torch.from_numpy(z)  # [N + H]
+        self.future = self.z[1:].unfold(0, horizon, 1)[:n_rows]  # [N, H] view: z[a+1 .. a+H]
+        bad = ~np.isfinite(x).all(axis=1)
+        self._bad_cum = np.concatenate([[0], np.cumsum(bad)])  # inputs with a NaN, cumulative
+        self._future_ok = torch.isfinite(self.future).all(dim=1).numpy()  # [N]
+
+    def inputs_ok(self, ends: np.ndarray, window: int) -> np.ndarray:
+        """True where rows end-window+1 .. end are all finite."""
+        return self._bad_cum[ends + 1] - self._bad_cum[ends + 1 - window] == 0
+
+
+def window_ends(
+    stack: StackedSeries, arrays: Sequence, split: Split, window: int, stride: int = 1
+) -> np.ndarray:
+    """Global row index of every usable forecast origin of a split.
+
+    train: origins inside the training rows (stride apart, anchored at the newest one);
+    val/test: every origin whose H future steps all fall inside that split.
+    """
+    h = stack.horizon
+    ends: list[np.ndarray] = []
+    for off, a in zip(stack.offsets, arrays, strict=True):
+        b = a.bounds
+        if split == "train":
+            local = np.arange(b.train_end - 2, window - 2, -stride)[::-1]
+        elif split == "val":
+            local = np.arange(max(b.train_end - 1, window - 1), b.val_end - h)
+        else:
+            local = np.arange(max(b.val_end - 1, window - 1), b.length - h)
+        g = local + off
+        g = g[stack.inputs_ok(g, window)] if len(g) else g
+        if split != "train" and len(g):
+            g = g[stack._future_ok[g]]
+        ends.append(g)
+    return np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
+
+
+class WindowBatches(Dataset):
+    """A dataset whose items are whole batches: `ds[list_of_positions]` -> (x, y, mask)."""
+
+    def __init__(
+        self, stack: StackedSeries, ends: np.ndarray, window: int, split: Split, burn_in: int = 0
+    ) -> None:
+        self.stack, self.window, self.split = stack, window, split
+        self.ends = torch.as_tensor(ends, dtype=torch.long)
+        self.steps = torch.arange(window - 1, -1, -1)  # [L]: offsets back from the origin
+        self.burn_in = min(burn_in, window - 1)
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __getitem__(self, positions: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        ends = self.ends[positions]  # [B]
+        rows = ends[:, None] - self.steps[None, :]  # [B, L]
+        x = self.stack.x[rows]  # [B, L, F]
+        y = self.stack.future[rows]  # [B, L, H]
+        ok = torch.isfinite(y).all(dim=-1)  # [B, L]
+        if self.split == "train":
+            limit = torch.from_numpy(self.stack.train_limit)[rows]  # [B, L]
+            ok &= rows + self.stack.horizon < limit  # targets stay inside the training rows
+            ok[:, : self.burn_in] = False
+        else:
+            ok[:, :-1] = False  # judged on the last step only: the real forecast origin
+        return x, torch.nan_to_num(y), ok
+
+
+def loader(ds: WindowBatches, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
+    """DataLoader over whole-batch items (no per-window collate)."""
+    if shuffle:
+        base = RandomSampler(range(len(ds)), generator=torch.Generator().manual_seed(seed))
+    else:
+        base = SequentialSampler(range(len(ds)))
+    sampler = BatchSampler(base, batch_size=batch_size, drop_last=False)
+    return DataLoader(ds, sampler=sampler, batch_size=None, num_workers=0)
