@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
-    except Exception as exc:  # noqa: BLE001 - one paragraph, not a traceback
+    except Exception as exc:
         from lstmflow.ingest import DataError
 
         if args.debug:

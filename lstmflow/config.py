@@ -201,7 +201,7 @@ class PipelineConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
-    output_dir: str = Field("runs", description="Folder for run outputs and the model registry.")
+    output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
 
     def min_history(self) -> int:
         """Fewest rows a series needs to yield at least one train, val and test window."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from lstmflow.preprocess import Z, SeriesArrays, inverse_target
+from lstmflow.preprocess import SeriesArrays, Z, inverse_target
 
 METHODS = ("model", "naive", "seasonal_naive")
 

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from lstmflow.config import DataConfig
@@ -204,7 +203,7 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
         raise DataError(f"data file '{cfg.path}', column '{cfg.timestamp_column}': {n} empty timestamp(s)")
     values = [TARGET, *cfg.covariates]
     _to_numeric(df, values, cfg, names)
-    report: dict[str, Any] = {"rows_read": int(len(raw))}
+    report: dict[str, Any] = {"rows_read": len(raw)}
     sid, ts = df[SERIES], df[TIME]
     in_order = (sid.shift() < sid) | ((sid.shift() == sid) & (ts.shift() <= ts))
     report["was_sorted"] = bool(in_order.iloc[1:].all())
@@ -231,7 +230,7 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
         off_grid_rows_dropped=off_grid,
         gap_rows_added=int(len(grid) - (len(df) - off_grid)),
         series=int(grid[SERIES].nunique()),
-        rows=int(len(grid)),
+        rows=len(grid),
     )
     return IngestResult(frame=grid.reset_index(drop=True), freq=freq, report=report)
 

@@ -16,9 +16,9 @@ from lstmflow.ingest import SERIES, TARGET
 from lstmflow.preprocess import (
     LEVEL,
     OBSERVED,
-    Z,
     Bounds,
     SeriesArrays,
+    Z,
     apply_scalers,
     fit_scalers,
     impute,
@@ -49,9 +49,8 @@ def prepare(
     feats, feature_cols = add_features(filled, LEVEL, cfg.features)
     kind = cfg.preprocess.target_transform
     feats[Z] = transform_target(feats[LEVEL], feats[SERIES], kind)
-    observed_level = feats[LEVEL].where(feats[OBSERVED])
-    # The training target: only where the target (and, for changes, its predecessor) was observed.
-    feats["_z_target"] = transform_target(feats[LEVEL].where(feats[OBSERVED]), feats[SERIES], kind)
+    # The training target: the same transform, only at steps whose level was observed.
+    feats["_z_target"] = feats[Z].where(feats[OBSERVED])
     inputs = [Z, *covs, *feature_cols]
     if state is None:
         params = fit_scalers(feats, bounds, inputs, cfg.preprocess.scaler)

@@ -38,7 +38,7 @@ def score_champion(
         stack, ends, zhat = predict_origins(model, prepared.arrays, ccfg, "test")
         metrics = evaluate(prepared.arrays, stack, ends, zhat, state, ccfg.forecast.horizon,
                            cfg.evaluation.season)
-    except Exception as exc:  # noqa: BLE001 - any failure means "cannot compare", reported
+    except Exception as exc:
         return {"version": pointer.get("version"), "error": f"{type(exc).__name__}: {exc}"}
     return {"version": pointer["version"], "metrics": metrics}
 

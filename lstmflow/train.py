@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -61,6 +62,7 @@ def train_model(
     from models.lstm import LSTMForecaster
 
     t, m = cfg.training, cfg.model
+    logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
     pl.seed_everything(t.seed, workers=True, verbose=False)
     _, train_ds, val_ds = build_datasets(arrays, cfg)
     if len(train_ds) == 0:
@@ -105,6 +107,7 @@ def train_model(
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", ".*Total length of `DataLoader` across ranks.*")
         trainer.fit(
             model,

@@ -20,7 +20,7 @@ class HistoryRecorder(pl.Callback):
         self._grad_norms: list[float] = []
         self._nonfinite = 0
 
-    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:  # noqa: D102
+    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
         norms = [p.grad.detach().norm() for p in pl_module.parameters() if p.grad is not None]
         if norms:
             total = float(torch.linalg.vector_norm(torch.stack(norms)))
@@ -29,7 +29,7 @@ class HistoryRecorder(pl.Callback):
             else:
                 self._nonfinite += 1
 
-    def on_train_epoch_end(self, trainer, pl_module) -> None:  # noqa: D102
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
         m = trainer.callback_metrics
         g = self._grad_norms or [float("nan")]
         self.epochs.append(
@@ -55,7 +55,7 @@ class BestWeights(pl.Callback):
         self.best_epoch = -1
         self.state: dict[str, torch.Tensor] | None = None
 
-    def on_validation_end(self, trainer, pl_module) -> None:  # noqa: D102
+    def on_validation_end(self, trainer, pl_module) -> None:
         if trainer.sanity_checking:
             return
         v = _f(trainer.callback_metrics.get(self.monitor))
@@ -63,7 +63,7 @@ class BestWeights(pl.Callback):
             self.best, self.best_epoch = v, trainer.current_epoch
             self.state = copy.deepcopy(pl_module.state_dict())
 
-    def on_fit_end(self, trainer, pl_module) -> None:  # noqa: D102
+    def on_fit_end(self, trainer, pl_module) -> None:
         if self.state is not None:
             pl_module.load_state_dict(self.state)
 
@@ -72,11 +72,11 @@ class EpochLogger(pl.Callback):
     """One log line per epoch, so Prefect's UI shows progress of a long fit."""
 
     def __init__(self, log: Callable[[str], None] | None = None) -> None:
-        self.log = log or logging.getLogger("lstmflow").info
+        self._emit = log or logging.getLogger("lstmflow").info
 
-    def on_train_epoch_end(self, trainer, pl_module) -> None:  # noqa: D102
+    def on_train_epoch_end(self, trainer, pl_module) -> None:
         m = trainer.callback_metrics
-        self.log(
+        self._emit(
             f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: "
             f"train_loss={_f(m.get('train_loss'))} val_loss={_f(m.get('val_loss'))}"
         )

@@ -43,7 +43,6 @@ class StackedSeries:
         self.future = self.z[1:].unfold(0, horizon, 1)[:n_rows]  # [N, H] view: z[a+1 .. a+H]
         bad = ~np.isfinite(x).all(axis=1)
         self._bad_cum = np.concatenate([[0], np.cumsum(bad)])  # inputs with a NaN, cumulative
-        self._future_ok = torch.isfinite(self.future).all(dim=1).numpy()  # [N]
 
     def inputs_ok(self, ends: np.ndarray, window: int) -> np.ndarray:
         """True where rows end-window+1 .. end are all finite."""
@@ -56,7 +55,8 @@ def window_ends(
     """Global row index of every usable forecast origin of a split.
 
     train: origins inside the training rows (stride apart, anchored at the newest one);
-    val/test: every origin whose H future steps all fall inside that split.
+    val/test: every origin whose H future steps all fall inside that split (unobserved
+    targets are masked in the batch, not dropped here).
     """
     h = stack.horizon
     ends: list[np.ndarray] = []
@@ -69,10 +69,7 @@ def window_ends(
         else:
             local = np.arange(max(b.val_end - 1, window - 1), b.length - h)
         g = local + off
-        g = g[stack.inputs_ok(g, window)] if len(g) else g
-        if split != "train" and len(g):
-            g = g[stack._future_ok[g]]
-        ends.append(g)
+        ends.append(g[stack.inputs_ok(g, window)] if len(g) else g)
     return np.concatenate(ends) if ends else np.zeros(0, dtype=np.int64)
 
 
@@ -95,10 +92,11 @@ class WindowBatches(Dataset):
         rows = ends[:, None] - self.steps[None, :]  # [B, L]
         x = self.stack.x[rows]  # [B, L, F]
         y = self.stack.future[rows]  # [B, L, H]
-        ok = torch.isfinite(y).all(dim=-1)  # [B, L]
+        ok = torch.isfinite(y)  # [B, L, H]: unobserved targets get no loss
         if self.split == "train":
             limit = torch.from_numpy(self.stack.train_limit)[rows]  # [B, L]
-            ok &= rows + self.stack.horizon < limit  # targets stay inside the training rows
+            ahead = rows[:, :, None] + torch.arange(1, self.stack.horizon + 1)  # [B, L, H]
+            ok &= ahead < limit[:, :, None]  # targets stay inside the training rows
             ok[:, : self.burn_in] = False
         else:
             ok[:, :-1] = False  # judged on the last step only: the real forecast origin

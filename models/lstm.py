@@ -49,22 +49,21 @@ class LSTMForecaster(pl.LightningModule):
         return self.head(self.drop(out))  # [B, L, H]
 
     def masked_loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        x, y, ok = batch  # [B, L, F], [B, L, H], [B, L]
+        x, y, ok = batch  # [B, L, F], [B, L, H], [B, L, H]
         pred = self(x)  # [B, L, H]
-        err = self.loss_fn(pred, y).mean(dim=-1)  # [B, L]
-        n = ok.sum()
-        return (err * ok).sum() / n.clamp(min=1)
+        err = self.loss_fn(pred, y)  # [B, L, H]
+        return (err * ok).sum() / ok.sum().clamp(min=1)
 
-    def training_step(self, batch, batch_idx):  # noqa: D102
+    def training_step(self, batch, batch_idx):
         loss = self.masked_loss(batch)
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
         return loss
 
-    def validation_step(self, batch, batch_idx):  # noqa: D102
+    def validation_step(self, batch, batch_idx):
         loss = self.masked_loss(batch)
         self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
 
-    def configure_optimizers(self):  # noqa: D102
+    def configure_optimizers(self):
         hp = self.hparams
         opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
                    "rmsprop": torch.optim.RMSprop}[hp.optimizer]

@@ -1,0 +1,73 @@
+"""Shared fixtures: one Prefect test harness per session, tiny real data, small configs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "data" / "sample" / "stocks.parquet"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One temporary Prefect API for the whole session (entering costs ~16 s): request it
+    only from tests that run flows, so plain-function tests never pay for it."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=90):
+        yield
+
+
+@pytest.fixture(scope="session")
+def sample_slice(tmp_path_factory) -> Path:
+    """The last ~600 business days of two real sample series, as a small CSV."""
+    df = pd.read_parquet(SAMPLE)
+    df = df[df["Ticker"].isin(["AAPL", "MSFT"])]
+    df = df.groupby("Ticker").tail(600)
+    path = tmp_path_factory.mktemp("data") / "slice.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def small_config_dict(path: Path, out: Path, **overrides) -> dict:
+    """A config small enough to train in seconds on `sample_slice`."""
+    cfg = {
+        "name": "test",
+        "data": {"path": str(path), "timestamp_column": "Date", "series_column": "Ticker",
+                 "target_column": "Adj Close", "freq": "B"},
+        "forecast": {"horizon": 3, "input_size": 24},
+        "preprocess": {"target_transform": "log_return"},
+        "features": {"rolling_mean_windows": [5], "volatility_windows": [10]},
+        "model": {"hidden_size": 16, "num_layers": 1, "dropout": 0.0},
+        "training": {"max_epochs": 3, "batch_size": 64, "patience": 2, "window_stride": 4},
+        "evaluation": {"test_size": 30, "val_size": 60, "season": 5},
+        "output_dir": str(out),
+    }
+    for key, value in overrides.items():
+        section, _, field = key.partition("__")
+        if field:
+            cfg[section][field] = value
+        else:
+            cfg[section] = value
+    return cfg
+
+
+@pytest.fixture
+def small_cfg(sample_slice, tmp_path):
+    from lstmflow.config import build_config
+
+    return build_config(small_config_dict(sample_slice, tmp_path / "out"))
+
+
+def random_walk(n: int, seed: int = 0, start: str = "2020-01-01", freq: str = "D") -> pd.DataFrame:
+    """A positive random-walk series for tests that need generated shapes (gaps, spikes)."""
+    rng = np.random.default_rng(seed)
+    values = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
+    return pd.DataFrame({"date": pd.date_range(start, periods=n, freq=freq), "value": values})

@@ -1,0 +1,37 @@
+"""The console script: clear errors and exit codes, no traceback."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lstmflow.cli", *args], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_missing_data_file_is_a_clear_error():
+    r = run_cli("train", "--config", "configs/default.yaml", "--set", "data.path=missing.csv")
+    assert r.returncode != 0
+    assert "data file 'missing.csv' does not exist" in r.stderr
+    assert "Traceback" not in r.stderr + r.stdout
+
+
+def test_unknown_config_key_is_named():
+    r = run_cli("train", "--config", "configs/default.yaml", "--set", "model.hiden_size=3")
+    assert r.returncode == 2
+    assert "config key 'model.hiden_size': unknown key" in r.stderr
+
+
+def test_out_of_range_value_is_named():
+    r = run_cli("train", "--config", "configs/default.yaml", "--set", "forecast.horizon=0")
+    assert r.returncode == 2
+    assert "config key 'forecast.horizon'" in r.stderr and "greater than or equal to 1" in r.stderr
+
+
+def test_missing_config_file():
+    r = run_cli("validate", "--config", "nope.yaml")
+    assert r.returncode == 2 and "config file 'nope.yaml' does not exist" in r.stderr
