@@ -82,7 +82,7 @@ def load_version(path: Path):
         state = json.loads((path / "state.json").read_text(encoding="utf-8"))
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
         metrics = json.loads((path / "metrics.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError, RuntimeError, TypeError) as exc:
+    except Exception as exc:
         raise RegistryError(f"model version '{path}' cannot be loaded: {exc}") from None
     model.eval()
     return model, state, config, metrics

@@ -35,3 +35,26 @@ def test_out_of_range_value_is_named():
 def test_missing_config_file():
     r = run_cli("validate", "--config", "nope.yaml")
     assert r.returncode == 2 and "config file 'nope.yaml' does not exist" in r.stderr
+
+
+def test_train_end_to_end_writes_summary(sample_slice, tmp_path):
+    """The real command on a small real slice: exit 0, human summary, summary.json copy."""
+    import json
+
+    import yaml
+
+    from tests.conftest import small_config_dict
+
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text(yaml.safe_dump(small_config_dict(sample_slice, tmp_path / "out")))
+    out = tmp_path / "s" / "summary.json"
+    r = run_cli("train", "--config", str(cfg), "--set", "training.max_epochs=2",
+                "--summary-out", str(out))
+    assert r.returncode == 0, r.stderr[-2000:]
+    summary = json.loads(out.read_text())
+    assert summary["status"] == "completed"
+    assert summary["config"]["training"]["max_epochs"] == 2
+    run_dir = tmp_path / "out" / "runs" / summary["run_id"]
+    assert json.loads((run_dir / "summary.json").read_text()) == summary
+    for line in ("model MAE", "naive MAE", "AAPL", "MSFT", "ALL"):
+        assert line in r.stdout

@@ -1,0 +1,71 @@
+"""Evaluation: baselines by hand, same points for every method, promotion decisions."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstmflow.evaluate import baseline_forecasts, beats_baselines
+from lstmflow.preprocess import inverse_target
+from lstmflow.promote import decide
+
+
+def test_naive_and_seasonal_naive_by_hand():
+    level = np.arange(10, dtype=float) * 10  # 0, 10, ..., 90
+    ends = np.array([5, 7])
+    b = baseline_forecasts(level, ends, horizon=4, season=3)
+    assert b["naive"].tolist() == [[50] * 4, [70] * 4]
+    # season 3 from origin 5: targets 6,7,8,9 -> values at 3,4,5,6-3=3 -> 30,40,50,30
+    assert b["seasonal_naive"].tolist() == [[30, 40, 50, 30], [50, 60, 70, 50]]
+
+
+def test_seasonal_naive_never_reads_past_the_origin():
+    level = np.arange(50, dtype=float)
+    ends = np.arange(10, 40)
+    for season in (1, 2, 5, 7):
+        s = baseline_forecasts(level, ends, horizon=9, season=season)["seasonal_naive"]
+        assert (s <= level[ends][:, None]).all()
+
+
+def test_seasonal_naive_before_the_first_season_is_missing():
+    b = baseline_forecasts(np.arange(5, dtype=float), np.array([0]), horizon=2, season=4)
+    assert np.isnan(b["seasonal_naive"]).all()
+
+
+def test_inverse_target_round_trips():
+    rng = np.random.default_rng(0)
+    level = 100 * np.exp(np.cumsum(rng.normal(0, 0.02, 30)))
+    origin, future = level[:-5], np.lib.stride_tricks.sliding_window_view(level[1:], 5)
+    for kind, z in (
+        ("diff", np.diff(np.lib.stride_tricks.sliding_window_view(level, 6), axis=1)),
+        ("log_return", np.diff(np.log(np.lib.stride_tricks.sliding_window_view(level, 6)), axis=1)),
+    ):
+        back = inverse_target(kind, z, origin)
+        np.testing.assert_allclose(back, future, rtol=1e-12)
+
+
+def _metrics(model, naive, snaive, per_series=None):
+    o = {"model": {"mae": model}, "naive": {"mae": naive}, "seasonal_naive": {"mae": snaive}}
+    return {"overall": o, "per_series": per_series or {"a": {"model": {"mae": model}}}}
+
+
+def test_promotion_needs_both_baselines_beaten():
+    ok, why = decide("if_better", _metrics(1.0, 0.9, 2.0), None)
+    assert not ok and "does not beat naive" in why
+    ok, why = decide("if_better", _metrics(1.0, 2.0, 3.0), None)
+    assert ok and "no champion yet" in why
+    assert beats_baselines(_metrics(1.0, 2.0, 3.0))
+    assert not beats_baselines({"overall": {}})
+
+
+def test_promotion_against_the_champion_on_common_series():
+    champ = {"version": "v1", "metrics": {"per_series": {"a": {"model": {"mae": 0.5}}}}}
+    ok, why = decide("if_better", _metrics(1.0, 2.0, 3.0), champ)
+    assert not ok and "does not beat champion v1" in why
+    champ["metrics"]["per_series"]["a"]["model"]["mae"] = 1.5
+    ok, why = decide("if_better", _metrics(1.0, 2.0, 3.0), champ)
+    assert ok and "champion v1" in why
+
+
+def test_promotion_policies():
+    assert decide("never", _metrics(0.1, 2, 3), None)[0] is False
+    assert decide("always", _metrics(9, 2, 3), None)[0] is True
