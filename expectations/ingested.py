@@ -18,7 +18,7 @@ import pandas as pd
 
 from expectations.runner import gate_result, run_suite
 from lstmflow.config import PipelineConfig
-from lstmflow.ingest import SERIES, TARGET, TIME
+from lstmflow.ingest import SERIES, TARGET, TIME, stamp
 
 # check name -> default severity; `quality.severity` overrides per check.
 SEVERITY: dict[str, str] = {
@@ -58,14 +58,6 @@ def _canonical(cfg: PipelineConfig, name: str) -> str:
     return TARGET if name in (cfg.data.target_column, TARGET) else name
 
 
-def stamp(ts: Any) -> str:
-    """A timestamp as a short string: the date alone at midnight."""
-    if ts is None or pd.isna(ts):
-        return "?"
-    ts = pd.Timestamp(ts)
-    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat()
-
-
 def _num(v: Any) -> str:
     if isinstance(v, float | np.floating):
         return f"{float(v):.4g}"
@@ -87,9 +79,14 @@ def _longest_missing_run(frame: pd.DataFrame, col: str) -> tuple[pd.Series, pd.S
     return longest, start
 
 
+def _finite(x: pd.Series) -> pd.Series:
+    """Infinite values as missing: the 'finite' check reports them, no other check should."""
+    return x.where(np.isfinite(x))
+
+
 def _jumps(frame: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
     """Per series: largest ratio between consecutive positive observed values, and where."""
-    x = frame[col]
+    x = _finite(frame[col])
     prev = x.groupby(frame[SERIES]).ffill().groupby(frame[SERIES]).shift()
     ok = (x > 0) & (prev > 0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -101,7 +98,7 @@ def _outliers(frame: pd.DataFrame, col: str, window: int, threshold: float) -> t
     """Per series: share of values whose robust score |x - median| / (1.4826 MAD) over a centred
     rolling window exceeds `threshold`, and where the worst one is. Windows with MAD 0 (flat
     stretches) score nothing rather than everything."""
-    x = frame[col]
+    x = _finite(frame[col])
     g = x.groupby(frame[SERIES])
     roll = {"window": window, "min_periods": max(3, window // 2), "center": True}
     med = g.transform(lambda s: s.rolling(**roll).median())

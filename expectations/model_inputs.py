@@ -7,10 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from expectations.ingested import stamp
 from expectations.runner import gate_result, run_suite
 from lstmflow.config import PipelineConfig
-from lstmflow.ingest import SERIES, TIME
+from lstmflow.ingest import SERIES, TIME, stamp
 
 SEVERITY: dict[str, str] = {
     "inputs_order": "error", "inputs_finite": "error", "inputs_nan": "error", "inputs_scale": "error",

@@ -31,6 +31,14 @@ class IngestResult:
     report: dict[str, Any] = field(default_factory=dict)
 
 
+def stamp(ts: Any) -> str:
+    """A timestamp as a short string for messages: the date alone at midnight."""
+    if ts is None or pd.isna(ts):
+        return "?"
+    ts = pd.Timestamp(ts)
+    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat()
+
+
 def _is_url(path: str) -> bool:
     return "://" in path
 
@@ -123,6 +131,8 @@ def _require_columns(raw: pd.DataFrame, cfg: DataConfig) -> None:
         hint = ""
         if len(raw.columns) == 1 and _format_of(cfg) == "csv":
             hint = f"; the file parsed into a single column: is it a CSV with delimiter {cfg.delimiter!r}?"
+        elif len(missing) == len(need):
+            hint = "; none of the expected columns is there: is this the right file?"
         raise DataError(
             f"data file '{cfg.path}': required column(s) {missing} missing "
             f"(columns present: {[str(c) for c in raw.columns[:20]]}){hint}"
@@ -162,16 +172,18 @@ def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
                 ts = _parse_mixed_zones(values, fmt, cfg)
             else:
                 bad = _first_unparseable(values, fmt)
+                hint = "; set data.timestamp_format (strftime codes)" if fmt == "ISO8601" else ""
                 raise DataError(
                     f"data file '{cfg.path}', column '{cfg.timestamp_column}': timestamps do not "
-                    f"parse with format {fmt!r} (e.g. {bad!r}): {str(exc).splitlines()[0]}"
+                    f"parse with format {fmt!r} (e.g. {bad!r}){hint}"
                 ) from None
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_convert(cfg.timezone or "UTC").dt.tz_localize(None)
     return ts.astype("datetime64[ns]")
 
 
-_OFFSET = re.compile(r"(Z|[+-]\d{2}(?::?\d{2})?)$")
+# A UTC offset after a clock time: '...T10:00:00+05:00', '... 10:00Z' (not the '-01' of a date).
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
 
 
 def _parse_mixed_zones(values: pd.Series, fmt: str, cfg: DataConfig) -> pd.Series:
@@ -261,7 +273,7 @@ def _refuse_conflicts(df: pd.DataFrame, cfg: DataConfig) -> None:
     if not clash.any():
         return
     ex = df.loc[clash, [SERIES, TIME]].drop_duplicates().head(3)
-    examples = [f"{s} @ {t}" for s, t in zip(ex[SERIES], ex[TIME], strict=True)]
+    examples = [f"{s} @ {stamp(t)}" for s, t in zip(ex[SERIES], ex[TIME], strict=True)]
     raise DataError(
         f"data file '{cfg.path}', column '{cfg.timestamp_column}': {int(clash.sum())} rows share a "
         f"(series, timestamp) with different values (e.g. {examples}); duplicate timestamps must "
