@@ -59,6 +59,9 @@ def _canonical(cfg: PipelineConfig, name: str) -> str:
 
 
 def _num(v: Any) -> str:
+    """A value for an example: 4 significant digits, timestamps short."""
+    if isinstance(v, pd.Timestamp | datetime | np.datetime64):
+        return stamp(v)
     if isinstance(v, float | np.floating):
         return f"{float(v):.4g}"
     return str(v)

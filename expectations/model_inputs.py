@@ -52,7 +52,8 @@ def input_expectations(inputs: list[str], cfg: PipelineConfig, expected: list[st
     exps: list = [
         gxe.ExpectTableColumnsToMatchOrderedList(
             column_list=expected if expected is not None else inputs,
-            meta=_meta(cfg, "inputs_order", "expected feature columns present and in order"),
+            meta={**_meta(cfg, "inputs_order", "expected feature columns present and in order"),
+                  "column": None},
         )
     ]
     for c in inputs:

@@ -112,8 +112,8 @@ def _row(suite: str, r: Any, locate: Locator | None) -> dict[str, Any]:
         "suite": suite,
         "expectation": conf.type,
         "check": meta.get("check"),
-        "column": meta.get("column") or kw.get("column") or ",".join(kw.get("column_list") or [])
-        or None,
+        "column": meta["column"] if "column" in meta
+        else kw.get("column") or ",".join(kw.get("column_list") or []) or None,
         "rule": meta.get("rule", conf.type),
         "severity": meta.get("severity", "error"),
         "unit": meta.get("unit", "rows"),

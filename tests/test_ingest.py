@@ -22,7 +22,7 @@ INGEST_CASES = [c for c in CASES if c[3] == "ingest"]
 
 
 @pytest.mark.parametrize(("file", "sections", "pattern"),
-                         [c[1:3] + (c[4],) for c in INGEST_CASES], ids=[c[0] for c in INGEST_CASES])
+                         [(*c[1:3], c[4]) for c in INGEST_CASES], ids=[c[0] for c in INGEST_CASES])
 def test_bad_file_is_refused_with_a_specific_message(file, sections, pattern):
     with pytest.raises(DataError) as err:
         ingest(_cfg(file, **sections))
