@@ -22,6 +22,6 @@ def save_gate_report(name: str, gate: dict[str, Any], ctx, run_dir: Path) -> dic
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     table = run_dir / f"gate-{name}.csv"
-    pd.DataFrame(gate_table(gate)).to_csv(table, index=False)
+    pd.DataFrame(gate_table(gate)).astype({"unexpected_count": "Int64"}).to_csv(table, index=False)
     index = build_docs(ctx, docs_dir(run_dir, name))
     return {"table": str(table), "data_docs": str(index)}

@@ -92,6 +92,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         line = describe_failure(row) if not row["success"] else \
             f"[{row['suite']}] {row['column'] or 'table'}: {row['rule']}"
         print(f"  {mark} {line}")
+    _print_profile(gate["profile"])
     if docs is not None:
         from expectations.runner import build_docs
 
@@ -99,6 +100,18 @@ def cmd_validate(args: argparse.Namespace) -> int:
     verdict = "passed" if gate["success"] else "FAILED"
     print(f"gate {verdict} in {time.perf_counter() - started:.1f} s")
     return 0 if gate["success"] else 1
+
+
+def _print_profile(profile: list[dict], limit: int = 20) -> None:
+    """Per-series facts behind the gate: rows, missing share, longest gap, largest jump, last stamp."""
+    print(f"  {'series':<16}{'rows':>8}{'missing':>9}{'gap':>6}{'jump':>8}  last observed")
+    for p in profile[:limit]:
+        jump = p.get("max_jump:target")
+        jump_s = f"x{jump:.3g}" if isinstance(jump, float) else "-"
+        print(f"  {str(p['series_id'])[:16]:<16}{p['rows']:>8}{p['missing_ratio:target']:>9.1%}"
+              f"{p['longest_gap']:>6}{jump_s:>8}  {p['last_observed']}")
+    if len(profile) > limit:
+        print(f"  ... and {len(profile) - limit} more series")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -71,3 +71,5 @@ def test_bundled_sample_validates(capsys, monkeypatch):
             "input_size + horizon + val_size + test_size) failed, 1 of 5 series unexpected, e.g. FB: 206"
             ) in out
     assert "0 failed, 1 warnings" in out
+    # the per-series facts behind the gate; AAPL's largest step is the real -52% day (x2.08)
+    assert "  AAPL                3393     3.6%     4   x2.08  2013-03-01" in out
