@@ -200,3 +200,31 @@ def test_model_inputs_nan_after_warm_up_fail(prepared_healthy):
     gate = validate_model_inputs(frame, prepared.inputs, cfg)
     assert re.search(r"column 'z': NaN after the feature warm-up <= 0\.2 share .* failed, 80 of 196 rows",
                      _lines(gate["failed"])), _lines(gate["failed"])
+
+
+# ---- config of the gates ----------------------------------------------------------------------
+
+def test_every_check_has_a_severity_the_config_can_override():
+    from typing import get_args
+
+    from expectations import ingested, model_inputs
+    from lstmflow.config import CheckName
+
+    assert set(get_args(CheckName)) == set(ingested.SEVERITY) | set(model_inputs.SEVERITY)
+
+
+@pytest.mark.parametrize(("quality", "message"), [
+    ({"severity": {"jmp": "warning"}}, "config key 'quality.severity.jmp.[key]'"),
+    ({"severity": {"jump": "fatal"}}, "config key 'quality.severity.jump'"),
+    ({"max_staleness": "soon"}, "max_staleness 'soon' is not a duration like '3D' or '36h'"),
+    ({"bounds": {"value": {"min": 5, "max": 1}}}, "config key 'quality.bounds.value': Value error, "
+                                                  "min 5.0 is larger than max 1.0"),
+    ({"bounds": {"value": {}}}, "config key 'quality.bounds.value': Value error, give min, max or both"),
+    ({"max_jump_ratio": 1}, "config key 'quality.max_jump_ratio'"),
+])
+def test_bad_gate_config_is_refused_naming_the_key(quality, message):
+    from lstmflow.config import ConfigError
+
+    with pytest.raises(ConfigError) as err:
+        _cfg("healthy.csv", quality=quality)
+    assert message in str(err.value)
