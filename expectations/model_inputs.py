@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from expectations.runner import gate_result, run_suite
 from lstmflow.config import PipelineConfig
-from lstmflow.ingest import SERIES
+from lstmflow.ingest import SERIES, TIME, stamp
+
+SEVERITY: dict[str, str] = {
+    "inputs_order": "error", "inputs_finite": "error", "inputs_nan": "error", "inputs_scale": "error",
+}
 
 
 def warmed_up(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig) -> pd.DataFrame:
@@ -19,34 +24,69 @@ def warmed_up(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig) -> pd
     return frame.loc[pos >= warm, inputs]
 
 
-def input_expectations(inputs: list[str], cfg: PipelineConfig) -> list:
+def expected_inputs(cfg: PipelineConfig) -> list[str]:
+    """The model inputs the config asks for, in order: z, covariates, engineered features.
+
+    Feature names come from the feature code itself (run on a 3-row frame), so a new feature
+    needs no change here.
+    """
+    from lstmflow.features import add_features
+    from lstmflow.preprocess import LEVEL, Z
+
+    tiny = pd.DataFrame({SERIES: ["s"] * 3, LEVEL: [1.0, 2.0, 3.0]})
+    _, names = add_features(tiny, LEVEL, cfg.features)
+    return [Z, *cfg.data.covariates, *names]
+
+
+def _meta(cfg: PipelineConfig, check: str, rule: str) -> dict[str, Any]:
+    return {"check": check, "rule": rule, "severity": cfg.quality.severity.get(check, SEVERITY[check])}
+
+
+def input_expectations(inputs: list[str], cfg: PipelineConfig, expected: list[str] | None = None) -> list:
+    """Order, finiteness, NaN share and scaled magnitude of every model input."""
     import great_expectations.expectations as gxe
 
-    bound = cfg.quality.max_scaled_abs
+    q = cfg.quality
+    bound = q.max_scaled_abs
+    huge = float(np.finfo(np.float64).max)
     exps: list = [
         gxe.ExpectTableColumnsToMatchOrderedList(
-            column_list=inputs, meta={"rule": "feature columns present and in order",
-                                      "severity": "error"}
+            column_list=expected if expected is not None else inputs,
+            meta={**_meta(cfg, "inputs_order", "expected feature columns present and in order"),
+                  "column": None},
         )
     ]
     for c in inputs:
-        exps.append(
-            gxe.ExpectColumnValuesToNotBeNull(
-                column=c, mostly=1 - cfg.quality.max_missing_ratio,
-                meta={"rule": "no NaN after warm-up beyond the allowed missing share",
-                      "severity": "error"},
-            )
-        )
-        exps.append(
-            gxe.ExpectColumnValuesToBeBetween(
-                column=c, min_value=-bound, max_value=bound,
-                meta={"rule": f"finite, scaled magnitude <= {bound}", "severity": "error"},
-            )
-        )
+        exps.append(gxe.ExpectColumnValuesToBeBetween(
+            column=c, min_value=-huge, max_value=huge,
+            meta=_meta(cfg, "inputs_finite", "finite after scaling (no inf)")))
+        exps.append(gxe.ExpectColumnValuesToNotBeNull(
+            column=c, mostly=1 - q.max_missing_ratio,
+            meta=_meta(cfg, "inputs_nan", f"NaN after the feature warm-up <= {q.max_missing_ratio:g} "
+                       "share (only gaps too long to impute)")))
+        exps.append(gxe.ExpectColumnValuesToBeBetween(
+            column=c, min_value=-bound, max_value=bound,
+            meta=_meta(cfg, "inputs_scale", f"scaled magnitude <= {bound:g}")))
     return exps
 
 
-def validate_model_inputs(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig) -> dict[str, Any]:
-    """Run gate 2 on the warmed-up scaled inputs."""
-    rows = run_suite("model-inputs", warmed_up(frame, inputs, cfg), input_expectations(inputs, cfg))
+def _locator(frame: pd.DataFrame):
+    """Examples: 'series @ timestamp: value' of the offending model-input rows."""
+    def locate(column: str | None, index: list[Any], values: list[Any]) -> list[str]:
+        out = []
+        for i, v in zip(index, values, strict=False):
+            try:
+                out.append(f"{frame.at[i, SERIES]} @ {stamp(frame.at[i, TIME])}: {float(v):.4g}")
+            except (KeyError, TypeError, ValueError):
+                out.append(str(v))
+        return out
+    return locate
+
+
+def validate_model_inputs(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig,
+                          ctx=None) -> dict[str, Any]:
+    """Run gate 2 on the warmed-up scaled inputs (in the order the model reads them)."""
+    exps = input_expectations(inputs, cfg, expected_inputs(cfg))
+    rows = run_suite("model-inputs", warmed_up(frame, inputs, cfg), exps, ctx=ctx,
+                     locate=_locator(frame))
     return gate_result(rows)

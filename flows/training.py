@@ -19,7 +19,7 @@ from lstmflow.registry import RegistryError
 from lstmflow.summary import gate_block, metrics_block
 from lstmflow.train import TrainingError
 from tasks.evaluate import evaluate_task
-from tasks.ingest import ingest_task
+from tasks.ingest import ingest_task, short_series_task, snapshot_task
 from tasks.preprocess import preprocess_task, split_task
 from tasks.registry import register_task
 from tasks.report import report_task
@@ -45,18 +45,26 @@ def run_dir_for(cfg: PipelineConfig, run_id: str) -> Path:
 
 
 def gate_message(name: str, gate: dict[str, Any]) -> str:
+    """The failed gate as a list a person can act on, plus where its full report is."""
     lines = [f"data-quality gate '{name}' failed ({len(gate['failed'])} of {gate['evaluated']} "
              "expectations):"]
     lines += [f"  - {describe_failure(r)}" for r in gate["failed"]]
+    docs = (gate.get("files") or {}).get("data_docs")
+    if docs:
+        lines.append(f"  report: {docs}")
     return "\n".join(lines)
+
+
+def gate_summary(gate: dict[str, Any]) -> dict[str, Any]:
+    """The gate block of summary.json, with the paths of its table and Data Docs."""
+    return {**gate_block(gate), **(gate.get("files") or {})}
 
 
 @flow(name="lstmflow-train", log_prints=True)
 def train_flow(config: PipelineConfig, run_id: str | None = None) -> dict[str, Any]:
     """Retrain the LSTM forecaster: refuse bad data, fit with guards, promote only if better."""
     run_id = run_id or new_run_id()
-    run_dir = run_dir_for(config, run_id)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = run_dir_for(config, run_id)  # created by the first step that keeps something
     flow_run = getattr(get_run_context(), "flow_run", None)
     summary: dict[str, Any] = {
         "status": "running", "run_id": run_id, "run_dir": str(run_dir),
@@ -68,13 +76,15 @@ def train_flow(config: PipelineConfig, run_id: str | None = None) -> dict[str, A
         summary["status"] = "completed"
     except (GateFailed, *EXPECTED_ERRORS) as exc:
         summary.update(status="failed", reason=str(exc), error_type=type(exc).__name__)
-        report_task(summary, run_dir)
+        if run_dir.exists():  # refused at ingestion: nothing was kept, nothing is written
+            report_task(summary, run_dir)
         get_run_logger().error(str(exc))
         return Failed(message=str(exc), data=summary)
     except Exception as exc:
         summary.update(status="error", reason=f"{type(exc).__name__}: {exc}",
                        error_type=type(exc).__name__)
-        report_task(summary, run_dir)
+        if run_dir.exists():
+            report_task(summary, run_dir)
         raise
     report_task(summary, run_dir)
     return summary
@@ -82,24 +92,32 @@ def train_flow(config: PipelineConfig, run_id: str | None = None) -> dict[str, A
 
 def _train_steps(cfg: PipelineConfig, run_id: str, run_dir: Path, summary: dict) -> dict:
     """The recipe; each step fills in its part of the summary as it goes."""
-    data = ingest_task(cfg, run_dir)
+    data = ingest_task(cfg)
     summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
+    gates = cfg.quality.enabled
+    if gates:  # a failed gate keeps only its report in the run folder
+        gate = ingested_gate_task(data.frame, cfg, data.report, run_dir)
+        summary["gate"] = gate_summary(gate)
+        summary["warnings"] += [describe_failure(r) for r in gate["warnings"]]
+        if not gate["success"]:
+            raise GateFailed(gate_message("ingested", gate))
+    else:
+        summary["warnings"].append("data-quality gates are off (quality.enabled: false)")
+        get_run_logger().warning(summary["warnings"][-1])
+
+    data = short_series_task(data, cfg)
     summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
-
-    gate = ingested_gate_task(data.frame, cfg)
-    summary["gate"] = gate_block(gate)
-    summary["warnings"] += [describe_failure(r) for r in gate["warnings"]]
-    if not gate["success"]:
-        raise GateFailed(gate_message("ingested", gate))
-
     bounds = split_task(data.frame, cfg)
     prepared = preprocess_task(data.frame, bounds, cfg)
     summary["preprocess"] = prepared.report
 
-    input_gate = inputs_gate_task(prepared.frame, prepared.inputs, cfg)
-    summary["input_gate"] = gate_block(input_gate)
-    if not input_gate["success"]:
-        raise GateFailed(gate_message("model-inputs", input_gate))
+    if gates:
+        input_gate = inputs_gate_task(prepared.frame, prepared.inputs, cfg, run_dir)
+        summary["input_gate"] = gate_summary(input_gate)
+        summary["warnings"] += [describe_failure(r) for r in input_gate["warnings"]]
+        if not input_gate["success"]:
+            raise GateFailed(gate_message("model-inputs", input_gate))
+    snapshot_task(data, run_dir)
 
     fit = train_task(prepared, cfg, run_dir)
     summary["training"] = {

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 from lstmflow.config import ConfigError, PipelineConfig, load_config
@@ -51,8 +52,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(f"lstmflow: run {run_id} -> {run_dir}", file=sys.stderr)
     state = train_flow(cfg, run_id=run_id, return_state=True)
     summary_path = run_dir / "summary.json"
-    if not summary_path.exists():
-        return _fail(f"the flow ended {state.name} without a summary: {state.message}")
+    if not summary_path.exists():  # refused at ingestion: the run kept nothing
+        return _fail(state.message or f"the flow ended {state.name} without a summary")
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     if args.summary_out:
         out = Path(args.summary_out)
@@ -67,27 +68,50 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    """Ingest and run the first gate only, print the report; 0 passed, 1 failed, 2 refused."""
+    started = time.perf_counter()
     cfg = _config(args)
-    from expectations.ingested import validate_ingested
-    from expectations.runner import describe_failure
-    from lstmflow.ingest import drop_short_series, ingest
+    from lstmflow.ingest import describe_ingest, ingest
 
     result = ingest(cfg.data)
-    frame, short = drop_short_series(result.frame, cfg.min_history(), cfg.data.short_series,
-                                     cfg.data.path)
     r = result.report
-    print(f"{cfg.data.path}: {r['rows_read']} rows, {r['series']} series, freq '{r['freq']}', "
-          f"fingerprint {r['fingerprint']}")
-    for w in short:
-        print(f"  warning: {w['message']}")
-    gate = validate_ingested(frame, cfg)
-    for row in gate["results"]:
+    print(f"{cfg.data.path}: {r['rows_read']} rows read -> {r['series']} series on a '{r['freq']}' "
+          f"grid ({r['rows']} rows), fingerprint {r['fingerprint']}")
+    for line in describe_ingest(r):
+        print(f"  fixed: {line}")
+    from expectations.ingested import validate_ingested
+    from expectations.runner import describe_failure, gate_context
+
+    docs = Path(args.docs) if args.docs else None
+    ctx = gate_context(docs)
+    gate = validate_ingested(result.frame, cfg, r, ctx=ctx)
+    print(f"gate 'ingested': {gate['evaluated']} expectations, {len(gate['failed'])} failed, "
+          f"{len(gate['warnings'])} warnings")
+    for row in sorted(gate["results"], key=lambda x: (x["success"], x["severity"] != "error")):
         mark = "ok  " if row["success"] else ("FAIL" if row["severity"] == "error" else "warn")
         line = describe_failure(row) if not row["success"] else \
             f"[{row['suite']}] {row['column'] or 'table'}: {row['rule']}"
         print(f"  {mark} {line}")
-    print("gate passed" if gate["success"] else "gate FAILED")
+    _print_profile(gate["profile"])
+    if docs is not None:
+        from expectations.runner import build_docs
+
+        print(f"Data Docs: {build_docs(ctx, docs)}")
+    verdict = "passed" if gate["success"] else "FAILED"
+    print(f"gate {verdict} in {time.perf_counter() - started:.1f} s")
     return 0 if gate["success"] else 1
+
+
+def _print_profile(profile: list[dict], limit: int = 20) -> None:
+    """Per-series facts behind the gate: rows, missing share, longest gap, largest jump, last stamp."""
+    print(f"  {'series':<16}{'rows':>8}{'missing':>9}{'gap':>6}{'jump':>8}  last observed")
+    for p in profile[:limit]:
+        jump = p.get("max_jump:target")
+        jump_s = f"x{jump:.3g}" if isinstance(jump, float) else "-"
+        print(f"  {str(p['series_id'])[:16]:<16}{p['rows']:>8}{p['missing_ratio:target']:>9.1%}"
+              f"{p['longest_gap']:>6}{jump_s:>8}  {p['last_observed']}")
+    if len(profile) > limit:
+        print(f"  ... and {len(profile) - limit} more series")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -101,6 +125,8 @@ def parser() -> argparse.ArgumentParser:
                        help="override a config key (dotted path; value parsed as YAML)")
         s.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.choices["train"].add_argument("--summary-out", help="also write summary.json here")
+    sub.choices["validate"].add_argument("--docs", metavar="DIR",
+                                         help="also build GE Data Docs (HTML) in this folder")
     return p
 
 

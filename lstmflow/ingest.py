@@ -8,6 +8,7 @@ time, one row per grid step (gaps become explicit NaN rows). Whatever is fixed o
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,19 +31,52 @@ class IngestResult:
     report: dict[str, Any] = field(default_factory=dict)
 
 
+def stamp(ts: Any) -> str:
+    """A timestamp as a short string for messages: the date alone at midnight."""
+    if ts is None or pd.isna(ts):
+        return "?"
+    ts = pd.Timestamp(ts)
+    return ts.strftime("%Y-%m-%d") if ts == ts.normalize() else ts.isoformat()
+
+
 def _is_url(path: str) -> bool:
     return "://" in path
 
 
 def check_path(path: str) -> None:
-    """Refuse a local path that does not exist or is not a file, before anything is read."""
+    """Refuse a path or URL that does not exist or is not a file, before anything is read."""
     if _is_url(path):
+        _check_url(path)
         return
     p = Path(path)
     if not p.exists():
         raise DataError(f"data file '{path}' does not exist")
     if not p.is_file():
         raise DataError(f"data path '{path}' is not a file")
+
+
+def _check_url(url: str) -> None:
+    """Ask the fsspec filesystem whether the URL exists; unknown protocols are left to the reader."""
+    try:
+        import fsspec
+
+        fs, where = fsspec.core.url_to_fs(url)
+        exists = fs.exists(where)
+    except Exception:  # no such protocol, no credentials, no network: the read reports it
+        return
+    if not exists:
+        raise DataError(f"data file '{url}' does not exist")
+
+
+def _has_bom(path: str) -> bool:
+    """Whether the file starts with a UTF-8 byte-order mark (read as text without it)."""
+    try:
+        import fsspec
+
+        with fsspec.open(path, "rb", compression="infer") as fh:
+            return fh.read(3) == b"\xef\xbb\xbf"
+    except Exception:
+        return False
 
 
 def _format_of(cfg: DataConfig) -> str:
@@ -72,7 +106,14 @@ def read_table(cfg: DataConfig) -> pd.DataFrame:
         )
     except pd.errors.EmptyDataError:
         raise DataError(f"data file '{cfg.path}' is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError, ValueError) as exc:
+    except FileNotFoundError:
+        raise DataError(f"data file '{cfg.path}' does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"data file '{cfg.path}' could not be read as csv: it is not UTF-8 text (byte "
+            f"{exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}); is it a CSV file?"
+        ) from None
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise DataError(f"data file '{cfg.path}' could not be read as {fmt}: {first}") from None
 
@@ -87,9 +128,14 @@ def _require_columns(raw: pd.DataFrame, cfg: DataConfig) -> None:
         need += list(cfg.wide_columns or [])
     missing = [c for c in need if c not in raw.columns]
     if missing:
+        hint = ""
+        if len(raw.columns) == 1 and _format_of(cfg) == "csv":
+            hint = f"; the file parsed into a single column: is it a CSV with delimiter {cfg.delimiter!r}?"
+        elif len(missing) == len(need):
+            hint = "; none of the expected columns is there: is this the right file?"
         raise DataError(
             f"data file '{cfg.path}': required column(s) {missing} missing "
-            f"(columns present: {list(raw.columns)[:20]})"
+            f"(columns present: {[str(c) for c in raw.columns[:20]]}){hint}"
         )
 
 
@@ -120,16 +166,51 @@ def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
     else:
         fmt = cfg.timestamp_format or "ISO8601"
         try:
-            ts = pd.to_datetime(values, format=fmt, utc=None)
+            ts = pd.to_datetime(values, format=fmt)
         except (ValueError, TypeError) as exc:
-            bad = _first_unparseable(values, fmt)
-            raise DataError(
-                f"data file '{cfg.path}', column '{cfg.timestamp_column}': timestamps do not "
-                f"parse with format {fmt!r} (e.g. {bad!r}): {str(exc).splitlines()[0]}"
-            ) from None
+            if "timezone" in str(exc).lower() or "tz-aware" in str(exc).lower():
+                ts = _parse_mixed_zones(values, fmt, cfg)
+            else:
+                bad = _first_unparseable(values, fmt)
+                hint = "; set data.timestamp_format (strftime codes)" if fmt == "ISO8601" else ""
+                raise DataError(
+                    f"data file '{cfg.path}', column '{cfg.timestamp_column}': timestamps do not "
+                    f"parse with format {fmt!r} (e.g. {bad!r}){hint}"
+                ) from None
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
         ts = ts.dt.tz_convert(cfg.timezone or "UTC").dt.tz_localize(None)
     return ts.astype("datetime64[ns]")
+
+
+# A UTC offset after a clock time: '...T10:00:00+05:00', '... 10:00Z' (not the '-01' of a date).
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def _parse_mixed_zones(values: pd.Series, fmt: str, cfg: DataConfig) -> pd.Series:
+    """Stamps in several zones: refuse naive next to aware, or offsets with no data.timezone."""
+    where = f"data file '{cfg.path}', column '{cfg.timestamp_column}'"
+    text = values.dropna().astype(str).str.strip()
+    offsets = text.str.extract(_OFFSET, expand=False)
+    aware, naive = text[offsets.notna()], text[offsets.isna()]
+    if len(aware) and len(naive):
+        raise DataError(
+            f"{where}: mixed time zones: {len(aware)} timestamp(s) carry a UTC offset (e.g. "
+            f"{aware.iloc[0]!r}) and {len(naive)} do not (e.g. {naive.iloc[0]!r}); a stamp "
+            "without a zone cannot be placed in time: give every stamp the same convention"
+        )
+    kinds = sorted(offsets.dropna().unique().tolist())
+    if cfg.timezone is None:
+        raise DataError(
+            f"{where}: mixed time zones: timestamps carry different UTC offsets {kinds[:5]} "
+            f"(e.g. {text.iloc[0]!r}); set data.timezone (e.g. 'UTC') to convert them all to one zone"
+        )
+    try:
+        return pd.to_datetime(values, format=fmt, utc=True)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"{where}: mixed time zones could not be converted to '{cfg.timezone}': "
+            f"{str(exc).splitlines()[0]}"
+        ) from None
 
 
 def _first_unparseable(values: pd.Series, fmt: str) -> Any:
@@ -171,19 +252,33 @@ def infer_freq(ts: pd.DataFrame) -> str:
     return pd.tseries.frequencies.to_offset(step).freqstr
 
 
-def _regrid(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, int]:
-    """Reindex each series on its own regular grid; returns the frame and off-grid row count."""
-    parts, off_grid = [], 0
+def _regrid(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Reindex each series on its own regular grid; returns the frame and off-grid rows per series."""
+    parts, off_grid = [], {}
     for sid, g in df.groupby(SERIES, sort=True):
         grid = pd.date_range(g[TIME].iloc[0], g[TIME].iloc[-1], freq=freq)
         on = g[TIME].isin(grid)
-        off_grid += int((~on).sum())
+        off_grid[str(sid)] = int((~on).sum())
         part = g[on].set_index(TIME).reindex(grid)
         part.index.name = TIME
         part[SERIES] = sid
         parts.append(part.reset_index())
     out = pd.concat(parts, ignore_index=True)
     return out[[SERIES, TIME] + [c for c in df.columns if c not in (SERIES, TIME)]], off_grid
+
+
+def _refuse_conflicts(df: pd.DataFrame, cfg: DataConfig) -> None:
+    """Two rows of one (series, timestamp) with different values: no way to tell which is right."""
+    clash = df.duplicated([SERIES, TIME], keep=False)
+    if not clash.any():
+        return
+    ex = df.loc[clash, [SERIES, TIME]].drop_duplicates().head(3)
+    examples = [f"{s} @ {stamp(t)}" for s, t in zip(ex[SERIES], ex[TIME], strict=True)]
+    raise DataError(
+        f"data file '{cfg.path}', column '{cfg.timestamp_column}': {int(clash.sum())} rows share a "
+        f"(series, timestamp) with different values (e.g. {examples}); duplicate timestamps must "
+        "hold identical values"
+    )
 
 
 def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
@@ -204,6 +299,7 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     values = [TARGET, *cfg.covariates]
     _to_numeric(df, values, cfg, names)
     report: dict[str, Any] = {"rows_read": len(raw)}
+    report["missing_in_file"] = {names.get(c, c): int(df[c].isna().sum()) for c in values}
     sid, ts = df[SERIES], df[TIME]
     in_order = (sid.shift() < sid) | ((sid.shift() == sid) & (ts.shift() <= ts))
     report["was_sorted"] = bool(in_order.iloc[1:].all())
@@ -211,28 +307,43 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     exact = df.duplicated(keep="first")
     report["exact_duplicates_dropped"] = int(exact.sum())
     df = df[~exact]
-    clash = df.duplicated([SERIES, TIME], keep=False)
-    if clash.any():
-        ex = df.loc[clash, [SERIES, TIME]].head(3)
-        examples = [f"{s} @ {t}" for s, t in zip(ex[SERIES], ex[TIME], strict=True)]
-        raise DataError(
-            f"data file '{cfg.path}', column '{cfg.timestamp_column}': {int(clash.sum())} rows "
-            f"share a (series, timestamp) with different values (e.g. {examples})"
-        )
+    _refuse_conflicts(df, cfg)
     freq = cfg.freq or infer_freq(df)
     try:
         grid, off_grid = _regrid(df, freq)
     except ValueError as exc:
         raise DataError(f"data.freq '{freq}' is not a pandas frequency: {exc}") from None
+    dropped = sum(off_grid.values())
     report.update(
         freq=freq,
         freq_inferred=cfg.freq is None,
-        off_grid_rows_dropped=off_grid,
-        gap_rows_added=int(len(grid) - (len(df) - off_grid)),
+        rows_by_series={str(k): int(v) for k, v in df.groupby(SERIES).size().items()},
+        off_grid_by_series=off_grid,
+        off_grid_rows_dropped=dropped,
+        gap_rows_added=int(len(grid) - (len(df) - dropped)),
         series=int(grid[SERIES].nunique()),
         rows=len(grid),
     )
     return IngestResult(frame=grid.reset_index(drop=True), freq=freq, report=report)
+
+
+def describe_ingest(report: dict[str, Any]) -> list[str]:
+    """What ingestion fixed, one line each (empty when the file needed nothing)."""
+    lines = []
+    if report.get("bom"):
+        lines.append("the file starts with a UTF-8 byte-order mark (ignored)")
+    if report.get("was_sorted") is False:
+        lines.append("rows were not in (series, timestamp) order: sorted")
+    if report.get("exact_duplicates_dropped"):
+        lines.append(f"{report['exact_duplicates_dropped']} exact duplicate row(s) dropped")
+    if report.get("off_grid_rows_dropped"):
+        lines.append(f"{report['off_grid_rows_dropped']} row(s) off the '{report['freq']}' grid dropped")
+    if report.get("gap_rows_added"):
+        lines.append(f"{report['gap_rows_added']} missing grid step(s) added as empty rows")
+    missing = {c: n for c, n in (report.get("missing_in_file") or {}).items() if n}
+    if missing:
+        lines.append(f"missing values in the file per column: {missing}")
+    return lines
 
 
 def fingerprint(frame: pd.DataFrame) -> str:
@@ -248,6 +359,7 @@ def ingest(cfg: DataConfig) -> IngestResult:
     result = canonicalize(read_table(cfg), cfg)
     result.report["fingerprint"] = fingerprint(result.frame)
     result.report["source"] = cfg.path
+    result.report["bom"] = _format_of(cfg) == "csv" and _has_bom(cfg.path)
     return result
 
 

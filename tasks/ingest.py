@@ -1,4 +1,4 @@
-"""Ingest task: file -> canonical frame on a regular grid, snapshot and fingerprint."""
+"""Ingest tasks: file -> canonical frame on a regular grid; short series; the snapshot."""
 
 from __future__ import annotations
 
@@ -8,26 +8,38 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
-from lstmflow.ingest import IngestResult, drop_short_series, ingest, save_snapshot
+from lstmflow.ingest import IngestResult, describe_ingest, drop_short_series, ingest, save_snapshot
 
 
 @task(name="ingest", cache_policy=NO_CACHE, retries=0)
-def ingest_task(cfg: PipelineConfig, run_dir: Path) -> IngestResult:
-    """Read and canonicalize the data; short series are left out (or refused) per config."""
+def ingest_task(cfg: PipelineConfig) -> IngestResult:
+    """Read and canonicalize the data, writing nothing: a refused file leaves no trace."""
     log = get_run_logger()
     result = ingest(cfg.data)
-    frame, warnings = drop_short_series(
-        result.frame, cfg.min_history(), cfg.data.short_series, cfg.data.path
-    )
-    for w in warnings:
-        log.warning(w["message"])
-    result.frame = frame
-    result.report["short_series_dropped"] = warnings
-    save_snapshot(frame, run_dir / "data.parquet")
     r = result.report
     log.info(
-        f"ingested {r['rows_read']} rows -> {r['series']} series on a '{r['freq']}' grid "
-        f"({r['gap_rows_added']} gap rows added, {r['exact_duplicates_dropped']} exact duplicates "
-        f"dropped), fingerprint {r['fingerprint']}"
+        f"ingested {r['rows_read']} rows -> {r['series']} series on a '{r['freq']}' grid, "
+        f"fingerprint {r['fingerprint']}"
     )
+    for line in describe_ingest(r):
+        log.info(f"ingestion fixed: {line}")
     return result
+
+
+@task(name="short-series", cache_policy=NO_CACHE)
+def short_series_task(data: IngestResult, cfg: PipelineConfig) -> IngestResult:
+    """Leave out (or refuse) series too short for window + horizon + val + test."""
+    frame, warnings = drop_short_series(
+        data.frame, cfg.min_history(), cfg.data.short_series, cfg.data.path
+    )
+    for w in warnings:
+        get_run_logger().warning(w["message"])
+    data.frame = frame
+    data.report["short_series_dropped"] = warnings
+    return data
+
+
+@task(name="snapshot", cache_policy=NO_CACHE)
+def snapshot_task(data: IngestResult, run_dir: Path) -> Path:
+    """Keep the canonical frame that passed both gates as `data.parquet` in the run folder."""
+    return save_snapshot(data.frame, run_dir / "data.parquet")

@@ -1,7 +1,8 @@
-"""Gate tasks: run a Great Expectations suite and publish its result as a table artifact."""
+"""Gate tasks: run a Great Expectations suite, keep its report, publish it as a table artifact."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -13,36 +14,45 @@ from lstmflow.config import PipelineConfig
 
 
 def _publish(key: str, gate: dict[str, Any]) -> None:
-    rows = [
-        {k: r[k] for k in ("suite", "column", "rule", "severity", "success", "unexpected_count")}
-        | {"examples": ", ".join(map(str, r["examples"][:3])), "error": r["error"] or ""}
-        for r in gate["results"]
-    ]
-    create_table_artifact(key=key, table=rows, description=f"Data-quality gate: {key}")
+    from expectations.runner import gate_table
+
+    create_table_artifact(key=key, table=gate_table(gate), description=f"Data-quality gate: {key}")
+
+
+def _log(name: str, gate: dict[str, Any]) -> None:
+    get_run_logger().info(
+        f"gate '{name}': {gate['evaluated']} expectations, {len(gate['failed'])} failed, "
+        f"{len(gate['warnings'])} warnings; report {gate.get('files', {}).get('data_docs')}"
+    )
 
 
 @task(name="gate-ingested", cache_policy=NO_CACHE)
-def ingested_gate_task(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, Any]:
-    """Gate 1 on the canonical frame."""
+def ingested_gate_task(frame: pd.DataFrame, cfg: PipelineConfig, report: dict[str, Any],
+                       run_dir: Path) -> dict[str, Any]:
+    """Gate 1 on the canonical frame; its table and Data Docs go to the run folder."""
     from expectations.ingested import validate_ingested
+    from expectations.report import docs_dir, save_gate_report
+    from expectations.runner import gate_context
 
-    gate = validate_ingested(frame, cfg)
+    ctx = gate_context(docs_dir(run_dir, "ingested"))
+    gate = validate_ingested(frame, cfg, report, ctx=ctx)
+    gate["files"] = save_gate_report("ingested", gate, ctx, run_dir)
     _publish("gate-ingested", gate)
-    get_run_logger().info(
-        f"gate 'ingested': {gate['evaluated']} expectations, {len(gate['failed'])} failed, "
-        f"{len(gate['warnings'])} warnings"
-    )
+    _log("ingested", gate)
     return gate
 
 
 @task(name="gate-model-inputs", cache_policy=NO_CACHE)
-def inputs_gate_task(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig) -> dict[str, Any]:
-    """Gate 2 on the scaled model inputs."""
+def inputs_gate_task(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig,
+                     run_dir: Path) -> dict[str, Any]:
+    """Gate 2 on the scaled model inputs; its table and Data Docs go to the run folder."""
     from expectations.model_inputs import validate_model_inputs
+    from expectations.report import docs_dir, save_gate_report
+    from expectations.runner import gate_context
 
-    gate = validate_model_inputs(frame, inputs, cfg)
+    ctx = gate_context(docs_dir(run_dir, "model-inputs"))
+    gate = validate_model_inputs(frame, inputs, cfg, ctx=ctx)
+    gate["files"] = save_gate_report("model-inputs", gate, ctx, run_dir)
     _publish("gate-model-inputs", gate)
-    get_run_logger().info(
-        f"gate 'model-inputs': {gate['evaluated']} expectations, {len(gate['failed'])} failed"
-    )
+    _log("model-inputs", gate)
     return gate

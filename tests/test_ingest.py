@@ -1,0 +1,98 @@
+"""Ingestion tolerates real files (dialects, BOM, shuffles, exact duplicates, Parquet, fsspec
+URLs) and refuses broken ones with a message naming file, column and rule. No GE, no Prefect."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pytest
+
+from lstmflow.config import build_config
+from lstmflow.ingest import SERIES, TARGET, TIME, DataError, describe_ingest, ingest
+from tests.fixtures.cases import CASES, FIXTURES, fixture_config
+
+
+def _cfg(name: str, **sections):
+    path = name if "://" in name or name.startswith("/") else FIXTURES / name
+    return build_config(fixture_config(path, **sections)).data
+
+
+INGEST_CASES = [c for c in CASES if c[3] == "ingest"]
+
+
+@pytest.mark.parametrize(("file", "sections", "pattern"),
+                         [(*c[1:3], c[4]) for c in INGEST_CASES], ids=[c[0] for c in INGEST_CASES])
+def test_bad_file_is_refused_with_a_specific_message(file, sections, pattern):
+    with pytest.raises(DataError) as err:
+        ingest(_cfg(file, **sections))
+    assert re.search(pattern, str(err.value)), str(err.value)
+    assert "Traceback" not in str(err.value)
+
+
+def test_healthy_file_needs_no_fixing():
+    r = ingest(_cfg("healthy.csv"))
+    assert r.report["was_sorted"] is True
+    assert describe_ingest(r.report) == []
+    assert list(r.frame.columns) == [SERIES, TIME, TARGET]
+    assert len(r.frame) == 200 and r.frame[TARGET].notna().all()
+
+
+def test_shuffled_rows_are_sorted_and_reported():
+    healthy, shuffled = ingest(_cfg("healthy.csv")), ingest(_cfg("shuffled.csv"))
+    pd.testing.assert_frame_equal(shuffled.frame, healthy.frame)
+    assert shuffled.report["fingerprint"] == healthy.report["fingerprint"]
+    assert shuffled.report["was_sorted"] is False
+    assert "rows were not in (series, timestamp) order: sorted" in describe_ingest(shuffled.report)
+
+
+def test_exact_duplicates_are_collapsed_and_reported():
+    r = ingest(_cfg("exact_duplicates.csv"))
+    assert r.report["exact_duplicates_dropped"] == 2
+    assert "2 exact duplicate row(s) dropped" in describe_ingest(r.report)
+    pd.testing.assert_frame_equal(r.frame, ingest(_cfg("healthy.csv")).frame)
+
+
+def test_gap_becomes_explicit_missing_rows():
+    r = ingest(_cfg("gap_30.csv"))
+    assert r.report["gap_rows_added"] == 30
+    assert len(r.frame) == 200 and r.frame[TARGET].isna().sum() == 30
+
+
+def test_european_dialect_with_bom_day_first_and_dot_as_missing():
+    data = _cfg("european_bom.csv", data={"delimiter": ";", "decimal": ",",
+                                          "timestamp_format": "%d/%m/%Y"})
+    r = ingest(data)
+    assert r.report["bom"] is True
+    assert r.report["missing_in_file"] == {"value": 1}
+    f = r.frame
+    assert f[TIME].iloc[0] == pd.Timestamp("2020-01-01") and f[TIME].iloc[-1] == pd.Timestamp("2020-02-29")
+    assert f[TARGET].iloc[0] == pytest.approx(100.1258)
+    assert pd.isna(f[TARGET].iloc[10])
+    assert "the file starts with a UTF-8 byte-order mark (ignored)" in describe_ingest(r.report)
+
+
+def test_mixed_offsets_convert_when_a_timezone_is_given():
+    r = ingest(_cfg("mixed_offsets.csv", data={"timezone": "UTC", "freq": "h"}))
+    # From 2020-01-31 the stamps are +05:00: midnight there is 19:00 UTC the day before.
+    observed = r.frame.dropna(subset=[TARGET])[TIME]
+    assert observed.iloc[29] == pd.Timestamp("2020-01-30 00:00")
+    assert observed.iloc[30] == pd.Timestamp("2020-01-30 19:00")
+    assert r.report["off_grid_rows_dropped"] == 0
+
+
+def test_parquet_and_fsspec_url_read_like_the_csv(tmp_path):
+    import fsspec
+
+    healthy = ingest(_cfg("healthy.csv"))
+    pq = tmp_path / "healthy.parquet"
+    pd.read_csv(FIXTURES / "healthy.csv").to_parquet(pq, index=False)
+    pd.testing.assert_frame_equal(ingest(_cfg(str(pq))).frame, healthy.frame)
+    with fsspec.open("memory://lstmflow-test/healthy.csv", "wb") as fh:
+        fh.write((FIXTURES / "healthy.csv").read_bytes())
+    pd.testing.assert_frame_equal(ingest(_cfg("memory://lstmflow-test/healthy.csv")).frame, healthy.frame)
+
+
+def test_missing_url_is_named():
+    with pytest.raises(DataError, match=r"data file 'memory://lstmflow-test/nope\.csv' does not exist"):
+        ingest(_cfg("memory://lstmflow-test/nope.csv"))
