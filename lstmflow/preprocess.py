@@ -9,9 +9,11 @@ What is causal (a value at row t depends on rows <= t of its own series and the 
   at t (distance on standardised columns, scikit-learn KNNImputer fit on training rows). Given
   the fitted state it is causal; a *training* row is filled from other training rows, later
   ones included (in-sample, like any fitted parameter).
-- 'linear': a gap of at most `max_gap` steps is interpolated between the values around it, so a
-  filled row depends on the first observation after its gap (at most max_gap + 1 rows ahead).
-  Changing values from row t on can change only the missing rows of the gap that ends at t.
+- 'linear': a gap of at most `max_gap` steps is interpolated in time between the values around
+  it, so a filled row depends on the first observation after its gap (at most max_gap + 1 rows
+  ahead). Not causal: changing values from row t on can change only the missing rows of the gap
+  that ends at t (and what is computed from them). A gap is never interpolated across a split
+  boundary (train|val|test), so validation and test values never reach training rows.
 """
 
 from __future__ import annotations
@@ -55,11 +57,18 @@ def split_bounds(frame: pd.DataFrame, val_size: int, test_size: int) -> dict[str
     return out
 
 
+def split_part(frame: pd.DataFrame, bounds: dict[str, Bounds]) -> np.ndarray:
+    """[N] 0 on each series' training rows, 1 on validation rows, 2 on test rows."""
+    pos = frame.groupby(SERIES, sort=False).cumcount().to_numpy()
+    sid = frame[SERIES].astype(str)
+    train_end = sid.map({s: b.train_end for s, b in bounds.items()}).fillna(0).to_numpy()
+    val_end = sid.map({s: b.val_end for s, b in bounds.items()}).fillna(0).to_numpy()
+    return (pos >= train_end).astype(np.int64) + (pos >= val_end)
+
+
 def train_mask(frame: pd.DataFrame, bounds: dict[str, Bounds]) -> np.ndarray:
     """[N] True on each series' training rows."""
-    pos = frame.groupby(SERIES, sort=False).cumcount().to_numpy()
-    limit = frame[SERIES].astype(str).map({s: b.train_end for s, b in bounds.items()})
-    return pos < limit.fillna(0).to_numpy()
+    return split_part(frame, bounds) == 0
 
 
 # ---------------------------------------------------------------- imputation
@@ -97,7 +106,7 @@ def fit_knn(frame: pd.DataFrame, bounds: dict[str, Bounds], columns: list[str],
     out: dict[str, Any] = {}
     train = frame[train_mask(frame, bounds)]
     for sid, g in train.groupby(SERIES, sort=True):
-        x = g[columns].to_numpy(dtype="float64")  # [n, C]
+        x = g[columns].to_numpy(dtype="float64", copy=True)  # [n, C]
         x[~np.isfinite(x)] = np.nan
         with warnings.catch_warnings():  # an all-missing column: mean 0, scale 1 below
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -148,8 +157,9 @@ def impute(
             out[c] = out.groupby(SERIES, sort=False)[c].ffill(limit=cfg.max_gap)
     elif cfg.max_gap > 0 and cfg.impute == "linear":
         times = out[TIME].to_numpy()
+        parts = codes * 3 + split_part(out, bounds)  # never interpolate across a split boundary
         for c in columns:
-            out[c] = _interpolate(out[c].to_numpy(dtype="float64"), times, codes, cfg.max_gap)
+            out[c] = _interpolate(out[c].to_numpy(dtype="float64"), times, parts, cfg.max_gap)
     elif cfg.max_gap > 0 and cfg.impute == "knn":
         if len(columns) < 2:
             raise DataError(
@@ -215,10 +225,11 @@ def inverse_target(kind: str, z: np.ndarray, origin_level: np.ndarray) -> np.nda
     """Turn forecast transformed targets [N, H] back into levels [N, H] from levels at the origin [N]."""
     if kind == "level":
         return z.astype("float64")
-    steps = np.cumsum(z.astype("float64"), axis=1)  # [N, H]
-    if kind == "diff":
-        return origin_level[:, None] + steps
-    return origin_level[:, None] * np.exp(steps)
+    z = z.astype("float64")
+    if kind == "diff":  # accumulate into the level step by step: exact inverse of differencing
+        path = np.concatenate([origin_level.astype("float64")[:, None], z], axis=1)  # [N, 1 + H]
+        return np.cumsum(path, axis=1)[:, 1:]
+    return origin_level[:, None] * np.exp(np.cumsum(z, axis=1))  # [N, H]
 
 
 # ---------------------------------------------------------------- scaling
