@@ -121,17 +121,19 @@ def calendar_names(calendar: list[str]) -> list[str]:
     return [f"{CALENDAR_SHORT[p]}_{f}" for p in calendar for f in ("sin", "cos")]
 
 
-def _time_step(frame: pd.DataFrame) -> pd.Timedelta | None:
-    """Median step between consecutive timestamps of a series."""
-    d = frame.groupby(SERIES, sort=False)[TIME].diff().dropna()
-    return pd.Timedelta(d.median()) if len(d) else None
+def _time_step(times: np.ndarray, codes: np.ndarray) -> pd.Timedelta | None:
+    """Median step between consecutive timestamps [N] of the same series."""
+    same = codes[1:] == codes[:-1]
+    d = np.diff(times)[same]
+    return pd.Timedelta(np.median(d)) if len(d) else None
 
 
-def _periods_per_year(frame: pd.DataFrame, step: pd.Timedelta | None) -> float:
+def _periods_per_year(times: np.ndarray, step: pd.Timedelta | None) -> float:
     """Steps per year: 252 on a business-day grid, else 365.25 days / step."""
     if step is None:
         return 1.0
-    if step == _DAY and not frame[TIME].dt.dayofweek.isin([5, 6]).any():
+    dow = (times.astype("datetime64[D]").astype("int64") + 3) % 7  # [N] Monday = 0
+    if step == _DAY and not (dow >= 5).any():
         return 252.0
     return float(pd.Timedelta(days=365.25) / step)
 
@@ -140,31 +142,38 @@ def fit_feature_state(
     frame: pd.DataFrame, level_col: str, train_end: dict[str, int], cfg: FeaturesConfig
 ) -> dict[str, Any]:
     """Per-series choices fitted on the training rows only (JSON-safe)."""
-    pos = frame.groupby(SERIES, sort=False).cumcount().to_numpy()
-    limit = frame[SERIES].astype(str).map(train_end).to_numpy()
-    train = frame[pos < limit]
-    level = train[level_col]
-    positive = (level.gt(0) | level.isna()).groupby(train[SERIES].astype(str)).all()
-    step = _time_step(train)
+    codes, uniques = pd.factorize(frame[SERIES])
+    pos = pd.Series(codes).groupby(codes, sort=False).cumcount().to_numpy()  # [N] row in series
+    keep = pos < per_row(codes, uniques, train_end, "split bounds")
+    level, tcodes = frame[level_col].to_numpy(dtype="float64")[keep], codes[keep]
+    times = frame[TIME].to_numpy()[keep]
+    bad = np.bincount(tcodes, weights=level <= 0, minlength=len(uniques)) > 0  # [S]
+    step = _time_step(times, tcodes)
     return {
-        "positive": {str(k): bool(v) for k, v in positive.items()},
+        "positive": {str(u): not bool(bad[i]) for i, u in enumerate(uniques)},
         "calendar": calendar_parts(cfg, step),
-        "periods_per_year": float(cfg.periods_per_year or _periods_per_year(train, step)),
+        "periods_per_year": float(cfg.periods_per_year or _periods_per_year(times, step)),
     }
 
 
-def _positive_rows(frame: pd.DataFrame, level: np.ndarray, fstate: dict[str, Any]) -> np.ndarray:
-    """Row mask of series modelled on the log scale; refuses a non-positive value there."""
-    sid = frame[SERIES].astype(str)
-    unknown = sorted(set(sid.unique()) - set(fstate["positive"]))
+def per_row(codes: np.ndarray, uniques: pd.Index, mapping: dict[str, Any], what: str) -> np.ndarray:
+    """[N] mapping[series] for every row, via the series codes (no per-row dict lookups)."""
+    names = [str(u) for u in uniques]
+    unknown = sorted(set(names) - set(mapping))
     if unknown:
-        raise DataError(f"series {unknown[:5]} are not in the fitted feature state")
-    pos = sid.map(fstate["positive"]).to_numpy(dtype=bool)  # [N]
+        raise DataError(f"series {unknown[:5]} are not in the fitted {what}")
+    return np.array([mapping[n] for n in names])[codes]
+
+
+def _positive_rows(frame: pd.DataFrame, codes: np.ndarray, uniques: pd.Index, level: np.ndarray,
+                   fstate: dict[str, Any]) -> np.ndarray:
+    """Row mask of series modelled on the log scale; refuses a non-positive value there."""
+    pos = per_row(codes, uniques, fstate["positive"], "feature state").astype(bool)  # [N]
     bad = pos & (level <= 0)
     if bad.any():
         first = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"column '{TARGET}' of series '{sid.iloc[first]}' has {int(bad.sum())} value(s) <= 0 "
+            f"column '{TARGET}' of series '{frame[SERIES].iloc[first]}' has {int(bad.sum())} value(s) <= 0 "
             f"(first at {frame[TIME].iloc[first]}) but its training part was positive, so its "
             "features use log returns and ratios; clean the data or retrain"
         )
@@ -221,9 +230,9 @@ def compute_features(
 ) -> dict[str, np.ndarray]:
     """Every configured feature as a float64 array [N], in feature_names order."""
     level = frame[level_col].to_numpy(dtype="float64")  # [N]
-    codes = pd.factorize(frame[SERIES])[0]
+    codes, uniques = pd.factorize(frame[SERIES])
     runs = Runs(codes, level)
-    pos = _positive_rows(frame, level, fstate)
+    pos = _positive_rows(frame, codes, uniques, level, fstate)
     r1 = _change(level, runs.lag(level, 1), pos, "log")  # [N] 1-step log return / difference
     f: dict[str, np.ndarray] = {}
     for k in cfg.return_periods:
@@ -259,7 +268,7 @@ def add_features(
     """Append the features to the frame; returns (frame, names in order, report)."""
     feats = compute_features(frame, level_col, cfg, fstate)
     names = feature_names(cfg, fstate["calendar"])
-    block = pd.DataFrame({n: feats[n] for n in names}, index=frame.index)
+    block = pd.DataFrame({n: feats[n] for n in names}, index=frame.index, copy=False)
     out = pd.concat([frame, block], axis=1)
     fallback = sorted(s for s, p in fstate["positive"].items() if not p)
     report: dict[str, Any] = {"features": names, "calendar": fstate["calendar"]}
