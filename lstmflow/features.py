@@ -209,17 +209,18 @@ def _rsi(runs: Runs, level: np.ndarray, n: int) -> np.ndarray:
     return 100.0 * _safe_div(up, up + dn, 0.5)
 
 
-def _calendar(ts: pd.Series, parts: list[str]) -> dict[str, np.ndarray]:
-    """Sine/cosine of each calendar part's phase."""
+def _calendar(times: np.ndarray, parts: list[str]) -> dict[str, np.ndarray]:
+    """Sine/cosine of each calendar part's phase, from datetime64 [N] with integer arithmetic."""
     out = {}
     for part in parts:
         if part == "hour_of_day":
-            phase = ts.dt.hour + ts.dt.minute / 60.0
+            minutes = times.astype("datetime64[m]").astype("int64")
+            phase = (minutes % 1440) / 60.0  # [N] hours since midnight
         elif part == "day_of_week":
-            phase = ts.dt.dayofweek.astype("float64")
+            phase = (times.astype("datetime64[D]").astype("int64") + 3) % 7  # 1970-01-01: Thursday
         else:
-            phase = ts.dt.month - 1.0
-        ang = 2 * np.pi * phase.to_numpy(dtype="float64") / CALENDAR_PERIOD[part]  # [N]
+            phase = times.astype("datetime64[M]").astype("int64") % 12  # 0 = January
+        ang = 2 * np.pi * phase / CALENDAR_PERIOD[part]  # [N]
         short = CALENDAR_SHORT[part]
         out[f"{short}_sin"], out[f"{short}_cos"] = np.sin(ang), np.cos(ang)
     return out
@@ -258,7 +259,7 @@ def compute_features(
     for w in cfg.bollinger_windows:
         mean, sd = runs.rolling(level, w, "mean"), runs.rolling(level, w, "std", ddof=0)
         f[f"bb_pctb_{w}"] = _safe_div(level - mean, 2 * cfg.bollinger_k * sd, 0.0) + 0.5
-    f.update(_calendar(frame[TIME], fstate["calendar"]))
+    f.update(_calendar(frame[TIME].to_numpy(), fstate["calendar"]))
     return f
 
 

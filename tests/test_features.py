@@ -145,9 +145,14 @@ def test_calendar_auto_follows_the_time_step(freq, parts, ppy):
     assert len(cal) == 2 * len(parts)
     for n in cal:
         assert np.all(np.abs(feats[n]) <= 1.0)
-    if "day_of_week" in parts:
-        dow = f[TIME].dt.dayofweek.to_numpy()
-        np.testing.assert_allclose(feats["dow_sin"], np.sin(2 * np.pi * dow / 7))
+    ts = f[TIME].dt
+    expected = {"day_of_week": ("dow", ts.dayofweek, 7), "month": ("month", ts.month - 1, 12),
+                "hour_of_day": ("hour", ts.hour, 24)}
+    for part in parts:
+        short, phase, period = expected[part]
+        ang = 2 * np.pi * phase.to_numpy(dtype="float64") / period
+        np.testing.assert_allclose(feats[f"{short}_sin"], np.sin(ang), atol=1e-12)
+        np.testing.assert_allclose(feats[f"{short}_cos"], np.cos(ang), atol=1e-12)
 
 
 def test_calendar_explicit_and_none():
