@@ -222,6 +222,10 @@ def test_state_is_strict_json_with_knn_and_rejects_another_layout():
     p = prepare(f, bounds_of(f), pipeline_cfg(covariates=2, impute="knn"))
     text = json.dumps(p.state, allow_nan=False)  # no NaN/inf anywhere
     assert json.loads(text)["imputer"]["knn"]["k"] == 5
+    again = prepare(f, bounds_of(f), pipeline_cfg(covariates=2, impute="knn"), state=json.loads(text))
+    for a1, a2 in zip(p.arrays, again.arrays, strict=True):  # KNN rebuilt from JSON: same fills
+        assert np.array_equal(a1.x, a2.x, equal_nan=True) and np.array_equal(a1.level, a2.level)
+    assert np.isfinite(p.arrays[0].level[[3, 50]]).all()
     with pytest.raises(DataError, match="version"):
         prepare(f, bounds_of(f), pipeline_cfg(covariates=2, impute="knn"), state={"scalers": {}})
 
