@@ -14,6 +14,10 @@ Measured:
 - project-mean-vol: the project's engine computing only the reference's two columns.
 - pandas-reference: groupby().rolling() mean of the level and std of the log returns (window 20),
   the plain way, joined back to the frame.
+
+Run on 2026-11-24 (2 shared CPU cores, 10 M rows): project-default 9 features 10.1 s, 0.99 M rows/s,
+peak 1,981 MB (+1,350 over the input); project-stocks 13 features 14.0 s, 0.72 M rows/s, 2,372 MB;
+project-mean-vol 4.1 s, 2.45 M rows/s, 1,437 MB; pandas-reference 3.3 s, 2.99 M rows/s, 1,465 MB.
 """
 
 from __future__ import annotations
