@@ -1,18 +1,30 @@
 """From the canonical frame to model-ready arrays: impute > features > transform > scale.
 
-One function so the training flow and prediction share exactly the same path.
+One function so the training flow, promotion and prediction share exactly the same path: with
+no `state` it fits (on the training rows only) and returns the JSON-safe state; with a saved
+`state` it fits nothing and reproduces the same inputs.
+
+State layout (state.json), version 2:
+  target_transform, scaler, impute, max_gap: the preprocess choices
+  inputs: model input columns in order (inputs[0] is the transformed target "z")
+  features: engineered feature columns in order
+  feature_state: {positive: {series: bool}, calendar: [...], periods_per_year}
+  imputer: {"knn": {columns, k, series: {sid: {mean, scale, donors}}}} or {"knn": null}
+  scalers: {series: {column: {kind, center, scale}}}: scaled = (x - center) / scale
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lstmflow.config import PipelineConfig
-from lstmflow.features import add_features
-from lstmflow.ingest import SERIES, TARGET
+from lstmflow.features import add_features, calendar_names, fit_feature_state
+from lstmflow.ingest import SERIES, TARGET, DataError
 from lstmflow.preprocess import (
     LEVEL,
     OBSERVED,
@@ -22,10 +34,13 @@ from lstmflow.preprocess import (
     apply_scalers,
     fit_scalers,
     impute,
-    prepared_state,
+    scaler_arrays,
     to_arrays,
     transform_target,
 )
+
+STATE_VERSION = 2
+_MAX_REASONS = 50  # per-series scaler reasons listed in the report
 
 
 @dataclass
@@ -37,32 +52,78 @@ class Prepared:
     frame: pd.DataFrame | None = None  # scaled model-input frame (for the model-input gate)
 
 
+def _check_state(state: dict[str, Any]) -> None:
+    """Refuse a state saved by an older layout, with the reason."""
+    if state.get("version") != STATE_VERSION:
+        raise DataError(
+            f"fitted state version {state.get('version')} is not {STATE_VERSION}: "
+            "the model was saved by an older lstmflow; retrain it"
+        )
+
+
+def scaling_report(why: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """Count of scaler kinds per column, and why robust was chosen (first few series)."""
+    kinds: dict[str, Counter] = {}
+    robust: dict[str, dict[str, str]] = {}
+    for sid, cols in why.items():
+        for c, text in cols.items():
+            kind = text.split(":", 1)[0]
+            kinds.setdefault(c, Counter())[kind] += 1
+            if kind == "robust" and len(robust) < _MAX_REASONS:
+                robust.setdefault(sid, {})[c] = text
+    return {"kinds": {c: dict(k) for c, k in kinds.items()}, "robust_because": robust}
+
+
 def prepare(
     frame: pd.DataFrame,
     bounds: dict[str, Bounds],
     cfg: PipelineConfig,
     state: dict[str, Any] | None = None,
 ) -> Prepared:
-    """Impute, add features, transform the target and scale; fit scalers unless `state` is given."""
+    """Impute, add features, transform the target and scale; fit everything unless `state` is given."""
+    pcfg = cfg.preprocess
     covs = list(cfg.data.covariates)
-    filled, impute_report = impute(frame, cfg.preprocess, [TARGET, *covs])
-    feats, feature_cols = add_features(filled, LEVEL, cfg.features)
-    kind = cfg.preprocess.target_transform
-    feats[Z] = transform_target(feats[LEVEL], feats[SERIES], kind)
+    columns = [TARGET, *covs]
+    frame = frame.reset_index(drop=True)
+    if state is not None:
+        _check_state(state)
+    knn_state = state["imputer"]["knn"] if state else None
+    filled, impute_report, knn_state = impute(frame, bounds, pcfg, columns, knn_state)
+    if state is None:
+        train_end = {s: b.train_end for s, b in bounds.items()}
+        fstate = fit_feature_state(filled, LEVEL, train_end, cfg.features)
+    else:
+        fstate = state["feature_state"]
+    feats, feature_cols, feature_report = add_features(filled, LEVEL, cfg.features, fstate)
+    indicators = [f"missing_{c}" for c in columns] if pcfg.missing_indicators else []
+    for c, name in zip(columns, indicators, strict=False):
+        feats[name] = frame[c].isna().to_numpy(dtype="float64")  # [N] 1 where the value was missing
+    feats[Z] = transform_target(feats[LEVEL], feats[SERIES], pcfg.target_transform)
     # The training target: the same transform, only at steps whose level was observed.
     feats["_z_target"] = feats[Z].where(feats[OBSERVED])
-    inputs = [Z, *covs, *feature_cols]
+    inputs = [Z, *covs, *indicators, *feature_cols]
+    passthrough = set(indicators) | set(calendar_names(fstate["calendar"]))
+    report: dict[str, Any] = {"imputation": impute_report, "inputs": inputs, **feature_report}
     if state is None:
-        params = fit_scalers(feats, bounds, inputs, cfg.preprocess.scaler)
-        state = prepared_state(params, inputs, cfg.preprocess, {"features": feature_cols})
+        params, why = fit_scalers(feats, bounds, inputs, pcfg, passthrough)
+        report["scaling"] = scaling_report(why)
+        state = {
+            "version": STATE_VERSION,
+            "target_transform": pcfg.target_transform,
+            "scaler": pcfg.scaler,
+            "impute": pcfg.impute,
+            "max_gap": pcfg.max_gap,
+            "inputs": inputs,
+            "features": feature_cols,
+            "feature_state": fstate,
+            "imputer": {"knn": knn_state},
+            "scalers": params,
+        }
+    elif state["inputs"] != inputs:
+        raise DataError(f"inputs {inputs} differ from the fitted state's {state['inputs']}")
     params = state["scalers"]
     scaled = apply_scalers(feats, params, inputs)
-    # The training target is scaled exactly like the z input.
-    sid = scaled[SERIES].astype(str)
-    scaled["_z_target"] = (
-        (feats["_z_target"] - sid.map({s: p[Z]["center"] for s, p in params.items()}))
-        / sid.map({s: p[Z]["scale"] for s, p in params.items()})
-    ).astype("float32")
+    center, scale = scaler_arrays(feats, params, Z)  # the target is scaled like the z input
+    scaled["_z_target"] = ((feats["_z_target"].to_numpy() - center) / scale).astype(np.float32)
     arrays = to_arrays(scaled, inputs, bounds)
-    report = {"imputation": impute_report, "inputs": inputs}
     return Prepared(arrays=arrays, inputs=inputs, state=state, report=report, frame=scaled)

@@ -1,16 +1,31 @@
-"""Chronological split, causal imputation, target transform and per-series scaling.
+"""Chronological split, imputation, target transform and per-series scaling.
 
-Everything that is fitted (scalers) is fitted on the training rows of each series only, and
-saved as plain JSON so prediction reuses it without pickle.
+Everything fitted (KNN neighbours, scalers, feature choices) is fitted on the training rows of
+each series only and saved as plain JSON, so prediction reuses it without pickle.
+
+What is causal (a value at row t depends on rows <= t of its own series and the fitted state):
+- 'ffill': fills the first `max_gap` missing steps after the last observation. Causal.
+- 'knn': a missing value at t is the mean of the k training rows nearest on the values observed
+  at t (distance on standardised columns, scikit-learn KNNImputer fit on training rows). Given
+  the fitted state it is causal; a *training* row is filled from other training rows, later
+  ones included (in-sample, like any fitted parameter).
+- 'linear': a gap of at most `max_gap` steps is interpolated in time between the values around
+  it, so a filled row depends on the first observation after its gap (at most max_gap + 1 rows
+  ahead). Not causal: changing values from row t on can change only the missing rows of the gap
+  that ends at t (and what is computed from them). A gap is never interpolated across a split
+  boundary (train|val|test), so validation and test values never reach training rows.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.impute import KNNImputer
+from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from lstmflow.config import PreprocessConfig
 from lstmflow.ingest import SERIES, TARGET, TIME, DataError
@@ -18,6 +33,7 @@ from lstmflow.ingest import SERIES, TARGET, TIME, DataError
 OBSERVED = "_observed"  # bool column: the target was in the data, not imputed
 LEVEL = "_level"  # target in original units after imputation (origin of inverse transforms)
 Z = "z"  # transformed target: the first model input and the training target
+SCALERS = {"robust": RobustScaler, "standard": StandardScaler, "minmax": MinMaxScaler}
 
 
 @dataclass(frozen=True)
@@ -41,39 +57,151 @@ def split_bounds(frame: pd.DataFrame, val_size: int, test_size: int) -> dict[str
     return out
 
 
-def impute(frame: pd.DataFrame, cfg: PreprocessConfig, columns: list[str]) -> tuple[pd.DataFrame, dict]:
-    """Fill gaps of at most `max_gap` steps per series; longer gaps stay NaN.
+def split_part(frame: pd.DataFrame, bounds: dict[str, Bounds]) -> np.ndarray:
+    """[N] 0 on each series' training rows, 1 on validation rows, 2 on test rows."""
+    pos = frame.groupby(SERIES, sort=False).cumcount().to_numpy()
+    sid = frame[SERIES].astype(str)
+    train_end = sid.map({s: b.train_end for s, b in bounds.items()}).fillna(0).to_numpy()
+    val_end = sid.map({s: b.val_end for s, b in bounds.items()}).fillna(0).to_numpy()
+    return (pos >= train_end).astype(np.int64) + (pos >= val_end)
 
-    Forward fill is causal. Linear interpolation uses the value after the gap, so it is only
-    used inside a gap whose end is known; the windows that end inside such a gap are never
-    used as forecast origins because their target is unobserved.
+
+def train_mask(frame: pd.DataFrame, bounds: dict[str, Bounds]) -> np.ndarray:
+    """[N] True on each series' training rows."""
+    return split_part(frame, bounds) == 0
+
+
+# ---------------------------------------------------------------- imputation
+
+
+def gap_position(na: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """[N] 0-based position of each missing row inside its run of missing rows; -1 if observed."""
+    n = len(na)
+    idx = np.arange(n)
+    new = np.ones(n, dtype=bool)
+    new[1:] = (codes[1:] != codes[:-1]) | (na[1:] != na[:-1])
+    start = np.maximum.accumulate(np.where(new, idx, 0))
+    return np.where(na, idx - start, -1)
+
+
+def _interpolate(values: np.ndarray, times: np.ndarray, codes: np.ndarray, max_gap: int) -> np.ndarray:
+    """Time-linear interpolation inside gaps of at most max_gap rows with a value on both sides."""
+    n = len(values)
+    idx = np.arange(n)
+    obs = ~np.isnan(values)
+    prev = np.maximum.accumulate(np.where(obs, idx, -1))  # [N] last observed row <= t
+    nxt = np.minimum.accumulate(np.where(obs, idx, n)[::-1])[::-1]  # [N] first observed row >= t
+    ok = ~obs & (prev >= 0) & (nxt < n)
+    p, q = np.clip(prev, 0, n - 1), np.clip(nxt, 0, n - 1)
+    ok &= (codes[p] == codes) & (codes[q] == codes) & (q - p - 1 <= max_gap)
+    t = times.astype("int64").astype("float64")  # [N] ns
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = (t - t[p]) / (t[q] - t[p])
+    return np.where(ok, values[p] + (values[q] - values[p]) * frac, values)
+
+
+def fit_knn(frame: pd.DataFrame, bounds: dict[str, Bounds], columns: list[str],
+            cfg: PreprocessConfig) -> dict[str, Any]:
+    """Per series: column means/scales and the newest training rows (standardised) as neighbours."""
+    out: dict[str, Any] = {}
+    train = frame[train_mask(frame, bounds)]
+    for sid, g in train.groupby(SERIES, sort=True):
+        x = g[columns].to_numpy(dtype="float64", copy=True)  # [n, C]
+        x[~np.isfinite(x)] = np.nan
+        with warnings.catch_warnings():  # an all-missing column: mean 0, scale 1 below
+            warnings.simplefilter("ignore", RuntimeWarning)
+            mean, sd = np.nanmean(x, axis=0), np.nanstd(x, axis=0)  # [C]
+        mean = np.where(np.isfinite(mean), mean, 0.0)
+        sd = np.where(np.isfinite(sd) & (sd > 0), sd, 1.0)
+        donors = ((x - mean) / sd)[-cfg.knn_max_donors :]
+        out[str(sid)] = {
+            "mean": mean.tolist(),
+            "scale": sd.tolist(),
+            "donors": [[None if np.isnan(v) else float(v) for v in row] for row in donors],
+        }
+    return {"columns": columns, "k": cfg.knn_neighbors, "series": out}
+
+
+def _knn_fill(g: pd.DataFrame, st: dict[str, Any], columns: list[str], k: int) -> np.ndarray:
+    """KNN-imputed copy [n, C] of one series' columns (every missing cell filled where possible)."""
+    x = g[columns].to_numpy(dtype="float64")  # [n, C]
+    donors = np.array(st["donors"], dtype="float64").reshape(-1, len(columns))  # None -> NaN
+    mean, sd = np.array(st["mean"]), np.array(st["scale"])
+    rows = np.isnan(x).any(axis=1)
+    if not rows.any() or len(donors) == 0:
+        return x
+    imp = KNNImputer(n_neighbors=k, keep_empty_features=True).fit(donors)
+    filled = x.copy()
+    filled[rows] = imp.transform((x[rows] - mean) / sd) * sd + mean
+    has_donor = ~np.isnan(donors).all(axis=0)  # [C]
+    evidence = (~np.isnan(x)).sum(axis=1, keepdims=True) > 0  # [n, 1] something observed at t
+    ok = has_donor[None, :] & evidence
+    return np.where(np.isnan(x) & ok, filled, x)
+
+
+def impute(
+    frame: pd.DataFrame, bounds: dict[str, Bounds], cfg: PreprocessConfig, columns: list[str],
+    knn_state: dict[str, Any] | None = None,
+) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any] | None]:
+    """Fill gaps per series (see the module docstring); returns (frame, report, knn state).
+
+    Gaps longer than max_gap stay NaN (in part, for ffill/knn: their first max_gap steps are
+    filled); every input at those rows is NaN, so no window crosses them.
     """
     out = frame.copy()
     out[OBSERVED] = out[TARGET].notna()
-    filled: dict[str, int] = {}
-    g = out.groupby(SERIES, sort=False)
-    for c in columns:
-        before = out[c].isna()
-        if cfg.max_gap == 0:
-            continue
-        if cfg.impute == "ffill":
-            out[c] = g[c].ffill(limit=cfg.max_gap)
-        else:
-            out[c] = g[c].transform(
-                lambda s: _interpolate_short_gaps(s, cfg.max_gap)
+    codes = pd.factorize(out[SERIES])[0]
+    na_before = out[columns].isna()
+    if cfg.max_gap > 0 and cfg.impute == "ffill":
+        for c in columns:
+            out[c] = out.groupby(SERIES, sort=False)[c].ffill(limit=cfg.max_gap)
+    elif cfg.max_gap > 0 and cfg.impute == "linear":
+        times = out[TIME].to_numpy()
+        parts = codes * 3 + split_part(out, bounds)  # never interpolate across a split boundary
+        for c in columns:
+            out[c] = _interpolate(out[c].to_numpy(dtype="float64"), times, parts, cfg.max_gap)
+    elif cfg.max_gap > 0 and cfg.impute == "knn":
+        if len(columns) < 2:
+            raise DataError(
+                "preprocess.impute 'knn' needs covariates (data.covariates is empty): neighbours "
+                "are found on the covariates observed at a missing step; use 'ffill' or 'linear'"
             )
-        filled[c] = int((before & out[c].notna()).sum())
+        knn_state = knn_state or fit_knn(out, bounds, columns, cfg)
+        out = _apply_knn(out, codes, columns, knn_state, cfg.max_gap)
     out[LEVEL] = out[TARGET]
-    return out, {"method": cfg.impute, "max_gap": cfg.max_gap, "filled": filled}
+    sid = out[SERIES].astype(str)
+    filled = (na_before & out[columns].notna()).groupby(sid, sort=True).sum()
+    left = out[columns].isna().groupby(sid, sort=True).sum()
+    report = {
+        "method": cfg.impute,
+        "max_gap": cfg.max_gap,
+        "filled": {str(s): {c: int(v) for c, v in row.items()} for s, row in filled.iterrows()},
+        "still_missing": {str(s): {c: int(v) for c, v in row.items()} for s, row in left.iterrows()},
+        "filled_total": {c: int(filled[c].sum()) for c in columns},
+    }
+    return out, report, knn_state
 
 
-def _interpolate_short_gaps(s: pd.Series, max_gap: int) -> pd.Series:
-    """Linear interpolation inside gaps of at most max_gap steps, nothing else."""
-    na = s.isna()
-    run_id = (~na).cumsum()
-    run_len = na.groupby(run_id).transform("sum")
-    fill = s.interpolate(method="linear", limit_area="inside")
-    return s.where(~(na & (run_len <= max_gap)), fill)
+def _apply_knn(out: pd.DataFrame, codes: np.ndarray, columns: list[str], st: dict[str, Any],
+               max_gap: int) -> pd.DataFrame:
+    """KNN fill per series (a loop over series, vectorised over rows), first max_gap steps of a gap."""
+    if st["columns"] != columns:
+        raise DataError(f"KNN state was fitted on columns {st['columns']}, not {columns}")
+    values = out[columns].to_numpy(dtype="float64")  # [N, C]
+    result = values.copy()
+    for sid, g in out.groupby(SERIES, sort=False):
+        if str(sid) not in st["series"]:
+            raise DataError(f"series '{sid}' is not in the fitted KNN state")
+        rows = out.index.get_indexer(g.index)
+        result[rows] = _knn_fill(g, st["series"][str(sid)], columns, st["k"])
+    for j, c in enumerate(columns):
+        gp = gap_position(np.isnan(values[:, j]), codes)
+        keep = (gp >= 0) & (gp < max_gap)
+        out[c] = np.where(keep, result[:, j], values[:, j])
+    return out
+
+
+# ---------------------------------------------------------------- target transform
 
 
 def transform_target(level: pd.Series, series: pd.Series, kind: str) -> pd.Series:
@@ -83,10 +211,12 @@ def transform_target(level: pd.Series, series: pd.Series, kind: str) -> pd.Serie
     prev = level.groupby(series, sort=False).shift(1)
     if kind == "diff":
         return level - prev
-    if (level <= 0).any():
-        n = int((level <= 0).sum())
+    bad = level <= 0
+    if bad.any():
+        first = series[bad].iloc[0]
         raise DataError(
-            f"preprocess.target_transform 'log_return' needs a positive target: {n} value(s) <= 0"
+            f"column '{TARGET}': preprocess.target_transform 'log_return' needs a positive target, "
+            f"but {int(bad.sum())} value(s) are <= 0 (first in series '{first}'); use 'diff'"
         )
     return np.log(level / prev)
 
@@ -95,50 +225,110 @@ def inverse_target(kind: str, z: np.ndarray, origin_level: np.ndarray) -> np.nda
     """Turn forecast transformed targets [N, H] back into levels [N, H] from levels at the origin [N]."""
     if kind == "level":
         return z.astype("float64")
-    steps = np.cumsum(z.astype("float64"), axis=1)  # [N, H]
-    if kind == "diff":
-        return origin_level[:, None] + steps
-    return origin_level[:, None] * np.exp(steps)
+    z = z.astype("float64")
+    if kind == "diff":  # accumulate into the level step by step: exact inverse of differencing
+        path = np.concatenate([origin_level.astype("float64")[:, None], z], axis=1)  # [N, 1 + H]
+        return np.cumsum(path, axis=1)[:, 1:]
+    return origin_level[:, None] * np.exp(np.cumsum(z, axis=1))  # [N, H]
+
+
+# ---------------------------------------------------------------- scaling
+
+
+def tail_stats(x: np.ndarray) -> tuple[float, float]:
+    """Excess kurtosis and share beyond 3 IQR outside the quartiles of finite values."""
+    x = x[np.isfinite(x)]
+    if x.size < 4:
+        return 0.0, 0.0
+    kurt = pd.Series(x).kurt()
+    q1, q3 = np.percentile(x, [25, 75])
+    iqr = q3 - q1
+    share = float(np.mean((x < q1 - 3 * iqr) | (x > q3 + 3 * iqr))) if iqr > 0 else 0.0
+    return (float(kurt) if np.isfinite(kurt) else 0.0), share
+
+
+def choose_scaler(x: np.ndarray, cfg: PreprocessConfig) -> tuple[str, str]:
+    """The scaler kind for one training column and why."""
+    finite = x[np.isfinite(x)]
+    if finite.size == 0:
+        return "none", "no finite training value"
+    if np.ptp(finite) == 0:
+        return "standard", "constant column: centred, scale 1"
+    q1, q3 = np.percentile(finite, [25, 75])
+    if cfg.scaler == "robust" and q3 == q1:
+        return "standard", "interquartile range is 0: robust scale undefined"
+    if cfg.scaler != "auto":
+        return cfg.scaler, "configured"
+    kurt, share = tail_stats(finite)
+    if q3 == q1:
+        return "standard", "interquartile range is 0"
+    if kurt > cfg.auto_kurtosis:
+        return "robust", f"excess kurtosis {kurt:.2f} > {cfg.auto_kurtosis:g}"
+    if share > cfg.auto_outlier_share:
+        return "robust", f"{share:.2%} beyond 3 IQR > {cfg.auto_outlier_share:.2%}"
+    return "standard", f"light tails (excess kurtosis {kurt:.2f}, {share:.2%} beyond 3 IQR)"
+
+
+def _sklearn_affine(kind: str, x: np.ndarray) -> tuple[float, float]:
+    """Fit one scikit-learn scaler on a column [n] and return (center, scale): y = (x - center) / scale.
+
+    Robust: center_, scale_; standard: mean_, scale_; minmax: data_min_, 1 / scale_ = range
+    (scikit-learn sets the scale of a constant column to 1).
+    """
+    sk = SCALERS[kind]().fit(x.reshape(-1, 1))
+    if kind == "robust":
+        return float(sk.center_[0]), float(sk.scale_[0])
+    if kind == "standard":
+        return float(sk.mean_[0]), float(sk.scale_[0])
+    rng = sk.data_range_[0]
+    return float(sk.data_min_[0]), float(rng if rng > 0 else 1.0)
 
 
 def fit_scalers(
-    frame: pd.DataFrame, bounds: dict[str, Bounds], columns: list[str], kind: str
-) -> dict[str, dict[str, dict[str, float]]]:
-    """Per-series, per-column centre and scale, from the training rows only."""
-    params: dict[str, dict[str, dict[str, float]]] = {}
-    for sid, g in frame.groupby(SERIES, sort=True):
-        train = g.iloc[: bounds[str(sid)].train_end]
-        params[str(sid)] = {c: _fit_column(train[c].to_numpy(dtype="float64"), kind) for c in columns}
-    return params
+    frame: pd.DataFrame, bounds: dict[str, Bounds], columns: list[str], cfg: PreprocessConfig,
+    passthrough: set[str] | None = None,
+) -> tuple[dict[str, dict[str, dict[str, Any]]], dict[str, dict[str, str]]]:
+    """Per series, per column {kind, center, scale} from the training rows only, and the reasons."""
+    passthrough = passthrough or set()
+    params: dict[str, dict[str, dict[str, Any]]] = {}
+    why: dict[str, dict[str, str]] = {}
+    train = frame[train_mask(frame, bounds)]
+    for sid, g in train.groupby(SERIES, sort=True):
+        params[str(sid)], why[str(sid)] = {}, {}
+        for c in columns:
+            x = g[c].to_numpy(dtype="float64")
+            x = x[np.isfinite(x)]
+            if c in passthrough:
+                kind, reason = "none", "bounded input, not scaled"
+            else:
+                kind, reason = choose_scaler(x, cfg)
+            center, scale = (0.0, 1.0) if kind == "none" else _sklearn_affine(kind, x)
+            params[str(sid)][c] = {"kind": kind, "center": center, "scale": scale}
+            why[str(sid)][c] = f"{kind}: {reason}"
+    return params, why
 
 
-def _fit_column(x: np.ndarray, kind: str) -> dict[str, float]:
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return {"center": 0.0, "scale": 1.0}
-    if kind == "robust":
-        q1, med, q3 = np.percentile(x, [25, 50, 75])
-        center, scale = med, q3 - q1
-        if scale <= 0:
-            scale = np.std(x)
-    elif kind == "standard":
-        center, scale = x.mean(), x.std()
-    else:
-        center, scale = x.min(), x.max() - x.min()
-    # A constant column passes through centred, never divided by zero.
-    scale = float(scale) if np.isfinite(scale) and scale > 1e-12 else 1.0
-    return {"center": float(center), "scale": scale}
+def scaler_arrays(frame: pd.DataFrame, params: dict, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Per-row center [N] and scale [N] of one column from the fitted params."""
+    sid = frame[SERIES].astype(str)
+    missing = sorted(set(sid.unique()) - set(params))
+    if missing:
+        raise DataError(f"series {missing[:5]} have no fitted scaler (not in the training data)")
+    center = sid.map({s: p[column]["center"] for s, p in params.items()}).to_numpy(dtype="float64")
+    scale = sid.map({s: p[column]["scale"] for s, p in params.items()}).to_numpy(dtype="float64")
+    return center, scale
 
 
 def apply_scalers(frame: pd.DataFrame, params: dict, columns: list[str]) -> pd.DataFrame:
-    """Scale columns per series with fitted params (vectorised over rows)."""
+    """Scale columns per series with fitted params, vectorised over all rows of all series."""
     out = frame.copy()
-    sid = out[SERIES].astype(str)
     for c in columns:
-        center = sid.map({s: p[c]["center"] for s, p in params.items()})
-        scale = sid.map({s: p[c]["scale"] for s, p in params.items()})
-        out[c] = ((out[c] - center) / scale).astype("float32")
+        center, scale = scaler_arrays(out, params, c)
+        out[c] = ((out[c].to_numpy(dtype="float64") - center) / scale).astype("float32")
     return out
+
+
+# ---------------------------------------------------------------- arrays and state
 
 
 @dataclass
@@ -171,16 +361,3 @@ def to_arrays(frame: pd.DataFrame, inputs: list[str], bounds: dict[str, Bounds])
             )
         )
     return out
-
-
-def prepared_state(params: dict, inputs: list[str], cfg: PreprocessConfig, extra: dict[str, Any]) -> dict:
-    """The JSON-safe fitted state saved with the model and reused for prediction."""
-    return {
-        "target_transform": cfg.target_transform,
-        "scaler": cfg.scaler,
-        "impute": cfg.impute,
-        "max_gap": cfg.max_gap,
-        "inputs": inputs,
-        "scalers": params,
-        **extra,
-    }

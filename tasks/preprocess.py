@@ -21,9 +21,14 @@ def split_task(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, Bounds]:
 def preprocess_task(frame: pd.DataFrame, bounds: dict[str, Bounds], cfg: PipelineConfig) -> Prepared:
     """Impute, engineer features, transform and scale; fitted on the training rows only."""
     prepared = prepare(frame, bounds, cfg)
-    filled = prepared.report["imputation"]["filled"]
-    get_run_logger().info(
-        f"inputs {prepared.inputs}; imputed values per column {filled}; "
-        f"target transform '{cfg.preprocess.target_transform}', scaler '{cfg.preprocess.scaler}'"
+    rep, log = prepared.report, get_run_logger()
+    imp = rep["imputation"]
+    log.info(
+        f"imputation '{imp['method']}' (max_gap {imp['max_gap']}): filled per column "
+        f"{imp['filled_total']}; per series {imp['filled']}"
     )
+    log.info(f"inputs {prepared.inputs}; target transform '{cfg.preprocess.target_transform}'")
+    log.info(f"scalers per column: {rep['scaling']['kinds']}")
+    if "log_fallback" in rep:
+        log.warning(rep["log_fallback"])
     return prepared
