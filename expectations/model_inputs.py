@@ -17,25 +17,27 @@ SEVERITY: dict[str, str] = {
 
 
 def warmed_up(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig) -> pd.DataFrame:
-    """Rows past each series' feature warm-up (the longest rolling window plus one change)."""
-    f = cfg.features
-    warm = max([1, *f.rolling_mean_windows, *(w + 1 for w in f.volatility_windows)])
+    """Rows past each series' feature warm-up (every engineered input defined)."""
+    from lstmflow.features import warmup_steps
+
+    warm = warmup_steps(cfg.features)
     pos = frame.groupby(SERIES).cumcount()
     return frame.loc[pos >= warm, inputs]
 
 
-def expected_inputs(cfg: PipelineConfig) -> list[str]:
-    """The model inputs the config asks for, in order: z, covariates, engineered features.
-
-    Feature names come from the feature code itself (run on a 3-row frame), so a new feature
-    needs no change here.
+def expected_inputs(cfg: PipelineConfig, frame: pd.DataFrame) -> list[str]:
+    """The model inputs the config asks for, in order: z, covariates, missing indicators,
+    engineered features (calendar parts chosen from the frame's time step, as preprocessing does).
     """
-    from lstmflow.features import add_features
-    from lstmflow.preprocess import LEVEL, Z
+    from lstmflow.features import calendar_parts, feature_names, series_step
+    from lstmflow.ingest import TARGET
+    from lstmflow.preprocess import Z
 
-    tiny = pd.DataFrame({SERIES: ["s"] * 3, LEVEL: [1.0, 2.0, 3.0]})
-    _, names = add_features(tiny, LEVEL, cfg.features)
-    return [Z, *cfg.data.covariates, *names]
+    covs = list(cfg.data.covariates)
+    indicators = ([f"missing_{c}" for c in (TARGET, *covs)]
+                  if cfg.preprocess.missing_indicators else [])
+    calendar = calendar_parts(cfg.features, series_step(frame))
+    return [Z, *covs, *indicators, *feature_names(cfg.features, calendar)]
 
 
 def _meta(cfg: PipelineConfig, check: str, rule: str) -> dict[str, Any]:
@@ -86,7 +88,7 @@ def _locator(frame: pd.DataFrame):
 def validate_model_inputs(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig,
                           ctx=None) -> dict[str, Any]:
     """Run gate 2 on the warmed-up scaled inputs (in the order the model reads them)."""
-    exps = input_expectations(inputs, cfg, expected_inputs(cfg))
+    exps = input_expectations(inputs, cfg, expected_inputs(cfg, frame))
     rows = run_suite("model-inputs", warmed_up(frame, inputs, cfg), exps, ctx=ctx,
                      locate=_locator(frame))
     return gate_result(rows)

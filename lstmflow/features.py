@@ -128,6 +128,12 @@ def _time_step(times: np.ndarray, codes: np.ndarray) -> pd.Timedelta | None:
     return pd.Timedelta(np.median(d)) if len(d) else None
 
 
+def series_step(frame: pd.DataFrame) -> pd.Timedelta | None:
+    """Median step between consecutive timestamps within each series of a canonical frame."""
+    codes, _ = pd.factorize(frame[SERIES])
+    return _time_step(frame[TIME].to_numpy(), codes)
+
+
 def _periods_per_year(times: np.ndarray, step: pd.Timedelta | None) -> float:
     """Steps per year: 252 on a business-day grid, else 365.25 days / step."""
     if step is None:

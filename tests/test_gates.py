@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from expectations.ingested import validate_ingested
-from expectations.model_inputs import validate_model_inputs
+from expectations.model_inputs import validate_model_inputs, warmed_up
 from expectations.runner import describe_failure
 from lstmflow.config import build_config, load_config
 from lstmflow.ingest import ingest
@@ -175,7 +175,10 @@ def test_model_inputs_of_healthy_data_pass(prepared_healthy):
     cfg, prepared = prepared_healthy
     gate = validate_model_inputs(prepared.frame, prepared.inputs, cfg)
     assert gate["success"] is True, _lines(gate["failed"])
-    assert prepared.inputs == ["z", "mean_gap_3", "vol_3"]
+    from expectations.model_inputs import expected_inputs
+
+    assert prepared.inputs == expected_inputs(cfg, prepared.frame)
+    assert {"z", "mean_gap_3", "vol_3"} <= set(prepared.inputs)
 
 
 def test_model_inputs_inf_wrong_order_and_huge_values_fail(prepared_healthy):
@@ -185,11 +188,12 @@ def test_model_inputs_inf_wrong_order_and_huge_values_fail(prepared_healthy):
     frame.loc[60, "mean_gap_3"] = 5e4
     gate = validate_model_inputs(frame, ["z", "vol_3", "mean_gap_3"], cfg)
     text = _lines(gate["failed"])
+    n = len(warmed_up(frame, prepared.inputs, cfg))  # rows past the feature warm-up
     assert "[model-inputs] table: expected feature columns present and in order failed, observed " \
         "['z', 'vol_3', 'mean_gap_3']" in text
-    assert "column 'vol_3': finite after scaling (no inf) failed, 1 of 196 rows unexpected, " \
+    assert f"column 'vol_3': finite after scaling (no inf) failed, 1 of {n} rows unexpected, " \
         "e.g. a @ 2020-02-20: inf" in text
-    assert "column 'mean_gap_3': scaled magnitude <= 1000 failed, 1 of 196 rows unexpected, " \
+    assert f"column 'mean_gap_3': scaled magnitude <= 1000 failed, 1 of {n} rows unexpected, " \
         "e.g. a @ 2020-03-01: 5e+04" in text
 
 
@@ -198,7 +202,8 @@ def test_model_inputs_nan_after_warm_up_fail(prepared_healthy):
     frame = prepared.frame.copy()
     frame.loc[frame.index[20:100], "z"] = np.nan
     gate = validate_model_inputs(frame, prepared.inputs, cfg)
-    assert re.search(r"column 'z': NaN after the feature warm-up <= 0\.2 share .* failed, 80 of 196 rows",
+    n = len(warmed_up(frame, prepared.inputs, cfg))
+    assert re.search(rf"column 'z': NaN after the feature warm-up <= 0\.2 share .* failed, 80 of {n} rows",
                      _lines(gate["failed"])), _lines(gate["failed"])
 
 
