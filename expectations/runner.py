@@ -38,7 +38,7 @@ def gate_context(docs_dir: Path | None = None):
                 "class_name": "SiteBuilder",
                 "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
                 "store_backend": {"class_name": "TupleFilesystemStoreBackend",
-                                  "base_directory": str(docs_dir)},
+                                  "base_directory": str(Path(docs_dir).resolve())},
             },
         )
     return ctx

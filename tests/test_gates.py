@@ -5,6 +5,7 @@ reported as such."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -233,3 +234,16 @@ def test_bad_gate_config_is_refused_naming_the_key(quality, message):
     with pytest.raises(ConfigError) as err:
         _cfg("healthy.csv", quality=quality)
     assert message in str(err.value)
+
+
+def test_data_docs_with_a_relative_folder(tmp_path, monkeypatch):
+    """Run folders are usually relative (output_dir: outputs): GE needs an absolute base dir."""
+    from expectations.runner import build_docs, gate_context
+
+    monkeypatch.chdir(tmp_path)
+    cfg = _cfg("healthy.csv")
+    data = ingest(cfg.data)
+    ctx = gate_context(Path("rel") / "docs")
+    validate_ingested(data.frame, cfg, data.report, ctx=ctx)
+    index = build_docs(ctx, Path("rel") / "docs")
+    assert (tmp_path / "rel" / "docs").is_dir() and Path(index).is_file()
