@@ -8,6 +8,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,9 @@ class TrainingError(RuntimeError):
     """Training could not produce a usable model; the message says why and what to change."""
 
 
+CHECKPOINT = "last.ckpt"
+
+
 @dataclass
 class TrainResult:
     model: Any  # models.lstm.LSTMForecaster with the best validation weights loaded
@@ -30,6 +34,8 @@ class TrainResult:
     epochs_run: int
     seconds: float
     windows: dict[str, int] = field(default_factory=dict)
+    resumed_from_epoch: int | None = None  # epochs already done in the checkpoint resumed from
+    checkpoint: str | None = None  # path of last.ckpt when the fit was checkpointed
 
 
 def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
@@ -42,9 +48,99 @@ def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
     val_ends = window_ends(stack, arrays, "val", L)
     return (
         stack,
-        WindowBatches(stack, train_ends, L, "train", t.burn_in),
+        WindowBatches(stack, train_ends, L, "train", t.burn_in, t.every_step),
         WindowBatches(stack, val_ends, L, "val"),
     )
+
+
+def build_model(cfg: PipelineConfig, n_inputs: int):
+    """The LightningModule with every guard of the model and training sections wired in."""
+    from models.lstm import LSTMForecaster
+
+    m, t = cfg.model, cfg.training
+    return LSTMForecaster(
+        n_inputs=n_inputs,
+        horizon=cfg.forecast.horizon,
+        hidden_size=m.hidden_size,
+        num_layers=m.num_layers,
+        dropout=m.dropout,
+        loss=m.loss,
+        huber_delta=m.huber_delta,
+        quantiles=list(m.quantiles),
+        learning_rate=t.learning_rate,
+        optimizer=t.optimizer,
+        weight_decay=t.weight_decay,
+        l1_penalty=t.l1_penalty,
+        scheduler=t.scheduler,
+        lr_factor=t.lr_factor,
+        plateau_patience=t.lr_patience if t.lr_patience is not None else t.patience // 2,
+        min_lr=t.min_lr,
+        max_epochs=t.max_epochs,
+    )
+
+
+def build_trainer(
+    cfg: PipelineConfig,
+    callbacks: Sequence[Any],
+    progress: bool = False,
+    checkpoint_dir: Path | None = None,
+    **overrides: Any,
+):
+    """A CPU Trainer with clipping, the time budget, determinism and per-epoch checkpoints."""
+    import pytorch_lightning as pl
+    from pytorch_lightning.callbacks import ModelCheckpoint
+
+    t = cfg.training
+    callbacks = list(callbacks)
+    if checkpoint_dir is not None:
+        # monitor=None + save_top_k=1: the newest epoch overwrites `last.ckpt`, one file
+        callbacks.append(ModelCheckpoint(
+            dirpath=checkpoint_dir, filename=CHECKPOINT.removesuffix(".ckpt"), monitor=None,
+            save_top_k=1, every_n_epochs=1, enable_version_counter=False,
+        ))
+    kwargs: dict[str, Any] = dict(
+        max_epochs=t.max_epochs,
+        max_time=timedelta(minutes=t.max_time_minutes),
+        gradient_clip_val=t.gradient_clip or None,
+        gradient_clip_algorithm="norm",
+        callbacks=callbacks,
+        accelerator="cpu",
+        devices=1,
+        logger=False,
+        enable_checkpointing=checkpoint_dir is not None,
+        enable_progress_bar=progress,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+        deterministic=t.deterministic,
+    )
+    kwargs.update(overrides)
+    return pl.Trainer(**kwargs)
+
+
+def training_callbacks(cfg: PipelineConfig, log: Callable[[str], None] | None = None) -> list:
+    """Recorder, best-weight restore, per-epoch log line and early stopping, as in every fit."""
+    from pytorch_lightning.callbacks import EarlyStopping
+
+    from models.callbacks import BestWeights, EpochLogger, HistoryRecorder
+
+    t = cfg.training
+    return [
+        HistoryRecorder(),
+        BestWeights(),
+        EpochLogger(log),
+        EarlyStopping(monitor="val_loss", patience=t.patience, min_delta=t.min_delta, mode="min"),
+    ]
+
+
+def checkpoint_path(run_dir: Path) -> Path:
+    """Where a run's resumable checkpoint lives: `<run_dir>/checkpoints/last.ckpt`."""
+    return Path(run_dir) / "checkpoints" / CHECKPOINT
+
+
+def _checkpoint_epochs(path: Path) -> int:
+    """Epochs completed in a checkpoint (read with weights_only=True: no pickle code runs)."""
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    return int(ckpt["epoch"]) + 1
 
 
 def train_model(
@@ -52,16 +148,31 @@ def train_model(
     cfg: PipelineConfig,
     log: Callable[[str], None] | None = None,
     progress: bool = False,
+    run_dir: Path | None = None,
+    resume: bool = False,
+    extra_callbacks: Sequence[Any] = (),
 ) -> TrainResult:
-    """Train with early stopping on validation loss; the best epoch's weights are kept."""
+    """Train with early stopping on validation loss; the best epoch's weights are kept.
+
+    With `run_dir`, a checkpoint is written every epoch to `<run_dir>/checkpoints/last.ckpt`;
+    `resume=True` continues from it (loaded with weights_only=True).
+    """
     import pytorch_lightning as pl
-    from pytorch_lightning.callbacks import EarlyStopping
 
-    from models.callbacks import BestWeights, EpochLogger, HistoryRecorder
+    from models.callbacks import BestWeights, HistoryRecorder
     from models.data import loader
-    from models.lstm import LSTMForecaster
 
-    t, m = cfg.training, cfg.model
+    t = cfg.training
+    ckpt_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
+    ckpt = checkpoint_path(run_dir) if run_dir is not None else None
+    resumed_from = None
+    if resume:
+        if ckpt is None or not ckpt.is_file():
+            raise TrainingError(
+                f"cannot resume: no checkpoint at '{ckpt}'. The run was killed before its "
+                "first epoch ended, or it was not checkpointed; start a new run instead."
+            )
+        resumed_from = _checkpoint_epochs(ckpt)
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
     pl.seed_everything(t.seed, workers=True, verbose=False)
     _, train_ds, val_ds = build_datasets(arrays, cfg)
@@ -75,44 +186,23 @@ def train_model(
         raise TrainingError(
             "no validation window fits: raise evaluation.val_size above forecast.horizon."
         )
-    model = LSTMForecaster(
-        n_inputs=arrays[0].x.shape[1],
-        horizon=cfg.forecast.horizon,
-        hidden_size=m.hidden_size,
-        num_layers=m.num_layers,
-        dropout=m.dropout,
-        loss=m.loss,
-        learning_rate=t.learning_rate,
-        optimizer=t.optimizer,
-        weight_decay=t.weight_decay,
-        plateau_patience=max(1, t.patience // 2),
-    )
-    recorder, best = HistoryRecorder(), BestWeights()
-    callbacks = [recorder, best, EpochLogger(log),
-                 EarlyStopping(monitor="val_loss", patience=t.patience, mode="min")]
-    trainer = pl.Trainer(
-        max_epochs=t.max_epochs,
-        max_time=timedelta(minutes=t.max_time_minutes),
-        gradient_clip_val=t.gradient_clip or None,
-        callbacks=callbacks,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        deterministic=False,
-    )
+    model = build_model(cfg, arrays[0].x.shape[1])
+    callbacks = [*training_callbacks(cfg, log), *extra_callbacks]
+    recorder = next(c for c in callbacks if isinstance(c, HistoryRecorder))
+    best = next(c for c in callbacks if isinstance(c, BestWeights))
+    trainer = build_trainer(cfg, callbacks, progress, ckpt_dir)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", ".*Total length of `DataLoader` across ranks.*")
+        warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
         trainer.fit(
             model,
-            loader(train_ds, t.batch_size, shuffle=True, seed=t.seed),
+            loader(train_ds, t.batch_size, shuffle=True, seed=t.seed, cap=t.max_windows_per_epoch),
             loader(val_ds, t.batch_size * 4, shuffle=False),
+            ckpt_path=str(ckpt) if resume else None,
+            weights_only=True if resume else None,
         )
     seconds = time.perf_counter() - start
     if best.state is None:
@@ -127,24 +217,37 @@ def train_model(
         best_epoch=best.best_epoch,
         epochs_run=trainer.current_epoch,
         seconds=seconds,
-        windows={"train": len(train_ds), "val": len(val_ds)},
+        windows={"train": len(train_ds), "val": len(val_ds),
+                 "train_per_epoch": min(len(train_ds), t.max_windows_per_epoch or len(train_ds))},
+        resumed_from_epoch=resumed_from,
+        checkpoint=str(ckpt) if ckpt is not None else None,
     )
 
 
-def predict_origins(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str):
-    """Scaled forecasts [N, H] for every usable origin of a split, with the origins' rows.
-
-    Returns (stack, ends, zhat): `ends` are global row indices into `stack`.
-    """
+def _predict(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str, fn):
+    """Apply `fn` (a predict method) to every usable origin of a split, 1024 windows at a time."""
     from models.data import StackedSeries, WindowBatches, window_ends
 
     L = cfg.forecast.input_size
     stack = StackedSeries(arrays, cfg.forecast.horizon)
     ends = window_ends(stack, arrays, split, L)
     ds = WindowBatches(stack, ends, L, split)
-    preds = []
-    for i in range(0, len(ds), 1024):
-        x, _, _ = ds[list(range(i, min(i + 1024, len(ds))))]
-        preds.append(model.predict_last(x))
-    zhat = torch.cat(preds).numpy() if preds else np.zeros((0, cfg.forecast.horizon), np.float32)
-    return stack, ends, zhat
+    out = [fn(ds[list(range(i, min(i + 1024, len(ds))))][0]) for i in range(0, len(ds), 1024)]
+    return stack, ends, out
+
+
+def predict_quantiles(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str):
+    """Scaled forecasts of every level, (stack, ends, qhat [N, H, Q]); Q = 1 for point losses."""
+    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_quantiles)
+    empty = np.zeros((0, cfg.forecast.horizon, model.n_q), np.float32)
+    return stack, ends, torch.cat(out).numpy() if out else empty
+
+
+def predict_origins(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str):
+    """Scaled point forecasts [N, H] (the median under quantile loss) for every usable origin.
+
+    Returns (stack, ends, zhat): `ends` are global row indices into `stack`.
+    """
+    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_last)
+    empty = np.zeros((0, cfg.forecast.horizon), np.float32)
+    return stack, ends, torch.cat(out).numpy() if out else empty

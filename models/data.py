@@ -8,12 +8,13 @@ matrix Yf [N, H] is an `unfold` view of the padded target vector.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Sequence
 from typing import Literal
 
 import numpy as np
 import torch
-from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
+from torch.utils.data import DataLoader, Dataset, Sampler
 
 Split = Literal["train", "val", "test"]
 
@@ -77,37 +78,76 @@ class WindowBatches(Dataset):
     """A dataset whose items are whole batches: `ds[list_of_positions]` -> (x, y, mask)."""
 
     def __init__(
-        self, stack: StackedSeries, ends: np.ndarray, window: int, split: Split, burn_in: int = 0
+        self,
+        stack: StackedSeries,
+        ends: np.ndarray,
+        window: int,
+        split: Split,
+        burn_in: int = 0,
+        every_step: bool = True,
     ) -> None:
         self.stack, self.window, self.split = stack, window, split
         self.ends = torch.as_tensor(ends, dtype=torch.long)
         self.steps = torch.arange(window - 1, -1, -1)  # [L]: offsets back from the origin
         self.burn_in = min(burn_in, window - 1)
+        self.every_step = every_step
+        self.limit = torch.from_numpy(stack.train_limit)  # [N] view, no copy
+        self.ahead = torch.arange(1, stack.horizon + 1)  # [H]
 
     def __len__(self) -> int:
         return len(self.ends)
 
-    def __getitem__(self, positions: list[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def __getitem__(
+        self, positions: torch.Tensor | list[int]
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         ends = self.ends[positions]  # [B]
         rows = ends[:, None] - self.steps[None, :]  # [B, L]
         x = self.stack.x[rows]  # [B, L, F]
         y = self.stack.future[rows]  # [B, L, H]
         ok = torch.isfinite(y)  # [B, L, H]: unobserved targets get no loss
-        if self.split == "train":
-            limit = torch.from_numpy(self.stack.train_limit)[rows]  # [B, L]
-            ahead = rows[:, :, None] + torch.arange(1, self.stack.horizon + 1)  # [B, L, H]
-            ok &= ahead < limit[:, :, None]  # targets stay inside the training rows
+        if self.split == "train" and self.every_step:
+            ahead = rows[:, :, None] + self.ahead  # [B, L, H]
+            ok &= ahead < self.limit[rows][:, :, None]  # targets stay inside the training rows
             ok[:, : self.burn_in] = False
         else:
-            ok[:, :-1] = False  # judged on the last step only: the real forecast origin
+            ok[:, :-1] = False  # the last step only: the real forecast origin
+            if self.split == "train":
+                ok[:, -1] &= ends[:, None] + self.ahead < self.limit[ends][:, None]  # [B, H]
         return x, torch.nan_to_num(y), ok
 
 
-def loader(ds: WindowBatches, batch_size: int, shuffle: bool, seed: int = 0) -> DataLoader:
-    """DataLoader over whole-batch items (no per-window collate)."""
-    if shuffle:
-        base = RandomSampler(range(len(ds)), generator=torch.Generator().manual_seed(seed))
-    else:
-        base = SequentialSampler(range(len(ds)))
-    sampler = BatchSampler(base, batch_size=batch_size, drop_last=False)
+class EpochBatches(Sampler[torch.Tensor]):
+    """Batches of dataset positions; shuffled per epoch, optionally capped to `cap` windows.
+
+    The order of epoch e depends only on (seed, e), so a resumed fit draws the same batches
+    as an uninterrupted one (Lightning calls `set_epoch`).
+    """
+
+    def __init__(
+        self, n: int, batch_size: int, shuffle: bool, seed: int = 0, cap: int | None = None
+    ) -> None:
+        self.n, self.batch_size, self.shuffle, self.seed = n, batch_size, shuffle, seed
+        self.size = min(cap, n) if cap else n  # windows drawn per epoch
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return math.ceil(self.size / self.batch_size)
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        if self.shuffle:
+            g = torch.Generator().manual_seed(self.seed * 1_000_003 + self.epoch)
+            order = torch.randperm(self.n, generator=g)[: self.size]  # [size]
+        else:
+            order = torch.arange(self.size)
+        yield from order.split(self.batch_size)
+
+
+def loader(
+    ds: WindowBatches, batch_size: int, shuffle: bool, seed: int = 0, cap: int | None = None
+) -> DataLoader:
+    """DataLoader over whole-batch items (no per-window collate); `cap` windows per epoch."""
+    sampler = EpochBatches(len(ds), batch_size, shuffle, seed, cap)
     return DataLoader(ds, sampler=sampler, batch_size=None, num_workers=0)
