@@ -31,6 +31,7 @@ class HistoryRecorder(pl.Callback):
         self._layers: list[str] = []
         self._group: torch.Tensor | None = None  # [P]: layer index of each parameter
         self._params: list[torch.nn.Parameter] = []
+        self._lr = math.nan
         self._reset()
 
     def _reset(self) -> None:
@@ -49,6 +50,7 @@ class HistoryRecorder(pl.Callback):
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self._reset()
+        self._lr = float(trainer.optimizers[0].param_groups[0]["lr"])  # the rate this epoch uses
 
     def _grad_norms(self) -> torch.Tensor | None:
         """Norm of every parameter's gradient, [P], or None when the step made no gradients."""
@@ -83,7 +85,7 @@ class HistoryRecorder(pl.Callback):
             "epoch": trainer.current_epoch,
             "train_loss": _f(m.get("train_loss")),
             "val_loss": _f(m.get("val_loss")),
-            "lr": float(trainer.optimizers[0].param_groups[0]["lr"]),
+            "lr": self._lr,
             "batches": len(self._losses) + self._nonfinite_losses,
             "nonfinite_losses": self._nonfinite_losses,
             "nonfinite_grads": self._nonfinite_grads,
@@ -140,14 +142,15 @@ class EpochLogger(pl.Callback):
 
     def __init__(self, log: Callable[[str], None] | None = None) -> None:
         self._emit = log or logging.getLogger("lstmflow").info
-        self._start = time.perf_counter()
+        self._start, self._lr = time.perf_counter(), math.nan
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self._start = time.perf_counter()
+        self._lr = trainer.optimizers[0].param_groups[0]["lr"]
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         m = trainer.callback_metrics
-        lr = trainer.optimizers[0].param_groups[0]["lr"]
+        lr = self._lr
         self._emit(
             f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: "
             f"train_loss={_fmt(m.get('train_loss'))} val_loss={_fmt(m.get('val_loss'))} "
