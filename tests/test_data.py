@@ -98,3 +98,9 @@ def test_loader_caps_the_batches_per_epoch():
     capped = list(loader(ds, 50, shuffle=True, cap=120))
     assert len(full) == -(-len(ds) // 50)
     assert [len(b[0]) for b in capped] == [50, 50, 20]
+
+
+def test_one_series_inputs_are_not_copied():
+    a = make_series(50, seed=6)
+    stack = StackedSeries([a], horizon=2)
+    assert np.shares_memory(stack.x.numpy(), a.x)
