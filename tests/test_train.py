@@ -130,3 +130,30 @@ def test_quantile_fit_gives_intervals_and_a_median_point_forecast(arrays, sample
     assert qhat.shape == (len(ends), 3, 3) and np.array_equal(ends, ends2)
     assert np.array_equal(zhat, qhat[..., 1])
     assert (qhat[..., 2] - qhat[..., 0]).mean() > 0  # the 0.9 level sits above the 0.1 level
+
+
+def test_non_finite_batch_loss_is_counted_and_skipped(arrays, sample_slice, tmp_path):
+    from lstmflow.train import build_trainer
+    from models.callbacks import HistoryRecorder
+    from models.data import loader
+    from models.lstm import LSTMForecaster
+
+    class PoisonFirstBatch(LSTMForecaster):
+        """The first batch of every epoch yields a NaN loss."""
+
+        def training_step(self, batch, batch_idx):
+            x, y, ok = batch
+            return super().training_step((x * float("nan"), y, ok) if batch_idx == 0 else batch,
+                                         batch_idx)
+
+    cfg = config(sample_slice, tmp_path, max_epochs=2)
+    _, train_ds, val_ds = build_datasets(arrays, cfg)
+    model = PoisonFirstBatch(n_inputs=arrays[0].x.shape[1], horizon=3, hidden_size=8)
+    recorder = HistoryRecorder()
+    trainer = build_trainer(cfg, [recorder])
+    trainer.fit(model, loader(train_ds, 64, True), loader(val_ds, 256, False))
+    n_batches = -(-len(train_ds) // 64)
+    assert [h["nonfinite_losses"] for h in recorder.epochs] == [1, 1]
+    assert [h["batches"] for h in recorder.epochs] == [n_batches, n_batches]
+    assert trainer.global_step == 2 * (n_batches - 1)  # the poisoned steps were not taken
+    assert all(torch.isfinite(p).all() for p in model.parameters())
