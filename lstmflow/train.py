@@ -261,6 +261,7 @@ def train_model(
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         warnings.filterwarnings("ignore", ".*Total length of `DataLoader` across ranks.*")
         warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
+        warnings.filterwarnings("ignore", ".*`training_step` returned `None`.*")  # counted
         trainer.fit(
             model,
             loader(train_ds, t.batch_size, shuffle=True, seed=t.seed, cap=t.max_windows_per_epoch),

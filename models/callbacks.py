@@ -71,7 +71,7 @@ class HistoryRecorder(pl.Callback):
         self._norms.append(torch.cat([sq.sqrt(), total[None]]))  # [G + 1]
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
-        if outputs is None:  # training_step skipped a non-finite loss
+        if not outputs:  # None or {}: training_step skipped a non-finite loss
             self._nonfinite_losses += 1
             return
         self._losses.append(float(outputs["loss"]))

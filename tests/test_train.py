@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import pytorch_lightning as pl
 import torch
 
 from lstmflow.config import PipelineConfig, build_config
@@ -146,14 +147,28 @@ def test_non_finite_batch_loss_is_counted_and_skipped(arrays, sample_slice, tmp_
             return super().training_step((x * float("nan"), y, ok) if batch_idx == 0 else batch,
                                          batch_idx)
 
+    class WeightsAcrossFirstBatch(pl.Callback):
+        """Did the (poisoned) first batch of each epoch change any weight?"""
+
+        def __init__(self) -> None:
+            self.changed: list[bool] = []
+
+        def on_train_batch_start(self, trainer, pl_module, batch, batch_idx):
+            self.before = [p.detach().clone() for p in pl_module.parameters()]
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
+            if batch_idx in (0, 1):
+                self.changed.append(any(not torch.equal(a, p) for a, p in
+                                        zip(self.before, pl_module.parameters(), strict=True)))
+
     cfg = config(sample_slice, tmp_path, max_epochs=2)
     _, train_ds, val_ds = build_datasets(arrays, cfg)
     model = PoisonFirstBatch(n_inputs=arrays[0].x.shape[1], horizon=3, hidden_size=8)
-    recorder = HistoryRecorder()
-    trainer = build_trainer(cfg, [recorder])
+    recorder, watch = HistoryRecorder(), WeightsAcrossFirstBatch()
+    trainer = build_trainer(cfg, [recorder, watch])
     trainer.fit(model, loader(train_ds, 64, True), loader(val_ds, 256, False))
     n_batches = -(-len(train_ds) // 64)
     assert [h["nonfinite_losses"] for h in recorder.epochs] == [1, 1]
     assert [h["batches"] for h in recorder.epochs] == [n_batches, n_batches]
-    assert trainer.global_step == 2 * (n_batches - 1)  # the poisoned steps were not taken
+    assert watch.changed == [False, True, False, True]  # poisoned steps skipped, others taken
     assert all(torch.isfinite(p).all() for p in model.parameters())
