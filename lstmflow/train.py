@@ -201,10 +201,15 @@ def checkpoint_path(run_dir: Path) -> Path:
     return Path(run_dir) / "checkpoints" / CHECKPOINT
 
 
-def _checkpoint_epochs(path: Path) -> int:
-    """Epochs completed in a checkpoint (read with weights_only=True: no pickle code runs)."""
-    ckpt = torch.load(path, map_location="cpu", weights_only=True)
-    return int(ckpt["epoch"]) + 1
+def _resumable_epochs(ckpt: Path | None) -> int:
+    """Epochs completed in the checkpoint to resume (read with weights_only=True: no pickled
+    code runs), or a TrainingError when there is none."""
+    if ckpt is None or not ckpt.is_file():
+        raise TrainingError(
+            f"cannot resume: no checkpoint at '{ckpt}'. The run was killed before its "
+            "first epoch ended, or it was not checkpointed; start a new run instead."
+        )
+    return int(torch.load(ckpt, map_location="cpu", weights_only=True)["epoch"]) + 1
 
 
 def train_model(
@@ -229,14 +234,7 @@ def train_model(
     t = cfg.training
     ckpt_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
-    resumed_from = None
-    if resume:
-        if ckpt is None or not ckpt.is_file():
-            raise TrainingError(
-                f"cannot resume: no checkpoint at '{ckpt}'. The run was killed before its "
-                "first epoch ended, or it was not checkpointed; start a new run instead."
-            )
-        resumed_from = _checkpoint_epochs(ckpt)
+    resumed_from = _resumable_epochs(ckpt) if resume else None
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
     pl.seed_everything(t.seed, workers=True, verbose=False)
     _, train_ds, val_ds = build_datasets(arrays, cfg)
@@ -262,13 +260,22 @@ def train_model(
         warnings.filterwarnings("ignore", ".*Total length of `DataLoader` across ranks.*")
         warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
         warnings.filterwarnings("ignore", ".*`training_step` returned `None`.*")  # counted
-        trainer.fit(
-            model,
-            loader(train_ds, t.batch_size, shuffle=True, seed=t.seed, cap=t.max_windows_per_epoch),
-            loader(val_ds, t.batch_size * 4, shuffle=False),
-            ckpt_path=str(ckpt) if resume else None,
-            weights_only=True if resume else None,
-        )
+        try:
+            trainer.fit(
+                model,
+                loader(train_ds, t.batch_size, shuffle=True, seed=t.seed,
+                       cap=t.max_windows_per_epoch),
+                loader(val_ds, t.batch_size * 4, shuffle=False),
+                ckpt_path=str(ckpt) if resume else None,
+                weights_only=True if resume else None,
+            )
+        except RuntimeError as exc:
+            if resume and "state_dict" in str(exc):
+                raise TrainingError(
+                    f"cannot resume: checkpoint '{ckpt}' does not fit the model of this "
+                    f"config ({str(exc).splitlines()[0]}); resume with the run's own config"
+                ) from exc
+            raise
     seconds = time.perf_counter() - start
     if best.state is None:
         raise TrainingError(

@@ -150,3 +150,12 @@ def test_cli_resume_refuses_missing_run_and_traversal(tmp_path):
             [sys.executable, "-m", "lstmflow.cli", "train", "--config", str(cfg_file),
              "--resume", run_id], cwd=ROOT, capture_output=True, text=True, timeout=120)
         assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
+
+
+def test_resume_with_a_different_model_is_refused(setup, tmp_path):
+    cfg, arrays = setup
+    kill_after_two_epochs(cfg, arrays, tmp_path / "run")
+    raw = cfg.model_dump(mode="json")
+    raw["model"]["hidden_size"] = 32
+    with pytest.raises(TrainingError, match="does not fit the model"):
+        train_model(arrays, build_config(raw), run_dir=tmp_path / "run", resume=True)
