@@ -61,8 +61,15 @@ def gate_summary(gate: dict[str, Any]) -> dict[str, Any]:
 
 
 @flow(name="lstmflow-train", log_prints=True)
-def train_flow(config: PipelineConfig, run_id: str | None = None) -> dict[str, Any]:
-    """Retrain the LSTM forecaster: refuse bad data, fit with guards, promote only if better."""
+def train_flow(
+    config: PipelineConfig, run_id: str | None = None, resume: bool = False
+) -> dict[str, Any]:
+    """Retrain the LSTM forecaster: refuse bad data, fit with guards, promote only if better.
+
+    `resume=True` continues run `run_id` from its last checkpoint (see lstmflow.train).
+    """
+    if resume and not run_id:
+        raise ConfigError("resume needs the run_id of the run to continue")
     run_id = run_id or new_run_id()
     run_dir = run_dir_for(config, run_id)  # created by the first step that keeps something
     flow_run = getattr(get_run_context(), "flow_run", None)
@@ -72,7 +79,7 @@ def train_flow(config: PipelineConfig, run_id: str | None = None) -> dict[str, A
         "config": config.model_dump(mode="json"), "warnings": [],
     }
     try:
-        summary.update(_train_steps(config, run_id, run_dir, summary))
+        summary.update(_train_steps(config, run_id, run_dir, summary, resume))
         summary["status"] = "completed"
     except (GateFailed, *EXPECTED_ERRORS) as exc:
         summary.update(status="failed", reason=str(exc), error_type=type(exc).__name__)
@@ -90,7 +97,9 @@ def train_flow(config: PipelineConfig, run_id: str | None = None) -> dict[str, A
     return summary
 
 
-def _train_steps(cfg: PipelineConfig, run_id: str, run_dir: Path, summary: dict) -> dict:
+def _train_steps(
+    cfg: PipelineConfig, run_id: str, run_dir: Path, summary: dict, resume: bool = False
+) -> dict:
     """The recipe; each step fills in its part of the summary as it goes."""
     data = ingest_task(cfg)
     summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
@@ -119,11 +128,12 @@ def _train_steps(cfg: PipelineConfig, run_id: str, run_dir: Path, summary: dict)
             raise GateFailed(gate_message("model-inputs", input_gate))
     snapshot_task(data, run_dir)
 
-    fit = train_task(prepared, cfg, run_dir)
+    fit = train_task(prepared, cfg, run_dir, resume)
     summary["training"] = {
         "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch,
         "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
         "windows": fit.windows, "history_path": str(run_dir / "history.json"),
+        "resumed_from_epoch": fit.resumed_from_epoch, "checkpoint": fit.checkpoint,
     }
     metrics = evaluate_task(fit.model, prepared, cfg)
     summary["metrics"] = metrics_block(metrics)

@@ -39,18 +39,39 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
     return load_config(args.config, args.set)
 
 
+def _resume_target(args: argparse.Namespace) -> tuple[PipelineConfig, str, Path]:
+    """The killed run's saved config, id and folder; --config only says where outputs live."""
+    from lstmflow.train import resume_config, run_folder
+
+    output_dir = load_config(args.config).output_dir if args.config else "outputs"
+    run_dir = run_folder(output_dir, args.resume)
+    return resume_config(run_dir, args.set), args.resume, run_dir
+
+
 def cmd_train(args: argparse.Namespace) -> int:
-    cfg = _config(args)
+    if args.resume:
+        from lstmflow.train import TrainingError
+
+        try:
+            cfg, run_id, run_dir = _resume_target(args)
+        except TrainingError as exc:
+            return _fail(str(exc), 2)
+    elif not args.config:
+        return _fail("train needs --config (or --resume RUN_ID)", 2)
+    else:
+        cfg = _config(args)
     from lstmflow.ingest import check_path
 
     check_path(cfg.data.path)  # fail fast, before the API server starts
     from flows.training import new_run_id, run_dir_for, train_flow
     from lstmflow.summary import render_text
 
-    run_id = new_run_id()
-    run_dir = run_dir_for(cfg, run_id)
-    print(f"lstmflow: run {run_id} -> {run_dir}", file=sys.stderr)
-    state = train_flow(cfg, run_id=run_id, return_state=True)
+    if not args.resume:
+        run_id = new_run_id()
+        run_dir = run_dir_for(cfg, run_id)
+    verb = "resuming run" if args.resume else "run"
+    print(f"lstmflow: {verb} {run_id} -> {run_dir}", file=sys.stderr)
+    state = train_flow(cfg, run_id=run_id, resume=bool(args.resume), return_state=True)
     summary_path = run_dir / "summary.json"
     if not summary_path.exists():  # refused at ingestion: the run kept nothing
         return _fail(state.message or f"the flow ended {state.name} without a summary")
@@ -120,13 +141,19 @@ def parser() -> argparse.ArgumentParser:
     for name, helptext in (("train", "run the training flow"),
                            ("validate", "ingest and run the data-quality gate only")):
         s = sub.add_parser(name, help=helptext)
-        s.add_argument("--config", required=True, help="YAML config file")
+        s.add_argument("--config", required=name != "train",
+                       help="YAML config file (train --resume: only locates output_dir)")
         s.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
                        help="override a config key (dotted path; value parsed as YAML)")
         s.add_argument("--debug", action="store_true", help="show tracebacks")
     sub.choices["train"].add_argument("--summary-out", help="also write summary.json here")
     sub.choices["validate"].add_argument("--docs", metavar="DIR",
                                          help="also build GE Data Docs (HTML) in this folder")
+    sub.choices["train"].add_argument(
+        "--resume", metavar="RUN_ID",
+        help="continue a killed run from <output_dir>/runs/RUN_ID/checkpoints/last.ckpt, "
+        "with the run's saved config and data snapshot (--set still applies on top)",
+    )
     return p
 
 

@@ -1,10 +1,16 @@
-"""Callbacks that record the fit for diagnosis and keep the best weights."""
+"""Callbacks that record the fit for diagnosis, keep the best weights and log progress.
+
+Their state goes into Lightning's checkpoint (plain tensors, floats and lists, loadable with
+`weights_only=True`), so a resumed fit keeps the history and the best weights of the epochs
+before the interruption.
+"""
 
 from __future__ import annotations
 
 import copy
 import logging
 import math
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,37 +19,93 @@ import torch
 
 
 class HistoryRecorder(pl.Callback):
-    """Per-epoch train/val loss, learning rate and gradient norms, as plain dicts."""
+    """Per-epoch curves for diagnosis: losses, learning rate, gradient norms, loss noise.
+
+    Gradient norms are taken before clipping (what the loss asked for), per layer and in total,
+    with one `torch._foreach_norm` per step; `grad_norm_clipped_max` is the norm the optimiser
+    actually applied, read after clipping.
+    """
 
     def __init__(self) -> None:
         self.epochs: list[dict[str, Any]] = []
-        self._grad_norms: list[float] = []
-        self._nonfinite = 0
+        self._layers: list[str] = []
+        self._group: torch.Tensor | None = None  # [P]: layer index of each parameter
+        self._params: list[torch.nn.Parameter] = []
+        self._lr = math.nan
+        self._reset()
+
+    def _reset(self) -> None:
+        self._norms: list[torch.Tensor] = []  # per step: [G + 1] layer norms and the total
+        self._applied: list[torch.Tensor] = []  # per step: total norm after clipping
+        self._losses: list[float] = []
+        self._nonfinite_grads = 0
+        self._nonfinite_losses = 0
+        self._start = time.perf_counter()
+
+    def on_fit_start(self, trainer, pl_module) -> None:
+        groups = pl_module.layer_groups()
+        self._layers = list(groups)
+        self._params = [p for ps in groups.values() for p in ps]
+        self._group = torch.tensor([i for i, ps in enumerate(groups.values()) for _ in ps])
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._reset()
+        self._lr = float(trainer.optimizers[0].param_groups[0]["lr"])  # the rate this epoch uses
+
+    def _grad_norms(self) -> torch.Tensor | None:
+        """Norm of every parameter's gradient, [P], or None when the step made no gradients."""
+        grads = [p.grad for p in self._params]
+        if any(g is None for g in grads):
+            return None
+        return torch.stack(torch._foreach_norm(grads))  # [P]
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
-        norms = [p.grad.detach().norm() for p in pl_module.parameters() if p.grad is not None]
-        if norms:
-            total = float(torch.linalg.vector_norm(torch.stack(norms)))
-            if math.isfinite(total):
-                self._grad_norms.append(total)
-            else:
-                self._nonfinite += 1
+        per_param = self._grad_norms()
+        if per_param is None:
+            return
+        sq = torch.zeros(len(self._layers)).index_add_(0, self._group, per_param.square())  # [G]
+        total = sq.sum().sqrt()
+        if not torch.isfinite(total):
+            self._nonfinite_grads += 1
+            return
+        self._norms.append(torch.cat([sq.sqrt(), total[None]]))  # [G + 1]
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if not outputs:  # None or {}: training_step skipped a non-finite loss
+            self._nonfinite_losses += 1
+            return
+        self._losses.append(float(outputs["loss"]))
+        per_param = self._grad_norms()  # gradients after clipping, as the optimiser used them
+        if per_param is not None:
+            self._applied.append(per_param.square().sum().sqrt())
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         m = trainer.callback_metrics
-        g = self._grad_norms or [float("nan")]
-        self.epochs.append(
-            {
-                "epoch": trainer.current_epoch,
-                "train_loss": _f(m.get("train_loss")),
-                "val_loss": _f(m.get("val_loss")),
-                "lr": float(trainer.optimizers[0].param_groups[0]["lr"]),
-                "grad_norm_mean": sum(g) / len(g),
-                "grad_norm_max": max(g),
-                "nonfinite_grads": self._nonfinite,
-            }
-        )
-        self._grad_norms, self._nonfinite = [], 0
+        row: dict[str, Any] = {
+            "epoch": trainer.current_epoch,
+            "train_loss": _f(m.get("train_loss")),
+            "val_loss": _f(m.get("val_loss")),
+            "lr": self._lr,
+            "batches": len(self._losses) + self._nonfinite_losses,
+            "nonfinite_losses": self._nonfinite_losses,
+            "nonfinite_grads": self._nonfinite_grads,
+            "batch_loss_var": _variance(self._losses),
+            "seconds": round(time.perf_counter() - self._start, 3),
+        }
+        norms = torch.stack(self._norms) if self._norms else None  # [S, G + 1]
+        row["grad_norm_mean"] = _f(norms[:, -1].mean()) if norms is not None else None
+        row["grad_norm_max"] = _f(norms[:, -1].max()) if norms is not None else None
+        row["grad_norm_clipped_max"] = _f(torch.stack(self._applied).max()) if self._applied else None
+        for i, layer in enumerate(self._layers):
+            row[f"grad_norm_mean:{layer}"] = _f(norms[:, i].mean()) if norms is not None else None
+            row[f"grad_norm_max:{layer}"] = _f(norms[:, i].max()) if norms is not None else None
+        self.epochs.append(row)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"epochs": self.epochs}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.epochs = list(state_dict["epochs"])
 
 
 class BestWeights(pl.Callback):
@@ -67,19 +129,46 @@ class BestWeights(pl.Callback):
         if self.state is not None:
             pl_module.load_state_dict(self.state)
 
+    def state_dict(self) -> dict[str, Any]:
+        return {"best": self.best, "best_epoch": self.best_epoch, "state": self.state}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best, self.best_epoch = float(state_dict["best"]), int(state_dict["best_epoch"])
+        self.state = state_dict["state"]
+
 
 class EpochLogger(pl.Callback):
     """One log line per epoch, so Prefect's UI shows progress of a long fit."""
 
     def __init__(self, log: Callable[[str], None] | None = None) -> None:
         self._emit = log or logging.getLogger("lstmflow").info
+        self._start, self._lr = time.perf_counter(), math.nan
+
+    def on_train_epoch_start(self, trainer, pl_module) -> None:
+        self._start = time.perf_counter()
+        self._lr = trainer.optimizers[0].param_groups[0]["lr"]
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         m = trainer.callback_metrics
+        lr = self._lr
         self._emit(
             f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: "
-            f"train_loss={_f(m.get('train_loss'))} val_loss={_f(m.get('val_loss'))}"
+            f"train_loss={_fmt(m.get('train_loss'))} val_loss={_fmt(m.get('val_loss'))} "
+            f"lr={lr:.2e} ({time.perf_counter() - self._start:.1f}s)"
         )
+
+
+def _variance(xs: list[float]) -> float | None:
+    """Population variance of the batch losses of an epoch (noisy-loss evidence)."""
+    if not xs:
+        return None
+    mu = sum(xs) / len(xs)
+    return sum((x - mu) ** 2 for x in xs) / len(xs)
+
+
+def _fmt(v: Any) -> str:
+    f = _f(v)
+    return "nan" if f is None else f"{f:.4f}"
 
 
 def _f(v: Any) -> float | None:

@@ -1,23 +1,31 @@
 """LSTM forecaster as a LightningModule: a direct multi-horizon head on every timestep.
 
 Training puts a loss on every step of a window after the burn-in (one forward pass, many
-targets); prediction reads the last step, the real forecast origin.
+targets); prediction reads the last step, the real forecast origin. With the quantile loss the
+head emits Q levels per horizon step and the 0.5 level is the point forecast.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pytorch_lightning as pl
 import torch
 from torch import nn
 
-LOSSES = {
-    "mse": lambda: nn.MSELoss(reduction="none"),
-    "mae": lambda: nn.L1Loss(reduction="none"),
-    "huber": lambda: nn.HuberLoss(reduction="none", delta=1.0),
-}
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
+
+
+def pinball(pred: torch.Tensor, y: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Quantile (pinball) loss averaged over levels: [B, L, H, Q], [B, L, H], [Q] -> [B, L, H]."""
+    diff = y.unsqueeze(-1) - pred  # [B, L, H, Q]
+    return torch.maximum(q * diff, (q - 1) * diff).mean(-1)
 
 
 class LSTMForecaster(pl.LightningModule):
+    """Stacked LSTM with dropout, a direct H-step head and the config's optimiser guards."""
+
     def __init__(
         self,
         n_inputs: int,
@@ -30,8 +38,21 @@ class LSTMForecaster(pl.LightningModule):
         optimizer: str = "adamw",
         weight_decay: float = 1e-4,
         plateau_patience: int = 2,
+        huber_delta: float = 1.0,
+        quantiles: Sequence[float] | None = None,
+        l1_penalty: float = 0.0,
+        scheduler: str = "plateau",
+        lr_factor: float = 0.5,
+        min_lr: float = 1e-6,
+        max_epochs: int = 50,
     ) -> None:
         super().__init__()
+        if loss == "quantile":
+            quantiles = list(quantiles or DEFAULT_QUANTILES)
+            if 0.5 not in quantiles:
+                raise ValueError("quantile loss needs the 0.5 level (the point forecast)")
+        else:
+            quantiles = None
         self.save_hyperparameters()
         self.lstm = nn.LSTM(
             n_inputs,
@@ -41,23 +62,49 @@ class LSTMForecaster(pl.LightningModule):
             dropout=dropout if num_layers > 1 else 0.0,
         )
         self.drop = nn.Dropout(dropout)
-        self.head = nn.Linear(hidden_size, horizon)
-        self.loss_fn = LOSSES[loss]()
+        self.n_q = len(quantiles) if quantiles else 1
+        self.median_index = quantiles.index(0.5) if quantiles else 0
+        self.head = nn.Linear(hidden_size, horizon * self.n_q)
+        self.register_buffer(
+            "q_levels", torch.tensor(quantiles or [0.5], dtype=torch.float32), persistent=False
+        )
+        self.point_loss = {
+            "mse": nn.MSELoss(reduction="none"),
+            "mae": nn.L1Loss(reduction="none"),
+            "huber": nn.HuberLoss(reduction="none", delta=huber_delta),
+            "quantile": None,
+        }[loss]
+        self._l1_weights = [p for n, p in self.named_parameters() if "weight" in n]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """[B, L, F] -> [B, L, H, Q]: an H-step forecast (Q levels) from every timestep."""
         out, _ = self.lstm(x)  # [B, L, hidden]
-        return self.head(self.drop(out))  # [B, L, H]
+        b, l_, _ = out.shape
+        return self.head(self.drop(out)).view(b, l_, self.hparams.horizon, self.n_q)
+
+    def elementwise_loss(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Loss per target: [B, L, H, Q], [B, L, H] -> [B, L, H]."""
+        if self.point_loss is None:
+            return pinball(pred, y, self.q_levels)
+        return self.point_loss(pred[..., 0], y)
 
     def masked_loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """Mean loss over the targets the mask keeps (observed, inside the split, past burn-in)."""
         x, y, ok = batch  # [B, L, F], [B, L, H], [B, L, H]
-        pred = self(x)  # [B, L, H]
-        err = self.loss_fn(pred, y)  # [B, L, H]
+        err = self.elementwise_loss(self(x), y)  # [B, L, H]
         return (err * ok).sum() / ok.sum().clamp(min=1)
+
+    def l1_term(self) -> torch.Tensor:
+        """L1 penalty on the weight matrices (biases excluded), scaled by `l1_penalty`."""
+        return self.hparams.l1_penalty * sum(p.abs().sum() for p in self._l1_weights)
 
     def training_step(self, batch, batch_idx):
         loss = self.masked_loss(batch)
+        total = loss + self.l1_term() if self.hparams.l1_penalty > 0 else loss
+        if not torch.isfinite(total):
+            return None  # skips backward and the optimiser step; the recorder counts it
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
-        return loss
+        return {"loss": total}
 
     def validation_step(self, batch, batch_idx):
         loss = self.masked_loss(batch)
@@ -65,16 +112,37 @@ class LSTMForecaster(pl.LightningModule):
 
     def configure_optimizers(self):
         hp = self.hparams
-        opt_cls = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
-                   "rmsprop": torch.optim.RMSprop}[hp.optimizer]
-        opt = opt_cls(self.parameters(), lr=hp.learning_rate, weight_decay=hp.weight_decay)
+        opt = OPTIMIZERS[hp.optimizer](
+            self.parameters(), lr=hp.learning_rate, weight_decay=hp.weight_decay
+        )
+        if hp.scheduler == "none":
+            return opt
+        if hp.scheduler == "cosine":
+            sched = torch.optim.lr_scheduler.CosineAnnealingLR(
+                opt, T_max=max(1, hp.max_epochs), eta_min=hp.min_lr
+            )
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
-            opt, mode="min", factor=0.5, patience=hp.plateau_patience
+            opt, mode="min", factor=hp.lr_factor, patience=hp.plateau_patience, min_lr=hp.min_lr
         )
         return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "monitor": "val_loss"}}
 
+    def layer_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Parameters by layer (`lstm.l0`, `lstm.l1`, ..., `head`) for per-layer gradient norms."""
+        groups: dict[str, list[nn.Parameter]] = {}
+        for name, p in self.named_parameters():
+            module, _, leaf = name.partition(".")
+            key = f"{module}.{leaf.rsplit('_', 1)[-1]}" if module == "lstm" else module
+            groups.setdefault(key, []).append(p)
+        return groups
+
+    @torch.no_grad()
+    def predict_quantiles(self, x: torch.Tensor) -> torch.Tensor:
+        """All levels from the last step of each window: [B, L, F] -> [B, H, Q]."""
+        self.eval()
+        return self(x)[:, -1]
+
     @torch.no_grad()
     def predict_last(self, x: torch.Tensor) -> torch.Tensor:
-        """Forecast from the last step of each window: [B, L, F] -> [B, H]."""
-        self.eval()
-        return self(x)[:, -1, :]
+        """Point forecast (the median under quantile loss) from the last step: [B, L, F] -> [B, H]."""
+        return self.predict_quantiles(x)[..., self.median_index]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -11,15 +10,23 @@ from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
 from lstmflow.prepare import Prepared
-from lstmflow.train import TrainResult, train_model
+from lstmflow.train import TrainResult, save_history, save_run_config, train_model
 
 
 @task(name="train", cache_policy=NO_CACHE)
-def train_task(prepared: Prepared, cfg: PipelineConfig, run_dir: Path) -> TrainResult:
-    """Train, save the per-epoch history next to the run, return the best-epoch model."""
+def train_task(
+    prepared: Prepared, cfg: PipelineConfig, run_dir: Path, resume: bool = False
+) -> TrainResult:
+    """Train (or resume from the run's last checkpoint), save the per-epoch history, return
+    the best-epoch model."""
     log = get_run_logger()
-    result = train_model(prepared.arrays, cfg, log=log.info, progress=sys.stderr.isatty())
-    (run_dir / "history.json").write_text(json.dumps(result.history, indent=2), encoding="utf-8")
+    if resume:
+        log.info(f"resuming from {run_dir / 'checkpoints' / 'last.ckpt'}")
+    else:
+        save_run_config(cfg, run_dir)  # before the first checkpoint, so --resume finds it
+    result = train_model(prepared.arrays, cfg, log=log.info, progress=sys.stderr.isatty(),
+                         run_dir=run_dir, resume=resume)
+    save_history(result.history, run_dir)
     log.info(
         f"trained {result.epochs_run} epochs in {result.seconds:.1f}s on {result.windows} windows; "
         f"best val_loss {result.best_val_loss:.4f} at epoch {result.best_epoch + 1}"

@@ -1,0 +1,121 @@
+"""The LightningModule on its own: shapes, losses, penalties, optimisers, rebuild from JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from lstmflow.config import ConfigError, build_config
+from models.lstm import LSTMForecaster, pinball
+from tests.conftest import small_config_dict
+
+
+def batch(b: int = 4, length: int = 12, f: int = 3, h: int = 2, seed: int = 0):
+    """A random (x, y, ok) batch with every target kept."""
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(b, length, f, generator=g)  # [B, L, F]
+    y = torch.randn(b, length, h, generator=g)  # [B, L, H]
+    return x, y, torch.ones(b, length, h, dtype=torch.bool)
+
+
+def test_point_and_quantile_heads_have_the_right_shapes():
+    x, _, _ = batch()
+    point = LSTMForecaster(3, 2, hidden_size=8, num_layers=2)
+    assert point(x).shape == (4, 12, 2, 1)
+    assert point.predict_last(x).shape == (4, 2)
+    q = LSTMForecaster(3, 2, hidden_size=8, loss="quantile", quantiles=[0.1, 0.5, 0.9])
+    levels = q.predict_quantiles(x)  # [B, H, Q]
+    assert levels.shape == (4, 2, 3)
+    assert torch.equal(q.predict_last(x), levels[..., 1])  # the point forecast is the median
+
+
+def test_pinball_loss_weighs_under_and_over_forecasts_by_level():
+    q = torch.tensor([0.1, 0.9])
+    y = torch.ones(1, 1, 1)
+    under = pinball(torch.zeros(1, 1, 1, 2), y, q)  # forecast 0 below the actual 1
+    over = pinball(torch.full((1, 1, 1, 2), 2.0), y, q)  # forecast 2 above it
+    assert under.item() == pytest.approx((0.1 + 0.9) / 2)
+    assert over.item() == pytest.approx((0.9 + 0.1) / 2)
+    only_high = pinball(torch.zeros(1, 1, 1, 1), y, torch.tensor([0.9]))
+    assert only_high.item() == pytest.approx(0.9)
+
+
+@pytest.mark.filterwarnings(r"ignore:You are trying to `self.log\(\)`")
+def test_l1_penalty_adds_exactly_its_term_to_the_training_loss():
+    torch.manual_seed(0)
+    plain = LSTMForecaster(3, 2, hidden_size=8, dropout=0.0)
+    l1 = LSTMForecaster(3, 2, hidden_size=8, dropout=0.0, l1_penalty=1e-3)
+    l1.load_state_dict(plain.state_dict())
+    b = batch()
+    base = plain.training_step(b, 0)["loss"]
+    pen = l1.training_step(b, 0)["loss"]
+    weights = sum(p.abs().sum() for n, p in l1.named_parameters() if "weight" in n)
+    assert pen.item() > base.item()
+    assert pen.item() == pytest.approx(base.item() + 1e-3 * weights.item(), rel=1e-5)
+
+
+def test_masked_targets_do_not_count():
+    m = LSTMForecaster(3, 2, hidden_size=8, dropout=0.0, loss="mse")
+    x, y, ok = batch()
+    ok[:, :6] = False
+    y_changed = y.clone()
+    y_changed[:, :6] += 100.0  # only masked targets change
+    assert m.masked_loss((x, y, ok)).item() == pytest.approx(m.masked_loss((x, y_changed, ok)).item())
+
+
+def test_non_finite_loss_skips_the_step():
+    m = LSTMForecaster(3, 2, hidden_size=8)
+    x, y, ok = batch()
+    x[0, 0, 0] = float("nan")
+    assert m.training_step((x, y, ok), 0) is None
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "cls"),
+    [("adam", torch.optim.Adam), ("adamw", torch.optim.AdamW), ("rmsprop", torch.optim.RMSprop)],
+)
+def test_optimizer_choice_and_weight_decay(optimizer, cls):
+    m = LSTMForecaster(3, 2, hidden_size=8, optimizer=optimizer, weight_decay=0.01)
+    opt = m.configure_optimizers()["optimizer"]
+    assert type(opt) is cls and opt.param_groups[0]["weight_decay"] == 0.01
+
+
+def test_schedulers():
+    plateau = LSTMForecaster(3, 2, scheduler="plateau", plateau_patience=3).configure_optimizers()
+    sched = plateau["lr_scheduler"]
+    assert isinstance(sched["scheduler"], torch.optim.lr_scheduler.ReduceLROnPlateau)
+    assert sched["monitor"] == "val_loss" and sched["scheduler"].patience == 3
+    cosine = LSTMForecaster(3, 2, scheduler="cosine", max_epochs=7).configure_optimizers()
+    assert cosine["lr_scheduler"]["scheduler"].T_max == 7
+    assert isinstance(LSTMForecaster(3, 2, scheduler="none").configure_optimizers(),
+                      torch.optim.Optimizer)
+
+
+def test_rebuilds_from_json_hparams_including_old_versions():
+    m = LSTMForecaster(3, 2, hidden_size=8, loss="quantile", quantiles=[0.2, 0.5, 0.8])
+    hp = json.loads(json.dumps(dict(m.hparams)))
+    again = LSTMForecaster(**hp)
+    again.load_state_dict(m.state_dict())
+    x, _, _ = batch()
+    assert torch.equal(again.predict_quantiles(x), m.predict_quantiles(x))
+    # hparams.json written by the foundation (before this issue's fields) still loads
+    old = {"n_inputs": 3, "horizon": 2, "hidden_size": 8, "num_layers": 2, "dropout": 0.1,
+           "loss": "huber", "learning_rate": 1e-3, "optimizer": "adamw", "weight_decay": 1e-4,
+           "plateau_patience": 2}
+    assert LSTMForecaster(**old).predict_last(x).shape == (4, 2)
+
+
+def test_layer_groups_name_each_lstm_layer_and_the_head():
+    m = LSTMForecaster(3, 2, hidden_size=8, num_layers=3)
+    groups = m.layer_groups()
+    assert list(groups) == ["lstm.l0", "lstm.l1", "lstm.l2", "head"]
+    assert sum(len(v) for v in groups.values()) == len(list(m.parameters()))
+
+
+def test_config_refuses_quantiles_without_median(tmp_path):
+    raw = small_config_dict(tmp_path / "x.csv", tmp_path)
+    raw["model"].update(loss="quantile", quantiles=[0.1, 0.9])
+    with pytest.raises(ConfigError, match=r"model\.quantiles"):
+        build_config(raw)
