@@ -28,6 +28,7 @@ from lstmflow.ingest import SERIES, TARGET, DataError
 from lstmflow.preprocess import (
     LEVEL,
     OBSERVED,
+    ORIGIN_OK,
     Bounds,
     SeriesArrays,
     Z,
@@ -101,6 +102,9 @@ def prepare(
     feats[Z] = transform_target(feats[LEVEL], feats[SERIES], pcfg.target_transform)
     # The training target: the same transform, only at steps whose level was observed.
     feats["_z_target"] = feats[Z].where(feats[OBSERVED])
+    # Linear interpolation reads the value after a gap: no window may end inside such a gap.
+    interpolated = frame[columns].isna().to_numpy() & filled[columns].notna().to_numpy()
+    feats[ORIGIN_OK] = ~interpolated.any(axis=1) if pcfg.impute == "linear" else True
     inputs = [Z, *covs, *indicators, *feature_cols]
     passthrough = set(indicators) | set(calendar_names(fstate["calendar"]))
     report: dict[str, Any] = {"imputation": impute_report, "inputs": inputs, **feature_report}

@@ -30,6 +30,7 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 from lstmflow.config import PreprocessConfig
 from lstmflow.ingest import SERIES, TARGET, TIME, DataError
 
+ORIGIN_OK = "_origin_ok"  # bool column: no input at this row was computed from a later value
 OBSERVED = "_observed"  # bool column: the target was in the data, not imputed
 LEVEL = "_level"  # target in original units after imputation (origin of inverse transforms)
 Z = "z"  # transformed target: the first model input and the training target
@@ -342,6 +343,9 @@ class SeriesArrays:
     level: np.ndarray  # [T] float64 imputed target in original units
     actual: np.ndarray  # [T] float64 observed target in original units (NaN where missing)
     bounds: Bounds
+    # [T] bool: a window may end here. False inside a gap filled by linear interpolation, whose
+    # values (and features) were computed from the value after the gap: not known at that time.
+    origin_ok: np.ndarray | None = None
 
 
 def to_arrays(frame: pd.DataFrame, inputs: list[str], bounds: dict[str, Bounds]) -> list[SeriesArrays]:
@@ -358,6 +362,7 @@ def to_arrays(frame: pd.DataFrame, inputs: list[str], bounds: dict[str, Bounds])
                 level=g[LEVEL].to_numpy(dtype="float64"),
                 actual=actual,
                 bounds=bounds[str(sid)],
+                origin_ok=g[ORIGIN_OK].to_numpy(dtype=bool) if ORIGIN_OK in g else None,
             )
         )
     return out

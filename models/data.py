@@ -36,8 +36,11 @@ class StackedSeries:
         z = np.full(n_rows + horizon, np.nan, dtype=np.float32)  # [N + H]
         self.offsets = [int(v) for v in np.cumsum([0, *[t + pad for t in lengths[:-1]]])]
         self.x_offsets = [int(v) for v in np.cumsum([0, *lengths[:-1]])]  # rows of X
+        origin_ok = np.zeros(n_rows, dtype=bool)  # [N] a window may end here (see SeriesArrays)
         for off, a, t in zip(self.offsets, arrays, lengths, strict=True):
             z[off : off + t] = a.z
+            origin_ok[off : off + t] = True if a.origin_ok is None else a.origin_ok
+        self.origin_ok = torch.from_numpy(origin_ok)  # [N]
         self._starts = torch.tensor(self.offsets, dtype=torch.long)  # [S]
         self._shift = torch.tensor([i * pad for i in range(len(arrays))])  # [S] padded - X row
         self._limit = torch.tensor(  # [S] first padded row past each series' training part
@@ -69,7 +72,7 @@ def window_ends(
     train: origins inside the training rows (stride apart, anchored at the newest one);
     val/test: every origin whose H future steps all fall inside that split (unobserved
     targets are masked in the batch, not dropped here). Windows with a NaN input (an unfilled
-    gap, feature warm-up) are skipped.
+    gap, feature warm-up) or ending inside an interpolated gap (look-ahead) are skipped.
     """
     h = stack.horizon
     ends: list[np.ndarray] = []
@@ -83,7 +86,7 @@ def window_ends(
             local = np.arange(max(b.val_end - 1, window - 1), b.length - h)
         if len(local):
             x_rows = local + x_off  # [W] the same origins as rows of X
-            local = local[stack.inputs_ok(x_rows, window)]
+            local = local[stack.inputs_ok(x_rows, window) & stack.origin_ok.numpy()[local + off]]
             del x_rows
             local += off  # padded space, in place
         ends.append(local)
@@ -123,6 +126,7 @@ class WindowBatches(Dataset):
         rows = ends[:, None] - self.steps[None, :]  # [B, L] padded-space rows
         y = self.stack.future[rows]  # [B, L, H]
         ok = torch.isfinite(y)  # [B, L, H]: unobserved targets get no loss
+        ok &= self.stack.origin_ok[rows][:, :, None]  # no step inside an interpolated gap
         if self.split == "train" and self.every_step:
             last_row = (limit[:, None] - self.ahead)[:, None, :]  # [B, 1, H]: row + h < limit
             ok &= rows[:, :, None] < last_row  # targets stay inside the training rows

@@ -144,3 +144,48 @@ def test_a_gap_across_train_end_is_not_interpolated_from_validation_values():
     assert json.dumps(fitted.state, sort_keys=True) == json.dumps(refit.state, sort_keys=True)
     assert same(fitted.arrays[0].x[:40], refit.arrays[0].x[:40])
     assert np.isnan(fitted.arrays[0].level[38:42]).all()  # not invented across the boundary
+
+
+@SETTINGS
+@given(t=st.integers(1, N - 2), edits=changes, seed=st.integers(0, 5), gaps=holes)
+def test_linear_windows_ending_at_or_before_t_ignore_everything_after_t(t, edits, seed, gaps):
+    """What the model sees, for linear imputation: every window (train, val, test) whose origin
+    is at or before t has identical inputs and loss mask when rows after t change, because no
+    window ends inside an interpolated gap (its values come from the row after the gap)."""
+    from models.data import StackedSeries, WindowBatches, window_ends
+
+    window, horizon = 5, 2
+    cfg = pipeline_cfg(impute="linear", max_gap=3)
+    f = with_holes(make_frame(N, seed=seed), [*gaps, t])  # t itself missing: inside a gap
+    b = _bounds(f)
+    fitted = prepare(f, b, cfg)
+    edits = [(0, 777.0), *edits]  # always change row t + 1, which may close that gap
+    again = prepare(perturbed(f, "A", t, edits), b, cfg, state=fitted.state)
+    for split in ("train", "val", "test"):
+        seen = []
+        for p in (fitted, again):
+            stack = StackedSeries(p.arrays, horizon)
+            ends = window_ends(stack, p.arrays, split, window)
+            ends = ends[ends <= t]  # series A comes first: its origins are its own rows
+            x, _, ok = WindowBatches(stack, ends, window, split, burn_in=1)[list(range(len(ends)))]
+            seen.append((ends, x, ok[:, :, 0]))
+        (e0, x0, m0), (e1, x1, m1) = seen
+        assert np.array_equal(e0, e1), split
+        assert same(x0.numpy(), x1.numpy()), split
+        # the loss may only look at steps whose targets end by t; those masks must agree too
+        assert np.array_equal(m0.numpy(), m1.numpy()) or split != "train"
+
+
+def test_no_window_ends_inside_an_interpolated_gap():
+    from models.data import StackedSeries, window_ends
+
+    cfg = pipeline_cfg(impute="linear", max_gap=3)
+    f = with_holes(make_frame(N, seed=0), [50, 51, 60])  # validation-part gaps, filled
+    prepared = prepare(f, _bounds(f), cfg)
+    a = prepared.arrays[0]
+    assert np.isfinite(a.x[[50, 51, 60]]).all()  # interpolated, not left missing
+    assert not a.origin_ok[[50, 51, 60]].any() and a.origin_ok[[49, 52, 59, 61]].all()
+    stack = StackedSeries(prepared.arrays, 2)
+    ends = window_ends(stack, prepared.arrays, "val", 5)
+    assert not set(ends.tolist()) & {50, 51, 60}
+    assert {49, 52} <= set(ends.tolist())
