@@ -10,6 +10,7 @@ Other meta keys: `rule` (what a person reads), `check` (the config name of the c
 from __future__ import annotations
 
 import itertools
+import logging
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +30,7 @@ def gate_context(docs_dir: Path | None = None):
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)  # temp-dir chatter
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     if docs_dir is not None:

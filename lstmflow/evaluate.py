@@ -39,10 +39,24 @@ def series_forecasts(
     return actual, {"model": model, **baseline_forecasts(a.level, local_ends, horizon, season)}
 
 
-def _errors(actual: np.ndarray, pred: np.ndarray) -> dict[str, float]:
+def _errors(actual: np.ndarray, pred: np.ndarray, scale: float = float("nan")) -> dict[str, float]:
+    """MAE, RMSE and MASE (MAE over the series' in-sample one-step naive MAE: scale-free)."""
     e = pred - actual
-    return {"mae": float(np.mean(np.abs(e))), "rmse": float(np.sqrt(np.mean(e**2))),
+    mae = float(np.mean(np.abs(e)))
+    return {"mae": mae, "rmse": float(np.sqrt(np.mean(e**2))), "mase": mae / scale,
             "points": int(e.size)}
+
+
+def naive_scale(a: SeriesArrays) -> float:
+    """Mean absolute one-step change of the observed target over the training rows.
+
+    The MASE denominator (Hyndman & Koehler 2006): it puts series of different units and price
+    levels on one footing, so a panel's overall score is not decided by its largest series.
+    """
+    d = np.abs(np.diff(a.actual[: a.bounds.train_end]))
+    d = d[np.isfinite(d)]
+    m = float(d.mean()) if d.size else 0.0
+    return m if m > 0 else float("nan")
 
 
 def evaluate(
@@ -62,7 +76,8 @@ def evaluate(
             ok &= np.isfinite(preds[m])
         if not ok.any():
             continue
-        per_series[a.series_id] = {m: _errors(actual[ok], preds[m][ok]) for m in METHODS}
+        scale = naive_scale(a)
+        per_series[a.series_id] = {m: _errors(actual[ok], preds[m][ok], scale) for m in METHODS}
         pooled["actual"].append(actual[ok])
         for m in METHODS:
             pooled[m].append(preds[m][ok])
@@ -70,12 +85,21 @@ def evaluate(
         return {"overall": {}, "per_series": {}}
     act = np.concatenate(pooled["actual"])
     overall = {m: _errors(act, np.concatenate(pooled[m])) for m in METHODS}
+    for m in METHODS:  # overall MASE: the mean of the series' MASE (each series counts once)
+        overall[m]["mase"] = float(np.mean([v[m]["mase"] for v in per_series.values()]))
     return {"overall": overall, "per_series": per_series}
 
 
+def score_key(block: dict[str, Any]) -> str:
+    """The metric decisions use: MASE when every method has a finite one, else MAE."""
+    ok = all(np.isfinite(v.get("mase", np.nan)) for v in block.values())
+    return "mase" if ok else "mae"
+
+
 def beats_baselines(metrics: dict[str, Any]) -> bool:
-    """The model's overall MAE is below both baselines'."""
+    """The model's overall score (MASE, else MAE) is below both baselines'."""
     o = metrics.get("overall") or {}
     if not o:
         return False
-    return o["model"]["mae"] < min(o["naive"]["mae"], o["seasonal_naive"]["mae"])
+    k = score_key(o)
+    return o["model"][k] < min(o["naive"][k], o["seasonal_naive"][k])

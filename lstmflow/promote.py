@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from lstmflow.config import PipelineConfig, build_config
-from lstmflow.evaluate import beats_baselines, evaluate
+from lstmflow.evaluate import beats_baselines, evaluate, score_key
 from lstmflow.preprocess import Bounds
 from lstmflow.registry import champion, load_version
 
@@ -53,19 +53,24 @@ def decide(policy: str, metrics: dict[str, Any], champ: dict[str, Any] | None) -
     if not beats_baselines(metrics):
         if not o:
             return False, "no test point could be scored"
+        k = score_key(o)
         return False, (
-            f"model MAE {o['model']['mae']:.4g} does not beat naive {o['naive']['mae']:.4g} and "
-            f"seasonal naive {o['seasonal_naive']['mae']:.4g}"
+            f"model {k.upper()} {o['model'][k]:.4g} does not beat naive {o['naive'][k]:.4g} and "
+            f"seasonal naive {o['seasonal_naive'][k]:.4g}"
         )
     if champ is None:
         return True, "beats both baselines; no champion yet"
     if "error" in champ:
         return True, f"beats both baselines; champion {champ['version']} not comparable ({champ['error']})"
-    common = set(champ["metrics"]["per_series"]) & set(metrics["per_series"])
+    common = sorted(set(champ["metrics"]["per_series"]) & set(metrics["per_series"]))
     if not common:
         return True, "beats both baselines; champion shares no series with this data"
-    new = sum(metrics["per_series"][s]["model"]["mae"] for s in common)
-    old = sum(champ["metrics"]["per_series"][s]["model"]["mae"] for s in common)
+    mine = {s: metrics["per_series"][s]["model"] for s in common}
+    theirs = {s: champ["metrics"]["per_series"][s]["model"] for s in common}
+    k = score_key(mine | {f"champion-{s}": v for s, v in theirs.items()})
+    new = sum(v[k] for v in mine.values()) / len(common)
+    old = sum(v[k] for v in theirs.values()) / len(common)
     if new < old:
-        return True, f"beats both baselines and champion {champ['version']} (MAE sum {new:.4g} < {old:.4g})"
-    return False, f"does not beat champion {champ['version']} (MAE sum {new:.4g} >= {old:.4g})"
+        return True, (f"beats both baselines and champion {champ['version']} "
+                      f"(mean {k.upper()} {new:.4g} < {old:.4g})")
+    return False, f"does not beat champion {champ['version']} (mean {k.upper()} {new:.4g} >= {old:.4g})"

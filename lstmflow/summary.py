@@ -56,8 +56,13 @@ def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
             v = m[meth] if s == "ALL" else m[meth]["per_series"][s]
             row[f"{meth}_mae"] = round(v["mae"], 6)
             row[f"{meth}_rmse"] = round(v["rmse"], 6)
+            row[f"{meth}_mase"] = round(v["mase"], 6) if v.get("mase") == v.get("mase") else None
         rows.append(row)
     return rows
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None else f"{v:.4f}"
 
 
 def render_text(summary: dict[str, Any]) -> str:
@@ -70,13 +75,19 @@ def render_text(summary: dict[str, Any]) -> str:
     rows = metrics_rows(summary)
     if rows:
         lines.append("")
-        lines.append(f"  {'series':<12}{'model MAE':>12}{'naive MAE':>12}{'s-naive MAE':>13}  beats both")
+        lines.append(f"  {'series':<12}{'model MAE':>12}{'naive MAE':>12}{'s-naive MAE':>13}"
+                     f"{'model MASE':>12}{'naive MASE':>12}  beats both")
         for r in rows:
-            best = r["model_mae"] < min(r["naive_mae"], r["seasonal_naive_mae"])
+            k = "mase" if r["model_mase"] is not None and r["naive_mase"] is not None \
+                and r["seasonal_naive_mase"] is not None else "mae"
+            best = r[f"model_{k}"] < min(r[f"naive_{k}"], r[f"seasonal_naive_{k}"])
             lines.append(
                 f"  {str(r['series'])[:12]:<12}{r['model_mae']:>12.4f}{r['naive_mae']:>12.4f}"
-                f"{r['seasonal_naive_mae']:>13.4f}  {'yes' if best else 'no'}"
+                f"{r['seasonal_naive_mae']:>13.4f}{_num(r['model_mase']):>12}"
+                f"{_num(r['naive_mase']):>12}  {'yes' if best else 'no'}"
             )
+        lines.append("  (ALL: MAE pooled over points; MASE = mean of the series' MASE, which "
+                     "promotion uses)")
     if summary.get("promotion"):
         p = summary["promotion"]
         lines.append("")
@@ -95,11 +106,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines.append(f"- warning: {w}")
     rows = metrics_rows(summary)
     if rows:
-        lines += ["", "| series | model MAE | naive MAE | seasonal-naive MAE | model RMSE |",
-                  "|---|---:|---:|---:|---:|"]
+        lines += ["", "| series | model MAE | naive MAE | seasonal-naive MAE | model RMSE | "
+                      "model MASE | naive MASE | seasonal-naive MASE |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
             lines.append(f"| {r['series']} | {r['model_mae']:.4f} | {r['naive_mae']:.4f} | "
-                         f"{r['seasonal_naive_mae']:.4f} | {r['model_rmse']:.4f} |")
+                         f"{r['seasonal_naive_mae']:.4f} | {r['model_rmse']:.4f} | "
+                         f"{_num(r['model_mase'])} | {_num(r['naive_mase'])} | "
+                         f"{_num(r['seasonal_naive_mase'])} |")
     t = summary.get("training")
     if t:
         lines += ["", f"Trained {t['epochs_run']} epochs in {t['seconds']:.1f}s; best validation "

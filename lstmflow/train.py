@@ -257,6 +257,7 @@ def train_model(
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", category=DeprecationWarning)
+        warnings.filterwarnings("ignore", ".*LeafSpec.*")  # torch pytree deprecation in Lightning
         warnings.filterwarnings("ignore", ".*Total length of `DataLoader` across ranks.*")
         warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
         warnings.filterwarnings("ignore", ".*`training_step` returned `None`.*")  # counted

@@ -69,3 +69,38 @@ def test_promotion_against_the_champion_on_common_series():
 def test_promotion_policies():
     assert decide("never", _metrics(0.1, 2, 3), None)[0] is False
     assert decide("always", _metrics(9, 2, 3), None)[0] is True
+
+
+def _arrays(level, train_end):
+    from lstmflow.preprocess import Bounds, SeriesArrays
+
+    n = len(level)
+    return SeriesArrays(series_id="s", timestamps=np.arange(n), x=np.zeros((n, 1), np.float32),
+                        z=np.zeros(n, np.float32), level=level, actual=level,
+                        bounds=Bounds(train_end, train_end, n))
+
+
+def test_mase_scale_is_the_in_sample_one_step_naive_error():
+    from lstmflow.evaluate import naive_scale
+
+    level = np.array([1.0, 3.0, 2.0, np.nan, 6.0, 100.0])
+    # training rows 0..4: changes 2, 1, (nan), (nan) -> mean 1.5; row 5 (test) is ignored
+    assert naive_scale(_arrays(level, 5)) == 1.5
+    assert np.isnan(naive_scale(_arrays(np.ones(6), 5)))  # constant: no scale, MAE decides
+
+
+def test_a_panel_is_not_decided_by_its_largest_series():
+    """Pooled MAE favours whoever wins on the big-price series; MASE counts each series once."""
+    per_series = {
+        "big": {"model": {"mae": 9.0, "mase": 0.9}, "naive": {"mae": 10.0, "mase": 1.0},
+                "seasonal_naive": {"mae": 20.0, "mase": 2.0}},
+        "small": {"model": {"mae": 0.3, "mase": 1.5}, "naive": {"mae": 0.2, "mase": 1.0},
+                  "seasonal_naive": {"mae": 0.4, "mase": 2.0}},
+    }
+    overall = {m: {"mae": sum(v[m]["mae"] for v in per_series.values()) / 2,
+                   "mase": sum(v[m]["mase"] for v in per_series.values()) / 2}
+               for m in ("model", "naive", "seasonal_naive")}
+    metrics = {"overall": overall, "per_series": per_series}
+    assert overall["model"]["mae"] < overall["naive"]["mae"]  # pooled MAE would promote
+    ok, why = decide("if_better", metrics, None)
+    assert not ok and "model MASE 1.2 does not beat naive 1" in why

@@ -31,6 +31,9 @@ def test_flow_completes_and_writes_summary(flow_run):
     for method in ("model", "naive", "seasonal_naive"):
         block = summary["metrics"][method]
         assert block["mae"] > 0 and block["rmse"] >= block["mae"]
+        assert block["mase"] > 0  # scale-free: MAE over the in-sample one-step naive MAE
+        for s in block["per_series"].values():
+            assert s["mase"] > 0 and s["mae"] > 0
         assert set(block["per_series"]) == {"AAPL", "MSFT"}
     # Every method is scored on the same points.
     points = {summary["metrics"][m]["points"] for m in ("model", "naive", "seasonal_naive")}
