@@ -43,8 +43,8 @@ def _errors(actual: np.ndarray, pred: np.ndarray, scale: float = float("nan")) -
     """MAE, RMSE and MASE (MAE over the series' in-sample one-step naive MAE: scale-free)."""
     e = pred - actual
     mae = float(np.mean(np.abs(e)))
-    return {"mae": mae, "rmse": float(np.sqrt(np.mean(e**2))), "mase": mae / scale,
-            "points": int(e.size)}
+    mase = mae / scale if np.isfinite(scale) else None  # None: no in-sample scale (pooled, constant)
+    return {"mae": mae, "rmse": float(np.sqrt(np.mean(e**2))), "mase": mase, "points": int(e.size)}
 
 
 def naive_scale(a: SeriesArrays) -> float:
@@ -85,21 +85,36 @@ def evaluate(
         return {"overall": {}, "per_series": {}}
     act = np.concatenate(pooled["actual"])
     overall = {m: _errors(act, np.concatenate(pooled[m])) for m in METHODS}
-    for m in METHODS:  # overall MASE: the mean of the series' MASE (each series counts once)
-        overall[m]["mase"] = float(np.mean([v[m]["mase"] for v in per_series.values()]))
+    for m in METHODS:  # each method's MAE relative to naive, geometric mean over series
+        overall[m]["rel_mae"] = relative_mae(per_series, m, "naive")
+        for v in per_series.values():
+            v[m]["rel_mae"] = v[m]["mae"] / v["naive"]["mae"] if v["naive"]["mae"] > 0 else None
+    overall["model"]["rel_mae_vs_seasonal_naive"] = relative_mae(per_series, "model", "seasonal_naive")
     return {"overall": overall, "per_series": per_series}
 
 
-def score_key(block: dict[str, Any]) -> str:
-    """The metric decisions use: MASE when every method has a finite one, else MAE."""
-    ok = all(np.isfinite(v.get("mase", np.nan)) for v in block.values())
-    return "mase" if ok else "mae"
+def relative_mae(per_series: dict[str, dict], method: str, reference: str) -> float | None:
+    """Geometric mean over series of MAE(method) / MAE(reference) (AvgRelMAE).
+
+    Scale-free and symmetric (Davydenko & Fildes 2013): every series counts once whatever its
+    units or price level, so a panel is not decided by its largest series. None when a
+    reference MAE is zero.
+    """
+    ratios = [v[method]["mae"] / v[reference]["mae"] for v in per_series.values()
+              if v[reference]["mae"] > 0]
+    if len(ratios) != len(per_series) or not ratios:
+        return None
+    return float(np.exp(np.mean(np.log(np.maximum(ratios, 1e-300)))))
 
 
 def beats_baselines(metrics: dict[str, Any]) -> bool:
-    """The model's overall score (MASE, else MAE) is below both baselines'."""
+    """The model's relative MAE (geometric mean over series) is below 1 against both baselines;
+    pooled MAE when a relative one cannot be formed."""
+    per = metrics.get("per_series") or {}
     o = metrics.get("overall") or {}
     if not o:
         return False
-    k = score_key(o)
-    return o["model"][k] < min(o["naive"][k], o["seasonal_naive"][k])
+    vs = [relative_mae(per, "model", ref) for ref in ("naive", "seasonal_naive")] if per else [None]
+    if all(r is not None for r in vs):
+        return all(r < 1 for r in vs)
+    return o["model"]["mae"] < min(o["naive"]["mae"], o["seasonal_naive"]["mae"])

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from lstmflow.config import PipelineConfig, build_config
-from lstmflow.evaluate import beats_baselines, evaluate, score_key
+from lstmflow.evaluate import beats_baselines, evaluate, relative_mae
 from lstmflow.preprocess import Bounds
 from lstmflow.registry import champion, load_version
 
@@ -53,24 +53,28 @@ def decide(policy: str, metrics: dict[str, Any], champ: dict[str, Any] | None) -
     if not beats_baselines(metrics):
         if not o:
             return False, "no test point could be scored"
-        k = score_key(o)
-        return False, (
-            f"model {k.upper()} {o['model'][k]:.4g} does not beat naive {o['naive'][k]:.4g} and "
-            f"seasonal naive {o['seasonal_naive'][k]:.4g}"
-        )
+        return False, f"model does not beat the baselines: {_versus(metrics)}"
     if champ is None:
-        return True, "beats both baselines; no champion yet"
+        return True, f"beats both baselines ({_versus(metrics)}); no champion yet"
     if "error" in champ:
         return True, f"beats both baselines; champion {champ['version']} not comparable ({champ['error']})"
     common = sorted(set(champ["metrics"]["per_series"]) & set(metrics["per_series"]))
     if not common:
         return True, "beats both baselines; champion shares no series with this data"
-    mine = {s: metrics["per_series"][s]["model"] for s in common}
-    theirs = {s: champ["metrics"]["per_series"][s]["model"] for s in common}
-    k = score_key(mine | {f"champion-{s}": v for s, v in theirs.items()})
-    new = sum(v[k] for v in mine.values()) / len(common)
-    old = sum(v[k] for v in theirs.values()) / len(common)
-    if new < old:
-        return True, (f"beats both baselines and champion {champ['version']} "
-                      f"(mean {k.upper()} {new:.4g} < {old:.4g})")
-    return False, f"does not beat champion {champ['version']} (mean {k.upper()} {new:.4g} >= {old:.4g})"
+    both = {s: {"new": metrics["per_series"][s]["model"],
+                "champion": champ["metrics"]["per_series"][s]["model"]} for s in common}
+    rel = relative_mae(both, "new", "champion")
+    if rel is not None and rel < 1:
+        return True, f"beats both baselines and champion {champ['version']} (MAE ratio {rel:.4f})"
+    shown = "n/a" if rel is None else f"{rel:.4f}"
+    return False, f"does not beat champion {champ['version']} (MAE ratio new/champion {shown} >= 1)"
+
+
+def _versus(metrics: dict[str, Any]) -> str:
+    """'MAE ratio vs naive x, vs seasonal naive y' (geometric mean over series)."""
+    per = metrics["per_series"]
+    parts = []
+    for ref, name in (("naive", "naive"), ("seasonal_naive", "seasonal naive")):
+        r = relative_mae(per, "model", ref)
+        parts.append(f"vs {name} {'n/a' if r is None else f'{r:.4f}'}")
+    return "MAE ratio " + ", ".join(parts)

@@ -50,19 +50,31 @@ def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     series = ["ALL", *m["model"]["per_series"]]
     rows = []
+    rel_snaive = m["model"].get("rel_mae_vs_seasonal_naive")
     for s in series:
         row: dict[str, Any] = {"series": s}
         for meth in METHODS:
             v = m[meth] if s == "ALL" else m[meth]["per_series"][s]
             row[f"{meth}_mae"] = round(v["mae"], 6)
             row[f"{meth}_rmse"] = round(v["rmse"], 6)
-            row[f"{meth}_mase"] = round(v["mase"], 6) if v.get("mase") == v.get("mase") else None
+            mase, rel = v.get("mase"), v.get("rel_mae")
+            row[f"{meth}_mase"] = round(mase, 6) if mase is not None and mase == mase else None
+            row[f"{meth}_rel_mae"] = round(rel, 6) if rel is not None else None
+        if s == "ALL" and rel_snaive is not None:
+            row["model_rel_snaive"] = round(rel_snaive, 6)
         rows.append(row)
     return rows
 
 
 def _num(v: float | None) -> str:
     return "-" if v is None else f"{v:.4f}"
+
+
+def _beats(row: dict[str, Any]) -> bool:
+    """A series row: model MAE below both baselines'. ALL: the scale-free promotion rule."""
+    if row["series"] == "ALL" and row.get("model_rel_mae") is not None:
+        return bool(row["model_rel_mae"] < 1 and row.get("model_rel_snaive", 0) < 1)
+    return row["model_mae"] < min(row["naive_mae"], row["seasonal_naive_mae"])
 
 
 def render_text(summary: dict[str, Any]) -> str:
@@ -76,18 +88,16 @@ def render_text(summary: dict[str, Any]) -> str:
     if rows:
         lines.append("")
         lines.append(f"  {'series':<12}{'model MAE':>12}{'naive MAE':>12}{'s-naive MAE':>13}"
-                     f"{'model MASE':>12}{'naive MASE':>12}  beats both")
+                     f"{'model/naive':>13}  beats both")
         for r in rows:
-            k = "mase" if r["model_mase"] is not None and r["naive_mase"] is not None \
-                and r["seasonal_naive_mase"] is not None else "mae"
-            best = r[f"model_{k}"] < min(r[f"naive_{k}"], r[f"seasonal_naive_{k}"])
             lines.append(
                 f"  {str(r['series'])[:12]:<12}{r['model_mae']:>12.4f}{r['naive_mae']:>12.4f}"
-                f"{r['seasonal_naive_mae']:>13.4f}{_num(r['model_mase']):>12}"
-                f"{_num(r['naive_mase']):>12}  {'yes' if best else 'no'}"
+                f"{r['seasonal_naive_mae']:>13.4f}{_num(r['model_rel_mae']):>13}"
+                f"  {'yes' if _beats(r) else 'no'}"
             )
-        lines.append("  (ALL: MAE pooled over points; MASE = mean of the series' MASE, which "
-                     "promotion uses)")
+        lines.append("  ALL: MAE pooled over all points; model/naive is the geometric mean of the "
+                     "series' MAE ratios,")
+        lines.append("  the scale-free figure promotion uses (each series counts once).")
     if summary.get("promotion"):
         p = summary["promotion"]
         lines.append("")
@@ -107,13 +117,12 @@ def render_markdown(summary: dict[str, Any]) -> str:
     rows = metrics_rows(summary)
     if rows:
         lines += ["", "| series | model MAE | naive MAE | seasonal-naive MAE | model RMSE | "
-                      "model MASE | naive MASE | seasonal-naive MASE |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
+                      "model/naive MAE | model MASE |",
+                  "|---|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
             lines.append(f"| {r['series']} | {r['model_mae']:.4f} | {r['naive_mae']:.4f} | "
                          f"{r['seasonal_naive_mae']:.4f} | {r['model_rmse']:.4f} | "
-                         f"{_num(r['model_mase'])} | {_num(r['naive_mase'])} | "
-                         f"{_num(r['seasonal_naive_mase'])} |")
+                         f"{_num(r['model_rel_mae'])} | {_num(r['model_mase'])} |")
     t = summary.get("training")
     if t:
         lines += ["", f"Trained {t['epochs_run']} epochs in {t['seconds']:.1f}s; best validation "

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from lstmflow.evaluate import baseline_forecasts, beats_baselines
+from lstmflow.evaluate import baseline_forecasts, beats_baselines, relative_mae
 from lstmflow.preprocess import inverse_target
 from lstmflow.promote import decide
 
@@ -43,14 +44,15 @@ def test_inverse_target_round_trips():
         np.testing.assert_allclose(back, future, rtol=1e-12)
 
 
-def _metrics(model, naive, snaive, per_series=None):
-    o = {"model": {"mae": model}, "naive": {"mae": naive}, "seasonal_naive": {"mae": snaive}}
-    return {"overall": o, "per_series": per_series or {"a": {"model": {"mae": model}}}}
+def _metrics(model, naive, snaive):
+    """One series whose MAEs are given; overall equal to it."""
+    one = {"model": {"mae": model}, "naive": {"mae": naive}, "seasonal_naive": {"mae": snaive}}
+    return {"overall": one, "per_series": {"a": one}}
 
 
 def test_promotion_needs_both_baselines_beaten():
     ok, why = decide("if_better", _metrics(1.0, 0.9, 2.0), None)
-    assert not ok and "does not beat naive" in why
+    assert not ok and "does not beat the baselines: MAE ratio vs naive 1.111" in why
     ok, why = decide("if_better", _metrics(1.0, 2.0, 3.0), None)
     assert ok and "no champion yet" in why
     assert beats_baselines(_metrics(1.0, 2.0, 3.0))
@@ -60,10 +62,10 @@ def test_promotion_needs_both_baselines_beaten():
 def test_promotion_against_the_champion_on_common_series():
     champ = {"version": "v1", "metrics": {"per_series": {"a": {"model": {"mae": 0.5}}}}}
     ok, why = decide("if_better", _metrics(1.0, 2.0, 3.0), champ)
-    assert not ok and "does not beat champion v1" in why
+    assert not ok and "does not beat champion v1 (MAE ratio new/champion 2.0000 >= 1)" in why
     champ["metrics"]["per_series"]["a"]["model"]["mae"] = 1.5
     ok, why = decide("if_better", _metrics(1.0, 2.0, 3.0), champ)
-    assert ok and "champion v1" in why
+    assert ok and "champion v1 (MAE ratio 0.6667)" in why
 
 
 def test_promotion_policies():
@@ -90,17 +92,16 @@ def test_mase_scale_is_the_in_sample_one_step_naive_error():
 
 
 def test_a_panel_is_not_decided_by_its_largest_series():
-    """Pooled MAE favours whoever wins on the big-price series; MASE counts each series once."""
+    """Pooled MAE favours whoever wins on the big-price series; the geometric mean of the
+    series' MAE ratios counts each series once."""
     per_series = {
-        "big": {"model": {"mae": 9.0, "mase": 0.9}, "naive": {"mae": 10.0, "mase": 1.0},
-                "seasonal_naive": {"mae": 20.0, "mase": 2.0}},
-        "small": {"model": {"mae": 0.3, "mase": 1.5}, "naive": {"mae": 0.2, "mase": 1.0},
-                  "seasonal_naive": {"mae": 0.4, "mase": 2.0}},
+        "big": {"model": {"mae": 9.0}, "naive": {"mae": 10.0}, "seasonal_naive": {"mae": 20.0}},
+        "small": {"model": {"mae": 0.3}, "naive": {"mae": 0.2}, "seasonal_naive": {"mae": 0.4}},
     }
-    overall = {m: {"mae": sum(v[m]["mae"] for v in per_series.values()) / 2,
-                   "mase": sum(v[m]["mase"] for v in per_series.values()) / 2}
+    overall = {m: {"mae": sum(v[m]["mae"] for v in per_series.values()) / 2}
                for m in ("model", "naive", "seasonal_naive")}
     metrics = {"overall": overall, "per_series": per_series}
     assert overall["model"]["mae"] < overall["naive"]["mae"]  # pooled MAE would promote
+    assert relative_mae(per_series, "model", "naive") == pytest.approx((0.9 * 1.5) ** 0.5)
     ok, why = decide("if_better", metrics, None)
-    assert not ok and "model MASE 1.2 does not beat naive 1" in why
+    assert not ok and "MAE ratio vs naive 1.1619, vs seasonal naive 0.5809" in why

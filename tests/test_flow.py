@@ -31,10 +31,11 @@ def test_flow_completes_and_writes_summary(flow_run):
     for method in ("model", "naive", "seasonal_naive"):
         block = summary["metrics"][method]
         assert block["mae"] > 0 and block["rmse"] >= block["mae"]
-        assert block["mase"] > 0  # scale-free: MAE over the in-sample one-step naive MAE
+        assert block["rel_mae"] > 0  # geometric mean over series of MAE / naive MAE
         for s in block["per_series"].values():
-            assert s["mase"] > 0 and s["mae"] > 0
+            assert s["mase"] > 0 and s["mae"] > 0  # MASE: MAE over in-sample one-step naive MAE
         assert set(block["per_series"]) == {"AAPL", "MSFT"}
+    assert summary["metrics"]["naive"]["rel_mae"] == pytest.approx(1.0)
     # Every method is scored on the same points.
     points = {summary["metrics"][m]["points"] for m in ("model", "naive", "seasonal_naive")}
     assert len(points) == 1
