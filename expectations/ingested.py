@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from expectations.runner import gate_result, run_suite
+from expectations.runner import example_value, frame_locator, gate_result, run_suite
 from lstmflow.config import PipelineConfig
 from lstmflow.ingest import SERIES, TARGET, TIME, stamp
 
@@ -56,15 +56,6 @@ def value_columns(cfg: PipelineConfig) -> dict[str, str]:
 def _canonical(cfg: PipelineConfig, name: str) -> str:
     """The canonical column for a name in the config (the target's file name maps to 'target')."""
     return TARGET if name in (cfg.data.target_column, TARGET) else name
-
-
-def _num(v: Any) -> str:
-    """A value for an example: 4 significant digits, timestamps short."""
-    if isinstance(v, pd.Timestamp | datetime | np.datetime64):
-        return stamp(v)
-    if isinstance(v, float | np.floating):
-        return f"{float(v):.4g}"
-    return str(v)
 
 
 # ---- per-series statistics -------------------------------------------------------------------
@@ -271,17 +262,6 @@ def as_of(cfg: PipelineConfig) -> pd.Timestamp:
 
 # ---- examples ---------------------------------------------------------------------------------
 
-def _frame_locator(frame: pd.DataFrame):
-    """Examples of row-level failures: 'series @ timestamp: value'."""
-    def locate(column: str | None, index: list[Any], values: list[Any]) -> list[str]:
-        out = []
-        for i, v in zip(index, values, strict=False):
-            try:
-                out.append(f"{frame.at[i, SERIES]} @ {stamp(frame.at[i, TIME])}: {_num(v)}")
-            except (KeyError, TypeError):
-                out.append(_num(v))
-        return out
-    return locate
 
 
 def _profile_locator(profile: pd.DataFrame):
@@ -291,7 +271,7 @@ def _profile_locator(profile: pd.DataFrame):
         out = []
         for i, v in zip(index, values, strict=False):
             where = f" at {stamp(profile.at[i, at])}" if at in profile.columns else ""
-            out.append(f"{profile.at[i, SERIES]}: {_num(v)}{where}")
+            out.append(f"{profile.at[i, SERIES]}: {example_value(v)}{where}")
         return out
     return locate
 
@@ -303,7 +283,7 @@ def validate_ingested(frame: pd.DataFrame, cfg: PipelineConfig, report: dict[str
     `report` is the ingest report (it knows the off-grid stamps dropped at ingestion); `ctx` a
     GE context to run in (one with a Data Docs site keeps the results for the HTML report).
     """
-    rows = run_suite("ingested", frame, frame_expectations(cfg), ctx=ctx, locate=_frame_locator(frame))
+    rows = run_suite("ingested", frame, frame_expectations(cfg), ctx=ctx, locate=frame_locator(frame))
     profile = series_profile(frame, cfg, report)
     exps = profile_expectations(cfg, profile)
     prof_rows = run_suite("ingested-series", profile, exps, ctx=ctx, locate=_profile_locator(profile))

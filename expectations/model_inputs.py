@@ -7,9 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from expectations.runner import gate_result, run_suite
+from expectations.runner import frame_locator, gate_result, run_suite
 from lstmflow.config import PipelineConfig
-from lstmflow.ingest import SERIES, TIME, stamp
+from lstmflow.ingest import SERIES
 
 SEVERITY: dict[str, str] = {
     "inputs_order": "error", "inputs_finite": "error", "inputs_nan": "error", "inputs_scale": "error",
@@ -72,17 +72,6 @@ def input_expectations(inputs: list[str], cfg: PipelineConfig, expected: list[st
     return exps
 
 
-def _locator(frame: pd.DataFrame):
-    """Examples: 'series @ timestamp: value' of the offending model-input rows."""
-    def locate(column: str | None, index: list[Any], values: list[Any]) -> list[str]:
-        out = []
-        for i, v in zip(index, values, strict=False):
-            try:
-                out.append(f"{frame.at[i, SERIES]} @ {stamp(frame.at[i, TIME])}: {float(v):.4g}")
-            except (KeyError, TypeError, ValueError):
-                out.append(str(v))
-        return out
-    return locate
 
 
 def validate_model_inputs(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig,
@@ -90,5 +79,5 @@ def validate_model_inputs(frame: pd.DataFrame, inputs: list[str], cfg: PipelineC
     """Run gate 2 on the warmed-up scaled inputs (in the order the model reads them)."""
     exps = input_expectations(inputs, cfg, expected_inputs(cfg, frame))
     rows = run_suite("model-inputs", warmed_up(frame, inputs, cfg), exps, ctx=ctx,
-                     locate=_locator(frame))
+                     locate=frame_locator(frame))
     return gate_result(rows)

@@ -13,9 +13,11 @@ import itertools
 import logging
 import shutil
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 _counter = itertools.count()
@@ -183,3 +185,29 @@ def gate_table(gate: dict[str, Any]) -> list[dict[str, Any]]:
         | {"examples": "; ".join(map(str, r["examples"][:3])), "error": r["error"] or ""}
         for r in gate["results"]
     ]
+
+
+def example_value(v: Any) -> str:
+    """A value for an example: 4 significant digits, timestamps short."""
+    from lstmflow.ingest import stamp
+
+    if isinstance(v, pd.Timestamp | datetime | np.datetime64):
+        return stamp(v)
+    if isinstance(v, float | np.floating):
+        return f"{float(v):.4g}"
+    return str(v)
+
+
+def frame_locator(frame: pd.DataFrame):
+    """Examples of row-level failures in a canonical-shaped frame: 'series @ timestamp: value'."""
+    from lstmflow.ingest import SERIES, TIME, stamp
+
+    def locate(column: str | None, index: list[Any], values: list[Any]) -> list[str]:
+        out = []
+        for i, v in zip(index, values, strict=False):
+            try:
+                out.append(f"{frame.at[i, SERIES]} @ {stamp(frame.at[i, TIME])}: {example_value(v)}")
+            except (KeyError, TypeError):
+                out.append(example_value(v))
+        return out
+    return locate
