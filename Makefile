@@ -28,5 +28,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
+bench: $(STAMP)
+	$(PY) bench/features.py
+	$(PY) bench/train_throughput.py
+	$(PY) bench/window_memory.py
+
 clean:
-	rm -rf runs .pytest_cache
+	rm -rf outputs .pytest_cache

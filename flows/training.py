@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,8 +15,8 @@ from expectations.runner import describe_failure
 from lstmflow.config import ConfigError, PipelineConfig
 from lstmflow.ingest import DataError
 from lstmflow.registry import RegistryError
+from lstmflow.runs import HISTORY, TrainingError, is_resume_config, resume_config, run_folder
 from lstmflow.summary import gate_block, metrics_block
-from lstmflow.train import TrainingError
 from tasks.evaluate import evaluate_task
 from tasks.ingest import ingest_task, short_series_task, snapshot_task
 from tasks.preprocess import preprocess_task, split_task
@@ -27,7 +26,6 @@ from tasks.train import train_task
 from tasks.validate import ingested_gate_task, inputs_gate_task
 
 EXPECTED_ERRORS = (DataError, ConfigError, TrainingError, RegistryError)
-RUN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 
 
 class GateFailed(RuntimeError):
@@ -36,12 +34,6 @@ class GateFailed(RuntimeError):
 
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-
-
-def run_dir_for(cfg: PipelineConfig, run_id: str) -> Path:
-    if not RUN_ID.match(run_id):
-        raise ConfigError(f"run_id '{run_id}' may hold only letters, digits, '.', '_' and '-'")
-    return Path(cfg.output_dir) / "runs" / run_id
 
 
 def gate_message(name: str, gate: dict[str, Any]) -> str:
@@ -66,12 +58,19 @@ def train_flow(
 ) -> dict[str, Any]:
     """Retrain the LSTM forecaster: refuse bad data, fit with guards, promote only if better.
 
-    `resume=True` continues run `run_id` from its last checkpoint (see lstmflow.train).
+    `resume=True` continues run `run_id` from its last checkpoint with the run's own saved
+    config and data snapshot (see lstmflow.runs).
     """
-    if resume and not run_id:
-        raise ConfigError("resume needs the run_id of the run to continue")
-    run_id = run_id or new_run_id()
-    run_dir = run_dir_for(config, run_id)  # created by the first step that keeps something
+    try:
+        if resume and not run_id:
+            raise ConfigError("resume needs the run_id of the run to continue")
+        run_id = run_id or new_run_id()
+        run_dir = run_folder(config.output_dir, run_id)  # made by the first step that keeps something
+        if resume and not is_resume_config(config, run_dir):
+            config = resume_config(run_dir)  # from the UI or a deployment: the run's own config
+    except (ConfigError, TrainingError) as exc:
+        get_run_logger().error(str(exc))
+        return Failed(message=str(exc))
     flow_run = getattr(get_run_context(), "flow_run", None)
     summary: dict[str, Any] = {
         "status": "running", "run_id": run_id, "run_dir": str(run_dir),
@@ -132,7 +131,7 @@ def _train_steps(
     summary["training"] = {
         "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch,
         "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
-        "windows": fit.windows, "history_path": str(run_dir / "history.json"),
+        "windows": fit.windows, "history_path": str(run_dir / HISTORY),
         "resumed_from_epoch": fit.resumed_from_epoch, "checkpoint": fit.checkpoint,
     }
     metrics = evaluate_task(fit.model, prepared, cfg)
@@ -141,4 +140,8 @@ def _train_steps(
     meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"],
             "trained_at": datetime.now(UTC).isoformat(), "inputs": prepared.inputs}
     promotion = register_task(fit.model, prepared.state, cfg, metrics, meta, data.frame, bounds)
+    champ = promotion.get("champion_before") or {}
+    if champ.get("error"):  # decided on the baselines alone: say so where people look
+        summary["warnings"].append(f"champion {champ.get('version')} could not be re-scored on this "
+                                   f"data ({champ['error']}); promotion compared baselines only")
     return {"promotion": promotion, "model_path": promotion["model_path"]}

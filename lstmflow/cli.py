@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from lstmflow.config import ConfigError, PipelineConfig, load_config
+from lstmflow.runs import run_folder, write_json
 
 
 def _env() -> None:
@@ -41,7 +42,7 @@ def _config(args: argparse.Namespace) -> PipelineConfig:
 
 def _resume_target(args: argparse.Namespace) -> tuple[PipelineConfig, str, Path]:
     """The killed run's saved config, id and folder; --config only says where outputs live."""
-    from lstmflow.train import resume_config, run_folder
+    from lstmflow.runs import resume_config
 
     output_dir = load_config(args.config).output_dir if args.config else "outputs"
     run_dir = run_folder(output_dir, args.resume)
@@ -50,7 +51,7 @@ def _resume_target(args: argparse.Namespace) -> tuple[PipelineConfig, str, Path]
 
 def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
-        from lstmflow.train import TrainingError
+        from lstmflow.runs import TrainingError
 
         try:
             cfg, run_id, run_dir = _resume_target(args)
@@ -63,12 +64,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lstmflow.ingest import check_path
 
     check_path(cfg.data.path)  # fail fast, before the API server starts
-    from flows.training import new_run_id, run_dir_for, train_flow
+    from flows.training import new_run_id, train_flow
     from lstmflow.summary import render_text
 
     if not args.resume:
         run_id = new_run_id()
-        run_dir = run_dir_for(cfg, run_id)
+        run_dir = run_folder(cfg.output_dir, run_id)
     verb = "resuming run" if args.resume else "run"
     print(f"lstmflow: {verb} {run_id} -> {run_dir}", file=sys.stderr)
     state = train_flow(cfg, run_id=run_id, resume=bool(args.resume), return_state=True)
@@ -77,9 +78,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _fail(state.message or f"the flow ended {state.name} without a summary")
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
     if args.summary_out:
-        out = Path(args.summary_out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+        write_json(Path(args.summary_out), summary)
     print(render_text(summary))
     if state.is_completed() and summary["status"] == "completed":
         return 0

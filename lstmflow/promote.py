@@ -14,7 +14,7 @@ import pandas as pd
 from lstmflow.config import PipelineConfig, build_config
 from lstmflow.evaluate import beats_baselines, evaluate, relative_mae
 from lstmflow.preprocess import Bounds
-from lstmflow.registry import champion, load_version
+from lstmflow.registry import champion, load_version, version_dir
 
 
 def score_champion(
@@ -28,7 +28,7 @@ def score_champion(
     if pointer is None:
         return None
     try:
-        model, state, raw_cfg, _ = load_version(Path(pointer["path"]))
+        model, state, raw_cfg, _ = load_version(version_dir(root, pointer["version"]))
         ccfg = build_config(raw_cfg)
         if ccfg.forecast.horizon != cfg.forecast.horizon:
             return {"version": pointer["version"], "error": "champion has another horizon"}

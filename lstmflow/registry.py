@@ -16,6 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from lstmflow.runs import write_json
+
 PACKAGES = ("torch", "pytorch-lightning", "pandas", "numpy", "scikit-learn", "prefect",
             "great_expectations", "pyarrow")
 
@@ -101,9 +103,12 @@ def champion(root: Path) -> dict[str, Any] | None:
 
 def set_champion(root: Path, version: str, reason: str) -> dict[str, Any]:
     """Point the champion at a version: write a temp file, then os.replace (atomic)."""
-    pointer = {"version": version, "path": str(root / "versions" / version), "reason": reason}
-    fd, tmp = tempfile.mkstemp(prefix=".champion-", suffix=".json", dir=root)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        json.dump(pointer, f, indent=2)
-    os.replace(tmp, root / "champion.json")
+    pointer = {"version": version, "path": str(version_dir(root, version)), "reason": reason}
+    write_json(root / "champion.json", pointer)
     return pointer
+
+
+def version_dir(root: Path, version: str) -> Path:
+    """A version's folder, from the registry root (the pointer's `path` is informative only:
+    it is relative to wherever the run that wrote it was started)."""
+    return root / "versions" / version

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from lstmflow.evaluate import METHODS
+from lstmflow.runs import write_json
 
 
 def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -36,11 +36,8 @@ def gate_block(gate: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
-    path = run_dir / "summary.json"
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(summary, indent=2, default=str), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """summary.json in the run folder, written atomically."""
+    return write_json(run_dir / "summary.json", summary)
 
 
 def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
@@ -72,8 +69,9 @@ def _num(v: float | None) -> str:
 
 def _beats(row: dict[str, Any]) -> bool:
     """A series row: model MAE below both baselines'. ALL: the scale-free promotion rule."""
-    if row["series"] == "ALL" and row.get("model_rel_mae") is not None:
-        return bool(row["model_rel_mae"] < 1 and row.get("model_rel_snaive", 0) < 1)
+    if row["series"] == "ALL" and row.get("model_rel_mae") is not None \
+            and row.get("model_rel_snaive") is not None:
+        return bool(row["model_rel_mae"] < 1 and row["model_rel_snaive"] < 1)
     return row["model_mae"] < min(row["naive_mae"], row["seasonal_naive_mae"])
 
 

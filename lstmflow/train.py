@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import csv
-import json
 import logging
-import re
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -17,18 +15,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from lstmflow.config import ConfigError, PipelineConfig, apply_overrides, build_config
+from lstmflow.config import PipelineConfig
 from lstmflow.preprocess import SeriesArrays
-
-
-class TrainingError(RuntimeError):
-    """Training could not produce a usable model; the message says why and what to change."""
-
-
-CHECKPOINT = "last.ckpt"
-RUN_CONFIG = "config.json"  # the run's config, saved before its first checkpoint
-SNAPSHOT = "data.parquet"  # the run's canonical data snapshot (written by ingest)
-RUN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
 
 
 @dataclass
@@ -44,62 +33,17 @@ class TrainResult:
     checkpoint: str | None = None  # path of last.ckpt when the fit was checkpointed
 
 
-def save_run_config(cfg: PipelineConfig, run_dir: Path) -> Path:
-    """Write the run's config as JSON into its folder, so `--resume` rebuilds the same run."""
-    path = Path(run_dir) / RUN_CONFIG
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(cfg.model_dump(mode="json"), indent=2), encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
 def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Path]:
     """Per-epoch records as history.json and history.csv (one column per recorded key)."""
     run_dir = Path(run_dir)
-    jpath, cpath = run_dir / "history.json", run_dir / "history.csv"
-    jpath.write_text(json.dumps(history, indent=2), encoding="utf-8")
+    jpath, cpath = run_dir / HISTORY, run_dir / "history.csv"
+    write_json(jpath, history)
     keys = list(dict.fromkeys(k for row in history for k in row))
     with cpath.open("w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=keys)
         writer.writeheader()
         writer.writerows(history)
     return jpath, cpath
-
-
-def run_folder(output_dir: str | Path, run_id: str) -> Path:
-    """`<output_dir>/runs/<run_id>`, refusing a run id that is not one plain path component."""
-    if not RUN_ID.match(run_id) or run_id in (".", ".."):
-        raise ConfigError(f"run_id '{run_id}' may hold only letters, digits, '.', '_' and '-'")
-    return Path(output_dir) / "runs" / run_id
-
-
-def resume_config(run_dir: Path, overrides: Sequence[str] = ()) -> PipelineConfig:
-    """The killed run's own config, reading its data snapshot instead of the original source.
-
-    Raises TrainingError naming what is missing when the run cannot be resumed.
-    """
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise TrainingError(f"cannot resume: run folder '{run_dir}' does not exist")
-    for name, what in ((RUN_CONFIG, "saved config"), (SNAPSHOT, "data snapshot")):
-        if not (run_dir / name).is_file():
-            raise TrainingError(f"cannot resume: the run has no {what} '{run_dir / name}'")
-    if not checkpoint_path(run_dir).is_file():
-        raise TrainingError(
-            f"cannot resume: no checkpoint at '{checkpoint_path(run_dir)}' (the run stopped "
-            "before its first epoch ended); start a new run instead"
-        )
-    raw = json.loads((run_dir / RUN_CONFIG).read_text(encoding="utf-8"))
-    old = raw["data"]
-    raw["data"] = {  # the snapshot is already canonical: long layout, on the grid, filtered
-        "path": str(run_dir / SNAPSHOT), "format": "parquet", "timestamp_column": "timestamp",
-        "series_column": "series_id", "target_column": "target",
-        "covariates": old.get("covariates", []), "freq": old.get("freq"),
-        "short_series": old.get("short_series", "drop"),
-    }
-    raw["output_dir"] = str(run_dir.parent.parent)  # the flow finds this same folder again
-    return build_config(apply_overrides(raw, list(overrides)))
 
 
 def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
@@ -194,11 +138,6 @@ def training_callbacks(cfg: PipelineConfig, log: Callable[[str], None] | None = 
         EpochLogger(log),
         EarlyStopping(monitor="val_loss", patience=t.patience, min_delta=t.min_delta, mode="min"),
     ]
-
-
-def checkpoint_path(run_dir: Path) -> Path:
-    """Where a run's resumable checkpoint lives: `<run_dir>/checkpoints/last.ckpt`."""
-    return Path(run_dir) / "checkpoints" / CHECKPOINT
 
 
 def _resumable_epochs(ckpt: Path | None) -> int:

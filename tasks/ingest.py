@@ -9,6 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
 from lstmflow.ingest import IngestResult, describe_ingest, drop_short_series, ingest, save_snapshot
+from lstmflow.runs import SNAPSHOT
 
 
 @task(name="ingest", cache_policy=NO_CACHE, retries=0)
@@ -42,4 +43,4 @@ def short_series_task(data: IngestResult, cfg: PipelineConfig) -> IngestResult:
 @task(name="snapshot", cache_policy=NO_CACHE)
 def snapshot_task(data: IngestResult, run_dir: Path) -> Path:
     """Keep the canonical frame that passed both gates as `data.parquet` in the run folder."""
-    return save_snapshot(data.frame, run_dir / "data.parquet")
+    return save_snapshot(data.frame, run_dir / SNAPSHOT)

@@ -10,7 +10,8 @@ from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
 from lstmflow.prepare import Prepared
-from lstmflow.train import TrainResult, save_history, save_run_config, train_model
+from lstmflow.runs import checkpoint_path, save_run_config
+from lstmflow.train import TrainResult, save_history, train_model
 
 
 @task(name="train", cache_policy=NO_CACHE)
@@ -21,7 +22,7 @@ def train_task(
     the best-epoch model."""
     log = get_run_logger()
     if resume:
-        log.info(f"resuming from {run_dir / 'checkpoints' / 'last.ckpt'}")
+        log.info(f"resuming from {checkpoint_path(run_dir)}")
     else:
         save_run_config(cfg, run_dir)  # before the first checkpoint, so --resume finds it
     result = train_model(prepared.arrays, cfg, log=log.info, progress=sys.stderr.isatty(),

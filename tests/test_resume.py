@@ -14,15 +14,14 @@ import torch
 
 from lstmflow.config import ConfigError, build_config
 from lstmflow.ingest import ingest, save_snapshot
-from lstmflow.train import (
+from lstmflow.runs import (
     TrainingError,
     checkpoint_path,
-    predict_origins,
     resume_config,
     run_folder,
     save_run_config,
-    train_model,
 )
+from lstmflow.train import predict_origins, train_model
 from tests.conftest import ROOT, small_config_dict
 from tests.test_train import prepared_for
 
@@ -129,7 +128,8 @@ def test_resumed_flow_completes_the_same_run(prefect_harness, setup):
     again = resume_config(run_dir)
     assert again.data.path == str(run_dir / "data.parquet")
     assert again.model == cfg.model and again.training == cfg.training
-    state = train_flow(again, run_id="killed", resume=True, return_state=True)
+    # As the UI or a deployment would: the original config; the flow takes the run's own.
+    state = train_flow(cfg, run_id="killed", resume=True, return_state=True)
     assert state.is_completed(), state.message
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["status"] == "completed"
@@ -145,7 +145,7 @@ def test_cli_resume_refuses_missing_run_and_traversal(tmp_path):
     cfg_file = tmp_path / "c.yaml"
     cfg_file.write_text(f"name: t\ndata: {{path: x.csv, timestamp_column: d}}\n"
                         f"output_dir: {tmp_path / 'out'}\n")
-    for run_id, msg in (("nope", "does not exist"), ("..", "may hold only")):
+    for run_id, msg in (("nope", "does not exist"), ("..", "must be one path component")):
         r = subprocess.run(
             [sys.executable, "-m", "lstmflow.cli", "train", "--config", str(cfg_file),
              "--resume", run_id], cwd=ROOT, capture_output=True, text=True, timeout=120)
@@ -159,3 +159,18 @@ def test_resume_with_a_different_model_is_refused(setup, tmp_path):
     raw["model"]["hidden_size"] = 32
     with pytest.raises(TrainingError, match="does not fit the model"):
         train_model(arrays, build_config(raw), run_dir=tmp_path / "run", resume=True)
+
+
+def test_resume_config_follows_the_target_rename(setup, tmp_path):
+    """Quality keys naming the target by its file name still name it in the canonical snapshot,
+    and the run cannot be moved to another output_dir while resuming."""
+    cfg, arrays = setup
+    raw = cfg.model_dump(mode="json")
+    raw["quality"]["bounds"] = {"Adj Close": {"min": 0, "strict": True}}
+    raw["quality"]["jump_columns"] = ["Adj Close"]
+    cfg = build_config(raw)
+    run_dir = killed_run(cfg, arrays, tmp_path / "out", "r1")
+    again = resume_config(run_dir)
+    assert set(again.quality.bounds) == {"target"} and again.quality.jump_columns == ["target"]
+    with pytest.raises(ConfigError, match="output_dir cannot change"):
+        resume_config(run_dir, [f"output_dir={tmp_path / 'elsewhere'}"])
