@@ -25,19 +25,16 @@ def warmed_up(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig) -> pd
     return frame.loc[pos >= warm, inputs]
 
 
-def expected_inputs(cfg: PipelineConfig, frame: pd.DataFrame) -> list[str]:
-    """The model inputs the config asks for, in order: z, covariates, missing indicators,
-    engineered features (calendar parts chosen from the frame's time step, as preprocessing does).
-    """
-    from lstmflow.features import calendar_parts, feature_names, series_step
-    from lstmflow.ingest import TARGET
-    from lstmflow.preprocess import Z
+def expected_inputs(cfg: PipelineConfig, frame: pd.DataFrame,
+                    calendar: list[str] | None = None) -> list[str]:
+    """The model inputs the config asks for, in order; calendar parts as fitted, or chosen from
+    the frame's time step when not given."""
+    from lstmflow.features import calendar_parts, series_step
+    from lstmflow.prepare import input_columns
 
-    covs = list(cfg.data.covariates)
-    indicators = ([f"missing_{c}" for c in (TARGET, *covs)]
-                  if cfg.preprocess.missing_indicators else [])
-    calendar = calendar_parts(cfg.features, series_step(frame))
-    return [Z, *covs, *indicators, *feature_names(cfg.features, calendar)]
+    if calendar is None:
+        calendar = calendar_parts(cfg.features, series_step(frame))
+    return input_columns(cfg, calendar)
 
 
 def _meta(cfg: PipelineConfig, check: str, rule: str) -> dict[str, Any]:
@@ -75,9 +72,9 @@ def input_expectations(inputs: list[str], cfg: PipelineConfig, expected: list[st
 
 
 def validate_model_inputs(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig,
-                          ctx=None) -> dict[str, Any]:
+                          ctx=None, calendar: list[str] | None = None) -> dict[str, Any]:
     """Run gate 2 on the warmed-up scaled inputs (in the order the model reads them)."""
-    exps = input_expectations(inputs, cfg, expected_inputs(cfg, frame))
+    exps = input_expectations(inputs, cfg, expected_inputs(cfg, frame, calendar))
     rows = run_suite("model-inputs", warmed_up(frame, inputs, cfg), exps, ctx=ctx,
                      locate=frame_locator(frame))
     return gate_result(rows)

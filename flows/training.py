@@ -120,7 +120,8 @@ def _train_steps(
     summary["preprocess"] = prepared.report
 
     if gates:
-        input_gate = inputs_gate_task(prepared.frame, prepared.inputs, cfg, run_dir)
+        input_gate = inputs_gate_task(prepared.frame, prepared.inputs, cfg, run_dir,
+                                      prepared.state["feature_state"]["calendar"])
         summary["input_gate"] = gate_summary(input_gate)
         summary["warnings"] += [describe_failure(r) for r in input_gate["warnings"]]
         if not input_gate["success"]:

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from lstmflow.config import PipelineConfig
-from lstmflow.features import add_features, calendar_names, fit_feature_state
+from lstmflow.features import add_features, calendar_names, feature_names, fit_feature_state
 from lstmflow.ingest import SERIES, TARGET, DataError
 from lstmflow.preprocess import (
     LEVEL,
@@ -75,6 +75,15 @@ def scaling_report(why: dict[str, dict[str, str]]) -> dict[str, Any]:
     return {"kinds": {c: dict(k) for c, k in kinds.items()}, "robust_because": robust}
 
 
+def input_columns(cfg: PipelineConfig, calendar: list[str]) -> list[str]:
+    """The model inputs, in the order the model reads them: z, covariates, missing indicators,
+    engineered features (calendar parts as fitted from the training rows' time step)."""
+    covs = list(cfg.data.covariates)
+    indicators = ([f"missing_{c}" for c in (TARGET, *covs)]
+                  if cfg.preprocess.missing_indicators else [])
+    return [Z, *covs, *indicators, *feature_names(cfg.features, calendar)]
+
+
 def prepare(
     frame: pd.DataFrame,
     bounds: dict[str, Bounds],
@@ -105,7 +114,7 @@ def prepare(
     # Linear interpolation reads the value after a gap: no window may end inside such a gap.
     interpolated = frame[columns].isna().to_numpy() & filled[columns].notna().to_numpy()
     feats[ORIGIN_OK] = ~interpolated.any(axis=1) if pcfg.impute == "linear" else True
-    inputs = [Z, *covs, *indicators, *feature_cols]
+    inputs = input_columns(cfg, fstate["calendar"])
     passthrough = set(indicators) | set(calendar_names(fstate["calendar"]))
     report: dict[str, Any] = {"imputation": impute_report, "inputs": inputs, **feature_report}
     if state is None:

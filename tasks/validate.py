@@ -44,14 +44,14 @@ def ingested_gate_task(frame: pd.DataFrame, cfg: PipelineConfig, report: dict[st
 
 @task(name="gate-model-inputs", cache_policy=NO_CACHE)
 def inputs_gate_task(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig,
-                     run_dir: Path) -> dict[str, Any]:
+                     run_dir: Path, calendar: list[str] | None = None) -> dict[str, Any]:
     """Gate 2 on the scaled model inputs; its table and Data Docs go to the run folder."""
     from expectations.model_inputs import validate_model_inputs
     from expectations.report import docs_dir, save_gate_report
     from expectations.runner import gate_context
 
     ctx = gate_context(docs_dir(run_dir, "model-inputs"))
-    gate = validate_model_inputs(frame, inputs, cfg, ctx=ctx)
+    gate = validate_model_inputs(frame, inputs, cfg, ctx=ctx, calendar=calendar)
     gate["files"] = save_gate_report("model-inputs", gate, ctx, run_dir)
     _publish("gate-model-inputs", gate)
     _log("model-inputs", gate)
