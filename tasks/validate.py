@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +27,26 @@ def _log(name: str, gate: dict[str, Any]) -> None:
     )
 
 
+def _run_gate(name: str, run_dir: Path, validate: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """Validate with a GE context whose Data Docs go to the run folder; keep and publish the report."""
+    from expectations.report import docs_dir, save_gate_report
+    from expectations.runner import gate_context
+
+    ctx = gate_context(docs_dir(run_dir, name))
+    gate = validate(ctx)
+    gate["files"] = save_gate_report(name, gate, ctx, run_dir)
+    _publish(f"gate-{name}", gate)
+    _log(name, gate)
+    return gate
+
+
 @task(name="gate-ingested", cache_policy=NO_CACHE)
 def ingested_gate_task(frame: pd.DataFrame, cfg: PipelineConfig, report: dict[str, Any],
                        run_dir: Path) -> dict[str, Any]:
     """Gate 1 on the canonical frame; its table and Data Docs go to the run folder."""
     from expectations.ingested import validate_ingested
-    from expectations.report import docs_dir, save_gate_report
-    from expectations.runner import gate_context
 
-    ctx = gate_context(docs_dir(run_dir, "ingested"))
-    gate = validate_ingested(frame, cfg, report, ctx=ctx)
-    gate["files"] = save_gate_report("ingested", gate, ctx, run_dir)
-    _publish("gate-ingested", gate)
-    _log("ingested", gate)
-    return gate
+    return _run_gate("ingested", run_dir, lambda ctx: validate_ingested(frame, cfg, report, ctx=ctx))
 
 
 @task(name="gate-model-inputs", cache_policy=NO_CACHE)
@@ -47,12 +54,6 @@ def inputs_gate_task(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig
                      run_dir: Path, calendar: list[str] | None = None) -> dict[str, Any]:
     """Gate 2 on the scaled model inputs; its table and Data Docs go to the run folder."""
     from expectations.model_inputs import validate_model_inputs
-    from expectations.report import docs_dir, save_gate_report
-    from expectations.runner import gate_context
 
-    ctx = gate_context(docs_dir(run_dir, "model-inputs"))
-    gate = validate_model_inputs(frame, inputs, cfg, ctx=ctx, calendar=calendar)
-    gate["files"] = save_gate_report("model-inputs", gate, ctx, run_dir)
-    _publish("gate-model-inputs", gate)
-    _log("model-inputs", gate)
-    return gate
+    return _run_gate("model-inputs", run_dir, lambda ctx: validate_model_inputs(
+        frame, inputs, cfg, ctx=ctx, calendar=calendar))
