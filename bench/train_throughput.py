@@ -63,7 +63,7 @@ def run_project(arrays, cfg: PipelineConfig) -> dict:
 
     with tempfile.TemporaryDirectory() as run_dir:
         res = train_model(arrays, cfg, log=lambda _: None, run_dir=Path(run_dir))
-    _, train_ds, _ = build_datasets(arrays, cfg)
+    train_ds, _ = build_datasets(arrays, cfg)
     return {"seconds": res.seconds, "loss": res.history[-1]["train_loss"],
             "steps": sum(h["batches"] for h in res.history),
             "windows": res.windows["train_per_epoch"] * len(res.history),
@@ -92,7 +92,7 @@ def run_plain(arrays, cfg: PipelineConfig) -> dict:
 
     t = cfg.training
     pl.seed_everything(t.seed, verbose=False)
-    _, train_ds, val_ds = build_datasets(arrays, cfg)
+    train_ds, val_ds = build_datasets(arrays, cfg)
     model = build_model(cfg, arrays[0].x.shape[1])
     dl = loader(train_ds, t.batch_size, True, t.seed, t.max_windows_per_epoch)
     epochs = []

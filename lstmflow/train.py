@@ -47,7 +47,7 @@ def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Pa
 
 
 def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
-    """Train/val window datasets over one stacked tensor."""
+    """Train/val window datasets over one stacked tensor (shared: `train_ds.stack`)."""
     from models.data import StackedSeries, WindowBatches, window_ends
 
     L, t = cfg.forecast.input_size, cfg.training
@@ -55,7 +55,6 @@ def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
     train_ends = window_ends(stack, arrays, "train", L, t.window_stride)
     val_ends = window_ends(stack, arrays, "val", L)
     return (
-        stack,
         WindowBatches(stack, train_ends, L, "train", t.burn_in, t.every_step),
         WindowBatches(stack, val_ends, L, "val"),
     )
@@ -176,7 +175,7 @@ def train_model(
     resumed_from = _resumable_epochs(ckpt) if resume else None
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
     pl.seed_everything(t.seed, workers=True, verbose=False)
-    _, train_ds, val_ds = build_datasets(arrays, cfg)
+    train_ds, val_ds = build_datasets(arrays, cfg)
     if len(train_ds) == 0:
         raise TrainingError(
             "no training window fits: every series' training part is shorter than "

@@ -88,7 +88,7 @@ def test_early_stopping_restores_the_best_weights(arrays, sample_slice, tmp_path
     vals = [h["val_loss"] for h in res.history]
     assert res.epochs_run < 12  # stopped early
     assert res.best_epoch == int(np.argmin(vals)) < len(vals) - 1  # the last epoch was worse
-    _, _, val_ds = build_datasets(arrays, cfg)
+    _, val_ds = build_datasets(arrays, cfg)
     res.model.eval()
     with torch.no_grad():
         loss = res.model.masked_loss(val_ds[torch.arange(len(val_ds))])
@@ -162,7 +162,7 @@ def test_non_finite_batch_loss_is_counted_and_skipped(arrays, sample_slice, tmp_
                                         zip(self.before, pl_module.parameters(), strict=True)))
 
     cfg = config(sample_slice, tmp_path, max_epochs=2)
-    _, train_ds, val_ds = build_datasets(arrays, cfg)
+    train_ds, val_ds = build_datasets(arrays, cfg)
     model = PoisonFirstBatch(n_inputs=arrays[0].x.shape[1], horizon=3, hidden_size=8)
     recorder, watch = HistoryRecorder(), WeightsAcrossFirstBatch()
     trainer = build_trainer(cfg, [recorder, watch])
