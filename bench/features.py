@@ -8,7 +8,7 @@ in its own subprocess so peak memories do not mix; peak RSS is ru_maxrss of that
 "+peak" is the growth of the peak over what the generated input already held.
 
 Measured:
-- project-default: lstmflow.features with FeaturesConfig() defaults (returns, rolling-mean gaps,
+- project-default: lstmflow.data.features with FeaturesConfig() defaults (returns, rolling-mean gaps,
   volatility, z-score, calendar), fitted feature state included.
 - project-stocks: the feature set of configs/default.yaml (adds RSI, MACD + signal, Bollinger %B).
 - project-mean-vol: the project's engine computing only the reference's two columns.
@@ -36,7 +36,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # this checkout's lstmflow, not an installed one
 
-from lstmflow.ingest import SERIES, TARGET, TIME  # noqa: E402
+from lstmflow.data.schema import SERIES, TARGET, TIME  # noqa: E402
 
 MEASURES = ("project-default", "project-stocks", "project-mean-vol", "pandas-reference")
 
@@ -59,7 +59,7 @@ def project(frame: pd.DataFrame, which: str) -> pd.DataFrame:
     import yaml
 
     from lstmflow.config import FeaturesConfig
-    from lstmflow.features import add_features, fit_feature_state
+    from lstmflow.data.features import add_features, fit_feature_state
 
     if which == "project-stocks":
         raw = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text())["features"]

@@ -1,6 +1,6 @@
 """Training throughput: the project's path vs a plain PyTorch loop, same LSTM, data and steps.
 
-Project path: `lstmflow.train.train_model` exactly as the flow calls it (Lightning Trainer,
+Project path: `lstmflow.fit.train.train_model` exactly as the flow calls it (Lightning Trainer,
 `WindowBatches` gathered per batch, history recorder with per-layer gradient norms, best-weight
 keeper, epoch logger, early stopping, a checkpoint every epoch, gradient clipping, plateau
 schedule, validation every epoch). Plain loop: a hand-written torch loop over batches built
@@ -27,7 +27,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from lstmflow.config import PipelineConfig, build_config
-from lstmflow.preprocess import Bounds, SeriesArrays
+from lstmflow.data.arrays import SeriesArrays
+from lstmflow.data.split import Bounds
 
 
 def make_arrays(n_series: int, length: int, n_feat: int, seed: int = 0) -> list[SeriesArrays]:
@@ -59,7 +60,7 @@ def bench_config(args: argparse.Namespace, every_step: bool = True) -> PipelineC
 
 def run_project(arrays, cfg: PipelineConfig) -> dict:
     """train_model as the flow runs it, checkpointing into a temporary run folder."""
-    from lstmflow.train import build_datasets, train_model
+    from lstmflow.fit.train import build_datasets, train_model
 
     with tempfile.TemporaryDirectory() as run_dir:
         res = train_model(arrays, cfg, log=lambda _: None, run_dir=Path(run_dir))
@@ -87,7 +88,7 @@ def run_plain(arrays, cfg: PipelineConfig) -> dict:
     """A hand-written loop over pre-built batches: same init, batches, optimiser and clipping."""
     import pytorch_lightning as pl
 
-    from lstmflow.train import build_datasets, build_model
+    from lstmflow.fit.train import build_datasets, build_model
     from models.data import loader
 
     t = cfg.training

@@ -24,7 +24,8 @@ CHILD = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 import numpy as np, torch
-from lstmflow.preprocess import Bounds, SeriesArrays
+from lstmflow.data.arrays import SeriesArrays
+from lstmflow.data.split import Bounds
 from models.data import StackedSeries, WindowBatches, loader, window_ends
 
 torch.set_num_threads(1)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from expectations.runner import example_value, frame_locator, gate_result, run_suite
 from lstmflow.config import PipelineConfig
-from lstmflow.ingest import SERIES, TARGET, TIME, stamp
+from lstmflow.data.schema import SERIES, TARGET, TIME, stamp
 
 # check name -> default severity; `quality.severity` overrides per check.
 SEVERITY: dict[str, str] = {

@@ -9,7 +9,7 @@ import pandas as pd
 
 from expectations.runner import frame_locator, gate_result, run_suite
 from lstmflow.config import PipelineConfig
-from lstmflow.ingest import SERIES
+from lstmflow.data.schema import SERIES
 
 SEVERITY: dict[str, str] = {
     "inputs_order": "error", "inputs_finite": "error", "inputs_nan": "error", "inputs_scale": "error",
@@ -18,7 +18,7 @@ SEVERITY: dict[str, str] = {
 
 def warmed_up(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig) -> pd.DataFrame:
     """Rows past each series' feature warm-up (every engineered input defined)."""
-    from lstmflow.features import warmup_steps
+    from lstmflow.data.features import warmup_steps
 
     warm = warmup_steps(cfg.features)
     pos = frame.groupby(SERIES).cumcount()
@@ -29,8 +29,8 @@ def expected_inputs(cfg: PipelineConfig, frame: pd.DataFrame,
                     calendar: list[str] | None = None) -> list[str]:
     """The model inputs the config asks for, in order; calendar parts as fitted, or chosen from
     the frame's time step when not given."""
-    from lstmflow.features import calendar_parts, series_step
-    from lstmflow.prepare import input_columns
+    from lstmflow.data.features import calendar_parts, series_step
+    from lstmflow.data.prepare import input_columns
 
     if calendar is None:
         calendar = calendar_parts(cfg.features, series_step(frame))

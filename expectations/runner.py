@@ -189,7 +189,7 @@ def gate_table(gate: dict[str, Any]) -> list[dict[str, Any]]:
 
 def example_value(v: Any) -> str:
     """A value for an example: 4 significant digits, timestamps short."""
-    from lstmflow.ingest import stamp
+    from lstmflow.data.schema import stamp
 
     if isinstance(v, pd.Timestamp | datetime | np.datetime64):
         return stamp(v)
@@ -200,7 +200,7 @@ def example_value(v: Any) -> str:
 
 def frame_locator(frame: pd.DataFrame):
     """Examples of row-level failures in a canonical-shaped frame: 'series @ timestamp: value'."""
-    from lstmflow.ingest import SERIES, TIME, stamp
+    from lstmflow.data.schema import SERIES, TIME, stamp
 
     def locate(column: str | None, index: list[Any], values: list[Any]) -> list[str]:
         out = []

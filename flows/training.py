@@ -13,10 +13,10 @@ from prefect.states import Failed
 
 from expectations.runner import describe_failure
 from lstmflow.config import ConfigError, PipelineConfig
-from lstmflow.ingest import DataError
-from lstmflow.registry import RegistryError
+from lstmflow.data.schema import DataError
+from lstmflow.report.summary import gate_block, metrics_block
 from lstmflow.runs import HISTORY, TrainingError, is_resume_config, resume_config, run_folder
-from lstmflow.summary import gate_block, metrics_block
+from lstmflow.serve.registry import RegistryError
 from tasks.evaluate import evaluate_task
 from tasks.ingest import ingest_task, short_series_task, snapshot_task
 from tasks.preprocess import preprocess_task, split_task

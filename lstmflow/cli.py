@@ -61,11 +61,11 @@ def cmd_train(args: argparse.Namespace) -> int:
         return _fail("train needs --config (or --resume RUN_ID)", 2)
     else:
         cfg = _config(args)
-    from lstmflow.ingest import check_path
+    from lstmflow.data.read import check_path
 
     check_path(cfg.data.path)  # fail fast, before the API server starts
     from flows.training import new_run_id, train_flow
-    from lstmflow.summary import render_text
+    from lstmflow.report.summary import render_text
 
     if not args.resume:
         run_id = new_run_id()
@@ -91,7 +91,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     """Ingest and run the first gate only, print the report; 0 passed, 1 failed, 2 refused."""
     started = time.perf_counter()
     cfg = _config(args)
-    from lstmflow.ingest import describe_ingest, ingest
+    from lstmflow.data.ingest import describe_ingest, ingest
 
     result = ingest(cfg.data)
     r = result.report
@@ -165,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except Exception as exc:
-        from lstmflow.ingest import DataError
+        from lstmflow.data.schema import DataError
 
         if args.debug:
             raise

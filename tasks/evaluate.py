@@ -8,9 +8,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
-from lstmflow.evaluate import evaluate
-from lstmflow.prepare import Prepared
-from lstmflow.train import predict_origins
+from lstmflow.data.prepare import Prepared
+from lstmflow.fit.evaluate import evaluate
+from lstmflow.fit.train import predict_origins
 
 
 @task(name="evaluate", cache_policy=NO_CACHE)

@@ -8,7 +8,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
-from lstmflow.ingest import IngestResult, describe_ingest, drop_short_series, ingest, save_snapshot
+from lstmflow.data.ingest import IngestResult, describe_ingest, drop_short_series, ingest, save_snapshot
 from lstmflow.runs import SNAPSHOT
 
 

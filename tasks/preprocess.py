@@ -7,8 +7,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
-from lstmflow.prepare import Prepared, prepare
-from lstmflow.preprocess import Bounds, split_bounds
+from lstmflow.data.prepare import Prepared, prepare
+from lstmflow.data.split import Bounds, split_bounds
 
 
 @task(name="split", cache_policy=NO_CACHE)

@@ -9,9 +9,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
-from lstmflow.preprocess import Bounds
-from lstmflow.promote import decide, score_champion
-from lstmflow.registry import registry_dir, save_version, set_champion
+from lstmflow.data.split import Bounds
+from lstmflow.serve.promote import decide, score_champion
+from lstmflow.serve.registry import registry_dir, save_version, set_champion
 
 
 @task(name="register", cache_policy=NO_CACHE)

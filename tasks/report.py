@@ -9,7 +9,7 @@ from prefect import task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 
-from lstmflow.summary import metrics_rows, render_markdown, write_summary
+from lstmflow.report.summary import metrics_rows, render_markdown, write_summary
 
 
 @task(name="report", cache_policy=NO_CACHE)

@@ -9,9 +9,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
-from lstmflow.prepare import Prepared
+from lstmflow.data.prepare import Prepared
+from lstmflow.fit.train import TrainResult, save_history, train_model
 from lstmflow.runs import checkpoint_path, save_run_config
-from lstmflow.train import TrainResult, save_history, train_model
 
 
 @task(name="train", cache_policy=NO_CACHE)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from lstmflow.preprocess import Bounds, SeriesArrays
+from lstmflow.data.arrays import SeriesArrays
+from lstmflow.data.split import Bounds
 from models.data import EpochBatches, StackedSeries, WindowBatches, loader, window_ends
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstmflow.evaluate import baseline_forecasts, beats_baselines, relative_mae
-from lstmflow.preprocess import inverse_target
-from lstmflow.promote import decide
+from lstmflow.data.scale import inverse_target
+from lstmflow.fit.evaluate import baseline_forecasts, beats_baselines, relative_mae
+from lstmflow.serve.promote import decide
 
 
 def test_naive_and_seasonal_naive_by_hand():
@@ -74,7 +74,8 @@ def test_promotion_policies():
 
 
 def _arrays(level, train_end):
-    from lstmflow.preprocess import Bounds, SeriesArrays
+    from lstmflow.data.arrays import SeriesArrays
+    from lstmflow.data.split import Bounds
 
     n = len(level)
     return SeriesArrays(series_id="s", timestamps=np.arange(n), x=np.zeros((n, 1), np.float32),
@@ -83,7 +84,7 @@ def _arrays(level, train_end):
 
 
 def test_mase_scale_is_the_in_sample_one_step_naive_error():
-    from lstmflow.evaluate import naive_scale
+    from lstmflow.fit.evaluate import naive_scale
 
     level = np.array([1.0, 3.0, 2.0, np.nan, 6.0, 100.0])
     # training rows 0..4: changes 2, 1, (nan), (nan) -> mean 1.5; row 5 (test) is ignored

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from lstmflow.config import ConfigError, FeaturesConfig, build_config
-from lstmflow.features import (
+from lstmflow.data.features import (
     add_features,
     calendar_parts,
     compute_features,
@@ -15,7 +15,7 @@ from lstmflow.features import (
     fit_feature_state,
     warmup_steps,
 )
-from lstmflow.ingest import SERIES, TARGET, TIME, DataError
+from lstmflow.data.schema import SERIES, TARGET, TIME, DataError
 from tests.test_preprocess import SMALL_FEATURES, make_frame
 
 FULL = FeaturesConfig(**SMALL_FEATURES)

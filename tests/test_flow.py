@@ -51,7 +51,7 @@ def test_flow_saves_model_folder_without_pickle(flow_run):
     names = {p.name for p in model_dir.iterdir()}
     assert {"model.safetensors", "state.json", "config.json", "metrics.json", "meta.json"} <= names
     assert not [p for p in model_dir.rglob("*") if p.suffix in (".pkl", ".pickle", ".ckpt", ".pt")]
-    from lstmflow.registry import load_version
+    from lstmflow.serve.registry import load_version
 
     model, state_json, config, metrics = load_version(model_dir)
     assert state_json["target_transform"] == "log_return"

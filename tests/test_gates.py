@@ -15,7 +15,7 @@ from expectations.ingested import validate_ingested
 from expectations.model_inputs import validate_model_inputs, warmed_up
 from expectations.runner import describe_failure
 from lstmflow.config import build_config, load_config
-from lstmflow.ingest import ingest
+from lstmflow.data.ingest import ingest
 from tests.conftest import ROOT
 from tests.fixtures.cases import CASES, FIXTURES, fixture_config
 
@@ -81,8 +81,8 @@ def test_real_splits_and_crash_pass_by_default_and_are_located_when_tightened():
 
 
 def test_constant_series_warns_and_preprocessing_survives():
-    from lstmflow.prepare import prepare
-    from lstmflow.preprocess import split_bounds
+    from lstmflow.data.prepare import prepare
+    from lstmflow.data.split import split_bounds
 
     cfg = _cfg("constant.csv")
     data = ingest(cfg.data)
@@ -163,8 +163,8 @@ def test_one_short_series_among_long_ones_follows_the_policy(tmp_path, policy, s
 
 @pytest.fixture(scope="module")
 def prepared_healthy():
-    from lstmflow.prepare import prepare
-    from lstmflow.preprocess import split_bounds
+    from lstmflow.data.prepare import prepare
+    from lstmflow.data.split import split_bounds
 
     cfg = _cfg("healthy.csv")
     frame = ingest(cfg.data).frame

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from lstmflow.config import build_config
-from lstmflow.ingest import SERIES, TARGET, TIME, DataError, describe_ingest, ingest
+from lstmflow.data.ingest import describe_ingest, ingest
+from lstmflow.data.schema import SERIES, TARGET, TIME, DataError
 from tests.fixtures.cases import CASES, FIXTURES, fixture_config
 
 

@@ -14,10 +14,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstmflow.config import FeaturesConfig
-from lstmflow.features import compute_features, fit_feature_state
-from lstmflow.ingest import SERIES, TARGET
-from lstmflow.prepare import prepare
-from lstmflow.preprocess import split_bounds
+from lstmflow.data.features import compute_features, fit_feature_state
+from lstmflow.data.prepare import prepare
+from lstmflow.data.schema import SERIES, TARGET
+from lstmflow.data.split import split_bounds
 from tests.test_preprocess import SMALL_FEATURES, make_frame, pipeline_cfg
 
 N = 70

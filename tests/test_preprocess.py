@@ -12,17 +12,11 @@ from hypothesis import strategies as st
 from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from lstmflow.config import PipelineConfig, PreprocessConfig, build_config
-from lstmflow.ingest import SERIES, TARGET, TIME, DataError
-from lstmflow.prepare import prepare
-from lstmflow.preprocess import (
-    LEVEL,
-    choose_scaler,
-    fit_scalers,
-    impute,
-    inverse_target,
-    split_bounds,
-    transform_target,
-)
+from lstmflow.data.impute import impute
+from lstmflow.data.prepare import prepare
+from lstmflow.data.scale import choose_scaler, fit_scalers, inverse_target, transform_target
+from lstmflow.data.schema import LEVEL, SERIES, TARGET, TIME, DataError
+from lstmflow.data.split import split_bounds
 
 SMALL_FEATURES = {
     "return_periods": [2, 4], "rolling_mean_windows": [3, 7], "volatility_windows": [5],

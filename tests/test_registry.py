@@ -7,7 +7,7 @@ import json
 import pytest
 import torch
 
-from lstmflow.registry import (
+from lstmflow.serve.registry import (
     RegistryError,
     champion,
     load_version,

@@ -13,7 +13,8 @@ import pytorch_lightning as pl
 import torch
 
 from lstmflow.config import ConfigError, build_config
-from lstmflow.ingest import ingest, save_snapshot
+from lstmflow.data.ingest import ingest, save_snapshot
+from lstmflow.fit.train import predict_origins, train_model
 from lstmflow.runs import (
     TrainingError,
     checkpoint_path,
@@ -21,7 +22,6 @@ from lstmflow.runs import (
     run_folder,
     save_run_config,
 )
-from lstmflow.train import predict_origins, train_model
 from tests.conftest import ROOT, small_config_dict
 from tests.test_train import prepared_for
 

@@ -12,7 +12,7 @@ import pytorch_lightning as pl
 import torch
 
 from lstmflow.config import PipelineConfig, build_config
-from lstmflow.train import (
+from lstmflow.fit.train import (
     build_datasets,
     predict_origins,
     predict_quantiles,
@@ -24,9 +24,9 @@ from tests.conftest import small_config_dict
 
 def prepared_for(cfg: PipelineConfig):
     """Ingest > split > prepare, as the flow does, without Prefect."""
-    from lstmflow.ingest import ingest
-    from lstmflow.prepare import prepare
-    from lstmflow.preprocess import split_bounds
+    from lstmflow.data.ingest import ingest
+    from lstmflow.data.prepare import prepare
+    from lstmflow.data.split import split_bounds
 
     frame = ingest(cfg.data).frame
     return prepare(frame, split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size),
@@ -134,7 +134,7 @@ def test_quantile_fit_gives_intervals_and_a_median_point_forecast(arrays, sample
 
 
 def test_non_finite_batch_loss_is_counted_and_skipped(arrays, sample_slice, tmp_path):
-    from lstmflow.train import build_trainer
+    from lstmflow.fit.train import build_trainer
     from models.callbacks import HistoryRecorder
     from models.data import loader
     from models.lstm import LSTMForecaster

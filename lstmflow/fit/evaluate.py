@@ -7,7 +7,9 @@ from typing import Any
 
 import numpy as np
 
-from lstmflow.preprocess import SeriesArrays, Z, inverse_target
+from lstmflow.data.arrays import SeriesArrays
+from lstmflow.data.scale import inverse_target
+from lstmflow.data.schema import Z
 
 METHODS = ("model", "naive", "seasonal_naive")
 

@@ -20,7 +20,7 @@ import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
 from lstmflow.config import FeaturesConfig
-from lstmflow.ingest import SERIES, TARGET, TIME, DataError
+from lstmflow.data.schema import SERIES, TARGET, TIME, DataError
 
 CALENDAR_PERIOD = {"hour_of_day": 24.0, "day_of_week": 7.0, "month": 12.0}
 CALENDAR_SHORT = {"hour_of_day": "hour", "day_of_week": "dow", "month": "month"}

@@ -12,17 +12,17 @@ from typing import Any
 import pandas as pd
 
 from lstmflow.config import PipelineConfig, build_config
-from lstmflow.evaluate import beats_baselines, evaluate, relative_mae
-from lstmflow.preprocess import Bounds
-from lstmflow.registry import champion, load_version, version_dir
+from lstmflow.data.split import Bounds
+from lstmflow.fit.evaluate import beats_baselines, evaluate, relative_mae
+from lstmflow.serve.registry import champion, load_version, version_dir
 
 
 def score_champion(
     root: Path, frame: pd.DataFrame, bounds: dict[str, Bounds], cfg: PipelineConfig
 ) -> dict[str, Any] | None:
     """The champion's test metrics on today's data, or a dict with 'error' when it cannot be scored."""
-    from lstmflow.prepare import prepare
-    from lstmflow.train import predict_origins
+    from lstmflow.data.prepare import prepare
+    from lstmflow.fit.train import predict_origins
 
     pointer = champion(root)
     if pointer is None:

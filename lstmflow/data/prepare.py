@@ -23,22 +23,12 @@ import numpy as np
 import pandas as pd
 
 from lstmflow.config import PipelineConfig
-from lstmflow.features import add_features, calendar_names, feature_names, fit_feature_state
-from lstmflow.ingest import SERIES, TARGET, DataError
-from lstmflow.preprocess import (
-    LEVEL,
-    OBSERVED,
-    ORIGIN_OK,
-    Bounds,
-    SeriesArrays,
-    Z,
-    apply_scalers,
-    fit_scalers,
-    impute,
-    scaler_arrays,
-    to_arrays,
-    transform_target,
-)
+from lstmflow.data.arrays import SeriesArrays, to_arrays
+from lstmflow.data.features import add_features, calendar_names, feature_names, fit_feature_state
+from lstmflow.data.impute import impute
+from lstmflow.data.scale import apply_scalers, fit_scalers, scaler_arrays, transform_target
+from lstmflow.data.schema import LEVEL, OBSERVED, ORIGIN_OK, SERIES, TARGET, DataError, Z
+from lstmflow.data.split import Bounds
 
 STATE_VERSION = 2
 _MAX_REASONS = 50  # per-series scaler reasons listed in the report

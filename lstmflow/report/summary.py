@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lstmflow.evaluate import METHODS
+from lstmflow.fit.evaluate import METHODS
 from lstmflow.runs import write_json
 
 

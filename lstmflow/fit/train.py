@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from lstmflow.config import PipelineConfig
-from lstmflow.preprocess import SeriesArrays
+from lstmflow.data.arrays import SeriesArrays
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
 
 

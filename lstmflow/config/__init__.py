@@ -1,0 +1,27 @@
+"""The one pipeline config: a pydantic model loaded from YAML, also the flow's parameter.
+
+Every field carries a description and bounds so the Prefect UI renders it as a form, and
+unknown keys or out-of-range values are refused with a message that names the field. One module
+per group of sections; this package re-exports them so `from lstmflow.config import X` works.
+"""
+
+from lstmflow.config.base import ConfigError
+from lstmflow.config.data import DataConfig, ForecastConfig
+from lstmflow.config.fit import ModelConfig, TrainingConfig
+from lstmflow.config.pipeline import (
+    PipelineConfig,
+    apply_overrides,
+    build_config,
+    load_config,
+    parse_override,
+)
+from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
+from lstmflow.config.quality import CheckName, ColumnBounds, QualityConfig
+from lstmflow.config.serve import EvaluationConfig, RegistryConfig
+
+__all__ = [
+    "CheckName", "ColumnBounds", "ConfigError", "DataConfig", "EvaluationConfig", "FeaturesConfig",
+    "ForecastConfig", "ModelConfig", "PipelineConfig", "PreprocessConfig", "QualityConfig",
+    "RegistryConfig", "TrainingConfig", "apply_overrides", "build_config", "load_config",
+    "parse_override",
+]

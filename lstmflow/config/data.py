@@ -1,0 +1,74 @@
+"""Config sections `data` (where the series live, how to read them) and `forecast`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from lstmflow.config.base import _Section
+
+
+class DataConfig(_Section):
+    """Where the series live and how to read them into the canonical long frame."""
+
+    path: str = Field(description="CSV or Parquet file: local path or fsspec URL.")
+    format: Literal["auto", "csv", "parquet"] = Field(
+        "auto", description="File format; 'auto' decides from the file name."
+    )
+    layout: Literal["long", "wide"] = Field(
+        "long",
+        description="'long': one row per (series, timestamp). 'wide': one column per series "
+        "(every column but the timestamp, or those listed in wide_columns).",
+    )
+    wide_columns: list[str] | None = Field(
+        None, description="Wide layout only: the series columns to use (default: all)."
+    )
+    timestamp_column: str = Field(description="Column holding the timestamps.")
+    timestamp_format: str | None = Field(
+        None, description="strftime format of the timestamps; parsed as ISO 8601 when absent."
+    )
+    timezone: str | None = Field(
+        None, description="Convert timestamps to this zone, then drop it (e.g. 'UTC')."
+    )
+    series_column: str | None = Field(
+        None, description="Column naming the series (long layout); one series when absent."
+    )
+    target_column: str = Field(
+        "target", description="Column to forecast (long layout)."
+    )
+    covariates: list[str] = Field(
+        default_factory=list, description="Extra numeric input columns, observed up to time t."
+    )
+    freq: str | None = Field(
+        None, description="Pandas frequency alias (e.g. 'D', 'B', 'h'); inferred when absent."
+    )
+    na_values: list[str] = Field(
+        default_factory=lambda: ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "."],
+        description="Tokens read as missing values.",
+    )
+    delimiter: str = Field(",", min_length=1, max_length=1, description="CSV delimiter.")
+    decimal: str = Field(".", min_length=1, max_length=1, description="CSV decimal mark.")
+    series: list[str] | None = Field(
+        None, description="Only these series (default: all in the file)."
+    )
+    short_series: Literal["drop", "fail"] = Field(
+        "drop",
+        description="A series too short for input_size + horizon + val + test: 'drop' leaves it "
+        "out with a warning in the report, 'fail' refuses the run.",
+    )
+
+    @model_validator(mode="after")
+    def _check_columns(self) -> DataConfig:
+        if self.layout == "wide" and (self.series_column or self.covariates):
+            raise ValueError("data.layout 'wide' takes no series_column and no covariates")
+        return self
+
+
+class ForecastConfig(_Section):
+    """What is forecast: how far ahead, from how much history."""
+
+    horizon: int = Field(5, ge=1, le=1000, description="Steps forecast at once.")
+    input_size: int = Field(
+        64, ge=2, le=5000, description="Steps of history the model reads (window length)."
+    )

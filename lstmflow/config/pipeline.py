@@ -1,0 +1,110 @@
+"""The whole pipeline config, its YAML loader and `--set` overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import Field, ValidationError
+
+from lstmflow.config.base import ConfigError, _Section
+from lstmflow.config.data import DataConfig, ForecastConfig
+from lstmflow.config.fit import ModelConfig, TrainingConfig
+from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
+from lstmflow.config.quality import QualityConfig
+from lstmflow.config.serve import EvaluationConfig, RegistryConfig
+
+
+class PipelineConfig(_Section):
+    """Everything one training run needs; the flow's single parameter."""
+
+    name: str = Field("lstmflow", pattern=r"^[A-Za-z0-9_.-]+$", description="Run-name prefix.")
+    data: DataConfig
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
+
+    def min_history(self) -> int:
+        """Fewest rows a series needs to yield at least one train, val and test window."""
+        need = (
+            self.forecast.input_size
+            + self.forecast.horizon
+            + self.evaluation.val_size
+            + self.evaluation.test_size
+        )
+        return max(need, self.quality.min_history or 0)
+
+
+def _format_error(err: ValidationError) -> str:
+    lines = []
+    for e in err.errors():
+        key = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key"
+        lines.append(f"config key '{key}': {msg}")
+    return "; ".join(lines)
+
+
+def parse_override(item: str) -> tuple[list[str], Any]:
+    """Split 'a.b.c=value' into a key path and a YAML-parsed value."""
+    if "=" not in item:
+        raise ConfigError(f"--set expects dotted.key=value, got '{item}'")
+    key, raw = item.split("=", 1)
+    parts = [p for p in key.strip().split(".") if p]
+    if not parts:
+        raise ConfigError(f"--set expects dotted.key=value, got '{item}'")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"--set {key}: value is not valid YAML ({exc})") from None
+    return parts, value
+
+
+def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Set dotted keys in a nested dict; values parse as YAML (so [a,b] is a list)."""
+    for item in overrides:
+        parts, value = parse_override(item)
+        node = raw
+        for p in parts[:-1]:
+            child = node.get(p)
+            if child is None:
+                child = node[p] = {}
+            if not isinstance(child, dict):
+                raise ConfigError(f"--set {'.'.join(parts)}: '{p}' is not a section")
+            node = child
+        node[parts[-1]] = value
+    return raw
+
+
+def build_config(raw: dict[str, Any]) -> PipelineConfig:
+    """Validate a plain dict into a PipelineConfig, or raise ConfigError naming each bad key."""
+    try:
+        return PipelineConfig.model_validate(raw)
+    except ValidationError as err:
+        raise ConfigError(_format_error(err)) from None
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> PipelineConfig:
+    """Read a YAML config, apply --set overrides and validate it.
+
+    Relative `data.path` and `output_dir` are resolved against the current directory, as a
+    user typing a command expects.
+    """
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file '{p}' does not exist")
+    try:
+        raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"config file '{p}' is not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"config file '{p}' must hold a mapping at the top level")
+    return build_config(apply_overrides(raw, overrides or []))

@@ -1,0 +1,1 @@
+"""Data stage: read, canonicalize, split, impute, engineer features, scale (no Prefect)."""

@@ -1,0 +1,173 @@
+"""Read a CSV/Parquet file into the canonical long frame on a regular grid per series.
+
+Canonical frame: columns `series_id, timestamp, target, <covariates>`, sorted by series then
+time, one row per grid step (gaps become explicit NaN rows). Whatever is fixed on the way
+(sorting, exact duplicates, off-grid stamps) is counted in the ingest report.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lstmflow.config import DataConfig
+from lstmflow.data.read import _format_of, _has_bom, _require_columns, _to_long, read_table
+from lstmflow.data.schema import SERIES, TARGET, TIME, DataError, stamp
+from lstmflow.data.timestamps import _parse_times, _regrid, infer_freq
+
+
+@dataclass
+class IngestResult:
+    frame: pd.DataFrame
+    freq: str
+    report: dict[str, Any] = field(default_factory=dict)
+
+
+def _to_numeric(df: pd.DataFrame, cols: list[str], cfg: DataConfig, names: dict[str, str]) -> None:
+    """Coerce value columns to float64, refusing text that is not a number."""
+    for c in cols:
+        if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]):
+            df[c] = df[c].astype("float64")
+            continue
+        num = pd.to_numeric(df[c], errors="coerce")
+        bad = df[c][num.isna() & df[c].notna()]
+        if len(bad):
+            raise DataError(
+                f"data file '{cfg.path}', column '{names.get(c, c)}': {len(bad)} value(s) are not "
+                f"numbers (e.g. {list(bad.astype(str).unique()[:3])})"
+            )
+        df[c] = num.astype("float64")
+
+
+def _refuse_conflicts(df: pd.DataFrame, cfg: DataConfig) -> None:
+    """Two rows of one (series, timestamp) with different values: no way to tell which is right."""
+    clash = df.duplicated([SERIES, TIME], keep=False)
+    if not clash.any():
+        return
+    ex = df.loc[clash, [SERIES, TIME]].drop_duplicates().head(3)
+    examples = [f"{s} @ {stamp(t)}" for s, t in zip(ex[SERIES], ex[TIME], strict=True)]
+    raise DataError(
+        f"data file '{cfg.path}', column '{cfg.timestamp_column}': {int(clash.sum())} rows share a "
+        f"(series, timestamp) with different values (e.g. {examples}); duplicate timestamps must "
+        "hold identical values"
+    )
+
+
+def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
+    """Turn a raw table into the canonical frame, reporting what was fixed."""
+    if raw.empty:
+        raise DataError(f"data file '{cfg.path}' has a header but no rows")
+    _require_columns(raw, cfg)
+    df = _to_long(raw, cfg)
+    names = {TARGET: cfg.target_column if cfg.layout == "long" else "target"}
+    if cfg.series:
+        df = df[df[SERIES].isin(cfg.series)]
+        if df.empty:
+            raise DataError(f"data file '{cfg.path}': none of the series {cfg.series} found")
+    df[TIME] = _parse_times(df[TIME], cfg)
+    if df[TIME].isna().any():
+        n = int(df[TIME].isna().sum())
+        raise DataError(f"data file '{cfg.path}', column '{cfg.timestamp_column}': {n} empty timestamp(s)")
+    values = [TARGET, *cfg.covariates]
+    _to_numeric(df, values, cfg, names)
+    report: dict[str, Any] = {"rows_read": len(raw)}
+    report["missing_in_file"] = {names.get(c, c): int(df[c].isna().sum()) for c in values}
+    sid, ts = df[SERIES], df[TIME]
+    in_order = (sid.shift() < sid) | ((sid.shift() == sid) & (ts.shift() <= ts))
+    report["was_sorted"] = bool(in_order.iloc[1:].all())
+    df = df.sort_values([SERIES, TIME], kind="stable")
+    exact = df.duplicated(keep="first")
+    report["exact_duplicates_dropped"] = int(exact.sum())
+    df = df[~exact]
+    _refuse_conflicts(df, cfg)
+    freq = cfg.freq or infer_freq(df)
+    try:
+        grid, off_grid = _regrid(df, freq)
+    except ValueError as exc:
+        raise DataError(f"data.freq '{freq}' is not a pandas frequency: {exc}") from None
+    dropped = sum(off_grid.values())
+    report.update(
+        freq=freq,
+        freq_inferred=cfg.freq is None,
+        rows_by_series={str(k): int(v) for k, v in df.groupby(SERIES).size().items()},
+        off_grid_by_series=off_grid,
+        off_grid_rows_dropped=dropped,
+        gap_rows_added=int(len(grid) - (len(df) - dropped)),
+        series=int(grid[SERIES].nunique()),
+        rows=len(grid),
+    )
+    return IngestResult(frame=grid.reset_index(drop=True), freq=freq, report=report)
+
+
+def describe_ingest(report: dict[str, Any]) -> list[str]:
+    """What ingestion fixed, one line each (empty when the file needed nothing)."""
+    lines = []
+    if report.get("bom"):
+        lines.append("the file starts with a UTF-8 byte-order mark (ignored)")
+    if report.get("was_sorted") is False:
+        lines.append("rows were not in (series, timestamp) order: sorted")
+    if report.get("exact_duplicates_dropped"):
+        lines.append(f"{report['exact_duplicates_dropped']} exact duplicate row(s) dropped")
+    if report.get("off_grid_rows_dropped"):
+        lines.append(f"{report['off_grid_rows_dropped']} row(s) off the '{report['freq']}' grid dropped")
+    if report.get("gap_rows_added"):
+        lines.append(f"{report['gap_rows_added']} missing grid step(s) added as empty rows")
+    missing = {c: n for c, n in (report.get("missing_in_file") or {}).items() if n}
+    if missing:
+        lines.append(f"missing values in the file per column: {missing}")
+    return lines
+
+
+def fingerprint(frame: pd.DataFrame) -> str:
+    """Content hash of the canonical frame (values and column names), stable across runs."""
+    h = hashlib.sha256()
+    h.update(",".join(map(str, frame.columns)).encode())
+    h.update(pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+def ingest(cfg: DataConfig) -> IngestResult:
+    """Read, canonicalize and fingerprint one data file."""
+    result = canonicalize(read_table(cfg), cfg)
+    result.report["fingerprint"] = fingerprint(result.frame)
+    result.report["source"] = cfg.path
+    result.report["bom"] = _format_of(cfg) == "csv" and _has_bom(cfg.path)
+    return result
+
+
+def save_snapshot(frame: pd.DataFrame, path: Path) -> Path:
+    """Write the canonical frame as Parquet next to the run (atomic rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def series_lengths(frame: pd.DataFrame) -> dict[str, int]:
+    return {str(k): int(v) for k, v in frame.groupby(SERIES).size().items()}
+
+
+def drop_short_series(
+    frame: pd.DataFrame, min_rows: int, policy: str, path: str
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Leave out (or refuse) series with fewer than `min_rows` rows; returns warnings."""
+    lengths = series_lengths(frame)
+    short = {s: n for s, n in lengths.items() if n < min_rows}
+    if short and (policy == "fail" or len(short) == len(lengths)):
+        detail = ", ".join(f"'{s}' has {n}" for s, n in list(short.items())[:5])
+        raise DataError(
+            f"data file '{path}': series too short for input_size + horizon + val_size + "
+            f"test_size = {min_rows} rows ({detail})"
+        )
+    warnings = [
+        {"series_id": s, "rows": n, "needed": min_rows,
+         "message": f"series '{s}' left out: {n} rows < {min_rows} needed"}
+        for s, n in short.items()
+    ]
+    keep = frame[~frame[SERIES].isin(list(short))].reset_index(drop=True)
+    return keep, warnings

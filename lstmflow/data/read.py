@@ -1,0 +1,133 @@
+"""Read a CSV/Parquet file (local path or fsspec URL) into a raw table, then the long layout.
+
+Nothing is parsed here beyond what the reader does; errors name the file and what to check.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from lstmflow.config import DataConfig
+from lstmflow.data.schema import SERIES, TARGET, TIME, DataError
+
+
+def _is_url(path: str) -> bool:
+    return "://" in path
+
+
+def check_path(path: str) -> None:
+    """Refuse a path or URL that does not exist or is not a file, before anything is read."""
+    if _is_url(path):
+        _check_url(path)
+        return
+    p = Path(path)
+    if not p.exists():
+        raise DataError(f"data file '{path}' does not exist")
+    if not p.is_file():
+        raise DataError(f"data path '{path}' is not a file")
+
+
+def _check_url(url: str) -> None:
+    """Ask the fsspec filesystem whether the URL exists; unknown protocols are left to the reader."""
+    try:
+        import fsspec
+
+        fs, where = fsspec.core.url_to_fs(url)
+        exists = fs.exists(where)
+    except Exception:  # no such protocol, no credentials, no network: the read reports it
+        return
+    if not exists:
+        raise DataError(f"data file '{url}' does not exist")
+
+
+def _has_bom(path: str) -> bool:
+    """Whether the file starts with a UTF-8 byte-order mark (read as text without it)."""
+    try:
+        import fsspec
+
+        with fsspec.open(path, "rb", compression="infer") as fh:
+            return fh.read(3) == b"\xef\xbb\xbf"
+    except Exception:
+        return False
+
+
+def _format_of(cfg: DataConfig) -> str:
+    if cfg.format != "auto":
+        return cfg.format
+    name = cfg.path.lower()
+    for suffix in (".gz", ".bz2", ".zip", ".xz", ".zst"):
+        name = name.removesuffix(suffix)
+    return "parquet" if name.endswith((".parquet", ".pq")) else "csv"
+
+
+def read_table(cfg: DataConfig) -> pd.DataFrame:
+    """Read the raw table as strings-or-numbers, exactly as the file holds it."""
+    check_path(cfg.path)
+    fmt = _format_of(cfg)
+    try:
+        if fmt == "parquet":
+            return pd.read_parquet(cfg.path)
+        return pd.read_csv(
+            cfg.path,
+            sep=cfg.delimiter,
+            decimal=cfg.decimal,
+            na_values=cfg.na_values,
+            keep_default_na=False,
+            encoding="utf-8-sig",
+            low_memory=False,
+        )
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file '{cfg.path}' is empty") from None
+    except FileNotFoundError:
+        raise DataError(f"data file '{cfg.path}' does not exist") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"data file '{cfg.path}' could not be read as csv: it is not UTF-8 text (byte "
+            f"{exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}); is it a CSV file?"
+        ) from None
+    except (pd.errors.ParserError, OSError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise DataError(f"data file '{cfg.path}' could not be read as {fmt}: {first}") from None
+
+
+def _require_columns(raw: pd.DataFrame, cfg: DataConfig) -> None:
+    need = [cfg.timestamp_column]
+    if cfg.layout == "long":
+        need += [cfg.target_column, *cfg.covariates]
+        if cfg.series_column:
+            need.append(cfg.series_column)
+    else:
+        need += list(cfg.wide_columns or [])
+    missing = [c for c in need if c not in raw.columns]
+    if missing:
+        hint = ""
+        if len(raw.columns) == 1 and _format_of(cfg) == "csv":
+            hint = f"; the file parsed into a single column: is it a CSV with delimiter {cfg.delimiter!r}?"
+        elif len(missing) == len(need):
+            hint = "; none of the expected columns is there: is this the right file?"
+        raise DataError(
+            f"data file '{cfg.path}': required column(s) {missing} missing "
+            f"(columns present: {[str(c) for c in raw.columns[:20]]}){hint}"
+        )
+
+
+def _to_long(raw: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
+    """Bring either layout to series_id, timestamp, target, covariates (unparsed)."""
+    if cfg.layout == "wide":
+        cols = cfg.wide_columns or [c for c in raw.columns if c != cfg.timestamp_column]
+        long = raw.melt(id_vars=[cfg.timestamp_column], value_vars=cols, var_name=SERIES,
+                        value_name=TARGET)
+        return long.rename(columns={cfg.timestamp_column: TIME})
+    out = pd.DataFrame(
+        {
+            SERIES: raw[cfg.series_column].astype(str) if cfg.series_column
+            else Path(cfg.path).stem.split(".")[0] or "series",
+            TIME: raw[cfg.timestamp_column],
+            TARGET: raw[cfg.target_column],
+        }
+    )
+    for c in cfg.covariates:
+        out[c] = raw[c]
+    return out

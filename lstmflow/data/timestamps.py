@@ -1,0 +1,103 @@
+"""Timestamps: strict parsing (time zones named), the grid step, and reindexing on the grid."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from lstmflow.config import DataConfig
+from lstmflow.data.schema import SERIES, TIME, DataError
+
+
+def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
+    """Parse timestamps strictly; name the column and show a bad example on failure."""
+    if pd.api.types.is_datetime64_any_dtype(values):
+        ts = values
+    else:
+        fmt = cfg.timestamp_format or "ISO8601"
+        try:
+            ts = pd.to_datetime(values, format=fmt)
+        except (ValueError, TypeError) as exc:
+            if "timezone" in str(exc).lower() or "tz-aware" in str(exc).lower():
+                ts = _parse_mixed_zones(values, fmt, cfg)
+            else:
+                bad = _first_unparseable(values, fmt)
+                hint = "; set data.timestamp_format (strftime codes)" if fmt == "ISO8601" else ""
+                raise DataError(
+                    f"data file '{cfg.path}', column '{cfg.timestamp_column}': timestamps do not "
+                    f"parse with format {fmt!r} (e.g. {bad!r}){hint}"
+                ) from None
+    if isinstance(ts.dtype, pd.DatetimeTZDtype):
+        ts = ts.dt.tz_convert(cfg.timezone or "UTC").dt.tz_localize(None)
+    return ts.astype("datetime64[ns]")
+
+
+# A UTC offset after a clock time: '...T10:00:00+05:00', '... 10:00Z' (not the '-01' of a date).
+_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
+
+
+def _parse_mixed_zones(values: pd.Series, fmt: str, cfg: DataConfig) -> pd.Series:
+    """Stamps in several zones: refuse naive next to aware, or offsets with no data.timezone."""
+    where = f"data file '{cfg.path}', column '{cfg.timestamp_column}'"
+    text = values.dropna().astype(str).str.strip()
+    offsets = text.str.extract(_OFFSET, expand=False)
+    aware, naive = text[offsets.notna()], text[offsets.isna()]
+    if len(aware) and len(naive):
+        raise DataError(
+            f"{where}: mixed time zones: {len(aware)} timestamp(s) carry a UTC offset (e.g. "
+            f"{aware.iloc[0]!r}) and {len(naive)} do not (e.g. {naive.iloc[0]!r}); a stamp "
+            "without a zone cannot be placed in time: give every stamp the same convention"
+        )
+    kinds = sorted(offsets.dropna().unique().tolist())
+    if cfg.timezone is None:
+        raise DataError(
+            f"{where}: mixed time zones: timestamps carry different UTC offsets {kinds[:5]} "
+            f"(e.g. {text.iloc[0]!r}); set data.timezone (e.g. 'UTC') to convert them all to one zone"
+        )
+    try:
+        return pd.to_datetime(values, format=fmt, utc=True)
+    except (ValueError, TypeError) as exc:
+        raise DataError(
+            f"{where}: mixed time zones could not be converted to '{cfg.timezone}': "
+            f"{str(exc).splitlines()[0]}"
+        ) from None
+
+
+def _first_unparseable(values: pd.Series, fmt: str) -> Any:
+    for v in values.head(10_000):
+        try:
+            pd.to_datetime(v, format=fmt)
+        except (ValueError, TypeError):
+            return v
+    return values.iloc[0] if len(values) else None
+
+
+def infer_freq(ts: pd.DataFrame) -> str:
+    """Guess the grid step from the most common timestamp difference across series."""
+    diffs = ts.groupby(SERIES)[TIME].diff().dropna()
+    if diffs.empty:
+        raise DataError("cannot infer the frequency: no series has two timestamps")
+    step = diffs.mode().iloc[0]
+    if step == pd.Timedelta(days=1) and not (ts[TIME].dt.dayofweek >= 5).any():
+        return "B"
+    exact = pd.infer_freq(ts[TIME].drop_duplicates().sort_values().head(1000))
+    if exact:
+        return exact
+    return pd.tseries.frequencies.to_offset(step).freqstr
+
+
+def _regrid(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Reindex each series on its own regular grid; returns the frame and off-grid rows per series."""
+    parts, off_grid = [], {}
+    for sid, g in df.groupby(SERIES, sort=True):
+        grid = pd.date_range(g[TIME].iloc[0], g[TIME].iloc[-1], freq=freq)
+        on = g[TIME].isin(grid)
+        off_grid[str(sid)] = int((~on).sum())
+        part = g[on].set_index(TIME).reindex(grid)
+        part.index.name = TIME
+        part[SERIES] = sid
+        parts.append(part.reset_index())
+    out = pd.concat(parts, ignore_index=True)
+    return out[[SERIES, TIME] + [c for c in df.columns if c not in (SERIES, TIME)]], off_grid

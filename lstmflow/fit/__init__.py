@@ -1,0 +1,1 @@
+"""Fit stage: train the LSTM, evaluate it against baselines (no Prefect)."""

@@ -1,0 +1,1 @@
+"""Report stage: run summary and its renderings (no Prefect)."""

@@ -1,0 +1,1 @@
+"""Serve stage: model registry and promotion (no Prefect)."""
