@@ -1,0 +1,72 @@
+"""`lstmflow train`: run the training flow on Prefect's embedded API (no server needed)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lstmflow.cli.common import add_common, config_from, fail
+from lstmflow.config import PipelineConfig, load_config
+from lstmflow.runs import run_folder, write_json
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="run the training flow")
+    add_common(p, config_required=False)
+    p.add_argument("--summary-out", help="also write summary.json here")
+    p.add_argument(
+        "--resume", metavar="RUN_ID",
+        help="continue a killed run from <output_dir>/runs/RUN_ID/checkpoints/last.ckpt, "
+        "with the run's saved config and data snapshot (--set still applies on top; "
+        "--config only says where outputs live)",
+    )
+    p.set_defaults(func=cmd_train)
+
+
+def _resume_target(args: argparse.Namespace) -> tuple[PipelineConfig, str, Path]:
+    """The killed run's saved config, id and folder; --config only says where outputs live."""
+    from lstmflow.runs import resume_config
+
+    output_dir = load_config(args.config).output_dir if args.config else "outputs"
+    run_dir = run_folder(output_dir, args.resume)
+    return resume_config(run_dir, args.set), args.resume, run_dir
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    if args.resume:
+        from lstmflow.runs import TrainingError
+
+        try:
+            cfg, run_id, run_dir = _resume_target(args)
+        except TrainingError as exc:
+            return fail(str(exc), 2)
+    elif not args.config:
+        return fail("train needs --config (or --resume RUN_ID)", 2)
+    else:
+        cfg = config_from(args)
+    from lstmflow.data.read import check_path
+
+    check_path(cfg.data.path)  # fail fast, before the API server starts
+    from flows.training import new_run_id, train_flow
+    from lstmflow.report.summary import render_text
+
+    if not args.resume:
+        run_id = new_run_id()
+        run_dir = run_folder(cfg.output_dir, run_id)
+    verb = "resuming run" if args.resume else "run"
+    print(f"lstmflow: {verb} {run_id} -> {run_dir}", file=sys.stderr)
+    state = train_flow(cfg, run_id=run_id, resume=bool(args.resume), return_state=True)
+    summary_path = run_dir / "summary.json"
+    if not summary_path.exists():  # refused at ingestion: the run kept nothing
+        return fail(state.message or f"the flow ended {state.name} without a summary")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    if args.summary_out:
+        write_json(Path(args.summary_out), summary)
+    print(render_text(summary))
+    if state.is_completed() and summary["status"] == "completed":
+        return 0
+    if args.debug and state.is_failed():
+        state.result(raise_on_failure=True)
+    return fail(summary.get("reason") or state.message or "the training flow failed")
