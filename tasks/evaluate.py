@@ -14,9 +14,10 @@ from lstmflow.fit.train import predict_origins
 
 
 @task(name="evaluate", cache_policy=NO_CACHE)
-def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig) -> dict[str, Any]:
-    """Forecast every test origin and score model, naive and seasonal naive on the same points."""
-    stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "test")
+def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig, stack=None) -> dict[str, Any]:
+    """Forecast every test origin and score model, naive and seasonal naive on the same points
+    (`stack`: the fit's StackedSeries of `prepared.arrays`, reused rather than rebuilt)."""
+    stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "test", stack)
     metrics = evaluate(prepared.arrays, stack, ends, zhat, prepared.state,
                        cfg.forecast.horizon, cfg.evaluation.season)
     o = metrics["overall"]
