@@ -24,8 +24,8 @@ _hits: Counter[str] = Counter()
 
 
 def armed() -> bool:
-    """Whether a crash point is set for this process (writers then take the slow, chunked path)."""
-    return bool(os.environ.get(AT))
+    """Whether crash points are in use in this process (writers then also pass `write:` points)."""
+    return bool(os.environ.get(AT) or os.environ.get(LOG))
 
 
 def point(name: str) -> None:
@@ -37,5 +37,6 @@ def point(name: str) -> None:
     if log:
         with open(log, "a", encoding="utf-8") as f:
             f.write(f"{name}#{_hits[name]}\n")
-    if target and target in (name, f"{name}#{_hits[name]}") and (target != name or _hits[name] == 1):
+    want, _, k = (target or "").partition("#")
+    if want == name and _hits[name] == int(k or 1):
         os.kill(os.getpid(), signal.SIGKILL)
