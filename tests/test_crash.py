@@ -73,17 +73,15 @@ class Bench:
 
 
 @pytest.fixture(scope="module")
-def bench(prefect_harness, sample_slice, tmp_path_factory):
-    """A forkserver on the session's Prefect API, a config, and a first run that is champion."""
-    from prefect.settings import PREFECT_API_URL
-
+def bench(cli_runner, sample_slice, tmp_path_factory):
+    """A config, and a first run that is champion (it also logs every crash point it passes)."""
     base = tmp_path_factory.mktemp("crash")
     raw = small_config_dict(sample_slice, base / "out")
     raw.update(name="crash", registry={"promote": "always"}, quality={"enabled": False})
     raw["training"].update(max_epochs=EPOCHS, patience=EPOCHS)
     cfg = base / "config.yaml"
     cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
-    b = Bench(Runner(PREFECT_API_URL.value(), base), base / "out", ["train", "--config", str(cfg)],
+    b = Bench(cli_runner, base / "out", ["train", "--config", str(cfg)],
               base / "points.log", ["| kill point | state after | recovery |", "|---|---|---|"])
     rc, out = b.runner.run(b.argv, {LOG: str(b.log)})
     assert rc == 0, out

@@ -62,6 +62,6 @@ def test_champion_pointer(tmp_path):
     set_champion(tmp_path, "v2", "better")
     assert champion(tmp_path)["version"] == "v2"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["champion.json", "versions"]
-    with pytest.raises(RegistryError, match="'v3'.* does not exist"):
+    with pytest.raises(RegistryError, match=r"'v3'.* does not exist"):
         set_champion(tmp_path, "v3", "never written")
     assert champion(tmp_path)["version"] == "v2"
