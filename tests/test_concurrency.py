@@ -77,9 +77,10 @@ def test_two_runs_on_one_output_dir_both_finish_with_one_consistent_champion(cli
     assert later["promotion"]["champion_before"]["version"] == other
 
 
-def test_resuming_a_run_that_is_still_alive_is_refused(cli_runner, config, capsys):
+def test_resuming_a_run_that_is_still_alive_is_refused(cli_runner, config):
+    """Refused by the CLI and by the flow (as the UI or a deployment would start it). No capsys
+    here: Prefect's console log handler would keep its stream, closed after the test."""
     from flows.training import train_flow
-    from lstmflow.cli import main
     from lstmflow.config import load_config
 
     cfg, out = config
@@ -92,8 +93,7 @@ def test_resuming_a_run_that_is_still_alive_is_refused(cli_runner, config, capsy
         _wait_at_registry([proc], [run_dir], deadline)
         before = sorted(p.name for p in run_dir.iterdir())
 
-        rc = main(["train", "--config", str(cfg), "--resume", run_id])  # the CLI
-        err = capsys.readouterr().err
+        rc, err = cli_runner.run(["train", "--config", str(cfg), "--resume", run_id])  # the CLI
         assert rc == 2, err
         assert f"run '{run_id}' is still running (process " in err
         assert "wait for it to end before resuming it" in err

@@ -138,18 +138,15 @@ def _state(run_dir: Path, registry: Path) -> tuple:
             (registry / "versions" / run_dir.name).is_dir())
 
 
-def _refused_resume(bench: Bench, run_id: str, capsys) -> str:
-    from lstmflow.cli import main
-
-    rc = main([*bench.argv, "--resume", run_id])
-    err = capsys.readouterr().err
+def _refused_resume(bench: Bench, run_id: str) -> str:
+    rc, err = bench.runner.run([*bench.argv, "--resume", run_id])
     assert rc == 2, err
     return err
 
 
 @pytest.mark.parametrize(("point", "snapshot", "epochs", "version", "champ", "recovery"),
                          SCENARIOS, ids=[s[0] for s in SCENARIOS])
-def test_kill_at(bench, capsys, point, snapshot, epochs, version, champ, recovery):
+def test_kill_at(bench, point, snapshot, epochs, version, champ, recovery):
     old = champion(bench.registry)["version"]
     rc, out = bench.runner.run(bench.argv, {AT: point})
     assert rc == KILLED, f"crash point {point} was never reached (exit {rc}):\n{out}"
@@ -167,7 +164,7 @@ def test_kill_at(bench, capsys, point, snapshot, epochs, version, champ, recover
         rc, out = bench.runner.run([*bench.argv, "--resume", run_id])
     else:
         if epochs is None:
-            refusal = _refused_resume(bench, run_id, capsys)
+            refusal = _refused_resume(bench, run_id)
             assert "cannot resume: " in refusal
             how = f"--resume refused ({refusal.split('cannot resume: ')[1][:60].strip()}...), {how}"
         rc, out = bench.runner.run(bench.argv)
