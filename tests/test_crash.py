@@ -138,6 +138,10 @@ def _state(run_dir: Path, registry: Path) -> tuple:
             (registry / "versions" / run_dir.name).is_dir())
 
 
+def _within(path: Path, *folders: Path) -> bool:
+    return any(f in path.parents for f in folders)
+
+
 def _refused_resume(bench: Bench, run_id: str) -> str:
     rc, err = bench.runner.run([*bench.argv, "--resume", run_id])
     assert rc == 2, err
@@ -157,7 +161,7 @@ def test_kill_at(bench, point, snapshot, epochs, version, champ, recovery):
     assert champion(bench.registry)["version"] == {"old": old, "new": run_id}[champ]  # (c)
     state = (f"snapshot {'yes' if snapshot else 'no'}, last.ckpt {epochs or 'none'} epochs, "
              f"version {'yes' if version else 'no'}, champion {champ}; hidden temp: "
-             f"{', '.join(str(t.relative_to(bench.out)) for t in temps) or 'none'}")
+             f"{', '.join(t.name for t in temps if _within(t, run_dir, bench.registry)) or 'none'}")
     how = "--resume" if recovery == "resume" else "plain rerun"
 
     if recovery == "resume":  # (b)
