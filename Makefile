@@ -39,8 +39,10 @@ bench: $(STAMP)
 	$(PY) bench/torch_threads.py
 
 # A Prefect server with its UI at http://$(PREFECT_HOST):$(PREFECT_PORT) (data in ~/.prefect).
+# PREFECT_UI_API_URL: the UI calls the API on this port (Prefect assumes 4200 otherwise).
 server: $(STAMP)
-	$(PREFECT) server start --host $(PREFECT_HOST) --port $(PREFECT_PORT)
+	PREFECT_UI_API_URL=http://$(PREFECT_HOST):$(PREFECT_PORT)/api \
+		$(PREFECT) server start --host $(PREFECT_HOST) --port $(PREFECT_PORT)
 
 # deploy and worker talk to PREFECT_API_URL: the server `make server` starts, unless set.
 deploy worker: export PREFECT_API_URL ?= http://$(PREFECT_HOST):$(PREFECT_PORT)/api

@@ -1,6 +1,11 @@
-"""Flow-state hooks: announce a failed or crashed run where its config's `notify` says."""
+"""Flow-state hooks: announce a failed or crashed run where its config's `notify` says; and keep
+a run that fails on purpose down to its one-line reason in the log."""
 
 from __future__ import annotations
+
+import logging
+
+from prefect.exceptions import FailedRun
 
 from lstmflow.notify import failure_payload, notify_settings, post_json
 
@@ -30,3 +35,19 @@ def notify_failure(flow, flow_run, state) -> None:
             Block.load(settings.block).notify(payload["text"], subject="lstmflow run failed")
         except Exception as exc:
             log.error("lstmflow: could not notify block '%s': %s", settings.block, exc)
+
+
+class QuietFailedRun(logging.Filter):
+    """Drops the traceback Prefect 3.8.8 logs after a deployed run that *returned* Failed
+    ('Engine execution exited with unexpected exception' + FailedRun): the run's one-line
+    reason is already its state message and an ERROR line. Real crashes still log theirs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (isinstance(exc, FailedRun)
+                    and str(record.msg).startswith("Engine execution exited"))
+
+
+_flow_runs_log = logging.getLogger("prefect.flow_runs")
+if not any(isinstance(f, QuietFailedRun) for f in _flow_runs_log.filters):
+    _flow_runs_log.addFilter(QuietFailedRun())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,7 @@ def gate_summary(gate: dict[str, Any]) -> dict[str, Any]:
       on_failure=[notify_failure], on_crashed=[notify_failure])
 def train_flow(
     config: PipelineConfig, run_id: str | None = None, resume: bool = False,
-    overrides: list[Override] | None = None,
+    overrides: Sequence[Override] = (),
 ) -> dict[str, Any]:
     """Retrain the LSTM forecaster: refuse bad data, fit with guards, promote only if better.
 

@@ -99,3 +99,23 @@ def test_payload_text_is_one_line():
     assert p["text"] == "lstmflow: flow run 'brave-fox' of f ended Crashed: line one line two " \
         "(http://ui/x)"
     assert p["message"] == "line one\n  line two"
+
+
+def test_only_the_failed_run_echo_is_dropped_from_the_flow_run_log():
+    import logging
+
+    from prefect.exceptions import FailedRun
+
+    from flows.hooks import QuietFailedRun
+
+    def record(msg: str, exc: BaseException) -> logging.LogRecord:
+        return logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1, msg, None,
+                                 (type(exc), exc, None))
+
+    quiet = QuietFailedRun()
+    assert not quiet.filter(record("Engine execution exited with unexpected exception",
+                                   FailedRun("config key 'x': bad")))
+    assert quiet.filter(record("Engine execution exited with unexpected exception",
+                               RuntimeError("a real crash")))
+    assert quiet.filter(record("something else", FailedRun("x")))
+    assert any(isinstance(f, QuietFailedRun) for f in logging.getLogger("prefect.flow_runs").filters)

@@ -7,6 +7,7 @@ walking its process tree: the worker runs each flow run in a session of its own.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -39,47 +40,67 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def process_tree(pid: int) -> list[int]:
-    """pid and every process below it (read from /proc before anything is stopped)."""
+def _started(pid: int) -> str | None:
+    """The process's start time (field 22 of /proc/PID/stat): tells a pid from its reuse."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def process_tree(pid: int) -> dict[int, str]:
+    """pid and every process below it, with their start times (read before anything stops)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
+            ppid = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
             continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    tree, todo = [], [pid]
+        children.setdefault(ppid, []).append(int(stat.parent.name))
+    tree, todo = {}, [pid]
     while todo:
         p = todo.pop()
-        tree.append(p)
+        if started := _started(p):
+            tree[p] = started
         todo += children.get(p, [])
     return tree
 
 
 def stop(proc: subprocess.Popen, grace: float = 10) -> None:
-    """SIGTERM the process and its whole tree, then SIGKILL what is left after `grace` s."""
+    """SIGTERM the process and its whole tree, then SIGKILL what is left after `grace` s;
+    a pid whose start time changed belongs to someone else now and is left alone."""
     tree = process_tree(proc.pid)
+
+    def alive() -> list[int]:
+        proc.poll()  # reap our direct child
+        return [p for p, started in tree.items() if _started(p) == started]
+
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        for p in tree:
-            try:
+        for p in alive():
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(p, sig)
-            except ProcessLookupError:
-                pass
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline and any(Path(f"/proc/{p}").exists() for p in tree):
-            proc.poll()  # reap our direct child
+        while alive() and time.monotonic() < deadline:
             time.sleep(0.2)
     proc.wait(timeout=5)
 
 
-def wait_for(what: str, check, timeout: float, every: float = 1.0):
-    """Poll `check()` until it returns something truthy; fail naming `what` after `timeout` s."""
+def wait_for(what: str, check, timeout: float, every: float = 1.0, detail=lambda: ""):
+    """Poll `check()` until it returns something truthy; fail naming `what` (and `detail()`)
+    after `timeout` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if result := check():
             return result
         time.sleep(every)
-    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}")
+    pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}{detail()}")
+
+
+def server_errors(server: dict) -> str:
+    """The server log's error lines (the scheduler logs why it created no run)."""
+    lines = (server["home"] / "server.log").read_text(errors="replace").splitlines()
+    errors = [ln for ln in lines if "Error" in ln or "error" in ln][-10:]
+    return "; server log errors:\n" + "\n".join(errors) if errors else ""
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +164,8 @@ def test_every_scheduled_deployment_gets_scheduled_runs(server, deployed):
     assert with_schedules
     for dep in with_schedules:
         runs = wait_for(f"scheduled runs of deployment '{dep['name']}'",
-                        lambda dep=dep: scheduled_runs(server, dep["id"]), timeout=90)
+                        lambda dep=dep: scheduled_runs(server, dep["id"]), timeout=90,
+                        detail=lambda: server_errors(server))
         assert all(r["state"]["name"] == "Scheduled" for r in runs)
         print(f"{dep['name']}: {len(runs)} scheduled runs, next at "
               f"{min(r['next_scheduled_start_time'] for r in runs)}")

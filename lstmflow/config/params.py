@@ -9,6 +9,7 @@ fields sends `overrides` instead and keeps the deployment's `config`.
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from pydantic import Field
@@ -21,7 +22,7 @@ Override = Annotated[str, Field(pattern=OVERRIDE_PATTERN)]
 
 
 def config_from_parameters(
-    config: PipelineConfig | dict[str, Any], overrides: list[str] | None = None
+    config: PipelineConfig | dict[str, Any], overrides: Sequence[str] | None = None
 ) -> PipelineConfig:
     """Validate the flow's `config` (a model, or JSON from a deployment or the UI) with
     `overrides` ('dotted.key=value', values parsed as YAML) applied on top.
@@ -39,14 +40,14 @@ def config_from_parameters(
             f"parameter 'config' must be a mapping of config sections, got {type(config).__name__}"
         )
     if overrides is not None and (
-        not isinstance(overrides, list) or not all(isinstance(o, str) for o in overrides)
+        not isinstance(overrides, list | tuple) or not all(isinstance(o, str) for o in overrides)
     ):
         raise ConfigError(
             "parameter 'overrides' must be a list of 'dotted.key=value' strings, "
             "e.g. [\"training.max_epochs=5\"]"
         )
     try:
-        raw = apply_overrides(raw, overrides or [])
+        raw = apply_overrides(raw, list(overrides or []))
     except ConfigError as exc:
         raise ConfigError(f"parameter 'overrides': {exc}") from None
     return build_config(raw)

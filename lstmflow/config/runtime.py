@@ -16,13 +16,14 @@ class RuntimeConfig(_Section):
 
     torch_threads: int = Field(
         0, ge=0, le=256,
-        description="Torch intra-op threads of a training run, 1..256; 0 (auto): OMP_NUM_THREADS "
+        description="Torch intra-op threads of a training run; 0 (auto): OMP_NUM_THREADS "
         "when set, else the cores this process may use (CPU affinity and cgroup quota) divided "
         "by concurrent_runs. Torch's own default takes every core in every process: two runs "
-        "side by side on 2 cores then ran 50-90x slower (bench/torch_threads.py).",
+        "side by side on 2 cores then ran 10-90x slower than alone (bench/torch_threads.py).",
     )
     concurrent_runs: int = Field(
         2, ge=1, le=256,
         description="Auto threads only: trainings (or other CPU-heavy jobs) expected on this "
-        "machine at once, 1..256; each run takes usable cores / this, at least 1.",
+        "machine at once; each run takes usable cores / this, at least 1. The default 2 keeps "
+        "a run from taking every core when a second job starts beside it.",
     )
