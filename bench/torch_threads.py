@@ -4,7 +4,8 @@ Each training is a separate process (as a worker runs flow runs) calling
 `lstmflow.fit.train.train_model` on the same synthetic arrays as bench/train_throughput.py.
 Settings: torch's own default (every core in every process) and `runtime.torch_threads: 0` (auto)
 with `runtime.concurrent_runs` 1 and 2. Prints each setting's training seconds alone and in a
-pair (best of --repeats), and the ratios: pair / alone (the cost of sharing) and each setting vs the default.
+pair (best of --repeats), and the ratios: pair / alone (the cost of sharing) and each setting
+vs the default.
 
 Run: .venv/bin/python bench/torch_threads.py [--steps-per-epoch 10 --epochs 2 --repeats 2]
 """
@@ -57,10 +58,8 @@ def child(args: argparse.Namespace) -> None:
 
 def launch(args: argparse.Namespace, runtime: dict | None, n: int) -> list[dict]:
     """Start n trainings at once and wait for all; their own timings, not the launch's."""
-    cmd = [sys.executable, __file__, "--child", json.dumps(runtime)] + [
-        f"--{k.replace('_', '-')}={v}" for k, v in vars(args).items()
-        if k not in ("child", "repeats", "only")
-    ]
+    cmd = [sys.executable, __file__, "--child", json.dumps(runtime),
+           f"--steps-per-epoch={args.steps_per_epoch}", f"--epochs={args.epochs}"]
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env) for _ in range(n)]
     outs = [p.communicate()[0] for p in procs]
@@ -69,21 +68,20 @@ def launch(args: argparse.Namespace, runtime: dict | None, n: int) -> list[dict]
     return [json.loads(o.strip().splitlines()[-1]) for o in outs]
 
 
+# The training shape of bench/train_throughput.py's defaults: LSTM(8 -> 64, 2 layers) over
+# 4 series x 2000 steps, windows of 64, batch 128.
+SHAPE = {"series": 4, "length": 2000, "features": 8, "window": 64, "horizon": 5, "hidden": 64,
+         "layers": 2, "batch": 128}
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--child", help=argparse.SUPPRESS)
-    p.add_argument("--series", type=int, default=4)
-    p.add_argument("--length", type=int, default=2000, help="rows per series")
-    p.add_argument("--features", type=int, default=8)
-    p.add_argument("--window", type=int, default=64)
-    p.add_argument("--horizon", type=int, default=5)
-    p.add_argument("--hidden", type=int, default=64)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--batch", type=int, default=128)
     p.add_argument("--steps-per-epoch", type=int, default=10)
     p.add_argument("--epochs", type=int, default=2)
-    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--repeats", type=int, default=2, help="best of this many per setting")
     args = p.parse_args()
+    args.__dict__.update(SHAPE)
     if args.child:
         return child(args)
     from lstmflow.runtime import usable_cores

@@ -35,7 +35,7 @@ def bounds_text(schema: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def _describe_bounds(schema: dict[str, Any]) -> None:
+def describe_bounds(schema: dict[str, Any]) -> None:
     """json_schema_extra of every section: append 'Allowed: ...' to each bounded field."""
     for prop in schema.get("properties", {}).values():
         text = bounds_text(prop)
@@ -45,4 +45,4 @@ def _describe_bounds(schema: dict[str, Any]) -> None:
 
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True,
-                              json_schema_extra=_describe_bounds)
+                              json_schema_extra=describe_bounds)

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
-from lstmflow.config.base import ConfigError, _Section
+from lstmflow.config.base import ConfigError, _Section, describe_bounds
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
 from lstmflow.config.notify import NotifyConfig
@@ -17,31 +17,47 @@ from lstmflow.config.quality import QualityConfig
 from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
 
+# Form titles of the sections (the Prefect UI otherwise shows the class name); a section
+# without an entry keeps its class name.
+SECTION_TITLES = {
+    "data": "Data: where the series live and how to read them",
+    "forecast": "Forecast: horizon and history",
+    "quality": "Quality: data-quality gate thresholds",
+    "preprocess": "Preprocess: imputation, scaling, target transform",
+    "features": "Features: causal engineered inputs",
+    "model": "Model: LSTM capacity and loss",
+    "training": "Training: optimiser and guards",
+    "evaluation": "Evaluation: held-out tail and baselines",
+    "registry": "Registry: promotion rule",
+    "runtime": "Runtime: threads on a shared machine",
+    "notify": "Notify: where failed runs are announced",
+}
+
+
+def _title_sections(schema: dict[str, Any]) -> None:
+    describe_bounds(schema)
+    for key, title in SECTION_TITLES.items():
+        if key in schema.get("properties", {}):
+            schema["properties"][key]["title"] = title
+
 
 class PipelineConfig(_Section):
     """Everything one training run needs; the flow's single parameter."""
 
+    model_config = ConfigDict(json_schema_extra=_title_sections)
+
     name: str = Field("lstmflow", pattern=r"^[A-Za-z0-9_.-]+$", description="Run-name prefix.")
-    data: DataConfig = Field(title="Data: where the series live and how to read them")
-    forecast: ForecastConfig = Field(default_factory=ForecastConfig,
-                                     title="Forecast: horizon and history")
-    quality: QualityConfig = Field(default_factory=QualityConfig,
-                                   title="Quality: data-quality gate thresholds")
-    preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig,
-                                         title="Preprocess: imputation, scaling, target transform")
-    features: FeaturesConfig = Field(default_factory=FeaturesConfig,
-                                     title="Features: causal engineered inputs")
-    model: ModelConfig = Field(default_factory=ModelConfig, title="Model: LSTM capacity and loss")
-    training: TrainingConfig = Field(default_factory=TrainingConfig,
-                                     title="Training: optimiser and guards")
-    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig,
-                                         title="Evaluation: held-out tail and baselines")
-    registry: RegistryConfig = Field(default_factory=RegistryConfig,
-                                     title="Registry: promotion rule")
-    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig,
-                                   title="Runtime: threads on a shared machine")
-    notify: NotifyConfig = Field(default_factory=NotifyConfig,
-                                 title="Notify: where failed runs are announced")
+    data: DataConfig
+    forecast: ForecastConfig = Field(default_factory=ForecastConfig)
+    quality: QualityConfig = Field(default_factory=QualityConfig)
+    preprocess: PreprocessConfig = Field(default_factory=PreprocessConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
+    model: ModelConfig = Field(default_factory=ModelConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
 
     def min_history(self) -> int:
