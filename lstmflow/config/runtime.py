@@ -19,7 +19,7 @@ class RuntimeConfig(_Section):
         description="Torch intra-op threads of a training run; 0 (auto): OMP_NUM_THREADS "
         "when set, else the cores this process may use (CPU affinity and cgroup quota) divided "
         "by concurrent_runs. Torch's own default takes every core in every process: two runs "
-        "side by side on 2 cores then ran 10-90x slower than alone (bench/torch_threads.py).",
+        "side by side on 2 cores then ran up to 40x slower than alone (bench/torch_threads.py).",
     )
     concurrent_runs: int = Field(
         2, ge=1, le=256,
