@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,8 @@ from prefect.context import get_run_context
 from prefect.states import Failed
 
 from expectations.runner import describe_failure
-from lstmflow.config import ConfigError, PipelineConfig
+from flows.hooks import notify_failure
+from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
 from lstmflow.data.schema import DataError
 from lstmflow.report.summary import gate_block, metrics_block
 from lstmflow.runs import HISTORY, TrainingError, is_resume_config, resume_config, run_folder
@@ -52,16 +54,25 @@ def gate_summary(gate: dict[str, Any]) -> dict[str, Any]:
     return {**gate_block(gate), **(gate.get("files") or {})}
 
 
-@flow(name="lstmflow-train", log_prints=True)
+# validate_parameters=False: the config is validated in the flow, so a rule that spans fields
+# fails the run with one line, not a traceback (the UI form and the schema check are unchanged).
+@flow(name="lstmflow-train", log_prints=True, validate_parameters=False,
+      on_failure=[notify_failure], on_crashed=[notify_failure])
 def train_flow(
-    config: PipelineConfig, run_id: str | None = None, resume: bool = False
+    config: PipelineConfig, run_id: str | None = None, resume: bool = False,
+    overrides: Sequence[Override] = (),
 ) -> dict[str, Any]:
     """Retrain the LSTM forecaster: refuse bad data, fit with guards, promote only if better.
 
-    `resume=True` continues run `run_id` from its last checkpoint with the run's own saved
-    config and data snapshot (see lstmflow.runs).
+    Args:
+        config: The whole pipeline config; a deployment fills it in from its config file.
+        run_id: Name of the run folder (default: time stamp + random suffix), or the run to resume.
+        resume: Continue run `run_id` from its last checkpoint with its own saved config and data.
+        overrides: Fields to change on top of `config`, as 'dotted.key=value' like the CLI's
+            --set (e.g. training.max_epochs=5); every other field keeps its value.
     """
     try:
+        config = config_from_parameters(config, overrides)
         if resume and not run_id:
             raise ConfigError("resume needs the run_id of the run to continue")
         run_id = run_id or new_run_id()

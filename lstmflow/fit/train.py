@@ -18,6 +18,7 @@ import torch
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
+from lstmflow.runtime import apply_torch_threads
 
 
 @dataclass
@@ -169,6 +170,7 @@ def train_model(
     from models.callbacks import BestWeights, HistoryRecorder
     from models.data import loader
 
+    apply_torch_threads(cfg.runtime)  # every fit, so side-by-side runs share cores
     t = cfg.training
     ckpt_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
