@@ -1,7 +1,9 @@
-"""train_flow: ingest > gate > split > preprocess > gate > train > evaluate > register > report."""
+"""train_flow: ingest > gate > split > preprocess > gate > train > evaluate > diagnose > register
+> report."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,10 +15,14 @@ from prefect.states import Failed
 
 from expectations.runner import describe_failure
 from lstmflow.config import ConfigError, PipelineConfig
+from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import DataError
+from lstmflow.fit.diagnosis import blocking, fit_broken
+from lstmflow.fit.train import FitDiverged
 from lstmflow.report.summary import gate_block, metrics_block
 from lstmflow.runs import HISTORY, TrainingError, is_resume_config, resume_config, run_folder
 from lstmflow.serve.registry import RegistryError
+from tasks.diagnose import diagnose_task
 from tasks.evaluate import evaluate_task
 from tasks.ingest import ingest_task, short_series_task, snapshot_task
 from tasks.preprocess import preprocess_task, split_task
@@ -128,21 +134,51 @@ def _train_steps(
             raise GateFailed(gate_message("model-inputs", input_gate))
     snapshot_task(data, run_dir)
 
-    fit = train_task(prepared, cfg, run_dir, resume)
+    try:
+        fit = train_task(prepared, cfg, run_dir, resume)
+    except FitDiverged as exc:  # no model, but the recorded epochs still say why
+        _diagnose(summary, _saved_history(run_dir), None, prepared, cfg)
+        raise TrainingError(_broken_message(summary, str(exc))) from None
     summary["training"] = {
         "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch,
         "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
         "windows": fit.windows, "history_path": str(run_dir / HISTORY),
         "resumed_from_epoch": fit.resumed_from_epoch, "checkpoint": fit.checkpoint,
     }
-    metrics = evaluate_task(fit.model, prepared, cfg)
+    metrics = evaluate_task(fit.model, prepared, cfg, run_dir)
     summary["metrics"] = metrics_block(metrics)
+    findings = _diagnose(summary, fit.history, metrics, prepared, cfg)
+    if fit_broken(findings):  # nothing is registered from a fit that broke
+        raise TrainingError(_broken_message(summary, "the fit diverged"))
 
     meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"],
             "trained_at": datetime.now(UTC).isoformat(), "inputs": prepared.inputs}
-    promotion = register_task(fit.model, prepared.state, cfg, metrics, meta, data.frame, bounds)
+    promotion = register_task(fit.model, prepared.state, cfg, metrics, meta, data.frame, bounds,
+                              blocking(findings))
     champ = promotion.get("champion_before") or {}
     if champ.get("error"):  # decided on the baselines alone: say so where people look
         summary["warnings"].append(f"champion {champ.get('version')} could not be re-scored on this "
                                    f"data ({champ['error']}); promotion compared baselines only")
     return {"promotion": promotion, "model_path": promotion["model_path"]}
+
+
+def _diagnose(summary: dict, history: list[dict], metrics: dict | None, prepared: Prepared,
+              cfg: PipelineConfig) -> list[dict]:
+    """Run the diagnose task (a Failed state when the fit broke) and keep its findings."""
+    state = diagnose_task(history, metrics, prepared, cfg, return_state=True)
+    out = state.result(raise_on_failure=False)
+    summary.update(diagnosis=out["findings"], data_stats=out["stats"])
+    return out["findings"]
+
+
+def _saved_history(run_dir: Path) -> list[dict]:
+    path = run_dir / HISTORY
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+
+
+def _broken_message(summary: dict, what: str) -> str:
+    """'<what>: <evidence>. <advice> Try --set ...' from the first error finding."""
+    f = next(f for f in summary["diagnosis"] if f["severity"] == "error")
+    sets = " ".join(f"--set {o}" for o in f["remedy"]["overrides"])
+    return (f"{what}: {f['evidence']}. {f['remedy']['advice']}"
+            + (f" Try {sets}" if sets else ""))

@@ -73,23 +73,17 @@ def test_promotion_policies():
     assert decide("always", _metrics(9, 2, 3), None)[0] is True
 
 
-def _arrays(level, train_end):
-    from lstmflow.data.arrays import SeriesArrays
-    from lstmflow.data.split import Bounds
+def test_mase_scale_is_the_in_sample_seasonal_naive_error():
+    from lstmflow.fit.scores import mase_scale
 
-    n = len(level)
-    return SeriesArrays(series_id="s", timestamps=np.arange(n), x=np.zeros((n, 1), np.float32),
-                        z=np.zeros(n, np.float32), level=level, actual=level,
-                        bounds=Bounds(train_end, train_end, n))
-
-
-def test_mase_scale_is_the_in_sample_one_step_naive_error():
-    from lstmflow.fit.evaluate import naive_scale
-
-    level = np.array([1.0, 3.0, 2.0, np.nan, 6.0, 100.0])
-    # training rows 0..4: changes 2, 1, (nan), (nan) -> mean 1.5; row 5 (test) is ignored
-    assert naive_scale(_arrays(level, 5)) == 1.5
-    assert np.isnan(naive_scale(_arrays(np.ones(6), 5)))  # constant: no scale, MAE decides
+    level = np.array([1.0, 3.0, 2.0, np.nan, 6.0, 8.0, 100.0])
+    # training rows 0..5, season 2: |2-1|, (nan), |6-2|, (nan) -> mean 2.5; row 6 (test) ignored
+    assert mase_scale(level, 6, season=2) == (2.5, 2)
+    # season 1 is the one-step naive error: |3-1|, |2-3|, |8-6| -> 5/3
+    assert mase_scale(level, 6, season=1) == (pytest.approx(5 / 3), 1)
+    # no pair one season apart in the training rows: falls back to one-step naive
+    assert mase_scale(level, 6, season=10) == (pytest.approx(5 / 3), 1)
+    assert np.isnan(mase_scale(np.ones(6), 5, season=2)[0])  # constant: no scale, MAE decides
 
 
 def test_a_panel_is_not_decided_by_its_largest_series():

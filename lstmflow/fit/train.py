@@ -20,6 +20,15 @@ from lstmflow.data.arrays import SeriesArrays
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
 
 
+class FitDiverged(TrainingError):
+    """The fit produced no usable model; `history` keeps what was recorded until then, so the
+    diagnosis can still say why."""
+
+    def __init__(self, message: str, history: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)  # args stay (message,): the error pickles like any other
+        self.history = history or []
+
+
 @dataclass
 class TrainResult:
     model: Any  # models.lstm.LSTMForecaster with the best validation weights loaded
@@ -217,9 +226,10 @@ def train_model(
             raise
     seconds = time.perf_counter() - start
     if best.state is None:
-        raise TrainingError(
+        raise FitDiverged(
             "training produced no finite validation loss: the fit diverged. Lower "
-            "training.learning_rate, keep training.gradient_clip on, check the scaling."
+            "training.learning_rate, keep training.gradient_clip on, check the scaling.",
+            recorder.epochs,
         )
     return TrainResult(
         model=model,

@@ -1,0 +1,152 @@
+"""Induce each training pathology on real series and print what the diagnosis names.
+
+    .venv/bin/python bench/diagnosis_cases.py [--series co2,stocks,...] [--cases healthy,...]
+
+Each case is a real Lightning fit (plain functions, no Prefect) on a real series: the bundled
+weekly CO2 and stock prices, and the research series under /work/research/data when present.
+It prints, per case, the findings with their severity and the raw numbers the thresholds in
+lstmflow/fit/diagnosis/thresholds.py are compared with, and the seconds diagnosis + report take.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
+from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
+from lstmflow.data.prepare import prepare  # noqa: E402
+from lstmflow.data.split import split_bounds  # noqa: E402
+from lstmflow.fit.diagnosis import data_stats, diagnose  # noqa: E402
+from lstmflow.fit.evaluate import evaluate  # noqa: E402
+from lstmflow.fit.train import FitDiverged, predict_origins, train_model  # noqa: E402
+
+SMALL = ["model.hidden_size=16", "model.num_layers=1", "training.max_epochs=12",
+         "training.batch_size=64", "training.learning_rate=0.01"]
+CASES = {
+    "healthy": SMALL,
+    "divergence": [*SMALL, "training.optimizer=rmsprop", "training.learning_rate=1.0",
+                   "training.gradient_clip=0"],
+    "underfitting": ["model.hidden_size=1", "model.num_layers=1", "training.max_epochs=2"],
+    "plateau": [*SMALL, "training.learning_rate=0.000001", "training.max_epochs=4"],
+    "exploding": ["model.hidden_size=32", "model.num_layers=4", "training.optimizer=rmsprop",
+                  "training.learning_rate=1.0", "training.gradient_clip=0", "model.loss=mse",
+                  "preprocess.target_transform=level", "training.max_epochs=3",
+                  "model.dropout=0", "training.scheduler=none"],
+    "overfitting": ["model.hidden_size=64", "model.num_layers=1", "model.dropout=0",
+                    "training.weight_decay=0", "training.max_epochs=12", "training.patience=12",
+                    "training.window_stride=1", "training.scheduler=none",
+                    "training.learning_rate=0.01"],
+    "shift_x3": SMALL,
+    "vanishing": ["model.hidden_size=16", "model.num_layers=6", "training.learning_rate=0.5",
+                  "training.gradient_clip=0", "preprocess.target_transform=level",
+                  "training.max_epochs=4", "model.dropout=0", "training.scheduler=none"],
+    "noisy": [*SMALL, "training.learning_rate=0.05", "training.batch_size=4",
+              "training.scheduler=none", "training.max_epochs=8",
+              "training.max_windows_per_epoch=400"],
+    "not_converged": [*SMALL, "training.learning_rate=0.001", "training.max_epochs=6"],
+}
+RESEARCH = Path("/work/research/data")
+# name -> (freq, horizon, input_size, season, val_size, test_size, target transform, rows kept)
+RESEARCH_SERIES = {
+    "seattle_temp_hourly": ("h", 24, 48, 24, 720, 336, "diff", 4000),
+    "us_gasoline_weekly": ("W-MON", 4, 104, 52, 156, 104, "diff", None),
+    "sp500_daily": ("B", 5, 64, 5, 250, 60, "log_return", 1500),
+    "taylor_halfhourly": ("30min", 48, 96, 48, 672, 336, "diff", None),
+}
+SHIFTED = {"shift_x3": 3.0}
+
+
+def series_configs() -> dict[str, tuple[str, list[str], int | None]]:
+    """name -> (config file, overrides, rows kept per series from the end)."""
+    out = {
+        "co2": ("configs/co2.yaml", [], None),
+        "stocks": ("configs/default.yaml", ["training.window_stride=8"], 900),
+    }
+    for name, (freq, h, L, m, val, test, transform, tail) in RESEARCH_SERIES.items():
+        if (RESEARCH / f"{name}.csv").is_file():
+            out[name] = ("configs/co2.yaml", [
+                f"name={name}", f"data.path={RESEARCH / name}.csv",
+                "data.timestamp_column=timestamp", "data.timestamp_format=null",
+                "data.target_column=target", f"data.freq={freq}", f"forecast.horizon={h}",
+                f"forecast.input_size={L}", f"evaluation.season={m}", f"evaluation.val_size={val}",
+                f"evaluation.test_size={test}", f"preprocess.target_transform={transform}",
+                "training.window_stride=8"], tail)
+    return out
+
+
+def prepared(cfg, tail: int | None, scale_test: float | None):
+    frame = ingest(cfg.data).frame
+    if tail:
+        frame = frame.groupby("series_id", sort=False).tail(tail).reset_index(drop=True)
+    frame, _ = drop_short_series(frame, cfg.min_history(), "drop", cfg.data.path)
+    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+    if scale_test:
+        for sid, b in bounds.items():
+            rows = frame.index[frame["series_id"].astype(str) == sid][b.val_end:]
+            frame.loc[rows, "target"] *= scale_test
+    return prepare(frame, bounds, cfg), bounds
+
+
+def run_case(series: str, case: str, out: Path) -> dict:
+    path, sets, tail = series_configs()[series]
+    cfg = load_config(ROOT / path, [*sets, *CASES[case], f"output_dir={out}"])
+    if not Path(cfg.data.path).is_absolute():
+        raw = cfg.model_dump(mode="json")
+        cfg = build_config(apply_overrides(raw, [f"data.path={ROOT / cfg.data.path}"]))
+    prep, _ = prepared(cfg, tail, SHIFTED.get(case))
+    start = time.perf_counter()
+    metrics = None
+    try:
+        fit = train_model(prep.arrays, cfg)
+        history = fit.history
+        stack, ends, zhat = predict_origins(fit.model, prep.arrays, cfg, "test")
+        metrics = evaluate(prep.arrays, stack, ends, zhat, prep.state, cfg.forecast.horizon,
+                           cfg.evaluation.season)
+    except FitDiverged as exc:
+        history = exc.history
+    fit_s = time.perf_counter() - start
+    t0 = time.perf_counter()
+    stats = data_stats(prep.arrays, cfg.evaluation.season, cfg.forecast.horizon)
+    found = diagnose(history, metrics, stats, cfg.model_dump(mode="json"))
+    diag_s = time.perf_counter() - t0
+    return {"series": series, "case": case, "findings": found, "history": history,
+            "stats": stats, "metrics": metrics, "fit_s": fit_s, "diag_s": diag_s}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--series", default=",".join(series_configs()))
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for series in args.series.split(","):
+            for case in args.cases.split(","):
+                r = run_case(series, case, Path(tmp))
+                names = [f"{f['finding']}({f['severity'][0]})" for f in r["findings"]]
+                rows.append((series, case, names))
+                print(f"{series:>10} {case:<13} fit {r['fit_s']:5.1f}s diag {r['diag_s']:.2f}s  "
+                      f"{' '.join(names)}", flush=True)
+                if args.verbose:
+                    for f in r["findings"]:
+                        print(f"      {f['finding']}: {f['evidence']}")
+                        print(f"        -> {f['remedy']['overrides']}")
+    print("\n| series | induced | findings (e=error, w=warning, i=info) |\n|---|---|---|")
+    for series, case, names in rows:
+        print(f"| {series} | {case} | {' '.join(names)} |")
+
+
+if __name__ == "__main__":
+    main()
