@@ -183,6 +183,10 @@ def train_model(
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
     resumed_from = _resumable_epochs(ckpt) if resume else None
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
+    # Saturated gates of a diverging fit leave gradients in the subnormal range, where CPU
+    # arithmetic runs ~100x slower (measured: 2.5 s a step instead of 20 ms); values below
+    # 1e-38 count as 0 for the fit.
+    torch.set_flush_denormal(True)
     pl.seed_everything(t.seed, workers=True, verbose=False)
     train_ds, val_ds = build_datasets(arrays, cfg)
     if len(train_ds) == 0:

@@ -9,10 +9,22 @@ from lstmflow.fit.diagnosis.record import Finding, Run, epoch_no, fmt, pct
 from lstmflow.fit.diagnosis.remedies import REMEDIES
 
 
-def finding(name: str, severity: str, evidence: str, run: Run) -> Finding:
-    """A finding with the remedy its name calls for, computed from the run's config."""
-    advice, overrides = REMEDIES[name](run.config) if name in REMEDIES else ("", [])
+def finding(name: str, severity: str, evidence: str, run: Run, cause: str | None = None
+            ) -> Finding:
+    """A finding with the remedy its name (and cause) calls for, from the run's config."""
+    advice, overrides = REMEDIES[name](run.config, cause)
     return Finding(name, severity, evidence, advice, overrides)
+
+
+def data_extreme(run: Run) -> tuple[str, str, float] | None:
+    """(series, split, |value|) of the largest scaled target beyond DATA_BLOWUP, if any."""
+    worst = None
+    for sid, s in run.series_stats().items():
+        for split in ("train", "val", "test"):
+            big = (s.get(split) or {}).get("max_abs")
+            if big is not None and big >= T.DATA_BLOWUP and (worst is None or big > worst[2]):
+                worst = (sid, split, big)
+    return worst
 
 
 def reference(run: Run, split: str) -> float | None:
@@ -57,7 +69,11 @@ def divergence(run: Run) -> Finding | None:
                        f"{epoch_no(lo)}) to {fmt(train[last])} (epoch {epoch_no(last)})")
     if not why:
         return None
-    return finding("divergence", "error", "; ".join(why), run)
+    extreme = data_extreme(run)
+    if extreme:
+        why.append(f"the data explains it: the scaled target reaches {fmt(extreme[2])} in the "
+                   f"{extreme[1]} part of series {extreme[0]}")
+    return finding("divergence", "error", "; ".join(why), run, "data" if extreme else None)
 
 
 def _gradient_ends(run: Run, stat: str) -> tuple[str, np.ndarray, np.ndarray] | None:

@@ -17,13 +17,29 @@ from lstmflow.config import PipelineConfig
 Remedy = tuple[str, list[str]]
 
 
+def _field(key: str):
+    section, name = key.split(".")
+    return PipelineConfig.model_fields[section].annotation.model_fields[name]
+
+
 def current(cfg: dict[str, Any] | None, key: str) -> Any:
     """The run's value of `section.field`, or the field's default when there is no config."""
     section, name = key.split(".")
     if cfg and name in (cfg.get(section) or {}):
         return cfg[section][name]
-    cls = PipelineConfig.model_fields[section].annotation
-    return cls.model_fields[name].get_default(call_default_factory=True)
+    return _field(key).get_default(call_default_factory=True)
+
+
+def clamp(key: str, value: Any) -> Any:
+    """A number kept within the field's inclusive bounds (ge/le), as the config declares them."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    for m in _field(key).metadata:
+        if getattr(m, "ge", None) is not None:
+            value = max(value, m.ge)
+        if getattr(m, "le", None) is not None:
+            value = min(value, m.le)
+    return value
 
 
 def fmt_value(v: Any) -> str:
@@ -42,6 +58,7 @@ class Changes:
         self.cfg, self.items = cfg, []
 
     def set(self, key: str, value: Any) -> Changes:
+        value = clamp(key, value)
         if value != current(self.cfg, key):
             self.items.append(f"{key}={fmt_value(value)}")
         return self
@@ -60,7 +77,13 @@ def _lower_lr(c: Changes) -> Changes:
     return c.scale("training.learning_rate", 0.1, 1e-6, 1.0)
 
 
-def divergence(cfg: dict | None) -> Remedy:
+def divergence(cfg: dict | None, cause: str | None = None) -> Remedy:
+    if cause == "data":
+        c = Changes(cfg).set("quality.enabled", True)
+        if c.get("model.loss") == "mse":
+            c.set("model.loss", "huber")
+        return ("A value in the data is far outside anything the scaling expects: find and fix "
+                "it; the data-quality gates refuse such values before training.", c.items)
     c = _lower_lr(Changes(cfg))
     if not 0 < c.get("training.gradient_clip") <= 1.0:
         c.set("training.gradient_clip", 1.0)
@@ -71,7 +94,7 @@ def divergence(cfg: dict | None) -> Remedy:
             "steps, AdamW does not.", c.items)
 
 
-def exploding_gradients(cfg: dict | None) -> Remedy:
+def exploding_gradients(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg)
     clip = c.get("training.gradient_clip")
     c.set("training.gradient_clip", 1.0 if not 0 < clip <= 1.0 else clip)
@@ -84,7 +107,7 @@ def exploding_gradients(cfg: dict | None) -> Remedy:
             "differenced target keep the gradients of the first layers in scale.", c.items)
 
 
-def vanishing_gradients(cfg: dict | None) -> Remedy:
+def vanishing_gradients(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg)
     if c.get("model.num_layers") > 2:
         c.set("model.num_layers", 2)
@@ -94,7 +117,7 @@ def vanishing_gradients(cfg: dict | None) -> Remedy:
             "rate if the gates were driven into saturation.", c.items)
 
 
-def overfitting(cfg: dict | None) -> Remedy:
+def overfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg)
     c.set("model.dropout", round(min(0.5, c.get("model.dropout") + 0.2), 2))
     c.set("training.weight_decay", float(min(1.0, max(1e-3, c.get("training.weight_decay") * 10))))
@@ -104,7 +127,7 @@ def overfitting(cfg: dict | None) -> Remedy:
             "decay) or make it smaller; early stopping already kept the best epoch.", c.items)
 
 
-def underfitting(cfg: dict | None) -> Remedy:
+def underfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg)
     c.set("model.hidden_size", min(4096, max(32, 2 * c.get("model.hidden_size"))))
     if c.get("training.l1_penalty") > 0:
@@ -117,20 +140,20 @@ def underfitting(cfg: dict | None) -> Remedy:
             "regularisation and enough epochs.", c.items)
 
 
-def plateau(cfg: dict | None) -> Remedy:
+def plateau(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg).scale("training.learning_rate", 10, 1e-6, 1.0)
     return ("The weights hardly move, so the loss cannot fall: raise the learning rate "
             "tenfold.", c.items)
 
 
-def not_converged(cfg: dict | None) -> Remedy:
+def not_converged(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg).scale("training.max_epochs", 2, 1, 10000)
     c.scale("training.max_time_minutes", 2, 0.1, 1e6)
     return ("The loss was still falling when training stopped: give it more epochs and time "
             "(early stopping still ends it once the validation loss stalls).", c.items)
 
 
-def noisy_optimisation(cfg: dict | None) -> Remedy:
+def noisy_optimisation(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg)
     c.set("training.batch_size", min(65536, 2 * c.get("training.batch_size")))
     c.scale("training.learning_rate", 0.5, 1e-6, 1.0)
@@ -138,7 +161,7 @@ def noisy_optimisation(cfg: dict | None) -> Remedy:
             "smaller learning rate takes gentler steps.", c.items)
 
 
-def distribution_shift(cfg: dict | None) -> Remedy:
+def distribution_shift(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg)
     if c.get("preprocess.target_transform") == "level":
         c.set("preprocess.target_transform", "diff")
@@ -147,10 +170,10 @@ def distribution_shift(cfg: dict | None) -> Remedy:
             "applies.", c.items)
 
 
-def worse_than_baseline(cfg: dict | None) -> Remedy:
+def worse_than_baseline(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg)
     season = c.get("evaluation.season")
-    if c.get("forecast.input_size") < 2 * season <= 10000:
+    if c.get("forecast.input_size") < 2 * season:
         c.set("forecast.input_size", 2 * season)
     if c.get("preprocess.target_transform") == "level":
         c.set("preprocess.target_transform", "diff")
@@ -158,12 +181,14 @@ def worse_than_baseline(cfg: dict | None) -> Remedy:
             "findings first, and give the model a window of at least two seasons.", c.items)
 
 
-def no_signal(cfg: dict | None) -> Remedy:
+def no_signal(cfg: dict | None, cause: str | None = None) -> Remedy:
     return ("Use the naive forecast: the changes of this series are not predictable from its "
             "past, so no setting will make a model beat it.", [])
 
 
-REMEDIES: dict[str, Callable[[dict | None], Remedy]] = {
+# The causes a detector may pass besides None, per finding (the tests validate every pair).
+CAUSES = {"divergence": ("data",)}
+REMEDIES: dict[str, Callable[..., Remedy]] = {
     f.__name__: f for f in (
         divergence, exploding_gradients, vanishing_gradients, overfitting, underfitting,
         plateau, not_converged, noisy_optimisation, distribution_shift, worse_than_baseline,

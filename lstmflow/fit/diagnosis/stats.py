@@ -20,13 +20,16 @@ MAD_TO_SD = 1.4826  # 1.4826 x MAD estimates the standard deviation of normal da
 
 
 def robust_moments(x: np.ndarray) -> dict[str, float | int | None]:
-    """Count, median and MAD-based spread of the finite values (None when too few)."""
+    """Count, median and MAD-based spread of the finite values (None when too few), and the
+    largest absolute value (a scaled target far above ~10 is a data problem, not a fit's)."""
+    x = x[~np.isnan(x)]
+    big = float(np.abs(x).max()) if x.size else None
     x = x[np.isfinite(x)]
     if x.size < 3:
-        return {"n": int(x.size), "median": None, "spread": None}
+        return {"n": int(x.size), "median": None, "spread": None, "max_abs": big}
     med = float(np.median(x))
     return {"n": int(x.size), "median": med,
-            "spread": float(MAD_TO_SD * np.median(np.abs(x - med)))}
+            "spread": float(MAD_TO_SD * np.median(np.abs(x - med))), "max_abs": big}
 
 
 def _design(d: np.ndarray, origins: np.ndarray, h: int, season: int) -> np.ndarray:

@@ -21,6 +21,12 @@ LOSS_BLOWUP = 10.0
 # (bench: largest end/min ratio on healthy fits 1.05).
 TRAIN_RISE = 2.0
 
+# A scaled target (centred, divided by its training spread) beyond this in absolute value is a
+# corrupt or unscaled value, not a fit's doing: float32 squares overflow from ~1.8e19, and
+# real scaled series stay within tens (bench: largest |z| 46 over the bench series, on a
+# stock's crash day).
+DATA_BLOWUP = 1e6
+
 # --- gradients (AutoTrainer defaults, Zhang et al. ICSE'21 Table/Sec. 4) -----------------------
 # beta_3: first-layer gradient norm above 70x the last layer's is an exploding gradient.
 EXPLODE_RATIO = 70.0
