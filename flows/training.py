@@ -110,7 +110,7 @@ def _train_steps(
     summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
     gates = cfg.quality.enabled
     if gates:  # a failed gate keeps only its report in the run folder
-        gate = ingested_gate_task(data.frame, cfg, data.report, run_dir)
+        gate = _data(ingested_gate_task(data.frame, cfg, data.report, run_dir, return_state=True))
         summary["gate"] = gate_summary(gate)
         summary["warnings"] += [describe_failure(r) for r in gate["warnings"]]
         if not gate["success"]:
@@ -126,8 +126,9 @@ def _train_steps(
     summary["preprocess"] = prepared.report
 
     if gates:
-        input_gate = inputs_gate_task(prepared.frame, prepared.inputs, cfg, run_dir,
-                                      prepared.state["feature_state"]["calendar"])
+        input_gate = _data(inputs_gate_task(prepared.frame, prepared.inputs, cfg, run_dir,
+                                            prepared.state["feature_state"]["calendar"],
+                                            return_state=True))
         summary["input_gate"] = gate_summary(input_gate)
         summary["warnings"] += [describe_failure(r) for r in input_gate["warnings"]]
         if not input_gate["success"]:
@@ -138,7 +139,8 @@ def _train_steps(
         fit = train_task(prepared, cfg, run_dir, resume)
     except FitDiverged as exc:  # no model, but the recorded epochs still say why
         _diagnose(summary, _saved_history(run_dir), None, prepared, cfg)
-        raise TrainingError(_broken_message(summary, str(exc))) from None
+        raise TrainingError(_broken_message(
+            summary, "training produced no finite validation loss")) from exc
     summary["training"] = {
         "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch,
         "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
@@ -165,10 +167,18 @@ def _train_steps(
 def _diagnose(summary: dict, history: list[dict], metrics: dict | None, prepared: Prepared,
               cfg: PipelineConfig) -> list[dict]:
     """Run the diagnose task (a Failed state when the fit broke) and keep its findings."""
-    state = diagnose_task(history, metrics, prepared, cfg, return_state=True)
-    out = state.result(raise_on_failure=False)
+    out = _data(diagnose_task(history, metrics, prepared, cfg, return_state=True))
     summary.update(diagnosis=out["findings"], data_stats=out["stats"])
     return out["findings"]
+
+
+def _data(state):
+    """What a task returned, also when it returned a Failed state on purpose (a refused gate,
+    a broken fit); an exception it raised is raised here."""
+    out = state.result(raise_on_failure=False)
+    if isinstance(out, BaseException):
+        raise out
+    return out
 
 
 def _saved_history(run_dir: Path) -> list[dict]:
@@ -177,8 +187,8 @@ def _saved_history(run_dir: Path) -> list[dict]:
 
 
 def _broken_message(summary: dict, what: str) -> str:
-    """'<what>: <evidence>. <advice> Try --set ...' from the first error finding."""
+    """'<what>: <evidence>. Try --set ...' from the first error finding (the report and the
+    summary's diagnosis carry the advice in full)."""
     f = next(f for f in summary["diagnosis"] if f["severity"] == "error")
     sets = " ".join(f"--set {o}" for o in f["remedy"]["overrides"])
-    return (f"{what}: {f['evidence']}. {f['remedy']['advice']}"
-            + (f" Try {sets}" if sets else ""))
+    return f"{what}: {f['evidence']}." + (f" Try {sets}" if sets else "")
