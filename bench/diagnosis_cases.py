@@ -3,7 +3,8 @@
     .venv/bin/python bench/diagnosis_cases.py [--series co2,stocks,...] [--cases healthy,...]
 
 Each case is a real Lightning fit (plain functions, no Prefect) on a real series: the bundled
-weekly CO2 and stock prices, and the research series under /work/research/data when present.
+weekly CO2 and stock prices, and the research series (CSV `timestamp,target`) in
+$LSTMFLOW_RESEARCH_DATA (default /work/research/data) when present.
 It prints, per case, the findings with their severity and the raw numbers the thresholds in
 lstmflow/fit/diagnosis/thresholds.py are compared with, and the seconds diagnosis + report take.
 """
@@ -11,6 +12,7 @@ lstmflow/fit/diagnosis/thresholds.py are compared with, and the seconds diagnosi
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -55,7 +57,7 @@ CASES = {
               "training.max_windows_per_epoch=400"],
     "not_converged": [*SMALL, "training.learning_rate=0.001", "training.max_epochs=6"],
 }
-RESEARCH = Path("/work/research/data")
+RESEARCH = Path(os.environ.get("LSTMFLOW_RESEARCH_DATA", "/work/research/data"))
 # name -> (freq, horizon, input_size, season, val_size, test_size, target transform, rows kept)
 RESEARCH_SERIES = {
     "seattle_temp_hourly": ("h", 24, 48, 24, 720, 336, "diff", 4000),

@@ -29,6 +29,17 @@ def to_png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
+def _log_axis(ax) -> None:
+    """Log y axis with plain tick labels (0.3, not 3x10^-1) and whole epochs on x."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _curve(history: list[dict[str, Any]], key: str) -> np.ndarray:
     return np.array([np.nan if h.get(key) is None else float(h[key]) for h in history])
 
@@ -53,10 +64,12 @@ def loss_and_lr(history: list[dict[str, Any]]) -> str | None:
                   marker="o", ms=3, label=f"{split} loss")
         _positive(loss, epochs, _curve(history, f"{split}_loss_zero"), color=COLORS[split],
                   ls=":", label=f"{split}: constant forecast")
-    loss.set(yscale="log", xlabel="epoch", ylabel="loss (scaled units)", title="Loss by epoch")
+    _log_axis(loss)
+    loss.set(xlabel="epoch", ylabel="loss (scaled units)", title="Loss by epoch")
     loss.legend(fontsize=8)
     _positive(lr, epochs, _curve(history, "lr"), color="#9467bd", marker="o", ms=3)
-    lr.set(yscale="log", xlabel="epoch", ylabel="learning rate", title="Learning rate by epoch")
+    _log_axis(lr)
+    lr.set(xlabel="epoch", ylabel="learning rate", title="Learning rate by epoch")
     for a in (loss, lr):
         a.grid(alpha=0.3)
     return to_png(fig)
@@ -78,7 +91,8 @@ def gradient_norms(history: list[dict[str, Any]]) -> str | None:
                   marker="o", ms=3, label=f"{layer} mean")
         _positive(a, epochs, _curve(history, f"grad_norm_max:{layer}"), color=cmap[i], ls="--",
                   alpha=0.6)
-    a.set(yscale="log", xlabel="epoch", ylabel="gradient norm",
+    _log_axis(a)
+    a.set(xlabel="epoch", ylabel="gradient norm",
           title="Gradient norm per layer (solid: mean per step, dashed: max), before clipping")
     a.grid(alpha=0.3)
     a.legend(fontsize=8, ncol=min(4, len(layers)))
@@ -134,7 +148,11 @@ def horizon_errors(per_horizon: dict[str, list[dict | None]], measure: str = "ma
         y = np.array([np.nan if not s or s.get(measure) is None else s[measure] for s in steps])
         a.plot(np.arange(1, len(y) + 1), y, color=COLORS.get(m), marker="o", ms=3,
                label=LABELS.get(m, m))
-    a.set(xlabel="horizon step", ylabel=measure.upper(), title=f"{measure.upper()} by horizon step")
+    from matplotlib.ticker import MaxNLocator
+
+    a.xaxis.set_major_locator(MaxNLocator(integer=True))
+    a.set(xlabel="horizon step", ylabel=measure.upper(), title=f"{measure.upper()} by horizon step "
+          "(test points, all series)")
     a.grid(alpha=0.3)
     a.legend(fontsize=8)
     return to_png(fig)

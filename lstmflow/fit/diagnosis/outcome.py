@@ -37,11 +37,12 @@ def no_signal(run: Run) -> Finding | None:
         return None
     r2 = _predictability(run)
     shown = _listed([f"{s} {pct(r2[s])}" for s in walks])
-    scored = " and the model's MAE is not 2% below naive's" if run.metrics else ""
+    scored = (f"; the model's MAE is not {pct(T.NO_SIGNAL_GAIN)} below naive's there either"
+              if run.metrics else "")
     return finding("no_signal", "info",
-                   f"{len(walks)} of {len(r2)} series behave like a random walk: a linear model "
-                   f"of past changes explains {shown} of the variance of future changes out of "
-                   f"sample{scored}, so naive is the best achievable", run)
+                   f"{len(walks)} of {len(r2)} series behave like a random walk: past changes "
+                   f"do not predict the next ones (out-of-sample R2 of a linear model: {shown})"
+                   f"{scored}, so naive is the best achievable", run)
 
 
 def underfitting(run: Run) -> Finding | None:

@@ -149,8 +149,8 @@ def plateau(cfg: dict | None, cause: str | None = None) -> Remedy:
 def not_converged(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg).scale("training.max_epochs", 2, 1, 10000)
     c.scale("training.max_time_minutes", 2, 0.1, 1e6)
-    return ("The loss was still falling when training stopped: give it more epochs and time "
-            "(early stopping still ends it once the validation loss stalls).", c.items)
+    return ("Give it more epochs and time: early stopping still ends the fit once the "
+            "validation loss stalls.", c.items)
 
 
 def noisy_optimisation(cfg: dict | None, cause: str | None = None) -> Remedy:
