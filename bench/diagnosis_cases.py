@@ -119,6 +119,40 @@ def run_case(series: str, case: str, out: Path) -> dict:
             "fit_s": total - diag_s, "diag_s": diag_s}
 
 
+def measures(r: dict) -> str:
+    """The raw numbers the thresholds are compared with, for this case."""
+    import numpy as np
+
+    h = r["history"]
+
+    def curve(key):
+        return np.array([np.nan if x.get(key) is None else float(x[key]) for x in h])
+
+    tr, zero = curve("train_loss"), curve("train_loss_zero")
+    val = curve("val_loss")
+    first, head = curve("grad_norm_max:lstm.l0"), curve("grad_norm_max:head")
+    out = {
+        "start/zero": tr[0] / zero[0] if len(h) else np.nan,
+        "max/zero": np.nanmax(tr / zero) if len(h) else np.nan,
+        "end/min": tr[-1] / np.nanmin(tr) if len(h) else np.nan,
+        "l0/head": np.nanmax(first / head) if len(h) else np.nan,
+        "val_gain": 1 - np.nanmin(val) / val[0] if len(h) else np.nan,
+        "w_change": np.nanmax(curve("weight_change")) if len(h) else np.nan,
+    }
+    spreads, big, r2 = [], [], []
+    for s in r["stats"]["per_series"].values():
+        for split in ("val", "test"):
+            if s[split]["spread"] and s["train"]["spread"]:
+                spreads.append(s[split]["spread"] / s["train"]["spread"])
+        big += [s[k]["max_abs"] for k in ("train", "val", "test") if s[k]["max_abs"] is not None]
+        if s["predictability"] is not None:
+            r2.append(s["predictability"])
+    out["spread"] = f"{min(spreads):.2f}-{max(spreads):.2f}" if spreads else "-"
+    out["max|z|"] = max(big) if big else np.nan
+    out["R2"] = f"{min(r2):.3f}-{max(r2):.3f}" if r2 else "-"
+    return "  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--series", default=",".join(series_configs()))
@@ -134,6 +168,7 @@ def main() -> None:
                 rows.append((series, case, names))
                 print(f"{series:>10} {case:<13} fit {r['fit_s']:5.1f}s diag {r['diag_s']:.2f}s  "
                       f"{' '.join(names)}", flush=True)
+                print(f"{'':>24}{measures(r)}", flush=True)
                 if args.verbose:
                     for f in r["findings"]:
                         print(f"      {f['finding']}: {f['evidence']}")

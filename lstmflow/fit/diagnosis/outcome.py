@@ -67,8 +67,11 @@ def underfitting(run: Run) -> Finding | None:
 
 
 def distribution_shift(run: Run) -> Finding | None:
-    """The scaled target's spread or centre in val or test is far from the training part's."""
-    shifted = []  # (severity score, series, split, spread ratio, location shift)
+    """The scaled target's spread or centre in val or test is far from the training part's.
+
+    A later period wilder than training, or moved off its centre, makes the model extrapolate
+    (warning); one merely calmer is worth knowing but rarely hurts a forecast (info)."""
+    shifted = []  # (how far past the threshold, series, split, spread ratio, location shift)
     for sid, s in run.series_stats().items():
         tr = s.get("train") or {}
         if not tr.get("spread"):
@@ -85,12 +88,12 @@ def distribution_shift(run: Run) -> Finding | None:
     if not shifted:
         return None
     _, sid, split, ratio, loc = max(shifted)
-    n = len(run.series_stats())
     names = sorted({s[1] for s in shifted})
-    return finding("distribution_shift", "warning",
+    harmful = any(r >= T.SHIFT_SPREAD or x >= T.SHIFT_LOCATION for _, _, _, r, x in shifted)
+    return finding("distribution_shift", "warning" if harmful else "info",
                    f"in the {split} period of series {sid} the scaled target's spread is "
                    f"{fmt(ratio, 2)}x the training spread and its median moved {fmt(loc, 2)} "
-                   f"training spreads; {len(names)} of {n} series shifted "
+                   f"training spreads; {len(names)} of {len(run.series_stats())} series shifted "
                    f"({_listed(names)})", run)
 
 
