@@ -77,6 +77,20 @@ def _lower_lr(c: Changes) -> Changes:
     return c.scale("training.learning_rate", 0.1, 1e-6, 1.0)
 
 
+def _clip(c: Changes) -> Changes:
+    """Gradient clipping on, at a norm of at most 1."""
+    if not 0 < c.get("training.gradient_clip") <= 1.0:
+        c.set("training.gradient_clip", 1.0)
+    return c
+
+
+def _differenced(c: Changes) -> Changes:
+    """Model changes instead of levels (a level target drifts out of the training scale)."""
+    if c.get("preprocess.target_transform") == "level":
+        c.set("preprocess.target_transform", "diff")
+    return c
+
+
 def divergence(cfg: dict | None, cause: str | None = None) -> Remedy:
     if cause == "data":
         c = Changes(cfg).set("quality.enabled", True)
@@ -84,9 +98,7 @@ def divergence(cfg: dict | None, cause: str | None = None) -> Remedy:
             c.set("model.loss", "huber")
         return ("A value in the data is far outside anything the scaling expects: find and fix "
                 "it; the data-quality gates refuse such values before training.", c.items)
-    c = _lower_lr(Changes(cfg))
-    if not 0 < c.get("training.gradient_clip") <= 1.0:
-        c.set("training.gradient_clip", 1.0)
+    c = _clip(_lower_lr(Changes(cfg)))
     if c.get("training.optimizer") == "rmsprop":
         c.set("training.optimizer", "adamw")
     return ("Lower the learning rate tenfold and clip the gradient norm, so no single update can "
@@ -95,14 +107,10 @@ def divergence(cfg: dict | None, cause: str | None = None) -> Remedy:
 
 
 def exploding_gradients(cfg: dict | None, cause: str | None = None) -> Remedy:
-    c = Changes(cfg)
-    clip = c.get("training.gradient_clip")
-    c.set("training.gradient_clip", 1.0 if not 0 < clip <= 1.0 else clip)
-    _lower_lr(c)
+    c = _lower_lr(_clip(Changes(cfg)))
     if c.get("model.num_layers") > 2:
         c.set("model.num_layers", 2)
-    if c.get("preprocess.target_transform") == "level":
-        c.set("preprocess.target_transform", "diff")
+    _differenced(c)
     return ("Clip the gradient norm and lower the learning rate; a shallower stack and a "
             "differenced target keep the gradients of the first layers in scale.", c.items)
 
@@ -162,9 +170,7 @@ def noisy_optimisation(cfg: dict | None, cause: str | None = None) -> Remedy:
 
 
 def distribution_shift(cfg: dict | None, cause: str | None = None) -> Remedy:
-    c = Changes(cfg)
-    if c.get("preprocess.target_transform") == "level":
-        c.set("preprocess.target_transform", "diff")
+    c = _differenced(Changes(cfg))
     return ("The later data does not look like the training data: retrain on recent data, and "
             "model changes rather than levels so the scale learned in training still "
             "applies.", c.items)
@@ -175,8 +181,7 @@ def worse_than_baseline(cfg: dict | None, cause: str | None = None) -> Remedy:
     season = c.get("evaluation.season")
     if c.get("forecast.input_size") < 2 * season:
         c.set("forecast.input_size", 2 * season)
-    if c.get("preprocess.target_transform") == "level":
-        c.set("preprocess.target_transform", "diff")
+    _differenced(c)
     return ("Keep the baseline in service (promotion refuses this model); act on the other "
             "findings first, and give the model a window of at least two seasons.", c.items)
 
