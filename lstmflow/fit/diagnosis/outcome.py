@@ -133,7 +133,8 @@ def healthy(run: Run) -> Finding:
     if np.isfinite(val).any():
         b = int(np.nanargmin(val))
         parts.append(f"val loss fell from {fmt(val[0])} to {fmt(val[b])} (best at epoch "
-                     f"{epoch_no(b)} of {run.epochs})")
+                     f"{epoch_no(b)} of {run.epochs})" if b else
+                     f"val loss was lowest in epoch 1 ({fmt(val[0])}) of {run.epochs}")
     if run.overall("model"):
         rel = {ref: _ratio(run, ref) for ref in ("naive", "seasonal_naive")}
         parts.append("the model's test MAE is " + " and ".join(
