@@ -57,7 +57,7 @@ def test_markdown_puts_the_diagnosis_first_and_a_failure_reason_verbatim():
 
 def test_report_without_curves_or_forecasts_still_renders():
     html = build_html({"run_id": "r", "status": "failed", "diagnosis": [FINDING]}, [], None)
-    assert "The fit diverged" in html and "No data for: forecasts" in html
+    assert "The fit diverged" in html and "No model was trained in this run" in html
     assert "<img" not in html
 
 

@@ -45,6 +45,7 @@ code,pre{background:#f0f0f0;border-radius:.2em;padding:.1em .3em;font-size:.9em}
 pre{padding:.8em;overflow-x:auto}table{border-collapse:collapse;font-size:.9em;margin:.5em 0}
 td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f5f5f5}
 td:first-child,th:first-child,td.l{text-align:left}img{max-width:100%}.muted{color:#666}
+.reason{white-space:pre-wrap}
 """
 
 
@@ -69,17 +70,23 @@ def _img(b64: str | None, alt: str) -> str:
     return f"<img alt='{escape(alt)}' src='data:image/png;base64,{b64}'>"
 
 
+def _cell(v: Any) -> str:
+    """Numbers right-aligned, rounded; text left-aligned."""
+    number = isinstance(v, int | float | np.floating | np.integer) and not isinstance(v, bool)
+    return f"<td>{escape(sig(v))}</td>" if number else f"<td class='l'>{escape(sig(v))}</td>"
+
+
 def _table(header: list[str], rows: list[list[Any]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(f"<td>{escape(sig(c))}</td>" for c in r) + "</tr>"
-                   for r in rows)
+    body = "".join("<tr>" + "".join(_cell(c) for c in r) + "</tr>" for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def diagnosis_html(findings: list[dict[str, Any]] | None, config_hint: str) -> str:
     """The findings, worst first, each with its evidence, advice and the overrides to try."""
     if not findings:
-        return "<p class='muted'>No diagnosis was recorded for this run.</p>"
+        return ("<p class='muted'>No diagnosis: the run stopped before a model was trained "
+                "(the reason is above).</p>")
     out = []
     for f in findings:
         rem = f.get("remedy") or {}
@@ -161,17 +168,13 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
     parts = [
         f"<h1>lstmflow run {escape(summary['run_id'])} <span class='status "
         f"{escape(summary['status'])}'>{escape(summary['status'])}</span></h1>",
-        f"<p>{escape(summary['reason'])}</p>" if summary.get("reason") else "",
+        f"<p class='reason'>{escape(summary['reason'])}</p>" if summary.get("reason") else "",
         "".join(f"<p>{escape(x)}</p>" for x in facts),
         "<h2>Diagnosis</h2>",
-        diagnosis_html(summary.get("diagnosis"), str(Path(summary.get("run_dir") or ".") / RUN_CONFIG)),
+        diagnosis_html(summary.get("diagnosis"),
+                       str(Path(summary.get("run_dir") or ".") / RUN_CONFIG)),
         "".join(f"<p>warning: {escape(w)}</p>" for w in summary.get("warnings", [])),
-        "<h2>Training curves</h2>", _img(plots.loss_and_lr(history), "loss and learning rate"),
-        _img(plots.gradient_norms(history), "gradient norms per layer"),
-        "<h2>Forecasts on the test period</h2>", _img(plots.forecasts(forecasts, REPORT_SERIES), "forecasts"),
-        "<h2>Error by horizon step</h2>",
-        _img(plots.horizon_errors(metrics.get("per_horizon") or {}), "error by horizon step"),
-        "<h2>Metrics</h2>", metrics_html(metrics),
+        _fit_sections(history, forecasts, metrics),
         "<h2>Data gates</h2>", gates_html(summary),
         "<h2>Config used</h2>",
         f"<pre>{escape(yaml.safe_dump(cfg, sort_keys=False)) if cfg else '-'}</pre>",
@@ -181,6 +184,22 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
     return ("<!doctype html><html><head><meta charset='utf-8'><title>lstmflow run "
             f"{escape(summary['run_id'])}</title><style>{CSS}</style></head><body>"
             + "".join(parts) + "</body></html>")
+
+
+def _fit_sections(history: list[dict[str, Any]], forecasts: pd.DataFrame | None,
+                  metrics: dict[str, Any]) -> str:
+    """Curves, forecasts, errors by step and metrics; one line when no epoch was recorded."""
+    if not history and forecasts is None and not metrics:
+        return "<h2>Training</h2><p class='muted'>No model was trained in this run.</p>"
+    return "".join([
+        "<h2>Training curves</h2>", _img(plots.loss_and_lr(history), "loss and learning rate"),
+        _img(plots.gradient_norms(history), "gradient norms per layer"),
+        "<h2>Forecasts on the test period</h2>",
+        _img(plots.forecasts(forecasts, REPORT_SERIES), "forecasts"),
+        "<h2>Error by horizon step</h2>",
+        _img(plots.horizon_errors(metrics.get("per_horizon") or {}), "error by horizon step"),
+        "<h2>Metrics</h2>", metrics_html(metrics),
+    ])
 
 
 def read_run(run_dir: Path) -> tuple[dict, list, pd.DataFrame | None]:
