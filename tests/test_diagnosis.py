@@ -214,3 +214,16 @@ def test_every_remedy_validates_against_the_config(tmp_path):
                 (section, field), value = parse_override(o)
                 assert getattr(getattr(fixed, section), field) == value, o
                 assert getattr(getattr(base, section), field) != value, o
+
+
+def test_losses_of_zero_are_not_read_as_a_blow_up():
+    """A constant series fits perfectly: every ratio has a zero below it. Nothing is flagged
+    and no division warns."""
+    import warnings
+
+    zero = {"train_loss": 0.0, "val_loss": 0.0, "train_loss_zero": 0.0, "val_loss_zero": 0.0,
+            "weight_change": 0.0}
+    h = [{"epoch": i, **zero} for i in range(6)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [f["finding"] for f in diagnose(h)] == ["healthy"]

@@ -64,7 +64,7 @@ def divergence(run: Run) -> Finding | None:
     fin = np.flatnonzero(np.isfinite(train))
     if len(fin) > 1:
         lo, last = int(np.nanargmin(train)), fin[-1]
-        if train[last] >= T.TRAIN_RISE * train[lo]:
+        if train[lo] > 0 and train[last] >= T.TRAIN_RISE * train[lo]:
             why.append(f"the train loss climbed from its minimum {fmt(train[lo])} (epoch "
                        f"{epoch_no(lo)}) to {fmt(train[last])} (epoch {epoch_no(last)})")
     if not why:
@@ -132,7 +132,8 @@ def overfitting(run: Run) -> Finding | None:
     if run.epochs < 2 or not np.isfinite(val).any():
         return None
     b, last = int(np.nanargmin(val)), run.epochs - 1
-    if b == last or not (np.isfinite(val[last]) and np.isfinite(train[[b, last]]).all()):
+    if b == last or val[b] <= 0 or not (np.isfinite(val[last])
+                                          and np.isfinite(train[[b, last]]).all()):
         return None
     gl = val[last] / val[b] - 1
     if gl >= T.OVERFIT_GL and train[last] <= (1 - T.TRAIN_FALLING) * train[b]:
@@ -146,7 +147,7 @@ def overfitting(run: Run) -> Finding | None:
 def is_plateau(run: Run) -> tuple[float, float] | None:
     """(val gain over the run, largest epoch weight change) when both say nothing moved."""
     val, change = run.curve("val_loss"), run.curve("weight_change")
-    if run.epochs < T.MIN_EPOCHS_PLATEAU or not np.isfinite(val[0]):
+    if run.epochs < T.MIN_EPOCHS_PLATEAU or not val[0] > 0:  # NaN and 0 say nothing
         return None
     gain = 1 - np.nanmin(val) / val[0]
     moved = float(np.nanmax(change)) if np.isfinite(change).any() else np.nan
@@ -174,7 +175,7 @@ def not_converged(run: Run) -> Finding | None:
         return None
     b, last = int(np.nanargmin(val)), run.epochs - 1
     start = max(0, last - max(1, run.epochs // 3))
-    if last - b >= T.NOT_CONVERGED_LAST or not np.isfinite(val[start]):
+    if last - b >= T.NOT_CONVERGED_LAST or not val[start] > 0:
         return None
     gain = 1 - val[b] / val[start]
     if gain < T.NOT_CONVERGED_GAIN or is_plateau(run) or divergence(run):

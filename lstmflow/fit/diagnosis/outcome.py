@@ -50,7 +50,7 @@ def underfitting(run: Run) -> Finding | None:
     model of the changes removes out of sample: it cannot even fit what is there to learn."""
     r2 = list(_predictability(run).values())
     train, ref = run.curve("train_loss"), reference(run, "train")
-    if not r2 or ref is None or not np.isfinite(train).any() or is_plateau(run) \
+    if not r2 or not ref or not np.isfinite(train).any() or is_plateau(run) \
             or divergence(run):
         return None  # a stuck optimiser or a blown-up fit explains the high loss better
     signal = float(np.median(r2))
