@@ -191,11 +191,12 @@ def noisy_optimisation(run: Run) -> Finding | None:
     train = run.curve("train_loss")
     if run.epochs < T.MIN_EPOCHS_NOISE:
         return None
-    jumps = train[1:] / train[:-1] - 1  # [E - 1]
+    before = np.where(train[:-1] > 0, train[:-1], np.nan)
+    jumps = train[1:] / before - 1  # [E - 1], NaN after a zero or missing loss
     ups = np.isfinite(jumps) & (jumps >= T.NOISE_RISE)
     if ups.sum() < max(2, T.NOISE_SHARE * len(jumps)):
         return None
-    cv = np.sqrt(run.curve("batch_loss_var")) / train
+    cv = np.sqrt(run.curve("batch_loss_var")) / np.where(train > 0, train, np.nan)
     spread = (f"; within an epoch the batch losses spread up to {pct(float(np.nanmax(cv)))} "
               "of their mean") if np.isfinite(cv).any() else ""
     return finding("noisy_optimisation", "warning",
