@@ -17,13 +17,16 @@ from lstmflow.serve.registry import registry_dir, save_version, set_champion
 @task(name="register", cache_policy=NO_CACHE)
 def register_task(
     model, state: dict, cfg: PipelineConfig, metrics: dict, meta: dict[str, Any],
-    frame: pd.DataFrame, bounds: dict[str, Bounds],
+    frame: pd.DataFrame, bounds: dict[str, Bounds], blocked: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Write the version folder; move the champion pointer only when `decide` says so."""
+    """Write the version folder; move the champion pointer only when `decide` says so and
+    the diagnosis found no error (`blocked`: the ids of error-level findings)."""
     log = get_run_logger()
     root = registry_dir(cfg.output_dir, cfg.name)
     champ = score_champion(root, frame, bounds, cfg)
     promote, reason = decide(cfg.registry.promote, metrics, champ)
+    if blocked:
+        promote, reason = False, f"the diagnosis found errors ({', '.join(blocked)}); {reason}"
     path = save_version(root, meta["run_id"], model, state, cfg.model_dump(mode="json"),
                         metrics, meta)
     if promote:
