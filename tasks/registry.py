@@ -17,11 +17,13 @@ from lstmflow.serve.registry import registry_dir
 @task(name="register", cache_policy=NO_CACHE)
 def register_task(
     model, state: dict, cfg: PipelineConfig, metrics: dict, meta: dict[str, Any],
-    frame: pd.DataFrame, bounds: dict[str, Bounds], resume: bool = False,
+    frame: pd.DataFrame, bounds: dict[str, Bounds], blocked: list[str] | None = None,
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Write the version folder; move the champion pointer only when `decide` says so."""
+    """Write the version folder; move the champion pointer only when `decide` says so and
+    the diagnosis found no error (`blocked`: the ids of error-level findings)."""
     out = register(registry_dir(cfg.output_dir, cfg.name), model, state, cfg, metrics, meta,
-                   frame, bounds, resume)
+                   frame, bounds, resume, blocked)
     get_run_logger().info(f"model saved to {out['model_path']}; "
                           f"{'promoted' if out['promoted'] else 'not promoted'}: {out['reason']}")
     return out

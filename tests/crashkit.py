@@ -69,15 +69,15 @@ class Runner:
         return p, out
 
     def run(self, argv: list[str], env: dict[str, str] | None = None, timeout: float = 180):
-        """Run one child to its end; returns (exit code, its output)."""
+        """Run one child to its end; returns (exit code, its whole output)."""
         p, out = self.start(argv, env)
         p.join(timeout)
         if p.exitcode is None:
             p.kill()
             p.join()
-            raise TimeoutError(f"lstmflow {' '.join(argv)} ran over {timeout} s:\n{_tail(out)}")
-        return p.exitcode, _tail(out)
+            raise TimeoutError(f"lstmflow {' '.join(argv)} ran over {timeout} s:\n{_text(out)[-4000:]}")
+        return p.exitcode, _text(out)
 
 
-def _tail(path: Path, chars: int = 4000) -> str:
-    return path.read_text(encoding="utf-8", errors="replace")[-chars:] if path.exists() else ""
+def _text(path: Path) -> str:
+    return path.read_text(encoding="utf-8", errors="replace") if path.exists() else ""

@@ -47,12 +47,14 @@ SCENARIOS = [
     ("saved:last.ckpt#3", True, 3, False, "old", "resume"),  # the fit is over
     ("write:history.json", True, 3, False, "old", "resume"),
     ("write:history.csv", True, 3, False, "old", "resume"),
+    ("write:forecasts.parquet", True, 3, False, "old", "resume"),
     ("write:version", True, 3, False, "old", "resume"),
     ("rename:version", True, 3, False, "old", "resume"),
     ("saved:version", True, 3, True, "old", "resume"),
     ("write:champion.json", True, 3, True, "old", "resume"),
     ("rename:champion.json", True, 3, True, "old", "resume"),
     ("saved:champion.json", True, 3, True, "new", "resume"),
+    ("write:report.html", True, 3, True, "new", "resume"),
     ("write:summary.json", True, 3, True, "new", "resume"),
     ("saved:summary.json", True, 3, True, "new", "rerun"),
 ]
@@ -84,7 +86,7 @@ def bench(cli_runner, sample_slice, tmp_path_factory):
     b = Bench(cli_runner, base / "out", ["train", "--config", str(cfg)],
               base / "points.log", ["| kill point | state after | recovery |", "|---|---|---|"])
     rc, out = b.runner.run(b.argv, {LOG: str(b.log)})
-    assert rc == 0, out
+    assert rc == 0, out[-4000:]
     yield b
     (base / "table.md").write_text("\n".join(b.rows) + "\n", encoding="utf-8")
 
@@ -106,6 +108,8 @@ def _complete(path: Path) -> None:
         json.loads(path.read_text(encoding="utf-8"))
     elif suffix == ".csv":
         pd.read_csv(path)
+    elif suffix == ".html":
+        assert path.read_text(encoding="utf-8").rstrip().endswith("</html>"), path
     elif suffix == ".ckpt":
         torch.load(path, map_location="cpu", weights_only=True)
 
@@ -144,7 +148,7 @@ def _within(path: Path, *folders: Path) -> bool:
 
 def _refused_resume(bench: Bench, run_id: str) -> str:
     rc, err = bench.runner.run([*bench.argv, "--resume", run_id])
-    assert rc == 2, err
+    assert rc == 2, err[-4000:]
     return err
 
 
@@ -153,7 +157,7 @@ def _refused_resume(bench: Bench, run_id: str) -> str:
 def test_kill_at(bench, point, snapshot, epochs, version, champ, recovery):
     old = champion(bench.registry)["version"]
     rc, out = bench.runner.run(bench.argv, {AT: point})
-    assert rc == KILLED, f"crash point {point} was never reached (exit {rc}):\n{out}"
+    assert rc == KILLED, f"crash point {point} was never reached (exit {rc}):\n{out[-4000:]}"
     run_id = re.search(r"lstmflow: run (\S+) -> ", out).group(1)
     run_dir = bench.out / "runs" / run_id
     temps = nothing_partial(bench.out)  # (a)
@@ -174,7 +178,7 @@ def test_kill_at(bench, point, snapshot, epochs, version, champ, recovery):
         rc, out = bench.runner.run(bench.argv)
         run_id = re.search(r"lstmflow: run (\S+) -> ", out).group(1)
         run_dir = bench.out / "runs" / run_id
-    assert rc == 0, out
+    assert rc == 0, out[-4000:]
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     assert summary["status"] == "completed" and summary["training"]["epochs_run"] == EPOCHS
     if recovery == "resume":

@@ -6,18 +6,45 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
-from lstmflow.config.base import ConfigError, _Section
+from lstmflow.config.base import ConfigError, _Section, describe_bounds
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
+from lstmflow.config.notify import NotifyConfig
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import QualityConfig
+from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
+
+# Form titles of the sections (the Prefect UI otherwise shows the class name); a section
+# without an entry keeps its class name.
+SECTION_TITLES = {
+    "data": "Data: where the series live and how to read them",
+    "forecast": "Forecast: horizon and history",
+    "quality": "Quality: data-quality gate thresholds",
+    "preprocess": "Preprocess: imputation, scaling, target transform",
+    "features": "Features: causal engineered inputs",
+    "model": "Model: LSTM capacity and loss",
+    "training": "Training: optimiser and guards",
+    "evaluation": "Evaluation: held-out tail and baselines",
+    "registry": "Registry: promotion rule",
+    "runtime": "Runtime: threads on a shared machine",
+    "notify": "Notify: where failed runs are announced",
+}
+
+
+def _title_sections(schema: dict[str, Any]) -> None:
+    describe_bounds(schema)
+    for key, title in SECTION_TITLES.items():
+        if key in schema.get("properties", {}):
+            schema["properties"][key]["title"] = title
 
 
 class PipelineConfig(_Section):
     """Everything one training run needs; the flow's single parameter."""
+
+    model_config = ConfigDict(json_schema_extra=_title_sections)
 
     name: str = Field("lstmflow", pattern=r"^[A-Za-z0-9_.-]+$", description="Run-name prefix.")
     data: DataConfig
@@ -29,6 +56,8 @@ class PipelineConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
 
     def min_history(self) -> int:

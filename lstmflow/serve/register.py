@@ -26,8 +26,10 @@ from lstmflow.serve.registry import champion, load_version, save_version, set_ch
 def register(
     root: Path, model, state: dict, cfg: PipelineConfig, metrics: dict, meta: dict[str, Any],
     frame: pd.DataFrame, bounds: dict[str, Bounds], resume: bool = False,
+    blocked: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Save version `meta['run_id']` and promote it if `decide` says so; returns what happened."""
+    """Save version `meta['run_id']` and promote it if `decide` says so and the diagnosis found
+    no error (`blocked`: ids of error-level findings); returns what happened."""
     version = meta["run_id"]
     path = version_dir(root, version)
     with registry_lock(root):
@@ -39,6 +41,8 @@ def register(
                            "interrupted; kept)", None, swept)
         champ = score_champion(root, frame, bounds, cfg)
         promote, reason = decide(cfg.registry.promote, metrics, champ)
+        if blocked:
+            promote, reason = False, f"the diagnosis found errors ({', '.join(blocked)}); {reason}"
         if resume and path.is_dir():
             load_version(path)  # written before the kill: immutable, kept as it is
         else:
