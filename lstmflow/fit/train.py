@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import time
 import warnings
@@ -17,6 +18,7 @@ import torch
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
+from lstmflow.durable import write_text
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
 from lstmflow.runtime import apply_torch_threads
 
@@ -41,6 +43,7 @@ class TrainResult:
     windows: dict[str, int] = field(default_factory=dict)
     resumed_from_epoch: int | None = None  # epochs already done in the checkpoint resumed from
     checkpoint: str | None = None  # path of last.ckpt when the fit was checkpointed
+    stack: Any = None  # models.data.StackedSeries the fit read: predictions reuse it
 
 
 def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Path]:
@@ -49,10 +52,11 @@ def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Pa
     jpath, cpath = run_dir / HISTORY, run_dir / "history.csv"
     write_json(jpath, history)
     keys = list(dict.fromkeys(k for row in history for k in row))
-    with cpath.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(history)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(history)
+    write_text(cpath, text.getvalue())
     return jpath, cpath
 
 
@@ -107,14 +111,18 @@ def build_trainer(
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
 
+    from lstmflow.fit.checkpoint import AtomicCheckpointIO, FitState
+
     t = cfg.training
     callbacks = list(callbacks)
+    plugins = []
     if checkpoint_dir is not None:
-        # monitor=None + save_top_k=1: the newest epoch overwrites `last.ckpt`, one file
-        callbacks.append(ModelCheckpoint(
+        # monitor=None + save_top_k=1: the newest epoch replaces `last.ckpt` (atomically), one file
+        callbacks += [FitState(), ModelCheckpoint(
             dirpath=checkpoint_dir, filename=CHECKPOINT.removesuffix(".ckpt"), monitor=None,
             save_top_k=1, every_n_epochs=1, enable_version_counter=False,
-        ))
+        )]
+        plugins.append(AtomicCheckpointIO())
     kwargs: dict[str, Any] = dict(
         max_epochs=t.max_epochs,
         max_time=timedelta(minutes=t.max_time_minutes),
@@ -129,6 +137,7 @@ def build_trainer(
         enable_model_summary=False,
         num_sanity_val_steps=0,
         deterministic=t.deterministic,
+        plugins=plugins,
     )
     kwargs.update(overrides)
     return pl.Trainer(**kwargs)
@@ -149,17 +158,6 @@ def training_callbacks(cfg: PipelineConfig, log: Callable[[str], None] | None = 
     ]
 
 
-def _resumable_epochs(ckpt: Path | None) -> int:
-    """Epochs completed in the checkpoint to resume (read with weights_only=True: no pickled
-    code runs), or a TrainingError when there is none."""
-    if ckpt is None or not ckpt.is_file():
-        raise TrainingError(
-            f"cannot resume: no checkpoint at '{ckpt}'. The run was killed before its "
-            "first epoch ended, or it was not checkpointed; start a new run instead."
-        )
-    return int(torch.load(ckpt, map_location="cpu", weights_only=True)["epoch"]) + 1
-
-
 def train_model(
     arrays: Sequence[SeriesArrays],
     cfg: PipelineConfig,
@@ -176,6 +174,7 @@ def train_model(
     """
     import pytorch_lightning as pl
 
+    from lstmflow.fit.checkpoint import checkpoint_epochs
     from models.callbacks import BestWeights, HistoryRecorder
     from models.data import loader
 
@@ -183,7 +182,7 @@ def train_model(
     t = cfg.training
     ckpt_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
-    resumed_from = _resumable_epochs(ckpt) if resume else None
+    resumed_from = checkpoint_epochs(ckpt) if resume else None
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
     pl.seed_everything(t.seed, workers=True, verbose=False)
     train_ds, val_ds = build_datasets(arrays, cfg)
@@ -250,33 +249,39 @@ def train_model(
                  "train_per_epoch": min(len(train_ds), t.max_windows_per_epoch or len(train_ds))},
         resumed_from_epoch=resumed_from,
         checkpoint=str(ckpt) if ckpt is not None else None,
+        stack=train_ds.stack,
     )
 
 
-def _predict(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str, fn):
-    """Apply `fn` (a predict method) to every usable origin of a split, 1024 windows at a time."""
+def _predict(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str, fn,
+             stack=None):
+    """Apply `fn` (a predict method) to every usable origin of a split, 1024 windows at a time.
+
+    `stack`: the StackedSeries of these arrays when one exists already (the fit's), else built."""
     from models.data import StackedSeries, WindowBatches, window_ends
 
     L = cfg.forecast.input_size
-    stack = StackedSeries(arrays, cfg.forecast.horizon)
+    stack = stack if stack is not None else StackedSeries(arrays, cfg.forecast.horizon)
     ends = window_ends(stack, arrays, split, L)
     ds = WindowBatches(stack, ends, L, split)
     out = [fn(ds[list(range(i, min(i + 1024, len(ds))))][0]) for i in range(0, len(ds), 1024)]
     return stack, ends, out
 
 
-def predict_quantiles(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str):
+def predict_quantiles(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str,
+                      stack=None):
     """Scaled forecasts of every level, (stack, ends, qhat [N, H, Q]); Q = 1 for point losses."""
-    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_quantiles)
+    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_quantiles, stack)
     empty = np.zeros((0, cfg.forecast.horizon, model.n_q), np.float32)
     return stack, ends, torch.cat(out).numpy() if out else empty
 
 
-def predict_origins(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str):
+def predict_origins(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str,
+                    stack=None):
     """Scaled point forecasts [N, H] (the median under quantile loss) for every usable origin.
 
     Returns (stack, ends, zhat): `ends` are global row indices into `stack`.
     """
-    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_last)
+    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_last, stack)
     empty = np.zeros((0, cfg.forecast.horizon), np.float32)
     return stack, ends, torch.cat(out).numpy() if out else empty

@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from lstmflow.durable import write_text
 from lstmflow.report import plots
-from lstmflow.runs import HISTORY, RUN_CONFIG, atomic_write
+from lstmflow.runs import HISTORY, RUN_CONFIG
 
 REPORT = "report.html"
 FORECASTS = "forecasts.parquet"  # test forecasts of the series the report plots
@@ -225,4 +226,4 @@ def write_report(run_dir: Path, summary: dict[str, Any] | None = None) -> Path:
         summary, history, forecasts = read_run(run_dir)
     else:
         history, forecasts = read_curves(run_dir)
-    return atomic_write(run_dir / REPORT, build_html(summary, history, forecasts))
+    return write_text(run_dir / REPORT, build_html(summary, history, forecasts))

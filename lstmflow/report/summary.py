@@ -119,8 +119,8 @@ def render_text(summary: dict[str, Any]) -> str:
                 f"  {'yes' if _beats(r) else 'no'}"
             )
         lines.append("  ALL: MAE pooled over all points; model/naive is the geometric mean of the "
-                     "series' MAE ratios,")
-        lines.append("  the scale-free figure promotion uses (each series counts once).")
+                     "series' MAE ratios, the scale-free figure promotion uses (each series counts "
+                     "once).")  # one line: the terminal wraps it
     if summary.get("promotion"):
         p = summary["promotion"]
         lines.append("")
