@@ -94,6 +94,40 @@ AR_MAX_ROWS = 20000  # newest training rows it is fitted on (bounds the cost on 
 AR_STEPS = 4  # horizon steps it is scored at (evenly spaced, first and last included)
 STATS_MAX_SERIES = 100  # series of a panel whose predictability is measured (cost bound)
 
+# --- the shape of the forecasts (shape.py, forecasts.py) ----------------------------------------
+# flat_forecast: the forecasts over the test origins spread at most this fraction of the
+# actuals' spread. The best forecast of a quantity (its conditional mean) has a variance of R2
+# times the quantity's, so a spread ratio r caps the variance a forecast explains near r^2:
+# below 0.25 that is 6%, while persistence explains most of it on any series with memory.
+# Bench: fits that did not collapse spread 0.8-1.1x the actuals; level-target models collapsed
+# by an L1 penalty 0.02-0.10x.
+FLAT_SPREAD = 0.25
+# Along each origin's path the same ratio (swing of the model's paths over the actuals'),
+# read only where the actual paths repeat a cycle: the seasonal-naive path predicts their shape
+# better than a flat line (skill above this). Bench: half-hourly demand 0.9, hourly and weekly
+# temperature and CO2 0.1-0.3 (weather and sampling noise), prices at or below 0.
+FLAT_PATH_SKILL = 0.0
+# lagged_copy: the model's errors correlate at least this much with naive's and its MAE is not
+# more than LAGGED_GAIN below naive's (it gains nothing on a copy; an MAE above naive's is a
+# copy with noise or a bias on top). A model whose forecast is persistence plus its own
+# independent part d makes errors e - d, correlated 1/sqrt(1 + var d / var e) with naive's:
+# 0.95 means d is under a third of naive's error. Bench: difference-target fits collapsed by an
+# L1 penalty 0.98-1.0 (MAE 4% below to 14% above naive's); fits that learned something on a
+# seasonal series 0.2-0.75 (monthly air passengers 0.95-0.96, but 25-34% better than naive).
+LAGGED_CORR = 0.95
+LAGGED_GAIN = 0.05
+# short_context (cycles.py): the k-step changes (k a quarter of the lag) correlate at least
+# this much with those one cycle earlier. With correlation rho the previous cycle's change
+# predicts this one's with error variance 2(1 - rho) of the changes' variance: it beats "no
+# change" exactly when rho > 0.5, so from there on the cycle carries more than the noise.
+# Bench (training parts): CO2 0.94 at 52 weeks, half-hourly demand 0.90-0.93 at 48, hourly
+# temperature 0.70 at 24, 5-minute temperature 0.89 at 288, daily temperature 0.72 at 365,
+# monthly air passengers 0.79 at 12; prices below 0.4 at every lag.
+CYCLE_ACF = 0.5
+CYCLE_MIN_REPEATS = 4  # the training part holds the cycle at least 4 times (else not learnable)
+CYCLE_MAX_LAG = 5000  # the longest window forecast.input_size allows
+CYCLE_MAX_ROWS = 100_000  # training rows searched for cycles in a panel (cost bound: ~0.5 s)
+
 # --- evaluation -------------------------------------------------------------------------------
 # The promotion rule: relative MAE (geometric mean over series) of 1 or more means worse.
 WORSE = 1.0
