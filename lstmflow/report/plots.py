@@ -207,14 +207,14 @@ def origin_paths(frame: pd.DataFrame | None, series_id: str | None = None, n: in
                    marker="o" if m == "model" and horizon < 8 else None, ms=3, label=LABELS[m])
         a.axvline(0, color="#999", lw=0.8, ls=":")
         t = pd.Timestamp(first["origin"].iloc[p])
-        a.set_title(f"origin {t:%Y-%m-%d %H:%M}" if t.hour or t.minute else f"origin {t:%Y-%m-%d}",
-                    fontsize=9)
-        a.set_xlabel("steps from the origin", fontsize=8)
+        a.set_title(f"{sid}: origin {t:%Y-%m-%d %H:%M}" if t.hour or t.minute else
+                    f"{sid}: origin {t:%Y-%m-%d}", fontsize=9)
+        if i >= len(picks) - 2:  # the bottom row
+            a.set_xlabel("steps from the origin", fontsize=8)
         a.tick_params(labelsize=7)
         a.grid(alpha=0.3)
         if i == 0:
             a.legend(fontsize=7)
     for j in range(len(picks), ax.size):
         ax.flat[j].set_visible(False)
-    fig.suptitle(f"{sid}: forecasts from {len(picks)} test origins", fontsize=10)
     return to_png(fig)
