@@ -1,6 +1,7 @@
 """Induce flat, lagged-copy and short-window forecasts on real series; print what is named.
 
     .venv/bin/python bench/forecast_findings.py [--series co2,stocks,...] [--cases healthy,...]
+    .venv/bin/python bench/forecast_findings.py --cycles   # the shortest cycle of every series
 
 A sibling of bench/diagnosis_cases.py (same series and data preparation, real Lightning fits,
 no Prefect). Cases: `healthy` (a small model trained normally), `l1_collapse` (L1 penalty at
@@ -10,7 +11,8 @@ season) and `as_configured` (the series' config as it is; on `stocks_default` th
 default config, unchanged, on the whole stock sample). Per case it prints the findings and the
 numbers the thresholds of flat_forecast, lagged_copy and short_context are compared with:
 spread, error correlation with naive, MAE over naive's, path swing, seasonal path skill, and the
-shortest cycle against the window.
+shortest cycle against the window. `--cycles` prints the shortest cycle (cycles.py) of the
+training part (first 80%) of every research series and of the bundled ones, with no fit.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from lstmflow.fit.attempt import fit_and_diagnose  # noqa: E402
 RESEARCH_SERIES.update({
     "minneapolis_temp_hourly": ("h", 24, 48, 24, 720, 336, "diff", 6000),
     "air_passengers_monthly": ("MS", 12, 24, 12, 24, 24, "diff", None),
-    "yosemite_temp_5min": ("5min", 48, 576, 288, 1440, 576, "diff", 8000),
+    "yosemite_temp_5min": ("5min", 48, 288, 288, 1440, 576, "diff", 6000),
 })
 CASES = ("healthy", "l1_collapse", "l1_level", "short_window", "as_configured")
 NAMED = ("flat_forecast", "lagged_copy", "short_context", "no_signal")
@@ -92,11 +94,45 @@ def measures(attempt) -> list[str]:
     return lines
 
 
+def cycles() -> None:
+    """The shortest cycle of the first 80% of each series, on its own time step (else its most
+    common one; the stock sample: one row per trading day, as the pipeline reads it)."""
+    import pandas as pd
+
+    series = {}
+    for path in sorted(RESEARCH.glob("*.csv")):
+        df = pd.read_csv(path)
+        if "series_id" in df:
+            df = df[df["series_id"] == df["series_id"].iloc[0]]
+        series[path.stem] = pd.Series(df["target"].to_numpy(), pd.to_datetime(
+            df["timestamp"], utc=True, format="mixed"))
+    co2 = pd.read_csv(ROOT / "data/sample/co2_weekly.csv", dtype={"date": str})
+    series["bundled_co2"] = pd.Series(co2["co2"].to_numpy(),
+                                      pd.to_datetime(co2["date"], format="%Y%m%d"))
+    for name, s in series.items():
+        s = s.groupby(level=0).first()
+        s = s.asfreq(pd.infer_freq(s.index[:25]) or s.index.to_series().diff().mode().iloc[0])
+        _print_cycle(name, s.to_numpy(dtype="float64"))
+    for tk, g in pd.read_parquet(ROOT / "data/sample/stocks.parquet").groupby("Ticker"):
+        _print_cycle(f"stock {tk}", g["Adj Close"].to_numpy(dtype="float64"))
+
+
+def _print_cycle(name: str, y) -> None:
+    from lstmflow.fit.diagnosis.cycles import shortest_cycle
+
+    c = shortest_cycle(y[: int(0.8 * len(y))])
+    text = f"lag {c['lag']}, acf {c['acf']:.2f} (changes over {c['span']} steps)" if c else "none"
+    print(f"{name:>28} {len(y):>7} rows: {text}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--series", default=",".join(s for s in configs() if s != "stocks_default"))
     ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--cycles", action="store_true")
     args = ap.parse_args()
+    if args.cycles:
+        return cycles()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for series in args.series.split(","):
