@@ -165,3 +165,24 @@ def test_the_report_shows_forecasts_from_a_few_origins_next_to_the_finding(tmp_p
     assert "forecasts from a few test origins" not in plain
     metrics = {"overall": {}, "per_series": {}, "shape": {"co2_weekly": {"spread": 1.0}}}
     assert metrics_from_block(metrics_block(metrics))["shape"] == metrics["shape"]
+
+
+def test_only_persistence_is_excused_on_an_unpredictable_series():
+    """On a random walk a copy of the last value is the best achievable (info, no remedy); a
+    flat line at one value is not (warning)."""
+    history = [{"epoch": i, "train_loss": 0.5 - 0.01 * i, "val_loss": 0.5 - 0.01 * i}
+               for i in range(4)]
+    stats = {"input_size": 10, "per_series": {"a": {"predictability": -0.02}}}
+
+    def found(shape: dict, mae: float) -> dict[str, str]:
+        per = {"a": {"model": {"mae": mae}, "naive": {"mae": 1.0},
+                     "seasonal_naive": {"mae": 1.3}}}
+        metrics = {"overall": {}, "per_series": per, "shape": {"a": shape}}
+        return {f["finding"]: f["severity"] for f in diagnose(history, metrics, stats)}
+
+    paths = {"path_amp": 0.0, "seasonal_path_skill": -1.0, "actual_sd": 1.0}
+    copy = found({**paths, "spread": 1.0, "model_sd": 1.0, "error_corr": 0.99, "move": 0.05},
+                 1.01)
+    flat = found({**paths, "spread": 0.1, "model_sd": 0.1, "error_corr": 0.2, "move": 3.0}, 3.0)
+    assert copy["lagged_copy"] == "info" and "flat_forecast" not in copy
+    assert flat["flat_forecast"] == "warning" and "lagged_copy" not in flat

@@ -43,12 +43,13 @@ def _cycle_lag(run: Run, series: list[str]) -> int | None:
     return max(lags) if lags else None
 
 
-def _verdict(run: Run, name: str, hits: list[str], evidence: dict[str, str], cause: str | None
-             ) -> Finding:
+def _verdict(run: Run, name: str, hits: list[str], evidence: dict[str, str], cause: str | None,
+             persistent: set[str] | None = None) -> Finding:
     """One finding over the series that show the symptom: a warning naming those where it is
-    a failure; info when every one of them is unpredictable (persistence is the best there)."""
+    a failure; info when every one of them is unpredictable and its forecast is persistence
+    there (`persistent`, default all: a flat line at one value is not)."""
     walks = _unpredictable(run)
-    failed = [s for s in hits if s not in walks]
+    failed = [s for s in hits if s not in walks or (persistent is not None and s not in persistent)]
     shown = failed or hits
     n = len(run.shapes()) if name != "short_context" else len(run.series_stats())
     text = (f"{len(shown)} of {n} series ({_listed(shown)}): {evidence[shown[0]]}")
@@ -102,7 +103,8 @@ def flat_forecast(run: Run) -> Finding | None:
                         "actual paths: flat along the horizon")
     if not flat and not along:
         return None
-    return _verdict(run, "flat_forecast", flat + along, say, None if flat else "horizon")
+    return _verdict(run, "flat_forecast", flat + along, say, None if flat else "horizon",
+                    set(along))
 
 
 def short_context(run: Run) -> Finding | None:

@@ -260,8 +260,6 @@ def short_context(cfg: dict | None, cause: str | None = None, lag: int | None = 
 # The causes a detector may pass besides None, per finding (the tests validate every pair).
 CAUSES = {"divergence": ("data",), "flat_forecast": ("horizon", "expected"),
           "lagged_copy": ("expected",), "short_context": ("expected",)}
-# Facts read from the data that a remedy takes (the tests try them at their bounds).
-FACTS = {"flat_forecast": ("lag",), "lagged_copy": ("lag",), "short_context": ("lag",)}
 REMEDIES: dict[str, Callable[..., Remedy]] = {
     f.__name__: f for f in (
         divergence, exploding_gradients, vanishing_gradients, overfitting, underfitting,
