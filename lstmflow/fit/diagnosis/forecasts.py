@@ -70,9 +70,9 @@ def lagged_copy(run: Run) -> Finding | None:
         if _copies(run, sid, sh):
             hits.append(sid)
             say[sid] = (f"the model's errors correlate {sh['error_corr']:.3f} with naive's and its "
-                        f"MAE is {versus(_rel(run, sid, 'naive'))} naive's: its forecasts move "
-                        f"{pct(sh['move'])} as far from the last observed value as the actuals "
-                        "do, a copy of the last value shifted forward")
+                        f"MAE is {versus(_rel(run, sid, 'naive'))} naive's: its forecasts stay "
+                        f"near the last observed value (they move {pct(sh['move'])} as far from "
+                        "it as the actuals do), the actuals shifted forward")
     hits.sort(key=lambda s: -run.shapes()[s]["error_corr"])
     return _verdict(run, "lagged_copy", hits, say, None) if hits else None
 
