@@ -133,7 +133,7 @@ def test_a_flat_line_is_told_to_loosen_and_forecast_changes(tmp_path):
                       "model.hidden_size=8").model_dump(mode="json")
     _, overrides = REMEDIES["flat_forecast"](base, None)
     assert overrides == ["training.l1_penalty=0", "preprocess.target_transform=diff",
-                         "model.hidden_size=64"]
+                         "model.hidden_size=32"]
     build_config(apply_overrides(base, overrides))
 
 

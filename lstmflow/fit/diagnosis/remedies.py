@@ -91,6 +91,11 @@ def _differenced(c: Changes) -> Changes:
     return c
 
 
+def _capacity(c: Changes) -> Changes:
+    """Twice the units a layer, at least 32 (every finding that asks for capacity agrees)."""
+    return c.set("model.hidden_size", min(4096, max(32, 2 * c.get("model.hidden_size"))))
+
+
 def divergence(cfg: dict | None, cause: str | None = None) -> Remedy:
     if cause == "data":
         c = Changes(cfg).set("quality.enabled", True)
@@ -136,8 +141,7 @@ def overfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
 
 
 def underfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
-    c = Changes(cfg)
-    c.set("model.hidden_size", min(4096, max(32, 2 * c.get("model.hidden_size"))))
+    c = _capacity(Changes(cfg))
     if c.get("training.l1_penalty") > 0:
         c.set("training.l1_penalty", 0.0)
     if c.get("model.dropout") > 0.2:
@@ -202,11 +206,6 @@ def _looser(c: Changes) -> Changes:
     return c
 
 
-def _capacity(c: Changes) -> Changes:
-    """At least 64 units a layer (the default): a handful cannot hold a cycle's shape."""
-    if c.get("model.hidden_size") < 64:
-        c.set("model.hidden_size", 64)
-    return c
 
 
 def _cycle_inputs(c: Changes, lag: int | None) -> Changes:
