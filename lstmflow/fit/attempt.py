@@ -36,6 +36,7 @@ def fit_and_diagnose(prepared: Prepared, cfg: PipelineConfig) -> Attempt:
                            cfg.forecast.horizon, cfg.evaluation.season)
     except FitDiverged as exc:
         history = exc.history
-    stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon)
+    stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon,
+                       cfg.forecast.input_size)
     findings = diagnose(history, metrics, stats, cfg.model_dump(mode="json"))
     return Attempt(history, metrics, stats, findings, fit)

@@ -8,10 +8,13 @@ from typing import Any
 from lstmflow.fit.evaluate import METHODS
 from lstmflow.runs import write_json
 
+EXTRA = ("per_horizon", "intervals", "mase_scale", "shape")  # kept as evaluate returns them
+
 
 def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:
     """Reshape evaluation output to {method: {mae, rmse, smape, mase, rel_mae, points,
-    per_series: {sid: {...}}}, per_horizon: {method: [{...} per step]}, intervals, mase_scale}."""
+    per_series: {sid: {...}}}, per_horizon: {method: [{...} per step]}, intervals, mase_scale,
+    shape: {sid: {...}}}."""
     out: dict[str, Any] = {}
     overall = metrics.get("overall") or {}
     for m in METHODS:
@@ -21,7 +24,7 @@ def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:
             **overall[m],
             "per_series": {s: v[m] for s, v in metrics.get("per_series", {}).items()},
         }
-    for key in ("per_horizon", "intervals", "mase_scale"):
+    for key in EXTRA:
         if metrics.get(key):
             out[key] = metrics[key]
     return out
@@ -33,7 +36,7 @@ def metrics_from_block(block: dict[str, Any]) -> dict[str, Any]:
                for m in METHODS if m in block}
     series = list(block["model"]["per_series"]) if "model" in block else []
     per_series = {s: {m: block[m]["per_series"][s] for m in overall} for s in series}
-    rest = {k: block[k] for k in ("per_horizon", "intervals", "mase_scale") if k in block}
+    rest = {k: block[k] for k in EXTRA if k in block}
     return {"overall": overall, "per_series": per_series, **rest}
 
 
