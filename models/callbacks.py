@@ -83,6 +83,7 @@ class HistoryRecorder(pl.Callback):
         m = trainer.callback_metrics
         row: dict[str, Any] = {
             "epoch": trainer.current_epoch,
+            "step": trainer.global_step,  # optimizer steps so far (an epoch is a validation period)
             "train_loss": _f(m.get("train_loss")),
             "val_loss": _f(m.get("val_loss")),
             "lr": self._lr,
@@ -151,8 +152,10 @@ class EpochLogger(pl.Callback):
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         m = trainer.callback_metrics
         lr = self._lr
+        where = (f"check {trainer.current_epoch + 1} (step {trainer.global_step}/{trainer.max_steps})"
+                 if trainer.max_steps > 0 else f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}")
         self._emit(
-            f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: "
+            f"{where}: "
             f"train_loss={_fmt(m.get('train_loss'))} val_loss={_fmt(m.get('val_loss'))} "
             f"lr={lr:.2e} ({time.perf_counter() - self._start:.1f}s)"
         )

@@ -17,6 +17,7 @@ import torch
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
+from lstmflow.fit.budget import Budget, choose_stride, describe_budget, resolve_budget
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
 
 
@@ -31,6 +32,9 @@ class TrainResult:
     windows: dict[str, int] = field(default_factory=dict)
     resumed_from_epoch: int | None = None  # epochs already done in the checkpoint resumed from
     checkpoint: str | None = None  # path of last.ckpt when the fit was checkpointed
+    budget: dict[str, Any] = field(default_factory=dict)  # the resolved Budget (as_dict)
+    steps_run: int = 0  # optimizer steps taken
+    learning_rate: float | None = None  # the rate the fit started from (found when 'auto')
 
 
 def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Path]:
@@ -46,13 +50,18 @@ def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Pa
     return jpath, cpath
 
 
+def train_rows(arrays: Sequence[SeriesArrays]) -> int:
+    """Rows in the training parts of all series (what the window stride is chosen from)."""
+    return sum(a.bounds.train_end for a in arrays)
+
+
 def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
     """Train/val window datasets over one stacked tensor (shared: `train_ds.stack`)."""
     from models.data import StackedSeries, WindowBatches, window_ends
 
     L, t = cfg.forecast.input_size, cfg.training
     stack = StackedSeries(arrays, cfg.forecast.horizon)
-    train_ends = window_ends(stack, arrays, "train", L, t.window_stride)
+    train_ends = window_ends(stack, arrays, "train", L, choose_stride(t, train_rows(arrays)))
     val_ends = window_ends(stack, arrays, "val", L)
     return (
         WindowBatches(stack, train_ends, L, "train", t.burn_in, t.every_step),
@@ -60,11 +69,16 @@ def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
     )
 
 
-def build_model(cfg: PipelineConfig, n_inputs: int):
-    """The LightningModule with every guard of the model and training sections wired in."""
+def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None,
+                learning_rate: float | None = None):
+    """The LightningModule with every guard of the model and training sections wired in;
+    `budget` sets the plateau patience (in checks) and the cosine length (in steps)."""
     from models.lstm import LSTMForecaster
 
     m, t = cfg.model, cfg.training
+    lr = learning_rate if learning_rate is not None else t.learning_rate
+    if lr == "auto":
+        lr = 1e-3  # placeholder until the learning-rate finder sets it
     return LSTMForecaster(
         n_inputs=n_inputs,
         horizon=cfg.forecast.horizon,
@@ -74,15 +88,16 @@ def build_model(cfg: PipelineConfig, n_inputs: int):
         loss=m.loss,
         huber_delta=m.huber_delta,
         quantiles=list(m.quantiles),
-        learning_rate=t.learning_rate,
+        learning_rate=lr,
         optimizer=t.optimizer,
         weight_decay=t.weight_decay,
         l1_penalty=t.l1_penalty,
         scheduler=t.scheduler,
         lr_factor=t.lr_factor,
-        plateau_patience=t.lr_patience if t.lr_patience is not None else t.patience // 2,
+        plateau_patience=budget.plateau_patience if budget else (
+            t.lr_patience if t.lr_patience is not None else t.patience // 2),
         min_lr=t.min_lr,
-        max_epochs=t.max_epochs,
+        max_steps=budget.total_steps if budget else None,
     )
 
 
@@ -91,9 +106,11 @@ def build_trainer(
     callbacks: Sequence[Any],
     progress: bool = False,
     checkpoint_dir: Path | None = None,
+    budget: Budget | None = None,
     **overrides: Any,
 ):
-    """A CPU Trainer with clipping, the time budget, determinism and per-epoch checkpoints."""
+    """A CPU Trainer with clipping, the step (or epoch) and time budget, determinism and a
+    checkpoint at every validation check (a Lightning epoch)."""
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
 
@@ -106,8 +123,10 @@ def build_trainer(
             save_top_k=1, every_n_epochs=1, enable_version_counter=False,
         ))
     kwargs: dict[str, Any] = dict(
-        max_epochs=t.max_epochs,
-        max_time=timedelta(minutes=t.max_time_minutes),
+        max_epochs=budget.max_epochs if budget else (t.max_epochs or -1),
+        max_steps=budget.max_steps if budget else -1,
+        min_steps=budget.min_steps if budget else None,
+        max_time=timedelta(minutes=t.max_time_minutes),  # Lightning's Timer callback
         gradient_clip_val=t.gradient_clip or None,
         gradient_clip_algorithm="norm",
         callbacks=callbacks,
@@ -124,8 +143,11 @@ def build_trainer(
     return pl.Trainer(**kwargs)
 
 
-def training_callbacks(cfg: PipelineConfig, log: Callable[[str], None] | None = None) -> list:
-    """Recorder, best-weight restore, per-epoch log line and early stopping, as in every fit."""
+def training_callbacks(
+    cfg: PipelineConfig, log: Callable[[str], None] | None = None, budget: Budget | None = None
+) -> list:
+    """Recorder, best-weight restore, per-check log line and early stopping (patience in
+    validation checks), as in every fit."""
     from pytorch_lightning.callbacks import EarlyStopping
 
     from models.callbacks import BestWeights, EpochLogger, HistoryRecorder
@@ -135,7 +157,8 @@ def training_callbacks(cfg: PipelineConfig, log: Callable[[str], None] | None = 
         HistoryRecorder(),
         BestWeights(),
         EpochLogger(log),
-        EarlyStopping(monitor="val_loss", patience=t.patience, min_delta=t.min_delta, mode="min"),
+        EarlyStopping(monitor="val_loss", patience=budget.patience if budget else t.patience,
+                      min_delta=t.min_delta, mode="min"),
     ]
 
 
@@ -159,10 +182,13 @@ def train_model(
     resume: bool = False,
     extra_callbacks: Sequence[Any] = (),
 ) -> TrainResult:
-    """Train with early stopping on validation loss; the best epoch's weights are kept.
+    """Train within the step and time budget (lstmflow.fit.budget) with early stopping on
+    validation loss; the best check's weights are kept.
 
-    With `run_dir`, a checkpoint is written every epoch to `<run_dir>/checkpoints/last.ckpt`;
-    `resume=True` continues from it (loaded with weights_only=True).
+    With `run_dir`, a checkpoint is written at every validation check to
+    `<run_dir>/checkpoints/last.ckpt`; `resume=True` continues from it (weights_only=True).
+    Everything random follows `training.seed`, so a second call with overrides (a repair)
+    refits on the same windows and the same split.
     """
     import pytorch_lightning as pl
 
@@ -186,11 +212,27 @@ def train_model(
         raise TrainingError(
             "no validation window fits: raise evaluation.val_size above forecast.horizon."
         )
-    model = build_model(cfg, arrays[0].x.shape[1])
-    callbacks = [*training_callbacks(cfg, log), *extra_callbacks]
+    budget = resolve_budget(t, len(train_ds), len(val_ds), choose_stride(t, train_rows(arrays)))
+    emit = log or logging.getLogger("lstmflow").info
+    for note in budget.notes:
+        emit(f"warning: {note}")
+    emit(describe_budget(budget))
+    train_dl = loader(train_ds, budget.batch_size, shuffle=True, seed=t.seed,
+                      cap=t.max_windows_per_epoch if budget.mode == "epochs" else None,
+                      steps=budget.steps_per_check if budget.mode == "steps" else None)
+    val_dl = loader(val_ds, budget.batch_size * 4, shuffle=False)
+    lr = None
+    if t.learning_rate == "auto":
+        from lstmflow.fit.lr_find import auto_learning_rate
+
+        lr = auto_learning_rate(cfg, budget, arrays[0].x.shape[1], train_dl, val_dl, run_dir,
+                                resume, emit)
+        pl.seed_everything(t.seed, workers=True, verbose=False)  # the finder drew from the RNG
+    model = build_model(cfg, arrays[0].x.shape[1], budget, lr)
+    callbacks = [*training_callbacks(cfg, log, budget), *extra_callbacks]
     recorder = next(c for c in callbacks if isinstance(c, HistoryRecorder))
     best = next(c for c in callbacks if isinstance(c, BestWeights))
-    trainer = build_trainer(cfg, callbacks, progress, ckpt_dir)
+    trainer = build_trainer(cfg, callbacks, progress, ckpt_dir, budget)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -201,10 +243,7 @@ def train_model(
         warnings.filterwarnings("ignore", ".*`training_step` returned `None`.*")  # counted
         try:
             trainer.fit(
-                model,
-                loader(train_ds, t.batch_size, shuffle=True, seed=t.seed,
-                       cap=t.max_windows_per_epoch),
-                loader(val_ds, t.batch_size * 4, shuffle=False),
+                model, train_dl, val_dl,
                 ckpt_path=str(ckpt) if resume else None,
                 weights_only=True if resume else None,
             )
@@ -229,9 +268,12 @@ def train_model(
         epochs_run=trainer.current_epoch,
         seconds=seconds,
         windows={"train": len(train_ds), "val": len(val_ds),
-                 "train_per_epoch": min(len(train_ds), t.max_windows_per_epoch or len(train_ds))},
+                 "train_per_epoch": budget.windows_per_check},
         resumed_from_epoch=resumed_from,
         checkpoint=str(ckpt) if ckpt is not None else None,
+        budget=budget.as_dict(),
+        steps_run=trainer.global_step,
+        learning_rate=float(model.hparams.learning_rate),
     )
 
 
