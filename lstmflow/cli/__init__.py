@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from lstmflow.cli import train, validate
+from lstmflow.cli import init, train, validate
 from lstmflow.cli.common import fail, prefect_env
 from lstmflow.config import ConfigError
 
-COMMANDS = (train, validate)
+COMMANDS = (init, train, validate)
 
 
 def parser() -> argparse.ArgumentParser:
