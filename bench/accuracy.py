@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -68,17 +69,18 @@ def ridge_scores(cfg_path: Path, snapshot: Path) -> dict[str, float]:
     origins the run used (same windows, same masks): MAE of ridge, seasonal naive and naive."""
     from sklearn.linear_model import Ridge
 
-    from lstmflow.config import load_config
+    from lstmflow.config import build_config
     from lstmflow.data.ingest import ingest
     from lstmflow.data.prepare import prepare
     from lstmflow.data.split import split_bounds
     from lstmflow.fit.evaluate import baseline_forecasts
     from models.data import StackedSeries, window_ends
 
-    cfg = load_config(cfg_path, [f"data.path={snapshot}", "data.format=parquet",
-                                 "data.timestamp_column=timestamp", "data.series_column=series_id",
-                                 "data.target_column=target", "data.timestamp_format=null",
-                                 "data.delimiter=,", "data.decimal=."])
+    raw = yaml.safe_load(cfg_path.read_text())
+    raw["data"] = {"path": str(snapshot), "timestamp_column": "timestamp", "target_column": "target",
+                   "series_column": "series_id", "covariates": raw["data"].get("covariates", []),
+                   "freq": raw["data"]["freq"]}  # the run's canonical snapshot, as resume reads it
+    cfg = build_config(raw)
     frame = ingest(cfg.data).frame
     prepared = prepare(frame, split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size), cfg)
     h, L, season = cfg.forecast.horizon, cfg.forecast.input_size, cfg.evaluation.season
@@ -104,7 +106,7 @@ def ridge_scores(cfg_path: Path, snapshot: Path) -> dict[str, float]:
     best = None
     for alpha in ALPHAS:
         m = Ridge(alpha=alpha).fit(xtr[ok], ytr[ok])
-        okv = np.isfinite(xva).all(1) & np.isfinite(yva)
+        okv = np.isfinite(xva).all(1)[:, None] & np.isfinite(yva)
         err = np.abs(m.predict(np.nan_to_num(xva)) - np.nan_to_num(yva))[okv].mean()
         if best is None or err < best[0]:
             best = (err, alpha, m)

@@ -51,13 +51,24 @@ class Budget:
 
     @property
     def total_steps(self) -> int:
-        """The most optimizer steps this budget allows (for the cosine schedule's T_max)."""
+        """The most optimizer steps this budget allows (for the cosine schedule's T_max): whole
+        validation periods, so max_steps rounds up to a multiple of steps_per_check."""
+        return self.lightning_epochs * self.steps_per_check
+
+    @property
+    def lightning_epochs(self) -> int:
+        """Lightning epochs (validation periods) the budget allows."""
         if self.max_steps > 0:
-            return self.max_steps
-        return self.max_epochs * self.steps_per_check
+            return math.ceil(self.max_steps / self.steps_per_check)
+        return self.max_epochs
+
+    @property
+    def min_epochs(self) -> int:
+        """Validation periods before early stopping may end the fit."""
+        return math.ceil(self.min_steps / self.steps_per_check)
 
     def as_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "total_steps": self.total_steps}
+        return {**asdict(self), "total_steps": self.total_steps, "min_epochs": self.min_epochs}
 
 
 def epoch_mode(t: TrainingConfig) -> bool:

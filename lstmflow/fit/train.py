@@ -123,9 +123,10 @@ def build_trainer(
             save_top_k=1, every_n_epochs=1, enable_version_counter=False,
         ))
     kwargs: dict[str, Any] = dict(
-        max_epochs=budget.max_epochs if budget else (t.max_epochs or -1),
-        max_steps=budget.max_steps if budget else -1,
-        min_steps=budget.min_steps if budget else None,
+        # every epoch is exactly one validation period, so the step budget is whole epochs:
+        # Lightning's max_steps resumes a killed fit on shifted batches (checked in tests)
+        max_epochs=budget.lightning_epochs if budget else (t.max_epochs or -1),
+        min_epochs=budget.min_epochs if budget else None,
         max_time=timedelta(minutes=t.max_time_minutes),  # Lightning's Timer callback
         gradient_clip_val=t.gradient_clip or None,
         gradient_clip_algorithm="norm",
@@ -156,9 +157,11 @@ def training_callbacks(
     return [
         HistoryRecorder(),
         BestWeights(),
-        EpochLogger(log),
+        EpochLogger(log, budget.total_steps if budget and budget.mode == "steps" else None),
+        # strict=False: a fit resumed at a check's end re-runs that epoch end before any new
+        # validation (no val_loss yet); its counters come back from the checkpoint
         EarlyStopping(monitor="val_loss", patience=budget.patience if budget else t.patience,
-                      min_delta=t.min_delta, mode="min"),
+                      min_delta=t.min_delta, mode="min", strict=False),
     ]
 
 

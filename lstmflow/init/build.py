@@ -12,9 +12,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from lstmflow.config import DataConfig, build_config
 from lstmflow.data.ingest import canonicalize
-from lstmflow.data.schema import DataError
 from lstmflow.init.choose import choose_transform, failing_checks, transform_candidates
 from lstmflow.init.infer import Inference, calendar_cycles, choose_season, choose_sizes
 from lstmflow.init.read import assign_columns, read_raw
@@ -56,7 +57,7 @@ def infer_config(
     if horizon is None:
         cycles = calendar_cycles(freq)
         horizon = season if season > 1 else (cycles[0][0] if cycles else 1)
-        horizon = max(1, min(horizon, min(lengths) // 20))
+        horizon = max(1, min(horizon, int(np.median(lengths)) // 20))
         inf.why["forecast.horizon"] = ("one season" if season > 1 else
                                        "one calendar cycle of the frequency (no season found)") \
             + " (give --horizon to choose)"
@@ -79,9 +80,11 @@ def infer_config(
     inf.why["preprocess.scaler"] = ("per series and column on the training rows: robust where "
                                     "the values are heavy-tailed, standard otherwise")
     cfg = build_config(raw)
-    if cfg.min_history() > min(lengths):
-        raise DataError(f"data file '{path}': the shortest series has {min(lengths)} rows, "
-                        f"fewer than the {cfg.min_history()} the inferred sizes need")
+    short = sum(n < cfg.min_history() for n in lengths)
+    if short:
+        inf.notes.append(f"{short} of {len(lengths)} series have fewer than the "
+                         f"{cfg.min_history()} rows these sizes need: each run leaves them out "
+                         "with a warning (data.short_series: drop)")
     failed = failing_checks(frame, cfg, ingested.report)
     if failed:
         raw["quality"] = {"severity": {check: "warning" for check in failed}}

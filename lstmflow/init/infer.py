@@ -6,7 +6,8 @@ Every choice is a rule on the data, stated in the note `lstmflow init` prints ne
              autocorrelation of the first differences is >= SEASON_ACF; none (1) otherwise
   horizon    one season (or one calendar cycle when no season is found), unless given
   input      max(64, 4 x horizon, 2 x season) steps, at most 512 and a quarter of the training rows
-  val/test   10% of the shortest series each, at least 2 x horizon
+  val/test   10% of the median series each, at least 2 x horizon (shorter series are left
+             out by data.short_series: drop, with a warning in every run)
 """
 
 from __future__ import annotations
@@ -100,19 +101,19 @@ def choose_season(frame: pd.DataFrame, freq: str, train_share: float) -> tuple[i
 
 
 def choose_sizes(lengths: list[int], horizon: int, season: int) -> tuple[dict[str, int], list[str]]:
-    """input_size, val_size and test_size for the shortest series, with the reasons."""
-    n = min(lengths)
+    """input_size, val_size and test_size for the median series, with the reasons."""
+    n = int(np.median(lengths))
     hold = max(round(SPLIT_SHARE * n), 2 * horizon)
     train = n - 2 * hold
     want = max(INPUT_RANGE[0], 4 * horizon, 2 * season)
     input_size = int(min(want, INPUT_RANGE[1], train // 4))
     if input_size < 2 or train - input_size - horizon < MIN_TRAIN_WINDOWS:
         raise DataError(
-            f"the shortest series has {n} rows: too short for a horizon of {horizon} with "
+            f"the median series has {n} rows: too short for a horizon of {horizon} with "
             f"validation and test parts of {hold} rows each and a training part of at least "
             f"input_size + horizon + {MIN_TRAIN_WINDOWS} rows; give a shorter --horizon or more data"
         )
-    why = [f"{n} rows in the shortest series: validation and test {hold} rows each "
+    why = [f"{n} rows in the median series: validation and test {hold} rows each "
            f"(max({SPLIT_SHARE:.0%}, 2 x horizon))",
            f"input_size {input_size}: max({INPUT_RANGE[0]}, 4 x horizon, 2 x season) = {want}, "
            f"at most {INPUT_RANGE[1]} and a quarter of the {train} training rows"]
