@@ -16,7 +16,12 @@ import numpy as np
 
 from lstmflow.config import DataConfig, build_config
 from lstmflow.data.ingest import canonicalize
-from lstmflow.init.choose import choose_transform, failing_checks, transform_candidates
+from lstmflow.init.choose import (
+    SHORT_FIT_STEPS,
+    choose_transform,
+    failing_checks,
+    transform_candidates,
+)
 from lstmflow.init.infer import Inference, calendar_cycles, choose_season, choose_sizes
 from lstmflow.init.read import assign_columns, read_raw
 
@@ -39,7 +44,7 @@ def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
 def infer_config(
     path: str, target: str | None = None, horizon: int | None = None,
     output_dir: str = "outputs", try_transforms: bool = True,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = print, fit_steps: int = SHORT_FIT_STEPS,
 ) -> Inference:
     """Infer a config for the file at `path`; raises DataError for what it cannot read."""
     raw_table, delim, decimal = read_raw(path)
@@ -94,7 +99,7 @@ def infer_config(
                                  f"remove quality.severity.{check} to enforce it")
     if try_transforms and len(candidates) > 1:
         log(f"comparing target transforms by a short validation fit ({why_candidates}):")
-        best, scores = choose_transform(frame, raw, candidates, log)
+        best, scores = choose_transform(frame, raw, candidates, log, fit_steps)
         raw["preprocess"]["target_transform"] = best
         inf.why["preprocess.target_transform"] = (
             "lowest validation MAE after the same short fit: " + ", ".join(

@@ -18,7 +18,13 @@ import pandas as pd
 from lstmflow.config import PipelineConfig, build_config
 from lstmflow.data.schema import TARGET
 
-SHORT_FIT = {"max_steps": 300, "min_steps": 100, "val_check_steps": 50, "patience": 3}
+SHORT_FIT_STEPS = 300  # per candidate: validation every 50 steps, no stop before 100
+
+
+def short_fit_budget(steps: int) -> dict[str, int]:
+    """The training keys of one candidate's short fit."""
+    check = max(1, steps // 6)
+    return {"max_steps": steps, "min_steps": 2 * check, "val_check_steps": check, "patience": 3}
 
 
 def transform_candidates(frame: pd.DataFrame, train_share: float) -> tuple[list[str], str]:
@@ -32,11 +38,13 @@ def transform_candidates(frame: pd.DataFrame, train_share: float) -> tuple[list[
 
 def short_fit_score(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, float]:
     """Validation MAE (original units) of a short fit, and relative to seasonal naive."""
+    from lstmflow.data.ingest import drop_short_series
     from lstmflow.data.prepare import prepare
     from lstmflow.data.split import split_bounds
     from lstmflow.fit.evaluate import evaluate
     from lstmflow.fit.train import predict_origins, train_model
 
+    frame, _ = drop_short_series(frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
     bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
     prepared = prepare(frame, bounds, cfg)
     fit = train_model(prepared.arrays, cfg, log=lambda _: None)
@@ -50,13 +58,13 @@ def short_fit_score(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, float
 
 def choose_transform(
     frame: pd.DataFrame, raw: dict[str, Any], candidates: list[str],
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = print, steps: int = SHORT_FIT_STEPS,
 ) -> tuple[str, dict[str, dict[str, float]]]:
     """The candidate with the lowest validation MAE after the same short fit, and all scores."""
     scores: dict[str, dict[str, float]] = {}
     for kind in candidates:
         trial = {**raw, "preprocess": {**raw.get("preprocess", {}), "target_transform": kind},
-                 "training": {**raw.get("training", {}), **SHORT_FIT}}
+                 "training": {**raw.get("training", {}), **short_fit_budget(steps)}}
         scores[kind] = short_fit_score(frame, build_config(trial))
         s = scores[kind]
         rel = s["val_rel_snaive"]
