@@ -67,9 +67,13 @@ def _sub_daily_cycles(step: pd.Timedelta) -> list[tuple[int, str]]:
 
 
 def lag_acf(x: np.ndarray, lag: int) -> float:
-    """Autocorrelation at `lag` of a series with gaps (pairs with a NaN are skipped)."""
-    if lag >= len(x) - 2:
+    """Autocorrelation at `lag` of a series with gaps (pairs with a NaN are skipped), after
+    clipping to the 0.5-99.5% quantiles: a handful of sensor errors (0 K in a temperature
+    series) would otherwise make every lag look uncorrelated."""
+    if lag >= len(x) - 2 or not np.isfinite(x).any():
         return float("nan")
+    lo, hi = np.nanquantile(x, [0.005, 0.995])
+    x = np.clip(x, lo, hi)
     a, b = x[:-lag], x[lag:]
     ok = np.isfinite(a) & np.isfinite(b)
     if ok.sum() < 10:
