@@ -163,12 +163,15 @@ def main() -> None:
     p.add_argument("--set", action="append", default=[], help="extra override for train")
     p.add_argument("--threads", type=int, default=1, help="torch threads per run (default 1)")
     p.add_argument("--json", help="also write the results here")
+    p.add_argument("--keep", metavar="DIR", help="keep configs, summaries and runs in DIR")
     args = p.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
     results = []
     with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
         for name in args.series:
-            results.append(bench_one(name, Path(tmp), args.before, args.set, env))
+            results.append(bench_one(name, work, args.before, args.set, env))
             r = results[-1]
             print(f"{name}: done in {r['seconds']['init'] + r['seconds']['train']:.0f} s",
                   file=sys.stderr)
