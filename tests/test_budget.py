@@ -167,3 +167,15 @@ def test_learning_rate_auto_is_found_saved_and_reused_on_resume(step_setup, tmp_
     assert resumed.learning_rate == pytest.approx(0.0123)  # read back, not searched again
     fresh = train_model(arrays, cfg)
     assert fresh.learning_rate == pytest.approx(found["chosen"])  # the same seed, the same search
+
+
+def test_a_refit_with_overrides_uses_the_same_windows_and_seed(step_setup):
+    """What a repair does: the same prepared arrays, a remedy as --set overrides."""
+    from lstmflow.config import with_overrides
+
+    cfg, arrays = step_setup
+    again = with_overrides(cfg, ["training.learning_rate=0.003"])
+    assert again.training.learning_rate == 0.003 and again.data == cfg.data
+    a, b = train_model(arrays, again), train_model(arrays, again)
+    assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
+    assert a.budget == b.budget and a.budget == train_model(arrays, cfg).budget

@@ -14,6 +14,7 @@ from lstmflow.config.pipeline import (
     build_config,
     load_config,
     parse_override,
+    with_overrides,
 )
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import CheckName, ColumnBounds, QualityConfig
@@ -23,5 +24,5 @@ __all__ = [
     "CheckName", "ColumnBounds", "ConfigError", "DataConfig", "EvaluationConfig", "FeaturesConfig",
     "ForecastConfig", "ModelConfig", "PipelineConfig", "PreprocessConfig", "QualityConfig",
     "RegistryConfig", "TrainingConfig", "apply_overrides", "build_config", "load_config",
-    "parse_override",
+    "parse_override", "with_overrides",
 ]
