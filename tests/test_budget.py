@@ -117,18 +117,14 @@ def test_step_budget_validates_every_n_steps_and_records_a_row_per_check(step_se
 
 def test_min_steps_holds_early_stopping_back(step_setup, tmp_path):
     cfg, arrays = step_setup
-    raw = cfg.model_dump(mode="json")
-    raw["training"].update(patience=1, min_steps=30, max_steps=200, learning_rate=0.5,
-                           scheduler="none")
-    res = train_model(arrays, build_config(raw))
+    res = train_model(arrays, with_training(cfg, patience=1, min_steps=30, max_steps=200,
+                                            learning_rate=0.5, scheduler="none"))
     assert 30 <= res.steps_run < 200  # stopped early, but not before min_steps
 
 
 def test_cosine_anneals_over_the_step_budget(step_setup):
     cfg, arrays = step_setup
-    raw = cfg.model_dump(mode="json")
-    raw["training"]["scheduler"] = "cosine"
-    cfg = build_config(raw)
+    cfg = with_training(cfg, scheduler="cosine")
     budget = budget_for(1_000, max_steps=35, val_check_steps=10)  # whole checks: 40 steps
     sched = build_model(cfg, 4, budget).configure_optimizers()["lr_scheduler"]
     assert sched["scheduler"].T_max == 40 and sched["interval"] == "step"
@@ -153,9 +149,7 @@ def test_a_killed_step_fit_resumes_to_the_same_result(step_setup, tmp_path):
 
 def test_learning_rate_auto_is_found_saved_and_reused_on_resume(step_setup, tmp_path):
     cfg, arrays = step_setup
-    raw = cfg.model_dump(mode="json")
-    raw["training"]["learning_rate"] = "auto"
-    cfg = build_config(raw)
+    cfg = with_training(cfg, learning_rate="auto")
     with pytest.raises(Killed):
         train_model(arrays, cfg, run_dir=tmp_path, extra_callbacks=[KillAt(1)])
     found = json.loads((tmp_path / LR_FIND).read_text())
@@ -179,3 +173,16 @@ def test_a_refit_with_overrides_uses_the_same_windows_and_seed(step_setup):
     a, b = train_model(arrays, again), train_model(arrays, again)
     assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
     assert a.budget == b.budget and a.budget == train_model(arrays, cfg).budget
+
+
+def test_the_time_budget_caps_a_step_budget(step_setup):
+    cfg, arrays = step_setup
+    capped = with_training(cfg, max_steps=1_000_000, max_time_minutes=0.02)
+    res = train_model(arrays, capped)
+    assert 1 <= res.steps_run < 1_000_000  # stopped by the clock, not the step cap
+
+
+def with_training(cfg, **training):
+    raw = cfg.model_dump(mode="json")
+    raw["training"].update(training)
+    return build_config(raw)
