@@ -82,8 +82,9 @@ class TrainingConfig(_Section):
         "step. Chosen from the number of training windows when absent.",
     )
     learning_rate: Annotated[float, Field(gt=0, le=1)] | Literal["auto"] = Field(
-        1e-3,
-        description="Initial learning rate in (0, 1], or 'auto': found by Lightning's "
+        3e-3,
+        description="Initial learning rate in (0, 1] (3e-3 converges within the step budget "
+        "with clipping at 1 and the plateau schedule), or 'auto': found by Lightning's "
         "learning-rate finder on the training split (the curve is saved as lr_find.json in "
         "the run folder, the value in summary.json).",
     )
