@@ -15,6 +15,7 @@ over the windows), with a deprecation note.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -69,6 +70,11 @@ class Budget:
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "total_steps": self.total_steps, "min_epochs": self.min_epochs}
+
+
+def train_rows(arrays: Sequence[Any]) -> int:
+    """Rows in the training parts of all series (SeriesArrays): what the stride is chosen from."""
+    return sum(a.bounds.train_end for a in arrays)
 
 
 def epoch_mode(t: TrainingConfig) -> bool:

@@ -17,7 +17,7 @@ import torch
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
-from lstmflow.fit.budget import Budget, choose_stride, describe_budget, resolve_budget
+from lstmflow.fit.budget import Budget, choose_stride, describe_budget, resolve_budget, train_rows
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
 
 
@@ -48,11 +48,6 @@ def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Pa
         writer.writeheader()
         writer.writerows(history)
     return jpath, cpath
-
-
-def train_rows(arrays: Sequence[SeriesArrays]) -> int:
-    """Rows in the training parts of all series (what the window stride is chosen from)."""
-    return sum(a.bounds.train_end for a in arrays)
 
 
 def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
