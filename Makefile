@@ -1,14 +1,18 @@
 # `make run` trains on the bundled sample; `make test` runs the test suite.
 # Both create .venv and install on first use, and reinstall only when pyproject.toml or
-# constraints.txt change.
+# constraints.txt change. `make server`, `make deploy`, `make worker`: README, "Run it as a service".
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+PREFECT := $(VENV)/bin/prefect
 STAMP  := $(VENV)/.installed
+PREFECT_HOST ?= 127.0.0.1
+PREFECT_PORT ?= 4200
+POOL ?= lstmflow
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean server deploy worker
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +36,27 @@ bench: $(STAMP)
 	$(PY) bench/features.py
 	$(PY) bench/train_throughput.py
 	$(PY) bench/window_memory.py
+	$(PY) bench/torch_threads.py
+
+# A Prefect server with its UI at http://$(PREFECT_HOST):$(PREFECT_PORT) (data in ~/.prefect).
+# PREFECT_UI_API_URL: the UI calls the API on this port (Prefect assumes 4200 otherwise).
+server: $(STAMP)
+	PREFECT_UI_API_URL=http://$(PREFECT_HOST):$(PREFECT_PORT)/api \
+		$(PREFECT) server start --host $(PREFECT_HOST) --port $(PREFECT_PORT)
+
+# deploy and worker talk to PREFECT_API_URL: the server `make server` starts, unless set.
+deploy worker: export PREFECT_API_URL ?= http://$(PREFECT_HOST):$(PREFECT_PORT)/api
+
+# The process work pool (once), then every deployment in prefect.yaml.
+deploy: $(STAMP)
+	$(PREFECT) work-pool inspect $(POOL) >/dev/null 2>&1 || \
+		$(PREFECT) work-pool create $(POOL) --type process
+	$(PREFECT) --no-prompt deploy --all
+
+# A process worker: runs each flow run with this venv's Python, in this checkout.
+# WORKER_ARGS passes more options, e.g. --run-once or --limit 1.
+worker: $(STAMP)
+	$(PREFECT) worker start --pool $(POOL) $(WORKER_ARGS)
 
 clean:
 	rm -rf outputs .pytest_cache

@@ -19,11 +19,15 @@ import torch
 
 
 class HistoryRecorder(pl.Callback):
-    """Per-epoch curves for diagnosis: losses, learning rate, gradient norms, loss noise.
+    """Per-epoch curves for diagnosis: losses, learning rate, gradient norms, loss noise, and
+    how far the weights moved.
 
     Gradient norms are taken before clipping (what the loss asked for), per layer and in total,
-    with one `torch._foreach_norm` per step; `grad_norm_clipped_max` is the norm the optimiser
-    actually applied, read after clipping.
+    with one `torch._foreach_norm` per step, accumulated in float64: a float32 sum of squares
+    overflows at norms near 1.8e19 and would call large but finite gradients non-finite.
+    `grad_norm_clipped_max` is the norm the optimiser actually applied, read after clipping.
+    `*_loss_zero` is the loss of a constant forecast (the training centre of the scaled target)
+    on the same targets: the yardstick that says whether the model learned anything.
     """
 
     def __init__(self) -> None:
@@ -32,6 +36,7 @@ class HistoryRecorder(pl.Callback):
         self._group: torch.Tensor | None = None  # [P]: layer index of each parameter
         self._params: list[torch.nn.Parameter] = []
         self._lr = math.nan
+        self._start_weights: torch.Tensor | None = None  # [W] float64 weights at epoch start
         self._reset()
 
     def _reset(self) -> None:
@@ -51,19 +56,25 @@ class HistoryRecorder(pl.Callback):
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self._reset()
         self._lr = float(trainer.optimizers[0].param_groups[0]["lr"])  # the rate this epoch uses
+        self._start_weights = self._flat_weights()
+
+    def _flat_weights(self) -> torch.Tensor:
+        """All parameters as one float64 vector [W] (a copy)."""
+        return torch.cat([p.detach().reshape(-1).double() for p in self._params])
 
     def _grad_norms(self) -> torch.Tensor | None:
-        """Norm of every parameter's gradient, [P], or None when the step made no gradients."""
+        """Norm of every parameter's gradient in float64, [P], or None when the step made none."""
         grads = [p.grad for p in self._params]
         if any(g is None for g in grads):
             return None
-        return torch.stack(torch._foreach_norm(grads))  # [P]
+        return torch.stack(torch._foreach_norm(grads, 2, dtype=torch.float64))  # [P]
 
     def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
         per_param = self._grad_norms()
         if per_param is None:
             return
-        sq = torch.zeros(len(self._layers)).index_add_(0, self._group, per_param.square())  # [G]
+        sq = torch.zeros(len(self._layers), dtype=torch.float64).index_add_(
+            0, self._group, per_param.square())  # [G]
         total = sq.sum().sqrt()
         if not torch.isfinite(total):
             self._nonfinite_grads += 1
@@ -92,9 +103,13 @@ class HistoryRecorder(pl.Callback):
             "batches": len(self._losses) + self._nonfinite_losses,
             "nonfinite_losses": self._nonfinite_losses,
             "nonfinite_grads": self._nonfinite_grads,
+            "train_loss_zero": _f(m.get("train_loss_zero")),
+            "val_loss_zero": _f(m.get("val_loss_zero")),
             "batch_loss_var": _variance(self._losses),
+            "batch_loss_max": max(self._losses) if self._losses else None,
             "seconds": round(time.perf_counter() - self._start, 3),
         }
+        row.update(self._weight_record())
         norms = torch.stack(self._norms) if self._norms else None  # [S, G + 1]
         row["grad_norm_mean"] = _f(norms[:, -1].mean()) if norms is not None else None
         row["grad_norm_max"] = _f(norms[:, -1].max()) if norms is not None else None
@@ -103,6 +118,17 @@ class HistoryRecorder(pl.Callback):
             row[f"grad_norm_mean:{layer}"] = _f(norms[:, i].mean()) if norms is not None else None
             row[f"grad_norm_max:{layer}"] = _f(norms[:, i].max()) if norms is not None else None
         self.epochs.append(row)
+
+    def _weight_record(self) -> dict[str, Any]:
+        """Non-finite weights now, and the relative size of this epoch's weight change."""
+        w = self._flat_weights()  # [W]
+        bad = int((~torch.isfinite(w)).sum())
+        change = None
+        if not bad and self._start_weights is not None and self._start_weights.numel() == w.numel():
+            ref = float(self._start_weights.norm())
+            change = float((w - self._start_weights).norm()) / ref if ref > 0 else None
+        self._start_weights = None
+        return {"nonfinite_weights": bad, "weight_change": change}
 
     def state_dict(self) -> dict[str, Any]:
         return {"epochs": self.epochs}

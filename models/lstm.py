@@ -89,11 +89,20 @@ class LSTMForecaster(pl.LightningModule):
             return pinball(pred, y, self.q_levels)
         return self.point_loss(pred[..., 0], y)
 
-    def masked_loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
-        """Mean loss over the targets the mask keeps (observed, inside the split, past burn-in)."""
+    def masked_loss(self, batch: tuple[torch.Tensor, ...], pred: torch.Tensor | None = None
+                    ) -> torch.Tensor:
+        """Mean loss over the targets the mask keeps (observed, inside the split, past burn-in)
+        of `pred` [B, L, H, Q], the model's forecast when not given."""
         x, y, ok = batch  # [B, L, F], [B, L, H], [B, L, H]
-        err = self.elementwise_loss(self(x), y)  # [B, L, H]
+        err = self.elementwise_loss(self(x) if pred is None else pred, y)  # [B, L, H]
         return (err * ok).sum() / ok.sum().clamp(min=1)
+
+    def zero_loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """The same loss for a constant forecast of 0 (the training centre of the scaled
+        target): the yardstick the diagnosis uses to tell learning from none."""
+        x, y, _ = batch
+        pred = torch.zeros(*y.shape, self.n_q, dtype=y.dtype, device=y.device)  # [B, L, H, Q]
+        return self.masked_loss(batch, pred)
 
     def l1_term(self) -> torch.Tensor:
         """L1 penalty on the weight matrices (biases excluded), scaled by `l1_penalty`."""
@@ -105,11 +114,13 @@ class LSTMForecaster(pl.LightningModule):
         if not torch.isfinite(total):
             return None  # skips backward and the optimiser step; the recorder counts it
         self.log("train_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("train_loss_zero", self.zero_loss(batch), on_step=False, on_epoch=True)
         return {"loss": total}
 
     def validation_step(self, batch, batch_idx):
         loss = self.masked_loss(batch)
         self.log("val_loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("val_loss_zero", self.zero_loss(batch), on_step=False, on_epoch=True)
 
     def configure_optimizers(self):
         hp = self.hparams

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from prefect import get_run_logger, task
@@ -9,20 +10,34 @@ from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
-from lstmflow.fit.evaluate import evaluate
-from lstmflow.fit.train import predict_origins
+from lstmflow.durable import write_atomic
+from lstmflow.fit.evaluate import collect_forecasts, forecast_frame, score
+from lstmflow.fit.train import predict_origins, predict_quantiles
+from lstmflow.report.html import FORECASTS, REPORT_SERIES
 
 
 @task(name="evaluate", cache_policy=NO_CACHE)
-def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig) -> dict[str, Any]:
-    """Forecast every test origin and score model, naive and seasonal naive on the same points."""
-    stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "test")
-    metrics = evaluate(prepared.arrays, stack, ends, zhat, prepared.state,
-                       cfg.forecast.horizon, cfg.evaluation.season)
+def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig,
+                  run_dir: Path | None = None, stack=None) -> dict[str, Any]:
+    """Forecast every test origin and score model, naive and seasonal naive on the same points
+    (and the interval under quantile loss); keep the forecasts the report plots. `stack`: the
+    fit's StackedSeries of `prepared.arrays`, reused rather than rebuilt."""
+    h, season = cfg.forecast.horizon, cfg.evaluation.season
+    qhat = levels = None
+    if model.n_q > 1:
+        stack, ends, qhat = predict_quantiles(model, prepared.arrays, cfg, "test", stack)
+        zhat, levels = qhat[..., model.median_index], cfg.model.quantiles
+    else:
+        stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "test", stack)
+    fcs = collect_forecasts(prepared.arrays, stack, ends, zhat, prepared.state, h, season, qhat)
+    metrics = score(fcs, h, levels)
+    if run_dir is not None:
+        frame = forecast_frame(fcs[:REPORT_SERIES])
+        write_atomic(Path(run_dir) / FORECASTS, lambda f: frame.to_parquet(f))
     o = metrics["overall"]
     if o:
         get_run_logger().info(
-            "test MAE: model %.4f, naive %.4f, seasonal naive %.4f (%d points)",
+            "test MAE: model %.4g, naive %.4g, seasonal naive %.4g (%d points)",
             o["model"]["mae"], o["naive"]["mae"], o["seasonal_naive"]["mae"], o["model"]["points"],
         )
     return metrics

@@ -10,6 +10,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 
 from lstmflow.config import PipelineConfig
 
@@ -27,8 +28,10 @@ def _log(name: str, gate: dict[str, Any]) -> None:
     )
 
 
-def _run_gate(name: str, run_dir: Path, validate: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    """Validate with a GE context whose Data Docs go to the run folder; keep and publish the report."""
+def _run_gate(name: str, run_dir: Path, validate: Callable[[Any], dict[str, Any]]):
+    """Validate with a GE context whose Data Docs go to the run folder; keep and publish the
+    report. A refused gate returns a Failed state carrying the report, so the UI shows this
+    step failed (the flow reads the report with `return_state=True`)."""
     from expectations.report import docs_dir, save_gate_report
     from expectations.runner import gate_context
 
@@ -37,12 +40,15 @@ def _run_gate(name: str, run_dir: Path, validate: Callable[[Any], dict[str, Any]
     gate["files"] = save_gate_report(name, gate, ctx, run_dir)
     _publish(f"gate-{name}", gate)
     _log(name, gate)
+    if not gate["success"]:
+        return Failed(message=f"gate '{name}': {len(gate['failed'])} of {gate['evaluated']} "
+                      "expectations failed", data=gate)
     return gate
 
 
 @task(name="gate-ingested", cache_policy=NO_CACHE)
 def ingested_gate_task(frame: pd.DataFrame, cfg: PipelineConfig, report: dict[str, Any],
-                       run_dir: Path) -> dict[str, Any]:
+                       run_dir: Path):
     """Gate 1 on the canonical frame; its table and Data Docs go to the run folder."""
     from expectations.ingested import validate_ingested
 
@@ -51,7 +57,7 @@ def ingested_gate_task(frame: pd.DataFrame, cfg: PipelineConfig, report: dict[st
 
 @task(name="gate-model-inputs", cache_policy=NO_CACHE)
 def inputs_gate_task(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig,
-                     run_dir: Path, calendar: list[str] | None = None) -> dict[str, Any]:
+                     run_dir: Path, calendar: list[str] | None = None):
     """Gate 2 on the scaled model inputs; its table and Data Docs go to the run folder."""
     from expectations.model_inputs import validate_model_inputs
 

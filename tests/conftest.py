@@ -26,6 +26,17 @@ def prefect_harness():
 
 
 @pytest.fixture(scope="session")
+def cli_runner(prefect_harness, tmp_path_factory):
+    """Starts real `lstmflow` processes cheaply: forkserver children on the session's Prefect
+    API (tests/crashkit.py), for the kill harness and the concurrency tests."""
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.crashkit import Runner
+
+    return Runner(PREFECT_API_URL.value(), tmp_path_factory.mktemp("children"))
+
+
+@pytest.fixture(scope="session")
 def sample_slice(tmp_path_factory) -> Path:
     """The last ~600 business days of two real sample series, as a small CSV."""
     df = pd.read_parquet(SAMPLE)

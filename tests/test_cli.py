@@ -58,3 +58,12 @@ def test_train_end_to_end_writes_summary(sample_slice, tmp_path):
     assert json.loads((run_dir / "summary.json").read_text()) == summary
     for line in ("model MAE", "naive MAE", "AAPL", "MSFT", "ALL"):
         assert line in r.stdout
+
+
+def test_report_of_a_missing_run_is_a_clear_error(tmp_path):
+    r = run_cli("report", "nope", "--output-dir", str(tmp_path))
+    assert r.returncode == 2
+    assert f"run folder '{tmp_path / 'runs' / 'nope'}' does not exist" in r.stderr
+    assert "Traceback" not in r.stderr
+    r = run_cli("report", "../x", "--output-dir", str(tmp_path))
+    assert r.returncode == 2 and "one path component" in r.stderr

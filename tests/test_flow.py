@@ -36,6 +36,19 @@ def test_flow_completes_and_writes_summary(flow_run):
             assert s["mase"] > 0 and s["mae"] > 0  # MASE: MAE over in-sample one-step naive MAE
         assert set(block["per_series"]) == {"AAPL", "MSFT"}
     assert summary["metrics"]["naive"]["rel_mae"] == pytest.approx(1.0)
+    assert summary["metrics"]["model"]["smape"] > 0 and summary["metrics"]["model"]["mase"] > 0
+    assert [len(summary["metrics"]["per_horizon"][m]) for m in ("model", "naive")] == [3, 3]
+    assert "seasonal-naive" in summary["metrics"]["mase_scale"]
+    # the diagnosis, from the recorded run, and where the report is
+    from lstmflow.fit.diagnosis import VOCABULARY
+
+    assert summary["diagnosis"] and {f["finding"] for f in summary["diagnosis"]} <= set(VOCABULARY)
+    for f in summary["diagnosis"]:
+        assert f["severity"] in ("info", "warning", "error") and f["evidence"]
+        assert isinstance(f["remedy"]["overrides"], list) and f["remedy"]["advice"]
+    assert set(summary["data_stats"]["per_series"]) == {"AAPL", "MSFT"}
+    report = out / "runs" / "flowtest" / "report.html"
+    assert summary["report_path"] == str(report.resolve()) and report.is_file()
     # Every method is scored on the same points.
     points = {summary["metrics"][m]["points"] for m in ("model", "naive", "seasonal_naive")}
     assert len(points) == 1
@@ -67,3 +80,80 @@ def test_missing_file_fails_flow_cleanly(prefect_harness, sample_slice, tmp_path
     assert state.is_failed()
     assert "missing.csv' does not exist" in state.message
     assert not (tmp_path / "out" / "registry").exists()
+
+
+def test_report_is_one_self_contained_file(flow_run):
+    """Plots embedded as base64 PNG, nothing fetched from anywhere: it opens offline and mails."""
+    import re
+
+    cfg, state, out = flow_run
+    html = (out / "runs" / "flowtest" / "report.html").read_text()
+    assert html.index("<h2>Diagnosis</h2>") < html.index("<h2>Training curves</h2>")
+    images = re.findall(r"<img [^>]*src='([^']*)'", html)
+    assert len(images) == 4  # loss and lr, gradient norms, forecasts, error by horizon
+    assert all(src.startswith("data:image/png;base64,") for src in images)
+    assert not re.search(r"(src|href)=['\"]?(https?:|//|file:)", html)
+    for text in ("AAPL", "MSFT", "Config used", "ingested data", "model inputs", "MASE"):
+        assert text in html
+    assert (out / "runs" / "flowtest" / "forecasts.parquet").is_file()
+
+
+def test_artifacts_show_the_diagnosis_and_link_the_report(flow_run):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+
+    cfg, state, out = flow_run
+    flt = ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[state.state_details.flow_run_id]))
+    with get_client(sync_client=True) as client:
+        arts = {a.key: a for a in client.read_artifacts(artifact_filter=flt)}
+    md = arts["run-summary"].data
+    assert md.index("## Diagnosis") < md.index("## Test metrics")
+    assert "0.000000" not in md and "**" not in md
+    link = arts["run-report"].data
+    assert "report.html" in link
+    rows = json.loads(arts["test-metrics"].data)
+    assert len(rows[0]) <= 8  # series, 3 MAEs, 2 relative MAEs, MASE, sMAPE
+    assert all(len(f"{v}".split(".")[-1]) <= 6 for r in rows for v in r.values()
+               if isinstance(v, float))
+
+
+def test_a_fit_that_diverges_fails_and_still_explains_itself(prefect_harness, tmp_path):
+    """A corrupt value with the gates off makes every validation loss infinite: the run ends
+    Failed with no model registered, yet summary.json holds the diagnosis and report.html
+    exists; `lstmflow report` rebuilds the report of the failed run."""
+    import subprocess
+    import sys
+
+    import pandas as pd
+
+    from flows.training import train_flow
+    from lstmflow.config import load_config
+    from tests.conftest import ROOT
+
+    df = pd.read_csv(ROOT / "data" / "sample" / "co2_weekly.csv")
+    df.loc[len(df) - 150, "co2"] = 1e30  # inside the validation part
+    df.to_csv(tmp_path / "co2.csv", index=False)
+    out = tmp_path / "out"
+    cfg = load_config(ROOT / "configs" / "co2.yaml", [
+        f"data.path={tmp_path / 'co2.csv'}", "quality.enabled=false", "model.loss=mse",
+        "model.hidden_size=8", "model.num_layers=1", "training.max_epochs=2",
+        "training.window_stride=16", f"output_dir={out}"])
+    state = train_flow(cfg, run_id="diverged", return_state=True)
+    assert state.is_failed()
+    assert state.message.startswith("training produced no finite validation loss")
+    run_dir = out / "runs" / "diverged"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["status"] == "failed" and summary["error_type"] == "TrainingError"
+    top = summary["diagnosis"][0]
+    assert (top["finding"], top["severity"]) == ("divergence", "error")
+    assert "the validation loss was not finite in epoch 1" in top["evidence"]
+    assert "the data explains it" in top["evidence"]
+    assert top["remedy"]["overrides"] == ["quality.enabled=true", "model.loss=huber"]
+    assert (run_dir / "report.html").is_file() and summary["report_path"]
+    assert not (out / "registry").exists()
+    (run_dir / "report.html").unlink()
+    r = subprocess.run([sys.executable, "-m", "lstmflow.cli", "report", "diverged",
+                        "--output-dir", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == str((run_dir / "report.html").resolve())
+    assert "The fit diverged" in (run_dir / "report.html").read_text()

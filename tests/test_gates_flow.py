@@ -13,7 +13,7 @@ import pytest
 from lstmflow.config import build_config
 from tests.fixtures.cases import CASES, FIXTURES, fixture_config
 
-GATE_REPORT = {"summary.json", "gate-ingested.csv", "data_docs"}
+GATE_REPORT = {"summary.json", "report.html", "gate-ingested.csv", "data_docs"}
 
 
 def _tree(root: Path) -> dict[str, bytes]:

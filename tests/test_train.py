@@ -173,3 +173,62 @@ def test_non_finite_batch_loss_is_counted_and_skipped(arrays, sample_slice, tmp_
     assert [h["batches"] for h in recorder.epochs] == [n_batches, n_batches]
     assert watch.changed == [False, True, False, True]  # poisoned steps skipped, others taken
     assert all(torch.isfinite(p).all() for p in model.parameters())
+
+
+def test_large_finite_gradients_are_not_counted_as_non_finite(arrays, sample_slice, tmp_path):
+    """Norms near 1e21 square to 1e42, past float32's 3.4e38: accumulated in float64 they are
+    recorded as the large finite numbers they are (float32 sums called them non-finite)."""
+    from lstmflow.fit.train import build_trainer
+    from models.callbacks import HistoryRecorder
+    from models.data import loader
+    from models.lstm import LSTMForecaster
+
+    class HugeLoss(LSTMForecaster):
+        def training_step(self, batch, batch_idx):
+            out = super().training_step(batch, batch_idx)
+            return {"loss": out["loss"] * 1e22}
+
+    cfg = config(sample_slice, tmp_path, max_epochs=1)  # gradient_clip 1.0 keeps weights finite
+    train_ds, val_ds = build_datasets(arrays, cfg)
+    model = HugeLoss(n_inputs=arrays[0].x.shape[1], horizon=3, hidden_size=8, num_layers=2)
+    recorder = HistoryRecorder()
+    build_trainer(cfg, [recorder]).fit(model, loader(train_ds, 64, True), loader(val_ds, 256, False))
+    (row,) = recorder.epochs
+    assert row["nonfinite_grads"] == 0 and row["nonfinite_weights"] == 0
+    assert 1e19 < row["grad_norm_max"] < float("inf")
+    for layer in ("lstm.l0", "lstm.l1", "head"):  # first and last LSTM layer, and the head
+        assert 0 < row[f"grad_norm_mean:{layer}"] <= row[f"grad_norm_max:{layer}"]
+    assert row["grad_norm_clipped_max"] <= 1.0 * 1.001
+
+
+def test_history_records_the_yardsticks_of_the_diagnosis(arrays, sample_slice, tmp_path):
+    res = train_model(arrays, config(sample_slice, tmp_path, max_epochs=2))
+    for row in res.history:
+        assert row["train_loss_zero"] > 0 and row["val_loss_zero"] > 0  # a constant forecast
+        assert row["nonfinite_weights"] == 0 and 0 < row["weight_change"] < 1
+        assert row["batch_loss_max"] >= row["train_loss"]
+    assert res.history[0]["val_loss_zero"] == pytest.approx(res.history[1]["val_loss_zero"])
+    # subnormals are flushed during the fit only (a diverging fit ran 100x slower without it)
+    assert (np.array([5e-324]) * 2)[0] > 0
+
+
+def test_a_fit_with_no_finite_val_loss_keeps_its_history(tmp_path):
+    """A corrupt value (gates off) makes every val loss infinite: no model, but the recorded
+    epochs travel with the error so the diagnosis can still explain the run."""
+    import pandas as pd
+
+    from lstmflow.config import load_config
+    from lstmflow.fit.train import FitDiverged
+    from tests.conftest import ROOT
+
+    df = pd.read_csv(ROOT / "data" / "sample" / "co2_weekly.csv")
+    df.loc[len(df) - 150, "co2"] = 1e30  # inside the validation part
+    df.to_csv(tmp_path / "co2.csv", index=False)
+    cfg = load_config(ROOT / "configs" / "co2.yaml", [
+        f"data.path={tmp_path / 'co2.csv'}", "quality.enabled=false", "model.loss=mse",
+        "model.hidden_size=8", "model.num_layers=1", "training.max_epochs=3",
+        "training.window_stride=16", f"output_dir={tmp_path}"])
+    with pytest.raises(FitDiverged, match="no finite validation loss") as err:
+        train_model(prepared_for(cfg).arrays, cfg)
+    assert len(err.value.history) >= 1 and err.value.history[0]["val_loss"] is None
+    assert err.value.history[0]["train_loss"] > 0

@@ -8,6 +8,8 @@ per group of sections; this package re-exports them so `from lstmflow.config imp
 from lstmflow.config.base import ConfigError
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
+from lstmflow.config.notify import NotifyConfig
+from lstmflow.config.params import Override, config_from_parameters
 from lstmflow.config.pipeline import (
     PipelineConfig,
     apply_overrides,
@@ -18,11 +20,13 @@ from lstmflow.config.pipeline import (
 )
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import CheckName, ColumnBounds, QualityConfig
+from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
 
 __all__ = [
     "CheckName", "ColumnBounds", "ConfigError", "DataConfig", "EvaluationConfig", "FeaturesConfig",
-    "ForecastConfig", "ModelConfig", "PipelineConfig", "PreprocessConfig", "QualityConfig",
-    "RegistryConfig", "TrainingConfig", "apply_overrides", "build_config", "load_config",
-    "parse_override", "with_overrides",
+    "ForecastConfig", "ModelConfig", "NotifyConfig", "Override", "PipelineConfig",
+    "PreprocessConfig", "QualityConfig", "RegistryConfig", "RuntimeConfig", "TrainingConfig",
+    "apply_overrides", "build_config", "config_from_parameters", "load_config", "parse_override",
+    "with_overrides",
 ]

@@ -38,13 +38,13 @@ class DataConfig(_Section):
         "target", description="Column to forecast (long layout)."
     )
     covariates: list[str] = Field(
-        default_factory=list, description="Extra numeric input columns, observed up to time t."
+        [], description="Extra numeric input columns, observed up to time t."
     )
     freq: str | None = Field(
         None, description="Pandas frequency alias (e.g. 'D', 'B', 'h'); inferred when absent."
     )
     na_values: list[str] = Field(
-        default_factory=lambda: ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "."],
+        ["", "NA", "N/A", "NaN", "nan", "null", "NULL", "."],
         description="Tokens read as missing values.",
     )
     delimiter: str = Field(",", min_length=1, max_length=1, description="CSV delimiter.")

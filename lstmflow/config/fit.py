@@ -32,7 +32,7 @@ class ModelConfig(_Section):
         1.0, gt=0, description="Huber loss: errors beyond this (scaled units) count linearly."
     )
     quantiles: list[float] = Field(
-        default_factory=lambda: [0.1, 0.5, 0.9],
+        [0.1, 0.5, 0.9],
         min_length=1,
         max_length=99,
         description="Quantile loss only: levels in (0, 1), increasing, 0.5 included.",

@@ -6,18 +6,45 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError
 
-from lstmflow.config.base import ConfigError, _Section
+from lstmflow.config.base import ConfigError, _Section, describe_bounds
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
+from lstmflow.config.notify import NotifyConfig
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import QualityConfig
+from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
+
+# Form titles of the sections (the Prefect UI otherwise shows the class name); a section
+# without an entry keeps its class name.
+SECTION_TITLES = {
+    "data": "Data: where the series live and how to read them",
+    "forecast": "Forecast: horizon and history",
+    "quality": "Quality: data-quality gate thresholds",
+    "preprocess": "Preprocess: imputation, scaling, target transform",
+    "features": "Features: causal engineered inputs",
+    "model": "Model: LSTM capacity and loss",
+    "training": "Training: optimiser and guards",
+    "evaluation": "Evaluation: held-out tail and baselines",
+    "registry": "Registry: promotion rule",
+    "runtime": "Runtime: threads on a shared machine",
+    "notify": "Notify: where failed runs are announced",
+}
+
+
+def _title_sections(schema: dict[str, Any]) -> None:
+    describe_bounds(schema)
+    for key, title in SECTION_TITLES.items():
+        if key in schema.get("properties", {}):
+            schema["properties"][key]["title"] = title
 
 
 class PipelineConfig(_Section):
     """Everything one training run needs; the flow's single parameter."""
+
+    model_config = ConfigDict(json_schema_extra=_title_sections)
 
     name: str = Field("lstmflow", pattern=r"^[A-Za-z0-9_.-]+$", description="Run-name prefix.")
     data: DataConfig
@@ -29,6 +56,8 @@ class PipelineConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
+    notify: NotifyConfig = Field(default_factory=NotifyConfig)
     output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
 
     def min_history(self) -> int:
@@ -53,6 +82,16 @@ def _format_error(err: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line ('line 2, column 2: expected ...'): PyYAML's own text spans
+    several lines with a caret drawing, which breaks a one-paragraph error."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}" + (f" ({context})" if context else "")
+
+
 def parse_override(item: str) -> tuple[list[str], Any]:
     """Split 'a.b.c=value' into a key path and a YAML-parsed value."""
     if "=" not in item:
@@ -64,7 +103,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {key}: value is not valid YAML ({exc})") from None
+        raise ConfigError(f"--set {key}: value is not valid YAML ({yaml_problem(exc)})") from None
     return parts, value
 
 
@@ -110,7 +149,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Pipelin
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file '{p}' is not valid YAML: {exc}") from None
+        raise ConfigError(f"config file '{p}' is not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config file '{p}' must hold a mapping at the top level")
     return build_config(apply_overrides(raw, overrides or []))

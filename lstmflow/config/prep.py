@@ -79,7 +79,7 @@ class FeaturesConfig(_Section):
     """
 
     return_periods: list[_Window] = Field(
-        default_factory=lambda: [5],
+        [5],
         description="k-step returns of the target, one input per k (the 1-step change is "
         "already the transformed target).",
     )
@@ -87,11 +87,11 @@ class FeaturesConfig(_Section):
         "log", description="Returns as log(level_t / level_t-k) or level_t / level_t-k - 1."
     )
     rolling_mean_windows: list[Annotated[int, Field(ge=2, le=10000)]] = Field(
-        default_factory=lambda: [5, 20],
+        [5, 20],
         description="Windows of rolling means, as the gap level / mean - 1 (stationary).",
     )
     volatility_windows: list[Annotated[int, Field(ge=2, le=10000)]] = Field(
-        default_factory=lambda: [20],
+        [20],
         description="Windows of rolling volatility: std of the 1-step log returns.",
     )
     annualize_volatility: bool = Field(
@@ -105,24 +105,24 @@ class FeaturesConfig(_Section):
         "(252 for business days).",
     )
     zscore_windows: list[Annotated[int, Field(ge=2, le=10000)]] = Field(
-        default_factory=lambda: [20],
+        [20],
         description="Windows of the rolling z-score (level - mean) / std; 0 on flat windows.",
     )
     ema_spans: list[Annotated[int, Field(ge=2, le=10000)]] = Field(
-        default_factory=list,
+        [],
         description="Spans of exponential moving averages, as the gap level / EMA - 1.",
     )
     rsi_windows: list[Annotated[int, Field(ge=2, le=10000)]] = Field(
-        default_factory=list,
+        [],
         description="Windows of the relative strength index (Wilder smoothing, 0..100).",
     )
     macd_spans: list[Annotated[int, Field(ge=2, le=10000)]] = Field(
-        default_factory=list,
+        [],
         description="[fast, slow, signal] EMA spans of MACD and its signal line (as a share of "
         "the slow EMA); empty for none. Price charts use [12, 26, 9].",
     )
     bollinger_windows: list[Annotated[int, Field(ge=2, le=10000)]] = Field(
-        default_factory=list, description="Windows of Bollinger %B (0.5 on flat windows)."
+        [], description="Windows of Bollinger %B (0.5 on flat windows)."
     )
     bollinger_k: float = Field(
         2.0, gt=0, le=10, description="Bollinger band width in standard deviations."

@@ -48,9 +48,11 @@ class QualityConfig(_Section):
         "(they are dropped at ingestion).",
     )
     bounds: dict[str, ColumnBounds] = Field(
-        default_factory=dict,
-        description="Opt-in value ranges per column, by its name in the file, e.g. "
-        "{'Adj Close': {min: 0, strict: true}}.",
+        {},
+        description="Opt-in value ranges per column, by its name in the file; each takes min, "
+        "max (either may be left out) and strict (exclude the bounds). JSON, e.g. "
+        '{"Adj Close": {"min": 0, "strict": true}, "Volume": {"min": 0}}; {} for none.',
+        examples=[{"Adj Close": {"min": 0, "strict": True}, "Volume": {"min": 0}}],
     )
     max_jump_ratio: float | None = Field(
         10.0, gt=1,
@@ -59,7 +61,7 @@ class QualityConfig(_Section):
         "none turns the check off.",
     )
     jump_columns: list[str] = Field(
-        default_factory=list,
+        [],
         description="Covariates (by file name) also checked for jumps; the target always is.",
     )
     outlier_window: int = Field(
@@ -91,9 +93,13 @@ class QualityConfig(_Section):
         1000.0, gt=0, description="Largest |value| a scaled model input may take."
     )
     severity: dict[CheckName, Literal["error", "warning"]] = Field(
-        default_factory=dict,
+        {},
         description="Override a check's severity: 'error' fails the run, 'warning' is reported "
-        "and the run goes on (e.g. {jump: warning}).",
+        "and the run goes on. Checks: columns, types, unique, increasing, off_grid, missing, gap, "
+        "finite, bounds, outliers, jump, history, staleness, constant, inputs_order, "
+        'inputs_finite, inputs_nan, inputs_scale. JSON, e.g. {"jump": "warning", "outliers": '
+        '"warning"}; {} keeps every default.',
+        examples=[{"jump": "warning", "outliers": "warning"}],
     )
 
     @model_validator(mode="after")

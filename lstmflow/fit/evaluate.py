@@ -1,17 +1,41 @@
-"""Errors in original units of the model and of naive baselines, on exactly the same points."""
+"""Errors in original units of the model and of naive baselines, on exactly the same points.
+
+Overall, per series and per horizon step: MAE, RMSE, sMAPE and MASE (scaled by the in-sample
+seasonal-naive MAE of each series' training part; see `scores.mase_scale`), the relative MAE
+promotion uses, and interval coverage and width when the model fits quantiles.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.data.scale import inverse_target
 from lstmflow.data.schema import Z
+from lstmflow.fit.scores import interval_scores, mase_scale, point_errors, relative_mae
 
 METHODS = ("model", "naive", "seasonal_naive")
+MASE_SCALE = "in-sample seasonal-naive MAE (lag = evaluation.season) on each series' training part"
+
+
+@dataclass
+class SeriesForecast:
+    """One series' test forecasts in original units, [N origins, H steps] each."""
+
+    series_id: str
+    origins: np.ndarray  # [N] timestamps of the forecast origins
+    times: np.ndarray  # [N, H] timestamps of the targets
+    actual: np.ndarray  # [N, H] observed target (NaN where unobserved)
+    preds: dict[str, np.ndarray]  # method -> [N, H]
+    ok: np.ndarray  # [N, H] bool: points every method covers (the scored points)
+    scale: float  # MASE denominator (NaN: none)
+    lower: np.ndarray | None = None  # [N, H] lowest quantile (quantile loss only)
+    upper: np.ndarray | None = None  # [N, H] highest quantile
 
 
 def baseline_forecasts(level: np.ndarray, ends: np.ndarray, horizon: int, season: int) -> dict:
@@ -28,85 +52,141 @@ def baseline_forecasts(level: np.ndarray, ends: np.ndarray, horizon: int, season
     return {"naive": naive, "seasonal_naive": snaive}
 
 
-def series_forecasts(
-    a: SeriesArrays, local_ends: np.ndarray, zhat: np.ndarray, state: dict[str, Any],
-    horizon: int, season: int,
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Actuals [N, H] and each method's forecasts [N, H] in original units for one series."""
+def _to_levels(a: SeriesArrays, local_ends: np.ndarray, z: np.ndarray, state: dict) -> np.ndarray:
+    """Scaled transformed-target forecasts [N, H] -> levels in original units [N, H].
+
+    For a diff or log-return target a quantile path is cumulated like a point path: exact for
+    step 1 and for a level target, an upper bound on the width beyond (comonotone steps).
+    """
     p = state["scalers"][a.series_id][Z]
-    z = zhat.astype("float64") * p["scale"] + p["center"]  # [N, H] unscaled transformed target
-    model = inverse_target(state["target_transform"], z, a.level[local_ends])
+    unscaled = z.astype("float64") * p["scale"] + p["center"]
+    return inverse_target(state["target_transform"], unscaled, a.level[local_ends])
+
+
+def series_forecast(
+    a: SeriesArrays, local_ends: np.ndarray, zhat: np.ndarray, state: dict[str, Any],
+    horizon: int, season: int, qhat: np.ndarray | None = None,
+) -> SeriesForecast:
+    """Actuals and every method's forecasts in original units for one series' origins."""
     rows = local_ends[:, None] + np.arange(1, horizon + 1)[None, :]  # [N, H]
     actual = a.actual[rows]
-    return actual, {"model": model, **baseline_forecasts(a.level, local_ends, horizon, season)}
+    preds = {"model": _to_levels(a, local_ends, zhat, state),
+             **baseline_forecasts(a.level, local_ends, horizon, season)}
+    ok = np.isfinite(actual)
+    for m in METHODS:
+        ok &= np.isfinite(preds[m])
+    lower = upper = None
+    if qhat is not None and qhat.shape[-1] > 1:  # [N, H, Q]
+        lower = _to_levels(a, local_ends, qhat[..., 0], state)
+        upper = _to_levels(a, local_ends, qhat[..., -1], state)
+    return SeriesForecast(
+        series_id=a.series_id, origins=a.timestamps[local_ends], times=a.timestamps[rows],
+        actual=actual, preds=preds, ok=ok, scale=mase_scale(a.actual, a.bounds.train_end,
+                                                            season)[0],
+        lower=lower, upper=upper,
+    )
 
 
-def _errors(actual: np.ndarray, pred: np.ndarray, scale: float = float("nan")) -> dict[str, float]:
-    """MAE, RMSE and MASE (MAE over the series' in-sample one-step naive MAE: scale-free)."""
-    e = pred - actual
-    mae = float(np.mean(np.abs(e)))
-    mase = mae / scale if np.isfinite(scale) else None  # None: no in-sample scale (pooled, constant)
-    return {"mae": mae, "rmse": float(np.sqrt(np.mean(e**2))), "mase": mase, "points": int(e.size)}
-
-
-def naive_scale(a: SeriesArrays) -> float:
-    """Mean absolute one-step change of the observed target over the training rows.
-
-    The MASE denominator (Hyndman & Koehler 2006): it puts series of different units and price
-    levels on one footing, so a panel's overall score is not decided by its largest series.
-    """
-    d = np.abs(np.diff(a.actual[: a.bounds.train_end]))
-    d = d[np.isfinite(d)]
-    m = float(d.mean()) if d.size else 0.0
-    return m if m > 0 else float("nan")
-
-
-def evaluate(
+def collect_forecasts(
     arrays: Sequence[SeriesArrays], stack, ends: np.ndarray, zhat: np.ndarray,
-    state: dict[str, Any], horizon: int, season: int,
-) -> dict[str, Any]:
-    """MAE and RMSE per method, overall and per series, on the points every method covers."""
-    per_series: dict[str, dict] = {}
-    pooled: dict[str, list] = {m: [] for m in ("actual", *METHODS)}
+    state: dict[str, Any], horizon: int, season: int, qhat: np.ndarray | None = None,
+) -> list[SeriesForecast]:
+    """Per series, the forecasts of every origin in `ends` (global indices into `stack`)."""
+    out = []
     for off, a in zip(stack.offsets, arrays, strict=True):
         sel = (ends >= off) & (ends < off + len(a.z))
-        if not sel.any():
-            continue
-        actual, preds = series_forecasts(a, ends[sel] - off, zhat[sel], state, horizon, season)
-        ok = np.isfinite(actual)
+        if sel.any():
+            out.append(series_forecast(a, ends[sel] - off, zhat[sel], state, horizon, season,
+                                       None if qhat is None else qhat[sel]))
+    return out
+
+
+def _pool(fcs: list[SeriesForecast], step: int | None = None) -> dict[str, np.ndarray]:
+    """Scored points of all series (at one horizon step, or all) as flat arrays."""
+    cols = slice(None) if step is None else slice(step, step + 1)
+    out: dict[str, list] = {k: [] for k in ("actual", "scale", "lower", "upper", *METHODS)}
+    for f in fcs:
+        ok = f.ok[:, cols]
+        out["actual"].append(f.actual[:, cols][ok])
+        out["scale"].append(np.full(int(ok.sum()), f.scale))
         for m in METHODS:
-            ok &= np.isfinite(preds[m])
-        if not ok.any():
-            continue
-        scale = naive_scale(a)
-        per_series[a.series_id] = {m: _errors(actual[ok], preds[m][ok], scale) for m in METHODS}
-        pooled["actual"].append(actual[ok])
-        for m in METHODS:
-            pooled[m].append(preds[m][ok])
-    if not per_series:
-        return {"overall": {}, "per_series": {}}
-    act = np.concatenate(pooled["actual"])
-    overall = {m: _errors(act, np.concatenate(pooled[m])) for m in METHODS}
+            out[m].append(f.preds[m][:, cols][ok])
+        if f.lower is not None:
+            out["lower"].append(f.lower[:, cols][ok])
+            out["upper"].append(f.upper[:, cols][ok])
+    return {k: np.concatenate(v) for k, v in out.items() if v}
+
+
+def _scores(p: dict[str, np.ndarray]) -> dict[str, dict]:
+    return {m: point_errors(p["actual"], p[m], p["scale"]) for m in METHODS}
+
+
+def _intervals(fcs: list[SeriesForecast], levels: Sequence[float], horizon: int) -> dict:
+    """Coverage and width of the outer quantile interval: overall, per series, per step."""
+    def one(p: dict[str, np.ndarray]) -> dict:
+        return interval_scores(p["actual"], p["lower"], p["upper"], p["scale"])
+
+    return {
+        "levels": [levels[0], levels[-1]], "nominal": round(levels[-1] - levels[0], 6),
+        **one(_pool(fcs)),
+        "per_series": {f.series_id: one(_pool([f])) for f in fcs},
+        "per_horizon": [one(_pool(fcs, h)) for h in range(horizon)],
+    }
+
+
+def score(fcs: list[SeriesForecast], horizon: int,
+          levels: Sequence[float] | None = None) -> dict[str, Any]:
+    """Metrics of every method overall, per series and per horizon step, on the scored points."""
+    fcs = [f for f in fcs if f.ok.any()]
+    if not fcs:
+        return {"overall": {}, "per_series": {}, "per_horizon": {}, "mase_scale": MASE_SCALE}
+    per_series = {f.series_id: _scores(_pool([f])) for f in fcs}
+    overall = _scores(_pool(fcs))
     for m in METHODS:  # each method's MAE relative to naive, geometric mean over series
         overall[m]["rel_mae"] = relative_mae(per_series, m, "naive")
         for v in per_series.values():
             v[m]["rel_mae"] = v[m]["mae"] / v["naive"]["mae"] if v["naive"]["mae"] > 0 else None
     overall["model"]["rel_mae_vs_seasonal_naive"] = relative_mae(per_series, "model", "seasonal_naive")
-    return {"overall": overall, "per_series": per_series}
+    steps = [_scores(_pool(fcs, h)) if any(f.ok[:, h].any() for f in fcs) else None
+             for h in range(horizon)]
+    out: dict[str, Any] = {
+        "overall": overall, "per_series": per_series,
+        "per_horizon": {m: [s[m] if s else None for s in steps] for m in METHODS},
+        "mase_scale": MASE_SCALE,
+    }
+    if levels is not None and len(levels) > 1 and fcs[0].lower is not None:
+        out["intervals"] = _intervals(fcs, levels, horizon)
+    return out
 
 
-def relative_mae(per_series: dict[str, dict], method: str, reference: str) -> float | None:
-    """Geometric mean over series of MAE(method) / MAE(reference) (AvgRelMAE).
+def evaluate(
+    arrays: Sequence[SeriesArrays], stack, ends: np.ndarray, zhat: np.ndarray,
+    state: dict[str, Any], horizon: int, season: int,
+    qhat: np.ndarray | None = None, levels: Sequence[float] | None = None,
+) -> dict[str, Any]:
+    """Score model, naive and seasonal naive on the test points every method covers.
 
-    Scale-free and symmetric (Davydenko & Fildes 2013): every series counts once whatever its
-    units or price level, so a panel is not decided by its largest series. None when a
-    reference MAE is zero.
+    `qhat` [N, H, Q] and `levels` (the Q quantiles) add interval coverage and width.
     """
-    ratios = [v[method]["mae"] / v[reference]["mae"] for v in per_series.values()
-              if v[reference]["mae"] > 0]
-    if len(ratios) != len(per_series) or not ratios:
-        return None
-    return float(np.exp(np.mean(np.log(np.maximum(ratios, 1e-300)))))
+    return score(collect_forecasts(arrays, stack, ends, zhat, state, horizon, season, qhat),
+                 horizon, levels)
+
+
+def forecast_frame(fcs: list[SeriesForecast]) -> pd.DataFrame:
+    """Long table of forecasts, one row per (series, origin, step): what the report plots."""
+    parts = []
+    for f in fcs:
+        n, h = f.actual.shape
+        cols: dict[str, Any] = {
+            "series_id": f.series_id, "origin": np.repeat(f.origins, h),
+            "step": np.tile(np.arange(1, h + 1), n), "time": f.times.reshape(-1),
+            "actual": f.actual.reshape(-1),
+            **{m: f.preds[m].reshape(-1) for m in METHODS},
+        }
+        if f.lower is not None:
+            cols.update(lower=f.lower.reshape(-1), upper=f.upper.reshape(-1))
+        parts.append(pd.DataFrame(cols))
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
 
 def beats_baselines(metrics: dict[str, Any]) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import time
 import warnings
@@ -17,8 +18,19 @@ import torch
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
+from lstmflow.durable import write_text
 from lstmflow.fit.budget import Budget, choose_stride, describe_budget, resolve_budget, train_rows
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
+from lstmflow.runtime import apply_torch_threads
+
+
+class FitDiverged(TrainingError):
+    """The fit produced no usable model; `history` keeps what was recorded until then, so the
+    diagnosis can still say why."""
+
+    def __init__(self, message: str, history: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)  # args stay (message,): the error pickles like any other
+        self.history = history or []
 
 
 @dataclass
@@ -32,6 +44,7 @@ class TrainResult:
     windows: dict[str, int] = field(default_factory=dict)
     resumed_from_epoch: int | None = None  # epochs already done in the checkpoint resumed from
     checkpoint: str | None = None  # path of last.ckpt when the fit was checkpointed
+    stack: Any = None  # models.data.StackedSeries the fit read: predictions reuse it
     budget: dict[str, Any] = field(default_factory=dict)  # the resolved Budget (as_dict)
     steps_run: int = 0  # optimizer steps taken
     learning_rate: float | None = None  # the rate the fit started from (found when 'auto')
@@ -43,10 +56,11 @@ def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Pa
     jpath, cpath = run_dir / HISTORY, run_dir / "history.csv"
     write_json(jpath, history)
     keys = list(dict.fromkeys(k for row in history for k in row))
-    with cpath.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=keys)
-        writer.writeheader()
-        writer.writerows(history)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=keys)
+    writer.writeheader()
+    writer.writerows(history)
+    write_text(cpath, text.getvalue())
     return jpath, cpath
 
 
@@ -109,14 +123,18 @@ def build_trainer(
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
 
+    from lstmflow.fit.checkpoint import AtomicCheckpointIO, FitState
+
     t = cfg.training
     callbacks = list(callbacks)
+    plugins = []
     if checkpoint_dir is not None:
-        # monitor=None + save_top_k=1: the newest epoch overwrites `last.ckpt`, one file
-        callbacks.append(ModelCheckpoint(
+        # monitor=None + save_top_k=1: the newest epoch replaces `last.ckpt` (atomically), one file
+        callbacks += [FitState(), ModelCheckpoint(
             dirpath=checkpoint_dir, filename=CHECKPOINT.removesuffix(".ckpt"), monitor=None,
             save_top_k=1, every_n_epochs=1, enable_version_counter=False,
-        ))
+        )]
+        plugins.append(AtomicCheckpointIO())
     kwargs: dict[str, Any] = dict(
         # every epoch is exactly one validation period, so the step budget is whole epochs:
         # Lightning's max_steps resumes a killed fit on shifted batches (checked in tests)
@@ -134,6 +152,7 @@ def build_trainer(
         enable_model_summary=False,
         num_sanity_val_steps=0,
         deterministic=t.deterministic,
+        plugins=plugins,
     )
     kwargs.update(overrides)
     return pl.Trainer(**kwargs)
@@ -160,17 +179,6 @@ def training_callbacks(
     ]
 
 
-def _resumable_epochs(ckpt: Path | None) -> int:
-    """Epochs completed in the checkpoint to resume (read with weights_only=True: no pickled
-    code runs), or a TrainingError when there is none."""
-    if ckpt is None or not ckpt.is_file():
-        raise TrainingError(
-            f"cannot resume: no checkpoint at '{ckpt}'. The run was killed before its "
-            "first epoch ended, or it was not checkpointed; start a new run instead."
-        )
-    return int(torch.load(ckpt, map_location="cpu", weights_only=True)["epoch"]) + 1
-
-
 def train_model(
     arrays: Sequence[SeriesArrays],
     cfg: PipelineConfig,
@@ -190,13 +198,15 @@ def train_model(
     """
     import pytorch_lightning as pl
 
+    from lstmflow.fit.checkpoint import checkpoint_epochs
     from models.callbacks import BestWeights, HistoryRecorder
     from models.data import loader
 
+    apply_torch_threads(cfg.runtime)  # every fit, so side-by-side runs share cores
     t = cfg.training
     ckpt_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
-    resumed_from = _resumable_epochs(ckpt) if resume else None
+    resumed_from = checkpoint_epochs(ckpt) if resume else None
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
     pl.seed_everything(t.seed, workers=True, verbose=False)
     train_ds, val_ds = build_datasets(arrays, cfg)
@@ -239,6 +249,10 @@ def train_model(
         warnings.filterwarnings("ignore", ".*Total length of `DataLoader` across ranks.*")
         warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
         warnings.filterwarnings("ignore", ".*`training_step` returned `None`.*")  # counted
+        # Saturated gates of a diverging fit leave gradients in the subnormal range, where CPU
+        # arithmetic runs ~100x slower (measured: 2.5 s a step instead of 20 ms): values below
+        # 1e-38 count as 0 during the fit. The flag is the CPU thread's; it is put back after.
+        torch.set_flush_denormal(True)
         try:
             trainer.fit(
                 model, train_dl, val_dl,
@@ -252,11 +266,14 @@ def train_model(
                     f"config ({str(exc).splitlines()[0]}); resume with the run's own config"
                 ) from exc
             raise
+        finally:
+            torch.set_flush_denormal(False)
     seconds = time.perf_counter() - start
     if best.state is None:
-        raise TrainingError(
+        raise FitDiverged(
             "training produced no finite validation loss: the fit diverged. Lower "
-            "training.learning_rate, keep training.gradient_clip on, check the scaling."
+            "training.learning_rate, keep training.gradient_clip on, check the scaling.",
+            recorder.epochs,
         )
     return TrainResult(
         model=model,
@@ -269,36 +286,42 @@ def train_model(
                  "train_per_epoch": budget.windows_per_check},
         resumed_from_epoch=resumed_from,
         checkpoint=str(ckpt) if ckpt is not None else None,
+        stack=train_ds.stack,
         budget=budget.as_dict(),
         steps_run=trainer.global_step,
         learning_rate=float(model.hparams.learning_rate),
     )
 
 
-def _predict(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str, fn):
-    """Apply `fn` (a predict method) to every usable origin of a split, 1024 windows at a time."""
+def _predict(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str, fn,
+             stack=None):
+    """Apply `fn` (a predict method) to every usable origin of a split, 1024 windows at a time.
+
+    `stack`: the StackedSeries of these arrays when one exists already (the fit's), else built."""
     from models.data import StackedSeries, WindowBatches, window_ends
 
     L = cfg.forecast.input_size
-    stack = StackedSeries(arrays, cfg.forecast.horizon)
+    stack = stack if stack is not None else StackedSeries(arrays, cfg.forecast.horizon)
     ends = window_ends(stack, arrays, split, L)
     ds = WindowBatches(stack, ends, L, split)
     out = [fn(ds[list(range(i, min(i + 1024, len(ds))))][0]) for i in range(0, len(ds), 1024)]
     return stack, ends, out
 
 
-def predict_quantiles(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str):
+def predict_quantiles(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str,
+                      stack=None):
     """Scaled forecasts of every level, (stack, ends, qhat [N, H, Q]); Q = 1 for point losses."""
-    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_quantiles)
+    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_quantiles, stack)
     empty = np.zeros((0, cfg.forecast.horizon, model.n_q), np.float32)
     return stack, ends, torch.cat(out).numpy() if out else empty
 
 
-def predict_origins(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str):
+def predict_origins(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str,
+                    stack=None):
     """Scaled point forecasts [N, H] (the median under quantile loss) for every usable origin.
 
     Returns (stack, ends, zhat): `ends` are global row indices into `stack`.
     """
-    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_last)
+    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_last, stack)
     empty = np.zeros((0, cfg.forecast.horizon), np.float32)
     return stack, ends, torch.cat(out).numpy() if out else empty

@@ -10,7 +10,8 @@ from lstmflow.runs import write_json
 
 
 def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:
-    """Reshape evaluation output to {method: {mae, rmse, points, per_series: {sid: {mae, rmse}}}}."""
+    """Reshape evaluation output to {method: {mae, rmse, smape, mase, rel_mae, points,
+    per_series: {sid: {...}}}, per_horizon: {method: [{...} per step]}, intervals, mase_scale}."""
     out: dict[str, Any] = {}
     overall = metrics.get("overall") or {}
     for m in METHODS:
@@ -20,7 +21,20 @@ def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:
             **overall[m],
             "per_series": {s: v[m] for s, v in metrics.get("per_series", {}).items()},
         }
+    for key in ("per_horizon", "intervals", "mase_scale"):
+        if metrics.get(key):
+            out[key] = metrics[key]
     return out
+
+
+def metrics_from_block(block: dict[str, Any]) -> dict[str, Any]:
+    """The inverse of `metrics_block`: evaluation output as `evaluate` returns it."""
+    overall = {m: {k: v for k, v in block[m].items() if k != "per_series"}
+               for m in METHODS if m in block}
+    series = list(block["model"]["per_series"]) if "model" in block else []
+    per_series = {s: {m: block[m]["per_series"][s] for m in overall} for s in series}
+    rest = {k: block[k] for k in ("per_horizon", "intervals", "mase_scale") if k in block}
+    return {"overall": overall, "per_series": per_series, **rest}
 
 
 def gate_block(gate: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -40,46 +54,57 @@ def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
     return write_json(run_dir / "summary.json", summary)
 
 
+def sig(v: float | None, digits: int = 4) -> float | None:
+    """A float rounded to `digits` significant digits (None stays None)."""
+    if v is None or v != v:
+        return None
+    return float(f"{v:.{digits}g}")
+
+
 def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """One row per series (and 'ALL'): MAE and RMSE of each method."""
+    """One row per series (and 'ALL'): MAE of each method, the model's MAE relative to both
+    baselines, MASE and sMAPE; 4 significant digits."""
     m = summary.get("metrics") or {}
     if "model" not in m:
         return []
-    series = ["ALL", *m["model"]["per_series"]]
     rows = []
-    rel_snaive = m["model"].get("rel_mae_vs_seasonal_naive")
-    for s in series:
-        row: dict[str, Any] = {"series": s}
-        for meth in METHODS:
-            v = m[meth] if s == "ALL" else m[meth]["per_series"][s]
-            row[f"{meth}_mae"] = round(v["mae"], 6)
-            row[f"{meth}_rmse"] = round(v["rmse"], 6)
-            mase, rel = v.get("mase"), v.get("rel_mae")
-            row[f"{meth}_mase"] = round(mase, 6) if mase is not None and mase == mase else None
-            row[f"{meth}_rel_mae"] = round(rel, 6) if rel is not None else None
-        if s == "ALL" and rel_snaive is not None:
-            row["model_rel_snaive"] = round(rel_snaive, 6)
-        rows.append(row)
+    for s in ["ALL", *m["model"]["per_series"]]:
+        v = {meth: m[meth] if s == "ALL" else m[meth]["per_series"][s] for meth in METHODS}
+        snaive = v["seasonal_naive"]["mae"]
+        rel_s = m["model"].get("rel_mae_vs_seasonal_naive") if s == "ALL" else (
+            v["model"]["mae"] / snaive if snaive > 0 else None)
+        rows.append({
+            "series": s, **{f"{meth}_mae": sig(v[meth]["mae"]) for meth in METHODS},
+            "model_rel_mae": sig(v["model"].get("rel_mae")), "model_rel_snaive": sig(rel_s),
+            "model_mase": sig(v["model"].get("mase")), "model_smape": sig(v["model"].get("smape")),
+        })
     return rows
 
 
 def _num(v: float | None) -> str:
-    return "-" if v is None else f"{v:.4f}"
+    return "-" if v is None else f"{v:.4g}"
 
 
 def _beats(row: dict[str, Any]) -> bool:
-    """A series row: model MAE below both baselines'. ALL: the scale-free promotion rule."""
-    if row["series"] == "ALL" and row.get("model_rel_mae") is not None \
-            and row.get("model_rel_snaive") is not None:
+    """Model MAE below both baselines' (ALL: the scale-free promotion rule, relative MAEs)."""
+    if row.get("model_rel_mae") is not None and row.get("model_rel_snaive") is not None:
         return bool(row["model_rel_mae"] < 1 and row["model_rel_snaive"] < 1)
     return row["model_mae"] < min(row["naive_mae"], row["seasonal_naive_mae"])
 
 
+def _overrides(f: dict[str, Any]) -> str:
+    return " ".join(f"--set {o}" for o in f["remedy"]["overrides"])
+
+
 def render_text(summary: dict[str, Any]) -> str:
-    """The short terminal summary: status, reason, metrics next to the baselines."""
+    """The short terminal summary: status, reason, diagnosis, metrics next to the baselines."""
     lines = [f"run {summary['run_id']}: {summary['status'].upper()}"]
     if summary.get("reason"):
         lines.append(f"  {summary['reason']}")
+    for f in summary.get("diagnosis") or []:
+        lines.append(f"  {f['severity'].upper()} {f['finding']}: {f['evidence']}")
+        if f["remedy"]["overrides"]:
+            lines.append(f"      try: {_overrides(f)}")
     for w in summary.get("warnings", []):
         lines.append(f"  warning: {w}")
     rows = metrics_rows(summary)
@@ -89,50 +114,67 @@ def render_text(summary: dict[str, Any]) -> str:
                      f"{'model/naive':>13}  beats both")
         for r in rows:
             lines.append(
-                f"  {str(r['series'])[:12]:<12}{r['model_mae']:>12.4f}{r['naive_mae']:>12.4f}"
-                f"{r['seasonal_naive_mae']:>13.4f}{_num(r['model_rel_mae']):>13}"
+                f"  {str(r['series'])[:12]:<12}{_num(r['model_mae']):>12}{_num(r['naive_mae']):>12}"
+                f"{_num(r['seasonal_naive_mae']):>13}{_num(r['model_rel_mae']):>13}"
                 f"  {'yes' if _beats(r) else 'no'}"
             )
         lines.append("  ALL: MAE pooled over all points; model/naive is the geometric mean of the "
-                     "series' MAE ratios,")
-        lines.append("  the scale-free figure promotion uses (each series counts once).")
+                     "series' MAE ratios, the scale-free figure promotion uses (each series counts "
+                     "once).")  # one line: the terminal wraps it
     if summary.get("promotion"):
         p = summary["promotion"]
         lines.append("")
         lines.append(f"  model: {summary.get('model_path')}")
         lines.append(f"  {'promoted to champion' if p['promoted'] else 'not promoted'}: {p['reason']}")
+    if summary.get("report_path"):
+        lines.append(f"  report: {summary['report_path']}")
     lines.append(f"  run folder: {summary.get('run_dir')}")
     return "\n".join(lines)
 
 
 def render_markdown(summary: dict[str, Any]) -> str:
-    """The Prefect artifact: same facts as the terminal summary, as a markdown page."""
+    """The Prefect artifact: the diagnosis first, then a rounded metrics table."""
     lines = [f"# Run {summary['run_id']}: {summary['status']}", ""]
-    if summary.get("reason"):
-        lines += [f"**{summary['reason']}**", ""]
+    if summary.get("reason"):  # may span lines (a gate's failed expectations): kept verbatim
+        lines += ["## Why it stopped", "", "```text", summary["reason"], "```", ""]
+    diagnosis = summary.get("diagnosis") or []
+    if diagnosis:
+        lines += ["## Diagnosis", ""]
+        for f in diagnosis:
+            lines.append(f"- {f['severity'].upper()} `{f['finding']}`: {f['evidence']}. "
+                         f"{f['remedy']['advice']}")
+            if f["remedy"]["overrides"]:
+                lines.append(f"  Try `{_overrides(f)}`")
+        lines.append("")
     for w in summary.get("warnings", []):
         lines.append(f"- warning: {w}")
     rows = metrics_rows(summary)
     if rows:
-        lines += ["", "| series | model MAE | naive MAE | seasonal-naive MAE | model RMSE | "
-                      "model/naive MAE | model MASE |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
+        lines += ["", "## Test metrics (original units)", "",
+                  "| series | model MAE | naive MAE | seasonal-naive MAE | model / naive | "
+                  "model / seasonal naive | model MASE | model sMAPE % |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for r in rows:
-            lines.append(f"| {r['series']} | {r['model_mae']:.4f} | {r['naive_mae']:.4f} | "
-                         f"{r['seasonal_naive_mae']:.4f} | {r['model_rmse']:.4f} | "
-                         f"{_num(r['model_rel_mae'])} | {_num(r['model_mase'])} |")
+            lines.append(f"| {r['series']} | {_num(r['model_mae'])} | {_num(r['naive_mae'])} | "
+                         f"{_num(r['seasonal_naive_mae'])} | {_num(r['model_rel_mae'])} | "
+                         f"{_num(r['model_rel_snaive'])} | {_num(r['model_mase'])} | "
+                         f"{_num(r['model_smape'])} |")
+        lines.append("")
     t = summary.get("training")
     if t:
         steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
-        lines += ["", f"Trained {steps}{t['epochs_run']} validation checks in {t['seconds']:.1f}s; "
-                      f"best validation loss {t['best_val_loss']:.4f} at check {t['best_epoch'] + 1}."]
+        lines += [f"Trained {steps}{t['epochs_run']} validation checks in {t['seconds']:.1f}s; "
+                  f"best validation loss {t['best_val_loss']:.4g} at check {t['best_epoch'] + 1}."]
         if t.get("learning_rate") is not None:
             auto = (summary.get("config") or {}).get("training", {}).get("learning_rate") == "auto"
             found = " (found by the learning-rate finder: lr_find.json)" if auto else ""
             lines.append(f"Learning rate {t['learning_rate']:.3g}{found}.")
+        lines.append("")
     if summary.get("promotion"):
         p = summary["promotion"]
-        lines += ["", f"Promotion: {'yes' if p['promoted'] else 'no'}: {p['reason']}"]
-    lines += ["", f"Data fingerprint `{summary.get('data_fingerprint')}`; run folder "
-                  f"`{summary.get('run_dir')}`."]
+        lines += [f"Promotion: {'yes' if p['promoted'] else 'no'}: {p['reason']}", ""]
+    if summary.get("report_path"):
+        lines += [f"Report with plots: `{summary['report_path']}`", ""]
+    lines += [f"Data fingerprint `{summary.get('data_fingerprint')}`; run folder "
+              f"`{summary.get('run_dir')}`."]
     return "\n".join(lines)

@@ -1,0 +1,182 @@
+"""Induce each training pathology on real series and print what the diagnosis names.
+
+    .venv/bin/python bench/diagnosis_cases.py [--series co2,stocks,...] [--cases healthy,...]
+
+Each case is a real Lightning fit (plain functions, no Prefect) on a real series: the bundled
+weekly CO2 and stock prices, and the research series (CSV `timestamp,target`) in
+$LSTMFLOW_RESEARCH_DATA (default /work/research/data) when present.
+It prints, per case, the findings with their severity and the raw numbers the thresholds in
+lstmflow/fit/diagnosis/thresholds.py are compared with, and the seconds diagnosis + report take.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
+from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
+from lstmflow.data.prepare import prepare  # noqa: E402
+from lstmflow.data.split import split_bounds  # noqa: E402
+from lstmflow.fit.attempt import fit_and_diagnose  # noqa: E402
+from lstmflow.fit.diagnosis import data_stats, diagnose  # noqa: E402
+
+SMALL = ["model.hidden_size=16", "model.num_layers=1", "training.max_epochs=12",
+         "training.batch_size=64", "training.learning_rate=0.01"]
+CASES = {
+    "healthy": SMALL,
+    "divergence": [*SMALL, "training.optimizer=rmsprop", "training.learning_rate=1.0",
+                   "training.gradient_clip=0"],
+    "underfitting": ["model.hidden_size=1", "model.num_layers=1", "training.max_epochs=2"],
+    "plateau": [*SMALL, "training.learning_rate=0.000001", "training.max_epochs=4"],
+    "exploding": ["model.hidden_size=32", "model.num_layers=4", "training.optimizer=rmsprop",
+                  "training.learning_rate=1.0", "training.gradient_clip=0", "model.loss=mse",
+                  "preprocess.target_transform=level", "training.max_epochs=3",
+                  "model.dropout=0", "training.scheduler=none"],
+    "overfitting": ["model.hidden_size=64", "model.num_layers=1", "model.dropout=0",
+                    "training.weight_decay=0", "training.max_epochs=12", "training.patience=12",
+                    "training.window_stride=1", "training.scheduler=none",
+                    "training.learning_rate=0.01"],
+    "shift_x3": SMALL,
+    "vanishing": ["model.hidden_size=16", "model.num_layers=6", "training.learning_rate=0.5",
+                  "training.gradient_clip=0", "preprocess.target_transform=level",
+                  "training.max_epochs=4", "model.dropout=0", "training.scheduler=none"],
+    "noisy": [*SMALL, "training.learning_rate=0.05", "training.batch_size=4",
+              "training.scheduler=none", "training.max_epochs=8",
+              "training.max_windows_per_epoch=400"],
+    "not_converged": [*SMALL, "training.learning_rate=0.001", "training.max_epochs=6"],
+}
+RESEARCH = Path(os.environ.get("LSTMFLOW_RESEARCH_DATA", "/work/research/data"))
+# name -> (freq, horizon, input_size, season, val_size, test_size, target transform, rows kept)
+RESEARCH_SERIES = {
+    "seattle_temp_hourly": ("h", 24, 48, 24, 720, 336, "diff", 4000),
+    "us_gasoline_weekly": ("W-MON", 4, 104, 52, 156, 104, "diff", None),
+    "sp500_daily": ("B", 5, 64, 5, 250, 60, "log_return", 1500),
+    "taylor_halfhourly": ("30min", 48, 96, 48, 672, 336, "diff", None),
+}
+SHIFTED = {"shift_x3": 3.0}
+
+
+def series_configs() -> dict[str, tuple[str, list[str], int | None]]:
+    """name -> (config file, overrides, rows kept per series from the end)."""
+    out = {
+        "co2": ("configs/co2.yaml", [], None),
+        "stocks": ("configs/default.yaml", ["training.window_stride=8"], 900),
+    }
+    for name, (freq, h, L, m, val, test, transform, tail) in RESEARCH_SERIES.items():
+        if (RESEARCH / f"{name}.csv").is_file():
+            out[name] = ("configs/co2.yaml", [
+                f"name={name}", f"data.path={RESEARCH / name}.csv",
+                "data.timestamp_column=timestamp", "data.timestamp_format=null",
+                "data.target_column=target", f"data.freq={freq}", f"forecast.horizon={h}",
+                f"forecast.input_size={L}", f"evaluation.season={m}", f"evaluation.val_size={val}",
+                f"evaluation.test_size={test}", f"preprocess.target_transform={transform}",
+                "training.window_stride=8"], tail)
+    return out
+
+
+def prepared(cfg, tail: int | None, scale_test: float | None):
+    frame = ingest(cfg.data).frame
+    if tail:
+        frame = frame.groupby("series_id", sort=False).tail(tail).reset_index(drop=True)
+    frame, _ = drop_short_series(frame, cfg.min_history(), "drop", cfg.data.path)
+    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+    if scale_test:
+        for sid, b in bounds.items():
+            rows = frame.index[frame["series_id"].astype(str) == sid][b.val_end:]
+            frame.loc[rows, "target"] *= scale_test
+    return prepare(frame, bounds, cfg), bounds
+
+
+def run_case(series: str, case: str, out: Path) -> dict:
+    path, sets, tail = series_configs()[series]
+    cfg = load_config(ROOT / path, [*sets, *CASES[case], f"output_dir={out}"])
+    if not Path(cfg.data.path).is_absolute():
+        raw = cfg.model_dump(mode="json")
+        cfg = build_config(apply_overrides(raw, [f"data.path={ROOT / cfg.data.path}"]))
+    prep, _ = prepared(cfg, tail, SHIFTED.get(case))
+    start = time.perf_counter()
+    attempt = fit_and_diagnose(prep, cfg)
+    total = time.perf_counter() - start
+    t0 = time.perf_counter()  # the diagnosis alone, again, for its cost
+    diagnose(attempt.history, attempt.metrics,
+             data_stats(prep.arrays, cfg.evaluation.season, cfg.forecast.horizon),
+             cfg.model_dump(mode="json"))
+    diag_s = time.perf_counter() - t0
+    return {"series": series, "case": case, "findings": attempt.findings,
+            "history": attempt.history, "stats": attempt.stats, "metrics": attempt.metrics,
+            "fit_s": total - diag_s, "diag_s": diag_s}
+
+
+def measures(r: dict) -> str:
+    """The raw numbers the thresholds are compared with, for this case."""
+    import numpy as np
+
+    h = r["history"]
+
+    def curve(key):
+        return np.array([np.nan if x.get(key) is None else float(x[key]) for x in h])
+
+    tr, zero = curve("train_loss"), curve("train_loss_zero")
+    val = curve("val_loss")
+    first, head = curve("grad_norm_max:lstm.l0"), curve("grad_norm_max:head")
+    out = {
+        "start/zero": tr[0] / zero[0] if len(h) else np.nan,
+        "max/zero": np.nanmax(tr / zero) if len(h) else np.nan,
+        "end/min": tr[-1] / np.nanmin(tr) if len(h) else np.nan,
+        "l0/head": np.nanmax(first / head) if len(h) else np.nan,
+        "val_gain": 1 - np.nanmin(val) / val[0] if len(h) else np.nan,
+        "w_change": np.nanmax(curve("weight_change")) if len(h) else np.nan,
+    }
+    spreads, big, r2 = [], [], []
+    for s in r["stats"]["per_series"].values():
+        for split in ("val", "test"):
+            if s[split]["spread"] and s["train"]["spread"]:
+                spreads.append(s[split]["spread"] / s["train"]["spread"])
+        big += [s[k]["max_abs"] for k in ("train", "val", "test") if s[k]["max_abs"] is not None]
+        if s["predictability"] is not None:
+            r2.append(s["predictability"])
+    out["spread"] = f"{min(spreads):.2f}-{max(spreads):.2f}" if spreads else "-"
+    out["max|z|"] = max(big) if big else np.nan
+    out["R2"] = f"{min(r2):.3f}-{max(r2):.3f}" if r2 else "-"
+    return "  ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in out.items())
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--series", default=",".join(series_configs()))
+    ap.add_argument("--cases", default=",".join(CASES))
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for series in args.series.split(","):
+            for case in args.cases.split(","):
+                r = run_case(series, case, Path(tmp))
+                names = [f"{f['finding']}({f['severity'][0]})" for f in r["findings"]]
+                rows.append((series, case, names))
+                print(f"{series:>10} {case:<13} fit {r['fit_s']:5.1f}s diag {r['diag_s']:.2f}s  "
+                      f"{' '.join(names)}", flush=True)
+                print(f"{'':>24}{measures(r)}", flush=True)
+                if args.verbose:
+                    for f in r["findings"]:
+                        print(f"      {f['finding']}: {f['evidence']}")
+                        print(f"        -> {f['remedy']['overrides']}")
+    print("\n| series | induced | findings (e=error, w=warning, i=info) |\n|---|---|---|")
+    for series, case, names in rows:
+        print(f"| {series} | {case} | {' '.join(names)} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+"""`lstmflow report`: rebuild a run's report.html from its folder and print the path."""
+
+from __future__ import annotations
+
+import argparse
+
+from lstmflow.runs import run_folder
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="rebuild a run's report.html from its folder")
+    p.add_argument("run_id", metavar="RUN_ID", help="the run, as named in <output-dir>/runs/")
+    p.add_argument("--output-dir", default="outputs",
+                   help="the config's output_dir, where runs/ lives (default: outputs)")
+    p.add_argument("--debug", action="store_true", help="show tracebacks")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Print the absolute path of the rebuilt report; works on failed and interrupted runs."""
+    from lstmflow.report.rebuild import rebuild_report
+
+    path = rebuild_report(run_folder(args.output_dir, args.run_id))
+    print(path.resolve())
+    return 0

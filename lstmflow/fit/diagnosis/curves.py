@@ -1,0 +1,205 @@
+"""Findings read from the training curves: losses, gradient norms, weight changes per epoch."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstmflow.fit.diagnosis import thresholds as T
+from lstmflow.fit.diagnosis.record import Finding, Run, epoch_no, fmt, pct
+from lstmflow.fit.diagnosis.remedies import REMEDIES
+
+
+def finding(name: str, severity: str, evidence: str, run: Run, cause: str | None = None
+            ) -> Finding:
+    """A finding with the remedy its name (and cause) calls for, from the run's config."""
+    advice, overrides = REMEDIES[name](run.config, cause)
+    return Finding(name, severity, evidence, advice, overrides)
+
+
+def data_extreme(run: Run) -> tuple[str, str, float] | None:
+    """(series, split, |value|) of the largest scaled target beyond DATA_BLOWUP, if any."""
+    worst = None
+    for sid, s in run.series_stats().items():
+        for split in ("train", "val", "test"):
+            big = (s.get(split) or {}).get("max_abs")
+            if big is not None and big >= T.DATA_BLOWUP and (worst is None or big > worst[2]):
+                worst = (sid, split, big)
+    return worst
+
+
+def reference(run: Run, split: str) -> float | None:
+    """The loss a constant forecast scores on the split (median over epochs), or None."""
+    ref = run.curve(f"{split}_loss_zero")
+    return float(np.nanmedian(ref)) if np.isfinite(ref).any() else None
+
+
+def _first(mask: np.ndarray) -> int:
+    return epoch_no(int(np.flatnonzero(mask)[0]))
+
+
+def divergence(run: Run) -> Finding | None:
+    """Non-finite losses or weights, a loss far above a constant forecast's, or a training
+    loss climbing off its minimum."""
+    if run.epochs == 0:
+        return finding("divergence", "error", "training stopped before its first epoch ended and "
+                       "produced no finite validation loss", run)
+    why = []
+    bad_loss, bad_w = run.curve("nonfinite_losses"), run.curve("nonfinite_weights")
+    if np.nansum(bad_loss) > 0:
+        why.append(f"{int(np.nansum(bad_loss))} training batches had a non-finite loss "
+                   f"(first in epoch {_first(bad_loss > 0)})")
+    if np.nansum(bad_w) > 0:
+        why.append(f"the weights held {int(np.nanmax(bad_w))} non-finite values after epoch "
+                   f"{_first(bad_w > 0)}")
+    val = run.curve("val_loss")
+    if not np.isfinite(val).all():
+        why.append(f"the validation loss was not finite in epoch {_first(~np.isfinite(val))}")
+    for split in ("train", "val"):
+        loss, ref = run.curve(f"{split}_loss"), reference(run, split)
+        if ref and np.isfinite(loss).any() and np.nanmax(loss) >= T.LOSS_BLOWUP * ref:
+            i = int(np.nanargmax(loss))
+            why.append(f"the {split} loss reached {fmt(loss[i])} in epoch {epoch_no(i)}, "
+                       f"{fmt(loss[i] / ref, 2)}x what a constant forecast scores ({fmt(ref)})")
+    train = run.curve("train_loss")
+    fin = np.flatnonzero(np.isfinite(train))
+    if len(fin) > 1:
+        lo, last = int(np.nanargmin(train)), fin[-1]
+        if train[lo] > 0 and train[last] >= T.TRAIN_RISE * train[lo]:
+            why.append(f"the train loss climbed from its minimum {fmt(train[lo])} (epoch "
+                       f"{epoch_no(lo)}) to {fmt(train[last])} (epoch {epoch_no(last)})")
+    if not why:
+        return None
+    extreme = data_extreme(run)
+    if extreme:
+        why.append(f"the data explains it: the scaled target reaches {fmt(extreme[2])} in the "
+                   f"{extreme[1]} part of series {extreme[0]}")
+    return finding("divergence", "error", "; ".join(why), run, "data" if extreme else None)
+
+
+def _gradient_ends(run: Run, stat: str) -> tuple[str, np.ndarray, np.ndarray] | None:
+    """(first layer, its norms, the head's norms) per epoch, or None when not recorded."""
+    layers = run.layers()
+    if len(layers) < 2 or "head" not in layers:
+        return None
+    first = layers[0]
+    return (first, run.curve(f"grad_norm_{stat}:{first}"),
+            run.curve(f"grad_norm_{stat}:head"))
+
+
+def exploding_gradients(run: Run) -> Finding | None:
+    """Non-finite gradients, or the first layer's gradient far above the head's (AutoTrainer)."""
+    why = []
+    bad = run.curve("nonfinite_grads")
+    if np.nansum(bad) > 0:
+        why.append(f"{int(np.nansum(bad))} optimiser steps had non-finite gradients (first in "
+                   f"epoch {_first(bad > 0)})")
+    ends = _gradient_ends(run, "max")
+    if ends is not None:
+        first, g0, gh = ends
+        ratio = g0 / np.where(gh > 0, gh, np.nan)
+        if np.isfinite(ratio).any() and np.nanmax(ratio) > T.EXPLODE_RATIO:
+            i = int(np.nanargmax(ratio))
+            why.append(f"the gradient norm of the first LSTM layer ({first}) reached "
+                       f"{fmt(g0[i])} in epoch {epoch_no(i)}, {fmt(ratio[i], 2)}x the head's "
+                       f"({fmt(gh[i])})")
+    if not why:
+        return None
+    return finding("exploding_gradients", "error" if np.nansum(bad) > 0 else "warning",
+                   "; ".join(why), run)
+
+
+def vanishing_gradients(run: Run) -> Finding | None:
+    """In the last epoch the first layer's gradient is orders of magnitude below the head's and
+    tiny in absolute terms (AutoTrainer's beta_1 and beta_2)."""
+    ends = _gradient_ends(run, "mean")
+    if ends is None or run.epochs == 0:
+        return None
+    first, g0, gh = ends
+    a, b = g0[-1], gh[-1]
+    if not (np.isfinite(a) and np.isfinite(b) and b > 0):
+        return None
+    if a < T.VANISH_ABS and a < T.VANISH_RATIO * b:
+        return finding("vanishing_gradients", "warning",
+                       f"in the last epoch the mean gradient norm of the first LSTM layer "
+                       f"({first}) was {fmt(a)}, {fmt(b / a if a > 0 else np.inf, 2)}x smaller "
+                       f"than the head's ({fmt(b)})", run)
+    return None
+
+
+def overfitting(run: Run) -> Finding | None:
+    """Validation loss rising off its best epoch while the training loss keeps falling."""
+    val, train = run.curve("val_loss"), run.curve("train_loss")
+    if run.epochs < 2 or not np.isfinite(val).any():
+        return None
+    b, last = int(np.nanargmin(val)), run.epochs - 1
+    if b == last or val[b] <= 0 or not (np.isfinite(val[last])
+                                          and np.isfinite(train[[b, last]]).all()):
+        return None
+    gl = val[last] / val[b] - 1
+    if gl >= T.OVERFIT_GL and train[last] <= (1 - T.TRAIN_FALLING) * train[b]:
+        return finding("overfitting", "warning",
+                       f"val loss fell to {fmt(val[b])} at epoch {epoch_no(b)} then rose "
+                       f"{pct(gl)} by epoch {epoch_no(last)} while train loss kept falling "
+                       f"from {fmt(train[b])} to {fmt(train[last])}", run)
+    return None
+
+
+def is_plateau(run: Run) -> tuple[float, float] | None:
+    """(val gain over the run, largest epoch weight change) when both say nothing moved."""
+    val, change = run.curve("val_loss"), run.curve("weight_change")
+    if run.epochs < T.MIN_EPOCHS_PLATEAU or not val[0] > 0:  # NaN and 0 say nothing
+        return None
+    gain = 1 - np.nanmin(val) / val[0]
+    moved = float(np.nanmax(change)) if np.isfinite(change).any() else np.nan
+    if gain < T.PLATEAU_GAIN and not moved >= T.PLATEAU_WEIGHT_CHANGE:
+        return float(gain), moved
+    return None
+
+
+def plateau(run: Run) -> Finding | None:
+    found = is_plateau(run)
+    if found is None:
+        return None
+    gain, moved = found
+    val = run.curve("val_loss")
+    moved_s = f"; the weights changed at most {pct(moved)} in an epoch" if np.isfinite(moved) else ""
+    return finding("plateau", "warning",
+                   f"over {run.epochs} epochs the val loss improved only {pct(gain)} "
+                   f"({fmt(val[0])} to {fmt(np.nanmin(val))}){moved_s}", run)
+
+
+def not_converged(run: Run) -> Finding | None:
+    """The val loss was still falling when training ended (the budget, not early stopping)."""
+    val = run.curve("val_loss")
+    if run.epochs < 2 or not np.isfinite(val).any():
+        return None
+    b, last = int(np.nanargmin(val)), run.epochs - 1
+    start = max(0, last - max(1, run.epochs // 3))
+    if last - b >= T.NOT_CONVERGED_LAST or not val[start] > 0:
+        return None
+    gain = 1 - val[b] / val[start]
+    if gain < T.NOT_CONVERGED_GAIN or is_plateau(run) or divergence(run):
+        return None  # recovering from a blow-up is not a budget problem
+    return finding("not_converged", "warning",
+                   f"the val loss was still falling when training stopped: {pct(gain)} lower "
+                   f"over the last {last - start} epochs ({fmt(val[start])} to {fmt(val[b])}, "
+                   f"best in epoch {epoch_no(b)} of {run.epochs})", run)
+
+
+def noisy_optimisation(run: Run) -> Finding | None:
+    """The epoch-mean training loss keeps jumping up (AutoTrainer's oscillating loss)."""
+    train = run.curve("train_loss")
+    if run.epochs < T.MIN_EPOCHS_NOISE:
+        return None
+    before = np.where(train[:-1] > 0, train[:-1], np.nan)
+    jumps = train[1:] / before - 1  # [E - 1], NaN after a zero or missing loss
+    ups = np.isfinite(jumps) & (jumps >= T.NOISE_RISE)
+    if ups.sum() < max(2, T.NOISE_SHARE * len(jumps)):
+        return None
+    cv = np.sqrt(run.curve("batch_loss_var")) / np.where(train > 0, train, np.nan)
+    spread = (f"; within an epoch the batch losses spread up to {pct(float(np.nanmax(cv)))} "
+              "of their mean") if np.isfinite(cv).any() else ""
+    return finding("noisy_optimisation", "warning",
+                   f"the epoch-mean train loss rose by {pct(T.NOISE_RISE)} or more in "
+                   f"{int(ups.sum())} of {len(jumps)} epochs (largest jump "
+                   f"{pct(float(np.nanmax(jumps)))}){spread}", run)

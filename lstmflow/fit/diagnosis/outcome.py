@@ -1,0 +1,143 @@
+"""Findings that read the data statistics and the test metrics, with the curves where needed."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lstmflow.fit.diagnosis import thresholds as T
+from lstmflow.fit.diagnosis.curves import divergence, finding, is_plateau, reference
+from lstmflow.fit.diagnosis.record import Finding, Run, epoch_no, fmt, pct, versus
+
+
+def _predictability(run: Run) -> dict[str, float]:
+    return {sid: s["predictability"] for sid, s in run.series_stats().items()
+            if s.get("predictability") is not None}
+
+
+def _listed(items: list[str], limit: int = 3) -> str:
+    more = f" and {len(items) - limit} more" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def random_walks(run: Run) -> list[str]:
+    """Series whose changes are not predictable from their past (and, when the model was
+    scored, that the model does not beat naive on by more than NO_SIGNAL_GAIN)."""
+    per = (run.metrics or {}).get("per_series") or {}
+    out = []
+    for sid, r2 in _predictability(run).items():
+        rel = ((per.get(sid) or {}).get("model") or {}).get("rel_mae")
+        if r2 <= T.NO_SIGNAL_R2 and (rel is None or rel >= 1 - T.NO_SIGNAL_GAIN):
+            out.append(sid)
+    return out
+
+
+def no_signal(run: Run) -> Finding | None:
+    walks = random_walks(run)
+    if not walks:
+        return None
+    r2 = _predictability(run)
+    shown = _listed([f"{s} {pct(r2[s])}" for s in walks])
+    scored = (f"; the model's MAE is not {pct(T.NO_SIGNAL_GAIN)} below naive's there either"
+              if run.metrics else "")
+    return finding("no_signal", "info",
+                   f"{len(walks)} of {len(r2)} series behave like a random walk: past changes "
+                   f"do not predict the next ones (out-of-sample R2 of a linear model: {shown})"
+                   f"{scored}, so naive is the best achievable", run)
+
+
+def underfitting(run: Run) -> Finding | None:
+    """The model removed far less of the constant forecast's training loss than a linear
+    model of the changes removes out of sample: it cannot even fit what is there to learn."""
+    r2 = list(_predictability(run).values())
+    train, ref = run.curve("train_loss"), reference(run, "train")
+    if not r2 or not ref or not np.isfinite(train).any() or is_plateau(run) \
+            or divergence(run):
+        return None  # a stuck optimiser or a blown-up fit explains the high loss better
+    signal = float(np.median(r2))
+    if signal <= T.NO_SIGNAL_R2:
+        return None  # nothing to learn: no_signal says so
+    best = int(np.nanargmin(train))
+    if 1 - train[best] / ref >= T.UNDERFIT_SHARE * signal:
+        return None
+    return finding("underfitting", "warning",
+                   f"the lowest train loss {fmt(train[best])} (epoch {epoch_no(best)}) is "
+                   f"{versus(train[best] / ref)} a constant forecast's {fmt(ref)}, while a linear model "
+                   f"of past changes removes {pct(signal)} of the error variance out of sample",
+                   run)
+
+
+def distribution_shift(run: Run) -> Finding | None:
+    """The scaled target's spread or centre in val or test is far from the training part's.
+
+    A later period wilder than training, or moved off its centre, makes the model extrapolate
+    (warning); one merely calmer is worth knowing but rarely hurts a forecast (info)."""
+    shifted = []  # (how far past the threshold, series, split, spread ratio, location shift)
+    for sid, s in run.series_stats().items():
+        tr = s.get("train") or {}
+        if not tr.get("spread"):
+            continue
+        for split in ("val", "test"):
+            m = s.get(split) or {}
+            if m.get("spread") is None:
+                continue
+            ratio = m["spread"] / tr["spread"]
+            loc = abs(m["median"] - tr["median"]) / tr["spread"]
+            if ratio >= T.SHIFT_SPREAD or ratio <= 1 / T.SHIFT_SPREAD or loc >= T.SHIFT_LOCATION:
+                score = max(abs(np.log(ratio)) / np.log(T.SHIFT_SPREAD), loc / T.SHIFT_LOCATION)
+                shifted.append((score, sid, split, ratio, loc))
+    if not shifted:
+        return None
+    _, sid, split, ratio, loc = max(shifted)
+    names = sorted({s[1] for s in shifted})
+    harmful = any(r >= T.SHIFT_SPREAD or x >= T.SHIFT_LOCATION for _, _, _, r, x in shifted)
+    return finding("distribution_shift", "warning" if harmful else "info",
+                   f"in the {split} period of series {sid} the scaled target's spread is "
+                   f"{fmt(ratio, 2)}x the training spread and its median moved {fmt(loc, 2)} "
+                   f"training spreads; {len(names)} of {len(run.series_stats())} series shifted "
+                   f"({_listed(names)})", run)
+
+
+def _ratio(run: Run, ref: str) -> float | None:
+    """The model's MAE relative to a baseline: geometric mean over series, else pooled."""
+    o = (run.metrics or {}).get("overall") or {}
+    rel = o["model"].get("rel_mae" if ref == "naive" else "rel_mae_vs_seasonal_naive")
+    if rel is None and o[ref]["mae"] > 0:
+        rel = o["model"]["mae"] / o[ref]["mae"]
+    return rel
+
+
+def worse_than_baseline(run: Run) -> Finding | None:
+    """The model's MAE is not below naive's and/or seasonal naive's (the promotion rule)."""
+    if not run.overall("model"):
+        return None
+    rel = {ref: _ratio(run, ref) for ref in ("naive", "seasonal_naive")}
+    worse = [ref for ref, r in rel.items() if r is not None and r >= T.WORSE]
+    if not worse:
+        return None
+    n = len(run.metrics.get("per_series") or {})
+    parts = [f"{versus(r)} {ref.replace('_', ' ')}'s (relative MAE {fmt(r)})"
+             for ref, r in rel.items() if r is not None]
+    walks = random_walks(run)
+    expected = len(walks) * 2 > len(_predictability(run)) > 0
+    severity = "error" if len(worse) == 2 and not expected else "warning"
+    note = "; expected on a random walk (see no_signal)" if expected else ""
+    return finding("worse_than_baseline", severity,
+                   f"the model's test MAE is {' and '.join(parts)}, geometric mean over {n} "
+                   f"series{note}", run)
+
+
+def healthy(run: Run) -> Finding:
+    """Nothing wrong: say what went right, with the numbers."""
+    val = run.curve("val_loss")
+    parts = []
+    if np.isfinite(val).any():
+        b = int(np.nanargmin(val))
+        parts.append(f"val loss fell from {fmt(val[0])} to {fmt(val[b])} (best at epoch "
+                     f"{epoch_no(b)} of {run.epochs})" if b else
+                     f"val loss was lowest in epoch 1 ({fmt(val[0])}) of {run.epochs}")
+    if run.overall("model"):
+        rel = {ref: _ratio(run, ref) for ref in ("naive", "seasonal_naive")}
+        parts.append("the model's test MAE is " + " and ".join(
+            f"{versus(r)} {ref.replace('_', ' ')}'s" for ref, r in rel.items() if r is not None))
+    return Finding("healthy", "info", "; ".join(parts) or "nothing unusual was recorded",
+                   "Nothing to change.", [])

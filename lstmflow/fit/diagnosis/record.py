@@ -1,0 +1,111 @@
+"""The vocabulary of findings and what a detector reads: the recorded run, never the config."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+# The fixed vocabulary, in the order a report lists findings of equal severity. New findings
+# (e.g. flat_forecast, lagged_copy, short_context) are added here and get a detector.
+VOCABULARY = (
+    "divergence", "exploding_gradients", "vanishing_gradients", "overfitting", "underfitting",
+    "plateau", "not_converged", "noisy_optimisation", "distribution_shift",
+    "worse_than_baseline", "no_signal", "healthy",
+)
+Severity = Literal["info", "warning", "error"]
+SEVERITIES = ("error", "warning", "info")  # worst first
+# Findings that mean the fit itself broke: the run ends Failed and nothing is registered.
+BROKEN = ("divergence",)
+
+
+@dataclass
+class Finding:
+    """One diagnosis: an id from VOCABULARY, how bad, the numbers that show it, what to do."""
+
+    finding: str
+    severity: Severity
+    evidence: str
+    advice: str
+    overrides: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if self.finding not in VOCABULARY:
+            raise ValueError(f"unknown finding '{self.finding}'")
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"unknown severity '{self.severity}'")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"finding": self.finding, "severity": self.severity, "evidence": self.evidence,
+                "remedy": {"advice": self.advice, "overrides": list(self.overrides)}}
+
+
+@dataclass
+class Run:
+    """What a training run recorded: per-epoch history, test metrics (None when the fit broke
+    before evaluation), data statistics, and the config (read by remedies only, to compute
+    new values; evidence never comes from it)."""
+
+    history: list[dict[str, Any]]
+    metrics: dict[str, Any] | None = None
+    stats: dict[str, Any] | None = None
+    config: dict[str, Any] | None = None
+
+    def curve(self, key: str) -> np.ndarray:
+        """One recorded value per epoch as floats, NaN where missing or non-finite. [E]"""
+        return np.array([_num(h.get(key)) for h in self.history], dtype="float64")
+
+    def total(self, key: str) -> int:
+        return int(sum(h.get(key) or 0 for h in self.history))
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history)
+
+    def layers(self) -> list[str]:
+        """Layers with recorded gradient norms, input side first (`lstm.l0`, ..., `head`)."""
+        names = {k.split(":", 1)[1] for h in self.history for k in h
+                 if k.startswith("grad_norm_mean:")}
+        lstm = sorted((n for n in names if n.startswith("lstm.l")), key=lambda n: int(n[6:]))
+        return lstm + sorted(n for n in names if not n.startswith("lstm.l"))
+
+    def overall(self, method: str) -> dict[str, Any] | None:
+        return ((self.metrics or {}).get("overall") or {}).get(method)
+
+    def series_stats(self) -> dict[str, dict[str, Any]]:
+        return (self.stats or {}).get("per_series") or {}
+
+
+def _num(v: Any) -> float:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return math.nan
+    return f if math.isfinite(f) else math.nan
+
+
+def fmt(v: float | None, digits: int = 4) -> str:
+    """A number as people read it: 4 significant digits, no exponent below 1e-4..1e6 range."""
+    if v is None or not math.isfinite(v):
+        return "n/a"
+    if v != 0 and (abs(v) >= 1e6 or abs(v) < 1e-4):
+        return f"{v:.{digits - 1}e}"
+    return f"{v:.{digits}g}"
+
+
+def pct(ratio: float) -> str:
+    """A relative change as a percentage: 0.543 -> '54%', 0.0123 -> '1.2%'."""
+    p = 100 * ratio
+    return f"{p:.2g}%" if abs(p) < 10 else f"{p:.0f}%"
+
+
+def versus(ratio: float) -> str:
+    """A ratio to a reference in words: 1.36 -> '36% above', 0.42 -> '58% below'."""
+    return f"{pct(ratio - 1)} above" if ratio >= 1 else f"{pct(1 - ratio)} below"
+
+
+def epoch_no(i: int) -> int:
+    """History rows count epochs from 0; people count from 1."""
+    return int(i) + 1

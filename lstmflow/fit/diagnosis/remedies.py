@@ -1,0 +1,211 @@
+"""What to change for each finding: advice in plain words and `--set` overrides.
+
+Remedies read the run's config only to compute new values (the learning rate divided by ten
+needs the current rate); with no config they start from the defaults. Every override is
+clamped to its field's bounds, so the list always validates: a later step applies it as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from lstmflow.config import PipelineConfig
+from lstmflow.fit.budget import BATCH_RANGE, DEFAULT_MAX_STEPS
+
+Remedy = tuple[str, list[str]]
+
+
+def _field(key: str):
+    section, name = key.split(".")
+    return PipelineConfig.model_fields[section].annotation.model_fields[name]
+
+
+def current(cfg: dict[str, Any] | None, key: str) -> Any:
+    """The run's value of `section.field`, or the field's default when there is no config."""
+    section, name = key.split(".")
+    if cfg and name in (cfg.get(section) or {}):
+        return cfg[section][name]
+    return _field(key).get_default(call_default_factory=True)
+
+
+def clamp(key: str, value: Any) -> Any:
+    """A number kept within the field's inclusive bounds (ge/le), as the config declares them."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return value
+    for m in _field(key).metadata:
+        if getattr(m, "ge", None) is not None:
+            value = max(value, m.ge)
+        if getattr(m, "le", None) is not None:
+            value = min(value, m.le)
+    return value
+
+
+def fmt_value(v: Any) -> str:
+    """A value as YAML reads it back unchanged: floats positional (YAML reads '1e-05' as text)."""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return np.format_float_positional(float(f"{v:.3g}"), trim="-")
+    return str(v)
+
+
+class Changes:
+    """Collects `key=value` overrides, leaving out the ones that change nothing."""
+
+    def __init__(self, cfg: dict[str, Any] | None) -> None:
+        self.cfg, self.items = cfg, []
+
+    def set(self, key: str, value: Any) -> Changes:
+        value = clamp(key, value)
+        if value != current(self.cfg, key):
+            self.items.append(f"{key}={fmt_value(value)}")
+        return self
+
+    def scale(self, key: str, factor: float, lo: float, hi: float) -> Changes:
+        """Multiply a numeric value, kept within [lo, hi] (an int field stays an int)."""
+        old = current(self.cfg, key)
+        new = min(hi, max(lo, old * factor))
+        return self.set(key, round(new) if isinstance(old, int) else float(new))
+
+    def get(self, key: str) -> Any:
+        return current(self.cfg, key)
+
+
+def _lower_lr(c: Changes) -> Changes:
+    return c.scale("training.learning_rate", 0.1, 1e-6, 1.0)
+
+
+def _clip(c: Changes) -> Changes:
+    """Gradient clipping on, at a norm of at most 1."""
+    if not 0 < c.get("training.gradient_clip") <= 1.0:
+        c.set("training.gradient_clip", 1.0)
+    return c
+
+
+def _differenced(c: Changes) -> Changes:
+    """Model changes instead of levels (a level target drifts out of the training scale)."""
+    if c.get("preprocess.target_transform") == "level":
+        c.set("preprocess.target_transform", "diff")
+    return c
+
+
+def divergence(cfg: dict | None, cause: str | None = None) -> Remedy:
+    if cause == "data":
+        c = Changes(cfg).set("quality.enabled", True)
+        if c.get("model.loss") == "mse":
+            c.set("model.loss", "huber")
+        return ("A value in the data is far outside anything the scaling expects: find and fix "
+                "it; the data-quality gates refuse such values before training.", c.items)
+    c = _clip(_lower_lr(Changes(cfg)))
+    if c.get("training.optimizer") == "rmsprop":
+        c.set("training.optimizer", "adamw")
+    return ("Lower the learning rate tenfold and clip the gradient norm, so no single update can "
+            "throw the weights far; RMSprop without bias correction takes the largest first "
+            "steps, AdamW does not.", c.items)
+
+
+def exploding_gradients(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = _lower_lr(_clip(Changes(cfg)))
+    if c.get("model.num_layers") > 2:
+        c.set("model.num_layers", 2)
+    _differenced(c)
+    return ("Clip the gradient norm and lower the learning rate; a shallower stack and a "
+            "differenced target keep the gradients of the first layers in scale.", c.items)
+
+
+def vanishing_gradients(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = Changes(cfg)
+    if c.get("model.num_layers") > 2:
+        c.set("model.num_layers", 2)
+    if c.get("training.learning_rate") >= 0.01:  # a large rate saturates the gates
+        _lower_lr(c)
+    return ("The first layers barely learn: use fewer stacked layers, and a smaller learning "
+            "rate if the gates were driven into saturation.", c.items)
+
+
+def overfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = Changes(cfg)
+    c.set("model.dropout", round(min(0.5, c.get("model.dropout") + 0.2), 2))
+    c.set("training.weight_decay", float(min(1.0, max(1e-3, c.get("training.weight_decay") * 10))))
+    if c.get("model.hidden_size") > 16:
+        c.set("model.hidden_size", c.get("model.hidden_size") // 2)
+    return ("The model memorises the training windows: regularise it (more dropout and weight "
+            "decay) or make it smaller; early stopping already kept the best epoch.", c.items)
+
+
+def underfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = Changes(cfg)
+    c.set("model.hidden_size", min(4096, max(32, 2 * c.get("model.hidden_size"))))
+    if c.get("training.l1_penalty") > 0:
+        c.set("training.l1_penalty", 0.0)
+    if c.get("model.dropout") > 0.2:
+        c.set("model.dropout", 0.1)
+    if c.get("training.max_epochs") is None:  # a step budget: at least twice the default
+        c.set("training.max_steps", max(2 * DEFAULT_MAX_STEPS, c.get("training.max_steps") or 0))
+    elif c.get("training.max_epochs") < 20:
+        c.set("training.max_epochs", 50)
+    return ("The model does not even fit its training data: give it more capacity, less "
+            "regularisation and enough steps.", c.items)
+
+
+def plateau(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = Changes(cfg).scale("training.learning_rate", 10, 1e-6, 1.0)
+    return ("The weights hardly move, so the loss cannot fall: raise the learning rate "
+            "tenfold.", c.items)
+
+
+def not_converged(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = Changes(cfg)
+    if c.get("training.max_epochs") is not None:  # the deprecated epoch budget
+        c.scale("training.max_epochs", 2, 1, 10000)
+    else:
+        steps = c.get("training.max_steps") or DEFAULT_MAX_STEPS
+        c.set("training.max_steps", min(10_000_000, 2 * steps))
+    c.scale("training.max_time_minutes", 2, 0.1, 1e5)
+    return ("Give it more steps and time: early stopping still ends the fit once the "
+            "validation loss stalls.", c.items)
+
+
+def noisy_optimisation(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = Changes(cfg)
+    batch = c.get("training.batch_size") or BATCH_RANGE[1] // 2  # auto batches: 16..256
+    c.set("training.batch_size", min(65536, 2 * batch))
+    c.scale("training.learning_rate", 0.5, 1e-6, 1.0)
+    return ("The training loss jumps between epochs: larger batches average the noise and a "
+            "smaller learning rate takes gentler steps.", c.items)
+
+
+def distribution_shift(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = _differenced(Changes(cfg))
+    return ("The later data does not look like the training data: retrain on recent data, and "
+            "model changes rather than levels so the scale learned in training still "
+            "applies.", c.items)
+
+
+def worse_than_baseline(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = Changes(cfg)
+    season = c.get("evaluation.season")
+    if c.get("forecast.input_size") < 2 * season:
+        c.set("forecast.input_size", 2 * season)
+    _differenced(c)
+    return ("Keep the baseline in service (promotion refuses this model); act on the other "
+            "findings first, and give the model a window of at least two seasons.", c.items)
+
+
+def no_signal(cfg: dict | None, cause: str | None = None) -> Remedy:
+    return ("Use the naive forecast: the changes of this series are not predictable from its "
+            "past, so no setting will make a model beat it.", [])
+
+
+# The causes a detector may pass besides None, per finding (the tests validate every pair).
+CAUSES = {"divergence": ("data",)}
+REMEDIES: dict[str, Callable[..., Remedy]] = {
+    f.__name__: f for f in (
+        divergence, exploding_gradients, vanishing_gradients, overfitting, underfitting,
+        plateau, not_converged, noisy_optimisation, distribution_shift, worse_than_baseline,
+        no_signal,
+    )
+}

@@ -1,0 +1,99 @@
+"""Every threshold the diagnosis uses, in one place, each with the reason for its value.
+
+Sources: AutoTrainer (Zhang et al., ICSE'21; TDSC'24), whose defaults were validated on 701
+models with no false alarms; DeepDiagnosis (Wardat et al., ICSE'22); Prechelt, "Early stopping,
+but when?" (1998); and measurements on real series (bench/diagnosis_cases.py prints them:
+weekly CO2, daily stock prices and the research series). None is tuned to the bundled sample.
+Losses are compared with the loss of a constant forecast (`*_loss_zero`, recorded by the
+training loop on the same targets), so the thresholds do not depend on the units of the data.
+"""
+
+# --- divergence -------------------------------------------------------------------------------
+# An epoch's train or val loss at this multiple of the constant-forecast loss means the updates
+# threw the weights far from any useful region: a freshly initialised network outputs values
+# near 0, so it starts at about the constant-forecast loss. AutoTrainer calls a loss "exploded"
+# at 1e5 on unnormalised losses; scaled targets make the constant forecast score ~0.5, so
+# "orders of magnitude above the start" becomes this ratio. Bench (6 real series x 10 cases):
+# fits that did not blow up peaked at 3.5x (first epoch 0.2-2.9x), RMSprop at lr 1 reached
+# 18-40x, unclipped deep stacks 1.7e3-2.8e4x.
+LOSS_BLOWUP = 10.0
+# The epoch-mean training loss ending at this multiple of its own minimum: the optimiser is
+# climbing its objective. Bench: at most 1.05 on fits that did not blow up (1.22 for 6-layer
+# stacks at lr 0.5), up to 824 on blow-ups.
+TRAIN_RISE = 2.0
+
+# A scaled target (centred, divided by its training spread) beyond this in absolute value is a
+# corrupt or unscaled value, not a fit's doing: float32 squares overflow from ~1.8e19, while
+# real scaled series stay within tens (bench: |z| <= 8.1 on the six series as they are, 151
+# at the jump of a period multiplied by 3).
+DATA_BLOWUP = 1e6
+
+# --- gradients (AutoTrainer's defaults, Zhang et al. ICSE'21) ----------------------------------
+# beta_3: first-layer gradient norm above 70x the last layer's (here: the head's) is an
+# exploding gradient. Bench: 0.07-14x on every fit that did not blow up, 144-8.9e3x for RMSprop
+# at lr 1, 2e9-5e26x for unclipped 4-layer stacks.
+EXPLODE_RATIO = 70.0
+# beta_1 and beta_2: first-layer norm below 1e-3 x the last layer's AND below 1e-4 in absolute
+# terms is a vanishing gradient (both, so a model that has simply converged is not flagged).
+# Bench: 6-layer stacks at lr 0.5 ended with first-layer norms of 5e-27 to 2e-10.
+VANISH_RATIO = 1e-3
+VANISH_ABS = 1e-4
+
+# --- plateau ----------------------------------------------------------------------------------
+# AutoTrainer's slow-convergence delta: the best improvement stays under 1% (it reads accuracy
+# points; a loss reads relatively). Applied to the val loss over the whole run.
+PLATEAU_GAIN = 0.01
+# DeepDiagnosis flags a learning rate as too low when lr*|dw|/|w| < 1e-3 per update; applied to
+# a whole epoch's relative weight change it is stricter (an epoch holds >= 1 update), so a run
+# below it was certainly not moving. Bench: fits at lr 1e-6 moved 1.4e-5 to 4.8e-5 an epoch
+# (val gain <= 0.01%); every other fit moved >= 1.7e-3 (hidden size 1, 4 batches an epoch),
+# most 0.01-1.
+PLATEAU_WEIGHT_CHANGE = 1e-3
+MIN_EPOCHS_PLATEAU = 3  # fewer epochs cannot tell a plateau from a slow start
+
+# --- over/under-fitting and convergence -------------------------------------------------------
+# Prechelt's generalisation loss GL = val / best val - 1; he stops at GL_alpha with alpha up to
+# 5%: a val loss 5% above its best while the training loss keeps falling is overfitting.
+OVERFIT_GL = 0.05
+TRAIN_FALLING = 0.02  # train loss at the end at least 2% below its value at the best epoch
+# Underfitting: the model removed less than this share of what a linear autoregression of the
+# changes removes out of sample (stats.predictability). A fitted LSTM matches a linear model in
+# sample; half accounts for losses (MAE, Huber, pinball) that shrink less than MSE does for the
+# same gain: 1 - sqrt(1 - R2) >= R2 / 2 for MAE under normal errors.
+UNDERFIT_SHARE = 0.5
+# Not converged: the val loss was lowest in one of the last 2 epochs and still fell by this
+# share over the last third of the run: early stopping did not end the fit, the budget did.
+NOT_CONVERGED_LAST = 2
+NOT_CONVERGED_GAIN = 0.01
+
+# --- noisy optimisation (AutoTrainer's oscillating loss, zeta = 0.03, eta = 0.2) --------------
+# The epoch-mean training loss rose by at least 3% (zeta, read relatively) in at least 20% of
+# epoch transitions (eta), over at least 5 epochs.
+NOISE_RISE = 0.03
+NOISE_SHARE = 0.2
+MIN_EPOCHS_NOISE = 5
+
+# --- data: distribution shift and predictability ----------------------------------------------
+# The spread (1.4826 MAD) of the scaled target in val or test is this factor above or below
+# the training spread, or its median moved by this many training spreads. Robust statistics,
+# so one jump does not count. A factor 2 in the spread of standardised inputs takes the LSTM's
+# gates to regions the training barely visited; smaller changes are ordinary drift. Bench:
+# val/test over train spreads of 0.6-1.4 on CO2, gasoline, electricity and the stocks; beyond
+# 2 only real regime changes (S&P 500 in Q4 2018: 2.65; Seattle's winter diurnal range: 0.25)
+# and the induced x3 test periods (2.97-3.13).
+SHIFT_SPREAD = 2.0
+SHIFT_LOCATION = 1.0
+# No signal: a linear model of past changes explains at most 1% of the variance of future
+# changes out of sample (Campbell & Thompson 2008 read ~0.5-1% monthly R2 as the edge of what
+# is exploitable in stock returns) and the model's MAE is no more than 2% below naive's.
+# Bench R2: stocks -5% to -1.4%, S&P 500 -0.3%; gasoline 6.3%, CO2 14%, electricity 89%.
+NO_SIGNAL_R2 = 0.01
+NO_SIGNAL_GAIN = 0.02
+AR_LAGS = 8  # recent changes in the linear model (plus the seasonal lag)
+AR_MAX_ROWS = 20000  # newest training rows it is fitted on (bounds the cost on long series)
+AR_STEPS = 4  # horizon steps it is scored at (evenly spaced, first and last included)
+STATS_MAX_SERIES = 100  # series of a panel whose predictability is measured (cost bound)
+
+# --- evaluation -------------------------------------------------------------------------------
+# The promotion rule: relative MAE (geometric mean over series) of 1 or more means worse.
+WORSE = 1.0

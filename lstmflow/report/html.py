@@ -1,0 +1,230 @@
+"""report.html: one self-contained page per run (plots embedded as base64 PNG, no links out).
+
+Diagnosis first, in plain words with the overrides to try; then the curves and forecasts behind
+it, the metrics, the data gates and the config. Rebuilt from the run folder alone
+(summary.json, history.json, forecasts.parquet), so `lstmflow report` works on any run.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from lstmflow.durable import write_text
+from lstmflow.report import plots
+from lstmflow.runs import HISTORY, RUN_CONFIG
+
+REPORT = "report.html"
+FORECASTS = "forecasts.parquet"  # test forecasts of the series the report plots
+REPORT_SERIES = 8  # series whose forecasts are plotted (and kept in forecasts.parquet)
+MAX_SERIES_ROWS = 50  # per-series rows in the metrics table (a panel can hold thousands)
+TITLES = {
+    "divergence": "The fit diverged", "exploding_gradients": "Exploding gradients",
+    "vanishing_gradients": "Vanishing gradients", "overfitting": "Overfitting",
+    "underfitting": "Underfitting", "plateau": "The loss is on a plateau",
+    "not_converged": "Not converged", "noisy_optimisation": "Noisy optimisation",
+    "distribution_shift": "Distribution shift", "worse_than_baseline": "Worse than a baseline",
+    "no_signal": "No signal to learn", "healthy": "Healthy fit",
+}
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
+max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
+.status{display:inline-block;padding:.1em .6em;border-radius:.3em;color:#fff;font-weight:600}
+.completed{background:#2e7d32}.failed,.error{background:#c62828}.running{background:#777}
+.finding{border-left:6px solid #999;background:#fafafa;padding:.6em 1em;margin:.8em 0}
+.finding.error{border-color:#c62828;background:#fdecea}.finding.warning{border-color:#ef6c00;
+background:#fff4e5}.finding.info{border-color:#1565c0;background:#e8f1fb}
+.sev{font-size:.75em;text-transform:uppercase;font-weight:700;margin-right:.5em}
+code,pre{background:#f0f0f0;border-radius:.2em;padding:.1em .3em;font-size:.9em}
+pre{padding:.8em;overflow-x:auto}table{border-collapse:collapse;font-size:.9em;margin:.5em 0}
+td,th{border:1px solid #ddd;padding:.25em .6em;text-align:right}th{background:#f5f5f5}
+td:first-child,th:first-child,td.l{text-align:left}img{max-width:100%}.muted{color:#666}
+.reason{white-space:pre-wrap}
+"""
+
+
+def sig(v: Any, digits: int = 4) -> str:
+    """A number rounded to `digits` significant digits, written without an exponent when it
+    fits (1e-4 to 1e9); text and None pass through."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool) or not isinstance(v, int | float | np.floating | np.integer):
+        return str(v)
+    v = float(v)
+    if not np.isfinite(v):
+        return str(v)
+    if v == 0 or 1e-4 <= abs(v) < 1e9:
+        return np.format_float_positional(float(f"{v:.{digits}g}"), trim="-")
+    return f"{v:.{digits - 1}e}"
+
+
+def _img(b64: str | None, alt: str) -> str:
+    if not b64:
+        return f"<p class='muted'>No data for: {escape(alt)}.</p>"
+    return f"<img alt='{escape(alt)}' src='data:image/png;base64,{b64}'>"
+
+
+def _cell(v: Any) -> str:
+    """Numbers right-aligned, rounded; text left-aligned."""
+    number = isinstance(v, int | float | np.floating | np.integer) and not isinstance(v, bool)
+    return f"<td>{escape(sig(v))}</td>" if number else f"<td class='l'>{escape(sig(v))}</td>"
+
+
+def _table(header: list[str], rows: list[list[Any]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(_cell(c) for c in r) + "</tr>" for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def diagnosis_html(findings: list[dict[str, Any]] | None, config_hint: str) -> str:
+    """The findings, worst first, each with its evidence, advice and the overrides to try."""
+    if not findings:
+        return ("<p class='muted'>No diagnosis: the run stopped before a model was trained "
+                "(the reason is above).</p>")
+    out = []
+    for f in findings:
+        rem = f.get("remedy") or {}
+        sets = rem.get("overrides") or []
+        cmd = ""
+        if sets:
+            flags = " ".join(f"--set {s}" for s in sets)
+            cmd = (f"<p>Try: <code>{escape(flags)}</code><br><span class='muted'>e.g. "
+                   f"<code>lstmflow train --config {escape(config_hint)} {escape(flags)}"
+                   "</code></span></p>")
+        out.append(
+            f"<div class='finding {escape(f['severity'])}'><span class='sev'>"
+            f"{escape(f['severity'])}</span><b>{escape(TITLES.get(f['finding'], f['finding']))}"
+            f"</b> <code>{escape(f['finding'])}</code><p>{escape(f['evidence'])}.</p>"
+            f"<p>{escape(rem.get('advice') or '')}</p>{cmd}</div>")
+    return "".join(out)
+
+
+def metrics_html(metrics: dict[str, Any] | None) -> str:
+    """Overall and per-series errors of each method, rounded to 4 significant digits."""
+    if not metrics or "model" not in metrics:
+        return "<p class='muted'>The model was not evaluated.</p>"
+    methods = [m for m in ("model", "naive", "seasonal_naive") if m in metrics]
+    series = ["ALL", *list(metrics["model"].get("per_series", {}))[:MAX_SERIES_ROWS]]
+    rows = []
+    for s in series:
+        for m in methods:
+            v = metrics[m] if s == "ALL" else metrics[m]["per_series"][s]
+            rows.append([s, m.replace("_", " "), v.get("mae"), v.get("rmse"), v.get("smape"),
+                         v.get("mase"), v.get("rel_mae"), v.get("points")])
+    more = len(metrics["model"].get("per_series", {})) + 1 - len(series)
+    note = f"<p class='muted'>{more} more series in summary.json.</p>" if more > 0 else ""
+    text = ("<p class='muted'>Original units, on the points every method covers. MASE: MAE over "
+            f"the {escape(metrics.get('mase_scale') or 'in-sample naive MAE')}. rel MAE: MAE over "
+            "naive's (ALL: geometric mean over series, the figure promotion uses).</p>")
+    table = _table(["series", "method", "MAE", "RMSE", "sMAPE %", "MASE", "rel MAE", "points"],
+                   rows)
+    iv = metrics.get("intervals")
+    if iv:
+        table += (f"<p>Interval {sig(iv['levels'][0])}-{sig(iv['levels'][1])} (nominal "
+                  f"coverage {sig(iv['nominal'])}): coverage {sig(iv['coverage'])}, mean width "
+                  f"{sig(iv['width'])} (over the MASE scale: {sig(iv['width_scaled'])}).</p>")
+    return text + table + note
+
+
+def gates_html(summary: dict[str, Any]) -> str:
+    """Each data-quality gate: passed or not, and its failed and warned expectations."""
+    out = []
+    for key, name in (("gate", "ingested data"), ("input_gate", "model inputs")):
+        g = summary.get(key)
+        if not g:
+            continue
+        verdict = "passed" if g["success"] else "FAILED"
+        out.append(f"<p><b>{escape(name)}</b>: {verdict}, {g['evaluated']} expectations, "
+                   f"{len(g['failed'])} failed, {len(g['warnings'])} warnings.</p>")
+        items = [["failed", r["suite"], r["column"] or "table", r["rule"], r["unexpected_count"]]
+                 for r in g["failed"]]
+        items += [["warning", r["suite"], r["column"] or "table", r["rule"],
+                   r["unexpected_count"]] for r in g["warnings"]]
+        if items:
+            out.append(_table(["", "suite", "column", "rule", "unexpected"], items))
+    return "".join(out) or "<p class='muted'>No data-quality gate ran.</p>"
+
+
+def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
+               forecasts: pd.DataFrame | None) -> str:
+    """The whole page as one string."""
+    metrics = summary.get("metrics") or {}
+    t = summary.get("training") or {}
+    p = summary.get("promotion") or {}
+    cfg = summary.get("config") or {}
+    facts = []
+    if t:
+        steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
+        facts.append(f"Trained {steps}{t.get('epochs_run')} validation checks in "
+                     f"{sig(t.get('seconds'))} s; best val loss {sig(t.get('best_val_loss'))} at "
+                     f"check {(t.get('best_epoch') or 0) + 1}.")
+    if p:
+        facts.append(f"Promotion: {'yes' if p.get('promoted') else 'no'}: {p.get('reason')}")
+    parts = [
+        f"<h1>lstmflow run {escape(summary['run_id'])} <span class='status "
+        f"{escape(summary['status'])}'>{escape(summary['status'])}</span></h1>",
+        f"<p class='reason'>{escape(summary['reason'])}</p>" if summary.get("reason") else "",
+        "".join(f"<p>{escape(x)}</p>" for x in facts),
+        "<h2>Diagnosis</h2>",
+        diagnosis_html(summary.get("diagnosis"),
+                       str(Path(summary.get("run_dir") or ".") / RUN_CONFIG)),
+        "".join(f"<p>warning: {escape(w)}</p>" for w in summary.get("warnings", [])),
+        _fit_sections(history, forecasts, metrics),
+        "<h2>Data gates</h2>", gates_html(summary),
+        "<h2>Config used</h2>",
+        f"<pre>{escape(yaml.safe_dump(cfg, sort_keys=False)) if cfg else '-'}</pre>",
+        f"<p class='muted'>Run folder: {escape(str(summary.get('run_dir')))}; data fingerprint "
+        f"{escape(str(summary.get('data_fingerprint')))}.</p>",
+    ]
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>lstmflow run "
+            f"{escape(summary['run_id'])}</title><style>{CSS}</style></head><body>"
+            + "".join(parts) + "</body></html>")
+
+
+def _fit_sections(history: list[dict[str, Any]], forecasts: pd.DataFrame | None,
+                  metrics: dict[str, Any]) -> str:
+    """Curves, forecasts, errors by step and metrics; one line when no epoch was recorded."""
+    if not history and forecasts is None and not metrics:
+        return "<h2>Training</h2><p class='muted'>No model was trained in this run.</p>"
+    return "".join([
+        "<h2>Training curves</h2>", _img(plots.loss_and_lr(history), "loss and learning rate"),
+        _img(plots.gradient_norms(history), "gradient norms per layer"),
+        "<h2>Forecasts on the test period</h2>",
+        _img(plots.forecasts(forecasts, REPORT_SERIES), "forecasts"),
+        "<h2>Error by horizon step</h2>",
+        _img(plots.horizon_errors(metrics.get("per_horizon") or {}), "error by horizon step"),
+        "<h2>Metrics</h2>", metrics_html(metrics),
+    ])
+
+
+def read_run(run_dir: Path) -> tuple[dict, list, pd.DataFrame | None]:
+    """summary.json, history.json (empty when training never recorded an epoch) and the
+    forecasts (None when the model was not evaluated) of a run folder."""
+    run_dir = Path(run_dir)
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    return summary, *read_curves(run_dir)
+
+
+def read_curves(run_dir: Path) -> tuple[list, pd.DataFrame | None]:
+    """history.json and forecasts.parquet of a run folder (what summary.json does not hold)."""
+    hist_path, fc_path = Path(run_dir) / HISTORY, Path(run_dir) / FORECASTS
+    history = json.loads(hist_path.read_text(encoding="utf-8")) if hist_path.is_file() else []
+    return history, (pd.read_parquet(fc_path) if fc_path.is_file() else None)
+
+
+def write_report(run_dir: Path, summary: dict[str, Any] | None = None) -> Path:
+    """Build report.html in the run folder from what it holds (`summary` when given instead
+    of summary.json); returns its path."""
+    run_dir = Path(run_dir)
+    if summary is None:
+        summary, history, forecasts = read_run(run_dir)
+    else:
+        history, forecasts = read_curves(run_dir)
+    return write_text(run_dir / REPORT, build_html(summary, history, forecasts))

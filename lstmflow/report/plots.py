@@ -1,0 +1,172 @@
+"""The report's figures as base64 PNG strings (matplotlib, Agg, no pyplot global state)."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+COLORS = {"train": "#1f77b4", "val": "#d62728", "model": "#1f77b4", "naive": "#7f7f7f",
+          "seasonal_naive": "#2ca02c", "actual": "#000000"}
+LABELS = {"model": "model", "naive": "naive", "seasonal_naive": "seasonal naive"}
+
+
+def _figure(rows: int = 1, cols: int = 1, width: float = 7.5, height: float = 3.0):
+    """A figure with fixed margins (a layout engine would draw every figure twice)."""
+    from matplotlib.figure import Figure  # the Agg canvas; never touches a display
+
+    fig = Figure(figsize=(width, height * rows), dpi=96)
+    axes = fig.subplots(rows, cols, squeeze=False)
+    tall = height * rows
+    fig.subplots_adjust(left=0.8 / width, right=1 - 0.2 / width, bottom=0.55 / tall,
+                        top=1 - 0.35 / tall, wspace=0.22, hspace=0.75 / height)
+    return fig, axes
+
+
+def to_png(fig) -> str:
+    """The figure as a base64 PNG string for a data: URI."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _log_axis(ax) -> None:
+    """Log y axis with plain tick labels (0.3, not 3x10^-1) and whole epochs on x."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.3g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _curve(history: list[dict[str, Any]], key: str) -> np.ndarray:
+    return np.array([np.nan if h.get(key) is None else float(h[key]) for h in history])
+
+
+def _positive(ax, x: np.ndarray, y: np.ndarray, **kw) -> None:
+    """Plot only finite positive points (a log axis cannot show the rest)."""
+    ok = np.isfinite(y) & (y > 0)
+    if ok.any():
+        ax.plot(x[ok], y[ok], **kw)
+
+
+def loss_and_lr(history: list[dict[str, Any]]) -> str | None:
+    """Train and val loss per epoch (log scale) with the constant-forecast reference, and the
+    learning rate per epoch."""
+    if not history:
+        return None
+    epochs = np.arange(1, len(history) + 1)
+    fig, ax = _figure(1, 2, width=11)
+    loss, lr = ax[0, 0], ax[0, 1]
+    for split in ("train", "val"):
+        _positive(loss, epochs, _curve(history, f"{split}_loss"), color=COLORS[split],
+                  marker="o", ms=3, label=f"{split} loss")
+        _positive(loss, epochs, _curve(history, f"{split}_loss_zero"), color=COLORS[split],
+                  ls=":", label=f"{split}: constant forecast")
+    _log_axis(loss)
+    loss.set(xlabel="epoch", ylabel="loss (scaled units)", title="Loss by epoch")
+    loss.legend(fontsize=8)
+    _positive(lr, epochs, _curve(history, "lr"), color="#9467bd", marker="o", ms=3)
+    _log_axis(lr)
+    lr.set(xlabel="epoch", ylabel="learning rate", title="Learning rate by epoch")
+    for a in (loss, lr):
+        a.grid(alpha=0.3)
+    return to_png(fig)
+
+
+def gradient_norms(history: list[dict[str, Any]]) -> str | None:
+    """Mean gradient norm per layer and epoch (before clipping), log scale; max as dashes."""
+    layers = sorted({k.split(":", 1)[1] for h in history for k in h
+                     if k.startswith("grad_norm_mean:")},
+                    key=lambda n: (n == "head", int(n[6:]) if n.startswith("lstm.l") else 0))
+    if not layers:
+        return None
+    epochs = np.arange(1, len(history) + 1)
+    fig, ax = _figure(width=11)
+    a = ax[0, 0]
+    cmap = _colormap(len(layers))
+    for i, layer in enumerate(layers):
+        _positive(a, epochs, _curve(history, f"grad_norm_mean:{layer}"), color=cmap[i],
+                  marker="o", ms=3, label=f"{layer} mean")
+        _positive(a, epochs, _curve(history, f"grad_norm_max:{layer}"), color=cmap[i], ls="--",
+                  alpha=0.6)
+    _log_axis(a)
+    a.set(xlabel="epoch", ylabel="gradient norm",
+          title="Gradient norm per layer (solid: mean per step, dashed: max), before clipping")
+    a.grid(alpha=0.3)
+    a.legend(fontsize=8, ncol=min(4, len(layers)))
+    return to_png(fig)
+
+
+def _colormap(n: int) -> list:
+    from matplotlib import colormaps
+
+    cm = colormaps["viridis"]
+    return [cm(v) for v in np.linspace(0.0, 0.85, max(n, 1))]
+
+
+def forecasts(frame: pd.DataFrame, max_series: int = 8) -> str | None:
+    """Per series (first `max_series`): actuals over the test period and the one-step-ahead
+    forecasts of model, naive and seasonal naive (with the model's interval when fitted)."""
+    if frame is None or frame.empty:
+        return None
+    series = list(dict.fromkeys(frame["series_id"]))[:max_series]
+    cols = 2 if len(series) > 1 else 1
+    rows = -(-len(series) // cols)
+    fig, ax = _figure(rows, cols, width=11, height=2.6)
+    for i, sid in enumerate(series):
+        a = ax[i // cols, i % cols]
+        one = frame[(frame["series_id"] == sid) & (frame["step"] == 1)]
+        t = np.arange(len(one))  # positions, labelled with dates below (date locators are slow)
+        _date_ticks(a, pd.to_datetime(one["time"]))
+        a.plot(t, one["actual"], color=COLORS["actual"], lw=1.6, label="actual")
+        if "lower" in one:
+            a.fill_between(t, one["lower"], one["upper"], color=COLORS["model"], alpha=0.15,
+                           label="model interval")
+        for m in ("naive", "seasonal_naive", "model"):
+            a.plot(t, one[m], color=COLORS[m], lw=1.1, ls="-" if m == "model" else "--",
+                   label=LABELS[m])
+        a.set_title(f"{sid}: one step ahead", fontsize=9)
+        a.tick_params(labelsize=7)
+        a.grid(alpha=0.3)
+        if i == 0:
+            a.legend(fontsize=7)
+    for j in range(len(series), rows * cols):
+        ax[j // cols, j % cols].set_visible(False)
+    return to_png(fig)
+
+
+def _date_ticks(ax, times: pd.Series, n: int = 5) -> None:
+    """About `n` x ticks at positions 0..len-1, labelled with their dates."""
+    if len(times) == 0:
+        return
+    pos = np.unique(np.linspace(0, len(times) - 1, min(n, len(times))).round().astype(int))
+    fmt = "%Y-%m-%d %H:%M" if (times.dt.hour + times.dt.minute).any() else "%Y-%m-%d"
+    ax.set_xticks(pos, [times.iloc[p].strftime(fmt) for p in pos])
+
+
+def horizon_errors(per_horizon: dict[str, list[dict | None]], measure: str = "mase") -> str | None:
+    """One line per method: the error measure at each horizon step."""
+    if not per_horizon or not per_horizon.get("model"):
+        return None
+    if all((s or {}).get(measure) is None for s in per_horizon["model"]):
+        measure = "mae"
+    fig, ax = _figure(width=7.5)
+    a = ax[0, 0]
+    for m, steps in per_horizon.items():
+        y = np.array([np.nan if not s or s.get(measure) is None else s[measure] for s in steps])
+        a.plot(np.arange(1, len(y) + 1), y, color=COLORS.get(m), marker="o", ms=3,
+               label=LABELS.get(m, m))
+    from matplotlib.ticker import MaxNLocator
+
+    a.xaxis.set_major_locator(MaxNLocator(integer=True))
+    a.set(xlabel="horizon step", ylabel=measure.upper(), title=f"{measure.upper()} by horizon step "
+          "(test points, all series)")
+    a.grid(alpha=0.3)
+    a.legend(fontsize=8)
+    return to_png(fig)

@@ -1,0 +1,229 @@
+"""Each training pathology induced on real data with a real Lightning fit, and named by the
+diagnosis from what the run recorded: the detectors are never shown the config."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+
+from lstmflow.config import apply_overrides, build_config, load_config
+from lstmflow.fit.attempt import fit_and_diagnose
+from lstmflow.fit.diagnosis import VOCABULARY, blocking, diagnose, fit_broken
+from lstmflow.fit.diagnosis.record import Finding
+from lstmflow.fit.diagnosis.remedies import CAUSES, REMEDIES
+from tests.conftest import small_config_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+CO2 = ROOT / "data" / "sample" / "co2_weekly.csv"
+FAST = ["model.hidden_size=16", "model.num_layers=1", "training.batch_size=64",
+        "training.window_stride=16", "training.learning_rate=0.01"]
+HEALTHY = ["training.max_epochs=12"]
+
+
+def co2_config(out: Path, *sets: str):
+    return load_config(ROOT / "configs" / "co2.yaml",
+                       [f"data.path={CO2}", f"output_dir={out}", *FAST, *sets])
+
+
+def prepared(cfg, scale_test: float | None = None):
+    """Ingest > split > prepare as the flow does; `scale_test` multiplies the test period."""
+    from lstmflow.data.ingest import ingest
+    from lstmflow.data.prepare import prepare
+    from lstmflow.data.split import split_bounds
+
+    frame = ingest(cfg.data).frame
+    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+    if scale_test:
+        for sid, b in bounds.items():
+            rows = frame.index[frame["series_id"].astype(str) == sid][b.val_end:]
+            frame.loc[rows, "target"] *= scale_test
+    return prepare(frame, bounds, cfg)
+
+
+def named(findings: list[dict], worst_first: str = "warning") -> dict[str, str]:
+    """{finding: severity} of the findings at `worst_first` or worse."""
+    keep = ("error",) if worst_first == "error" else ("error", "warning")
+    return {f["finding"]: f["severity"] for f in findings if f["severity"] in keep}
+
+
+def blind(attempt) -> list[dict]:
+    """The diagnosis from the recorded history, metrics and data statistics only."""
+    found = diagnose(attempt.history, attempt.metrics, attempt.stats)  # no config
+    assert [f["finding"] for f in found] == [f["finding"] for f in attempt.findings]
+    assert [f["evidence"] for f in found] == [f["evidence"] for f in attempt.findings]
+    return found
+
+
+# id, overrides on the co2 config, test-period factor, finding, lowest severity
+CASES = [
+    ("divergence", ["training.optimizer=rmsprop", "training.learning_rate=1.0",
+                    "training.gradient_clip=0", "training.max_epochs=3"], None, "divergence",
+     "error"),
+    ("underfitting", ["model.hidden_size=1", "training.max_epochs=2",
+                      "training.learning_rate=0.001"], None, "underfitting", "warning"),
+    ("plateau", ["training.learning_rate=0.000001", "training.max_epochs=4"], None, "plateau",
+     "warning"),
+    ("exploding", ["model.hidden_size=32", "model.num_layers=4", "training.optimizer=rmsprop",
+                   "training.learning_rate=1.0", "training.gradient_clip=0",
+                   "preprocess.target_transform=level", "training.max_epochs=2",
+                   "model.dropout=0", "training.scheduler=none"], None, "exploding_gradients",
+     "warning"),
+    ("shift", HEALTHY, 3.0, "distribution_shift", "warning"),
+]
+
+
+@pytest.mark.parametrize(("case", "sets", "scale_test", "expected", "severity"), CASES,
+                         ids=[c[0] for c in CASES])
+def test_induced_pathology_is_named(case, sets, scale_test, expected, severity, tmp_path):
+    cfg = co2_config(tmp_path, *sets)
+    found = named(blind(fit_and_diagnose(prepared(cfg, scale_test), cfg)))
+    assert expected in found, found
+    assert severity == "warning" or found[expected] == "error"
+
+
+def test_overfitting_on_a_few_hundred_points(sample_slice, tmp_path):
+    """A large unregularised model trained long on ~500 daily returns per series."""
+    raw = small_config_dict(sample_slice, tmp_path)
+    raw["model"].update(hidden_size=64, dropout=0.0)
+    raw["training"].update(max_epochs=8, patience=8, window_stride=2, weight_decay=0.0,
+                           learning_rate=0.01, scheduler="none")
+    cfg = build_config(raw)
+    found = named(blind(fit_and_diagnose(prepared(cfg), cfg)))
+    assert "overfitting" in found, found
+
+
+@pytest.fixture(scope="module")
+def healthy_attempt(tmp_path_factory):
+    cfg = co2_config(tmp_path_factory.mktemp("healthy"), *HEALTHY)
+    return fit_and_diagnose(prepared(cfg), cfg), cfg
+
+
+def test_a_healthy_fit_gets_no_error(healthy_attempt):
+    attempt, _ = healthy_attempt
+    found = blind(attempt)
+    assert not named(found, "error"), found
+    assert not blocking(found) and not fit_broken(found)
+    assert attempt.metrics["overall"]["model"]["rel_mae"] < 1  # it does beat naive
+    assert {f["finding"] for f in found} <= set(VOCABULARY)
+
+
+def test_remedies_read_the_config_for_values_only(healthy_attempt, tmp_path):
+    """The same recorded run with another config: same findings and evidence, other values."""
+    attempt, _ = healthy_attempt
+    steep = co2_config(tmp_path, "training.optimizer=rmsprop", "training.learning_rate=1.0",
+                       "training.gradient_clip=0").model_dump(mode="json")
+    history = [dict(h) for h in attempt.history]
+    history[0]["train_loss"] = 50 * history[0]["train_loss_zero"]  # as if the loss had blown up
+    found = diagnose(history, attempt.metrics, attempt.stats, steep)
+    default = diagnose(history, attempt.metrics, attempt.stats)
+    assert [f["evidence"] for f in found] == [f["evidence"] for f in default]
+    div = next(f for f in found if f["finding"] == "divergence")
+    assert div["severity"] == "error" and "50x what a constant forecast scores" in div["evidence"]
+    assert div["remedy"]["overrides"] == ["training.learning_rate=0.1",
+                                          "training.gradient_clip=1", "training.optimizer=adamw"]
+
+
+def _history(**curves) -> list[dict]:
+    """A recorded history from per-epoch lists (what HistoryRecorder writes, trimmed)."""
+    n = len(next(iter(curves.values())))
+    return [{"epoch": i, **{k: v[i] for k, v in curves.items()}} for i in range(n)]
+
+
+def test_non_finite_losses_and_weights_are_divergence_errors():
+    h = _history(train_loss=[0.5, 0.4, None], val_loss=[0.5, 0.45, None],
+                 nonfinite_losses=[0, 0, 7], nonfinite_weights=[0, 0, 12])
+    div = diagnose(h)[0]
+    assert div["finding"] == "divergence" and div["severity"] == "error"
+    assert "7 training batches had a non-finite loss (first in epoch 3)" in div["evidence"]
+    assert "the weights held 12 non-finite values after epoch 3" in div["evidence"]
+    assert diagnose([])[0]["finding"] == "divergence"  # not even one epoch ended
+
+
+def test_data_blowup_is_told_apart_from_a_bad_learning_rate():
+    h = _history(train_loss=[0.5, 0.4], val_loss=[0.5, None], nonfinite_losses=[0, 3])
+    stats = {"per_series": {"a": {"val": {"n": 50, "median": 0.0, "spread": 1.0,
+                                          "max_abs": 3e28}}}}
+    div = diagnose(h, stats=stats)[0]
+    assert "reaches 3.000e+28 in the val part of series a" in div["evidence"]
+    assert "data-quality gates" in div["remedy"]["advice"]
+    gates_off = {"quality": {"enabled": False}, "model": {"loss": "mse"}}
+    div = diagnose(h, stats=stats, config=gates_off)[0]
+    assert div["remedy"]["overrides"] == ["quality.enabled=true", "model.loss=huber"]
+
+
+def test_vanishing_gradients_need_both_ratio_and_size():
+    def run(first, head):
+        h = _history(train_loss=[0.5, 0.45], val_loss=[0.5, 0.46],
+                     **{"grad_norm_mean:lstm.l0": [1e-3, first],
+                        "grad_norm_mean:lstm.l1": [1e-2, 1e-2], "grad_norm_mean:head": [0.1, head],
+                        "grad_norm_max:lstm.l0": [1e-3, first], "grad_norm_max:head": [0.1, head]})
+        return {f["finding"] for f in diagnose(h)}
+
+    assert "vanishing_gradients" in run(1e-7, 0.3)
+    assert "vanishing_gradients" not in run(1e-7, 1e-5)  # everything small: converged, not VG
+    assert "vanishing_gradients" not in run(1e-3, 100.0)  # ratio small, size not
+
+
+def test_healthy_history_gets_one_healthy_finding():
+    h = _history(train_loss=[0.5, 0.4, 0.35, 0.34, 0.34], val_loss=[0.5, 0.42, 0.4, 0.41, 0.41],
+                 weight_change=[0.1, 0.05, 0.02, 0.01, 0.01])
+    (only,) = diagnose(h)
+    assert only["finding"] == "healthy" and only["severity"] == "info"
+    assert "val loss fell from 0.5 to 0.4 (best at epoch 3 of 5)" in only["evidence"]
+
+
+def test_findings_outside_the_vocabulary_are_refused():
+    with pytest.raises(ValueError, match="unknown finding"):
+        Finding("bad_luck", "error", "x", "y")
+    with pytest.raises(ValueError, match="unknown severity"):
+        Finding("plateau", "fatal", "x", "y")
+
+
+def _configs(tmp_path: Path) -> list[dict]:
+    """The co2 and stock configs, and corners of the config space remedies must respect."""
+    base = co2_config(tmp_path).model_dump(mode="json")
+    corners = [
+        ["training.learning_rate=1.0", "training.gradient_clip=0", "model.num_layers=8",
+         "model.hidden_size=4096", "model.dropout=0.9", "training.weight_decay=1.0",
+         "training.max_epochs=10000", "training.batch_size=65536", "forecast.input_size=5000",
+         "preprocess.target_transform=level", "training.optimizer=rmsprop"],
+        ["training.learning_rate=0.000001", "model.num_layers=1", "model.hidden_size=1",
+         "model.dropout=0", "training.weight_decay=0", "training.max_epochs=1",
+         "training.batch_size=1", "training.l1_penalty=1.0", "model.loss=mse",
+         "quality.enabled=false", "training.max_time_minutes=0.01"],
+    ]
+    stock = load_config(ROOT / "configs" / "default.yaml").model_dump(mode="json")
+    return [None, base, stock, *(apply_overrides(
+        build_config(base).model_dump(mode="json"), c) for c in corners)]
+
+
+def test_every_remedy_validates_against_the_config(tmp_path):
+    """A later step applies remedies automatically: every override any finding can emit, for
+    any config, must be accepted by --set and validate."""
+    from lstmflow.config.pipeline import parse_override
+
+    for cfg, name in itertools.product(_configs(tmp_path), REMEDIES):
+        for cause in (None, *CAUSES.get(name, ())):
+            advice, overrides = REMEDIES[name](cfg, cause)
+            assert advice and isinstance(overrides, list)
+            base = build_config(cfg or {"data": co2_config(tmp_path).data.model_dump()})
+            fixed = build_config(apply_overrides(base.model_dump(mode="json"), overrides))
+            for o in overrides:  # each one sets the value it names, and changes something
+                (section, field), value = parse_override(o)
+                assert getattr(getattr(fixed, section), field) == value, o
+                assert getattr(getattr(base, section), field) != value, o
+
+
+def test_losses_of_zero_are_not_read_as_a_blow_up():
+    """A constant series fits perfectly: every ratio has a zero below it. Nothing is flagged
+    and no division warns."""
+    import warnings
+
+    zero = {"train_loss": 0.0, "val_loss": 0.0, "train_loss_zero": 0.0, "val_loss_zero": 0.0,
+            "weight_change": 0.0}
+    h = [{"epoch": i, **zero} for i in range(6)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert [f["finding"] for f in diagnose(h)] == ["healthy"]
