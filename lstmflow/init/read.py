@@ -17,7 +17,7 @@ from lstmflow.config.data import DataConfig
 from lstmflow.data.read import _format_of, check_path
 from lstmflow.data.schema import DataError
 
-NA_VALUES = DataConfig.model_fields["na_values"].default_factory()
+NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
 TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|month|week)\b", re.I)
 TARGET_NAMES = ("target", "y", "value", "values")
 # strftime formats tried, in order, when a column does not parse as ISO 8601
