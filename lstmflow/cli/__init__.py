@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from lstmflow.cli import report, train, validate
+from lstmflow.cli import init, report, train, validate
 from lstmflow.cli.common import fail, prefect_env
 from lstmflow.config import ConfigError
 
-COMMANDS = (train, validate, report)
+COMMANDS = (init, train, validate, report)
 
 
 def parser() -> argparse.ArgumentParser:
