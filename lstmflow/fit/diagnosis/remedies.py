@@ -16,6 +16,7 @@ from lstmflow.config import PipelineConfig
 from lstmflow.fit.budget import BATCH_RANGE, DEFAULT_MAX_STEPS
 
 Remedy = tuple[str, list[str]]
+AUTO_LR = 1e-3  # `learning_rate: auto` with no found rate given: the finder's fallback rate
 
 
 def _field(key: str):
@@ -27,7 +28,10 @@ def current(cfg: dict[str, Any] | None, key: str) -> Any:
     """The run's value of `section.field`, or the field's default when there is no config."""
     section, name = key.split(".")
     if cfg and name in (cfg.get(section) or {}):
-        return cfg[section][name]
+        value = cfg[section][name]
+        if value == "auto" and key == "training.learning_rate":
+            return AUTO_LR  # the caller did not say which rate the finder chose
+        return value
     return _field(key).get_default(call_default_factory=True)
 
 
