@@ -47,7 +47,12 @@ from lstmflow.durable import sweep, write_json
 from lstmflow.fit.attempt import diagnosis_config
 from lstmflow.fit.diagnosis import data_stats, fit_broken
 from lstmflow.fit.selection import (
-    KEY, SCORE, SCORE_TEXT, compare, validation_diagnosis, validation_forecasts,
+    KEY,
+    SCORE,
+    SCORE_TEXT,
+    compare,
+    validation_diagnosis,
+    validation_forecasts,
 )
 from lstmflow.fit.train import FitDiverged, TrainResult, save_history, train_model
 from lstmflow.runs import TrainingError, checkpoint_path
@@ -59,6 +64,8 @@ REPAIRABLE = ("model.", "training.", "preprocess.", "features.", "forecast.input
 REPREPARE = ("preprocess.", "features.")  # what `prepare` reads: a remedy here re-prepares
 RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
 PROBLEMS = ("error", "warning")
+# outcome findings that a random walk explains (no_signal present): no refit beats naive there
+DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
 
 
 @dataclass
@@ -173,6 +180,15 @@ def applicable(overrides: list[str]) -> dict[str, str] | None:
     return out or None
 
 
+def triggers(f: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
+    """Whether a finding calls for a refit: a warning or an error, and not one the data
+    explains (a model worse than naive on a random walk, see no_signal: no setting helps)."""
+    if f["severity"] not in PROBLEMS:
+        return False
+    walks = any(g["finding"] == "no_signal" for g in findings)
+    return not (walks and f["finding"] in DATA_EXPLAINED)
+
+
 def plan(attempts: list[Candidate], cfg: PipelineConfig
          ) -> tuple[Candidate, dict[str, str], str] | None:
     """(parent, overrides, finding) of the next attempt, or None when every remedy of the
@@ -181,7 +197,7 @@ def plan(attempts: list[Candidate], cfg: PipelineConfig
     parent = attempts[chosen] if chosen is not None else attempts[-1]
     tried = [_resolved(cfg, a.overrides) for a in attempts]
     for f in parent.findings:
-        remedy = applicable(f["remedy"]["overrides"]) if f["severity"] in PROBLEMS else None
+        remedy = applicable(f["remedy"]["overrides"]) if triggers(f, parent.findings) else None
         if remedy is None:
             continue
         overrides = {**parent.overrides, **remedy}
