@@ -135,6 +135,8 @@ def render_text(summary: dict[str, Any]) -> str:
         lines.append(f"  {f['severity'].upper()} {f['finding']}: {f['evidence']}")
         if f["remedy"]["overrides"]:
             lines.append(f"      try: {_overrides(f)}")
+    if summary.get("attempts"):
+        lines.append(f"  {repair_line(summary['attempts'], summary['repair'])}")
     for w in summary.get("warnings", []):
         lines.append(f"  warning: {w}")
     rows = metrics_rows(summary)
@@ -176,6 +178,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
             if f["remedy"]["overrides"]:
                 lines.append(f"  Try `{_overrides(f)}`")
         lines.append("")
+    if summary.get("attempts"):
+        lines += [repair_line(summary["attempts"], summary["repair"]), ""]
     for w in summary.get("warnings", []):
         lines.append(f"- warning: {w}")
     rows = metrics_rows(summary)
