@@ -117,3 +117,17 @@ def test_only_findings_a_refit_can_act_on_trigger_a_refit():
     assert triggers(worse, [worse]) and not triggers(worse, [worse, walk])
     assert not triggers(walk, [walk])
     assert triggers({"finding": "divergence", "severity": "error"}, [walk])
+
+
+def test_report_draws_the_learning_rate_finder_curve_with_the_chosen_rate():
+    """`learning_rate: auto`'s lr_find.json is drawn (a PNG), and only when the rate was found."""
+    from lstmflow.report.html import build_html
+
+    rates = list(np.geomspace(1e-5, 1e-1, 20))
+    found = {"lr": rates, "loss": [1.0 - 0.03 * i for i in range(19)] + [None],
+             "suggestion": 3e-3, "chosen": 3e-3, "steps": 20}
+    summary = {"run_id": "r", "status": "completed", "diagnosis": []}
+    history = [{"epoch": 0, "train_loss": 1.0, "val_loss": 1.0, "lr": 3e-3}]
+    drawn = build_html(summary, history, None, found)
+    assert "alt='learning-rate finder' src='data:image/png;base64," in drawn
+    assert "learning-rate finder" not in build_html(summary, history, None, None)
