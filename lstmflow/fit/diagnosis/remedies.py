@@ -159,10 +159,15 @@ def underfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
             "regularisation and enough steps.", c.items)
 
 
+PLATEAU_LR = 1e-3  # Adam's default rate (Kingma & Ba 2015): a stuck fit below it is raised to it
+
+
 def plateau(cfg: dict | None, cause: str | None = None) -> Remedy:
-    c = Changes(cfg).scale("training.learning_rate", 10, 1e-6, 1.0)
+    c = Changes(cfg)
+    c.set("training.learning_rate", float(min(1.0, max(PLATEAU_LR, 10 * c.get(
+        "training.learning_rate")))))
     return ("The weights hardly move, so the loss cannot fall: raise the learning rate "
-            "tenfold.", c.items)
+            f"tenfold, to at least {PLATEAU_LR:g} (Adam's default).", c.items)
 
 
 def not_converged(cfg: dict | None, cause: str | None = None) -> Remedy:
