@@ -131,3 +131,30 @@ def test_report_draws_the_learning_rate_finder_curve_with_the_chosen_rate():
     drawn = build_html(summary, history, None, found)
     assert "alt='learning-rate finder' src='data:image/png;base64," in drawn
     assert "learning-rate finder" not in build_html(summary, history, None, None)
+
+
+def test_the_same_overrides_are_never_tried_twice(tmp_path):
+    """A remedy that resolves to a config already fitted (clamped at a bound, or the same
+    value written differently) makes no new attempt; an untried one does."""
+    import pandas as pd
+
+    from lstmflow.fit.repair import Candidate, plan
+    from lstmflow.fit.selection import KEY
+
+    cfg = co2_config(tmp_path, "training.learning_rate=0.001")
+    none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
+
+    def attempt(k, overrides, *remedies):
+        found = [{"finding": "divergence", "severity": "error",
+                  "remedy": {"overrides": list(r)}} for r in remedies]
+        return Candidate(k, overrides, cfg, None, None, [], found, none, 0.0)
+
+    first = attempt(0, {}, ["training.learning_rate=0.0010"])  # the run's own rate
+    assert plan([first], cfg) is None
+    first = attempt(0, {}, ["training.learning_rate=0.0001"])
+    parent, overrides, why = plan([first], cfg)
+    assert (parent.index, overrides, why) == (0, {"training.learning_rate": "0.0001"},
+                                              "divergence")
+    again = attempt(1, overrides, ["training.learning_rate=0.00010"], ["training.seed=7"])
+    assert plan([first, again], cfg)[1] == {"training.learning_rate": "0.0001",
+                                            "training.seed": "7"}
