@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from lstmflow.cli import report, train, validate
+from lstmflow.cli import backtest, report, train, validate
 from lstmflow.cli.common import fail, prefect_env
 from lstmflow.config import ConfigError
 
-COMMANDS = (train, validate, report)
+COMMANDS = (train, backtest, validate, report)
 
 
 def parser() -> argparse.ArgumentParser:

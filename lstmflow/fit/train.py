@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -19,6 +20,11 @@ from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
 from lstmflow.runtime import apply_torch_threads
+
+# Fits in threads of one process (backtest folds on the thread runner) share torch's global
+# generator: seeding and drawing the initial weights happen under this lock, so a fold's
+# weights do not depend on what the other threads draw.
+_INIT_LOCK = threading.Lock()
 
 
 class FitDiverged(TrainingError):
@@ -185,7 +191,6 @@ def train_model(
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
     resumed_from = _resumable_epochs(ckpt) if resume else None
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
-    pl.seed_everything(t.seed, workers=True, verbose=False)
     train_ds, val_ds = build_datasets(arrays, cfg)
     if len(train_ds) == 0:
         raise TrainingError(
@@ -197,7 +202,9 @@ def train_model(
         raise TrainingError(
             "no validation window fits: raise evaluation.val_size above forecast.horizon."
         )
-    model = build_model(cfg, arrays[0].x.shape[1])
+    with _INIT_LOCK:
+        pl.seed_everything(t.seed, workers=True, verbose=False)
+        model = build_model(cfg, arrays[0].x.shape[1])
     callbacks = [*training_callbacks(cfg, log), *extra_callbacks]
     recorder = next(c for c in callbacks if isinstance(c, HistoryRecorder))
     best = next(c for c in callbacks if isinstance(c, BestWeights))
