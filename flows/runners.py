@@ -4,10 +4,12 @@ config's `runtime` section (`lstmflow.runtime.fan_out` sizes it)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Iterator, Sequence
 from typing import Any
 
-from prefect import Task
+from prefect import Task, get_client
+from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from lstmflow.runtime import FanOut
@@ -32,7 +34,8 @@ def run_all(task: Task, calls: Sequence[dict[str, Any]], plan: FanOut) -> list[A
     """Submit `task` once per parameter dict on the plan's runner and resolve every future
     (an unresolved future would not fail the flow). Each item is what the task returned (also
     the data of a Failed state it returned on purpose) or the exception it failed with."""
-    with task_runner(plan) as runner:
+    api = _api_for_workers() if plan.runner == "dask" else contextlib.nullcontext()
+    with api, task_runner(plan) as runner:
         futures = [runner.submit(task, parameters=dict(p)) for p in calls]
         return [_resolve(f) for f in futures]
 
@@ -42,3 +45,18 @@ def _resolve(future) -> Any:
         return future.result(raise_on_failure=False)
     except Exception as exc:  # lost by the runner (e.g. a Dask worker died): that call's error
         return exc
+
+
+@contextlib.contextmanager
+def _api_for_workers() -> Iterator[None]:
+    """Dask workers report their task runs to the flow's API. On Prefect's embedded API (no
+    PREFECT_API_URL) its loopback address goes into the settings every task carries; without
+    it each worker process would start an embedded API of its own, and the flow run would not
+    see its folds."""
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with get_client(sync_client=True) as client:
+        url = str(client.api_url).rstrip("/")
+    with temporary_settings({PREFECT_API_URL: url}):
+        yield
