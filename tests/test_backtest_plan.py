@@ -71,7 +71,7 @@ def test_series_too_short_for_every_fold_and_small_windows_are_refused():
     assert backtest_rows(cfg) == 10 + 2 + 20 + 10 + 3 * 10
     with pytest.raises(DataError, match=r"\(backtest.folds - 1\) x step = 72 rows \('B' has 60\)"):
         plan_folds(frame_of({"A": 100, "B": 60}), cfg)
-    with pytest.raises(ConfigError, match="backtest.window_size': 30 rows"):
+    with pytest.raises(ConfigError, match=r"backtest\.window_size': 30 rows"):
         plan_folds(frame_of({"A": 100}), cfg_of(window="sliding", window_size=30))
 
 
