@@ -16,8 +16,8 @@ from prefect.states import Failed
 from flows.hooks import notify_failure
 from flows.runners import run_all
 from flows.training import EXPECTED_ERRORS, GateFailed, ingest_and_gate, new_run_id
-from lstmflow.backtest import across_folds, backtest_rows, fold_frame, fold_step, plan_folds
-from lstmflow.backtest.plan import NEED
+from lstmflow.backtest.plan import NEED, backtest_rows, fold_frame, fold_step, plan_folds
+from lstmflow.backtest.results import across_folds
 from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
 from lstmflow.runs import run_folder
 from lstmflow.runtime import fan_out

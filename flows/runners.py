@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from prefect import Task, get_client
+from prefect import Task, get_client, get_run_logger
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
@@ -34,7 +34,7 @@ def run_all(task: Task, calls: Sequence[dict[str, Any]], plan: FanOut) -> list[A
     """Submit `task` once per parameter dict on the plan's runner and resolve every future
     (an unresolved future would not fail the flow). Each item is what the task returned (also
     the data of a Failed state it returned on purpose) or the exception it failed with."""
-    api = _api_for_workers() if plan.runner == "dask" else contextlib.nullcontext()
+    api = _api_for_workers(plan) if plan.runner == "dask" else contextlib.nullcontext()
     with api, task_runner(plan) as runner:
         futures = [runner.submit(task, parameters=dict(p)) for p in calls]
         return [_resolve(f) for f in futures]
@@ -48,15 +48,20 @@ def _resolve(future) -> Any:
 
 
 @contextlib.contextmanager
-def _api_for_workers() -> Iterator[None]:
+def _api_for_workers(plan: FanOut) -> Iterator[None]:
     """Dask workers report their task runs to the flow's API. On Prefect's embedded API (no
     PREFECT_API_URL) its loopback address goes into the settings every task carries; without
     it each worker process would start an embedded API of its own, and the flow run would not
-    see its folds."""
+    see its folds. Workers on other machines cannot reach a loopback address: say so."""
     if PREFECT_API_URL.value():
         yield
         return
     with get_client(sync_client=True) as client:
         url = str(client.api_url).rstrip("/")
+    if plan.address:
+        get_run_logger().warning(
+            f"the flow runs on Prefect's embedded API ({url}): Dask workers on other machines "
+            f"than this one cannot report to it. Set PREFECT_API_URL to a Prefect server every "
+            "worker can reach (README: 'Run the folds on a Dask cluster')")
     with temporary_settings({PREFECT_API_URL: url}):
         yield

@@ -13,7 +13,8 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NO_CACHE
 from prefect.states import Failed
 
-from lstmflow.backtest import BACKTEST, FoldResult, fold_rows, run_fold
+from lstmflow.backtest.fold import FoldResult, run_fold
+from lstmflow.backtest.results import BACKTEST, fold_rows
 from lstmflow.config import PipelineConfig
 from lstmflow.fit.train import save_history
 from lstmflow.report.backtest import BACKTEST_REPORT, FOLD_FORECASTS, fold_dir, write_backtest_report
@@ -85,6 +86,6 @@ def backtest_report_task(summary: dict[str, Any], run_dir: Path) -> Path:
 
 
 def _markdown(summary: dict[str, Any]) -> str:
-    from lstmflow.backtest import render_text
+    from lstmflow.backtest.results import render_text
 
     return f"# Backtest {summary['run_id']}: {summary['status']}\n\n```text\n{render_text(summary)}\n```\n"

@@ -6,8 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from lstmflow.backtest import backtest_rows, fold_frame, fold_step, plan_folds
-from lstmflow.backtest.plan import fold_dates
+from lstmflow.backtest.plan import backtest_rows, fold_dates, fold_frame, fold_step, plan_folds
 from lstmflow.backtest.results import across_folds, spread
 from lstmflow.config import ConfigError, RuntimeConfig, build_config
 from lstmflow.data.schema import SERIES, TIME, DataError

@@ -45,7 +45,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     check_path(cfg.data.path)  # fail fast, before the API server starts
     from flows.backtest import backtest_flow
     from flows.training import new_run_id
-    from lstmflow.backtest import BACKTEST, render_text
+    from lstmflow.backtest.results import BACKTEST, render_text
 
     run_id = new_run_id()
     run_dir = run_folder(cfg.output_dir, run_id)
