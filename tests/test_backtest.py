@@ -90,6 +90,18 @@ def test_the_flow_publishes_a_table_of_folds(on_threads):
     assert [r["fold"] for r in rows] == [0, 1, "mean", "std"]
 
 
+def test_lstmflow_report_rebuilds_a_backtests_page_from_its_folder(on_threads, capsys):
+    from lstmflow.cli import main
+
+    _, _, run_dir = on_threads
+    page = run_dir / "backtest.html"
+    before = page.read_text()
+    page.unlink()
+    assert main(["report", run_dir.name, "--output-dir", str(run_dir.parent.parent)]) == 0
+    assert capsys.readouterr().out.strip() == str(page.resolve())
+    assert page.read_text() == before
+
+
 def test_values_after_a_folds_test_window_change_nothing_in_that_fold(on_threads, sample_slice,
                                                                       tmp_path):
     """Every value after fold 0's test window is changed (all columns, every series): fold 0's
