@@ -14,6 +14,9 @@ from lstmflow.config import build_config
 from tests.conftest import small_config_dict
 
 FOLDS = {"folds": 2, "step": 30}
+TINY_CO2 = ["quality.enabled=false", "model.loss=mse", "model.hidden_size=8", "model.num_layers=1",
+            "training.max_epochs=2", "training.window_stride=16", "evaluation.test_size=30",
+            "backtest.folds=2", "runtime.workers=2"]
 # what a fold computed: equal across runners and untouched by later data, to the last bit
 SAME = ("cutoff", "test_start", "test_end", "train_rows", "metrics", "beats", "diagnosis")
 
@@ -148,11 +151,8 @@ def test_a_fold_whose_fit_breaks_fails_the_run_after_every_fold_is_kept(prefect_
     df.loc[len(df) - 45, "co2"] = 1e30  # fold 1: validation; fold 0: test
     df.to_csv(tmp_path / "co2.csv", index=False)
     out = tmp_path / "out"
-    cfg = load_config(ROOT / "configs" / "co2.yaml", [
-        f"data.path={tmp_path / 'co2.csv'}", "quality.enabled=false", "model.loss=mse",
-        "model.hidden_size=8", "model.num_layers=1", "training.max_epochs=2",
-        "training.window_stride=16", "evaluation.test_size=30", "backtest.folds=2",
-        "runtime.workers=2", f"output_dir={out}"])
+    where = [f"data.path={tmp_path / 'co2.csv'}", f"output_dir={out}"]
+    cfg = load_config(ROOT / "configs" / "co2.yaml", [*where, *TINY_CO2])
     state = backtest_flow(cfg, run_id="broken", return_state=True)
     assert state.is_failed()
     assert state.message.startswith("1 of 2 folds failed: fold 1: the fit broke (divergence)")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from lstmflow.cli.common import add_common, fail
+from lstmflow.cli.common import add_common, finish
 from lstmflow.config import load_config
-from lstmflow.runs import run_folder, write_json
+from lstmflow.runs import run_folder
 
 FLAGS = (  # flag -> config key it sets
     ("folds", "backtest.folds"), ("step", "backtest.step"), ("window", "backtest.window"),
@@ -51,15 +50,4 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     run_dir = run_folder(cfg.output_dir, run_id)
     print(f"lstmflow: backtest {run_id} -> {run_dir}", file=sys.stderr)
     state = backtest_flow(cfg, run_id=run_id, return_state=True)
-    path = run_dir / BACKTEST
-    if not path.exists():  # refused at ingestion: the run kept nothing
-        return fail(state.message or f"the flow ended {state.name} without results")
-    summary = json.loads(path.read_text(encoding="utf-8"))
-    if args.summary_out:
-        write_json(Path(args.summary_out), summary)
-    print(render_text(summary))
-    if state.is_completed() and summary["status"] == "completed":
-        return 0
-    if args.debug and state.is_failed():
-        state.result(raise_on_failure=True)
-    return fail(summary.get("reason") or state.message or "the backtest flow failed")
+    return finish(args, state, run_dir / BACKTEST, render_text, "backtest")

@@ -29,9 +29,8 @@ class BacktestConfig(_Section):
     )
     window: Literal["expanding", "sliding"] = Field(
         "expanding",
-        description="'expanding': every fold trains on all rows up to its cut-off; 'sliding': "
-        "every fold keeps only its latest window_size rows per series (the oldest data drops "
-        "out as the cut-off moves).",
+        description="'expanding': a fold trains on all rows up to its cut-off; 'sliding': on "
+        "its latest window_size rows per series (older rows drop out as the cut-off moves).",
     )
     window_size: int | None = Field(
         None, ge=2, le=100_000_000,
