@@ -79,13 +79,14 @@ def main() -> None:
     print(f"\n{args.folds} folds of {Path(args.config).name} on {cores} usable cores "
           f"(load average before the last run: {os.getloadavg()[0]:.1f})")
     print(f"{'mode':<12}{'CLI wall s':>11}{'flow s':>8}{'folds s':>9}{'sum fold s':>11}"
-          f"{'vs serial':>10}{'tree MB':>9}{'max proc MB':>12}{'threads':>8}  same folds as dask  runner")
+          f"{'vs serial':>10}{'CPU s':>7}{'tree MB':>9}{'max proc MB':>12}{'threads':>8}"
+          "  same folds as dask  runner")
     for name, text, m, flow_s, folds_s, fold_sum in rows:
         ratio = f"{flow_s / base:.2f}x" if base else "-"
         same = "-" if "dask" not in folds or name == "dask" else (
             "yes" if folds[name] == folds["dask"] else "no")
         print(f"{name:<12}{m.seconds:>11.1f}{flow_s:>8.1f}{folds_s:>9.1f}{fold_sum:>11.1f}"
-              f"{ratio:>10}{m.peak_tree_mb:>9.0f}{m.peak_process_mb:>12.0f}{m.peak_threads:>8}"
+              f"{ratio:>10}{m.cpu_seconds:>7.0f}{m.peak_tree_mb:>9.0f}{m.peak_process_mb:>12.0f}{m.peak_threads:>8}"
               f"  {same:<18}  {text}")
 
 

@@ -4,8 +4,9 @@ memory grow with the number of series.
 The panel is DERIVED, not a dataset of its own: every real public series in the research folder
 (/work/research/data or $LSTMFLOW_RESEARCH_DATA; provenance in its datasets.md) with a step of
 an hour or less is resampled to hourly means, then cut into non-overlapping windows of
---length hours with no missing hour. Each window is one series, named
-`derived:<source>[:<id>]:w<k>`, keeping its real timestamps and values.
+--length hours with no missing hour (and positive throughout, or not positive from their first
+two days: see derived_panel). Each window is one series, named `derived:<source>[:<id>]:w<k>`,
+keeping its real timestamps and values.
 
 For each panel size N (the first N windows of a fixed shuffle), in a fresh process each:
 `lstmflow train` (one global model over the N series) and `lstmflow backtest` (--folds folds on
@@ -60,7 +61,10 @@ def derived_panel(length: int, seed: int = 0) -> pd.DataFrame:
             values = hourly.to_numpy()
             for k in range(len(values) // length):
                 win = slice(k * length, (k + 1) * length)
-                if np.isfinite(values[win]).all():
+                v = values[win]
+                # lstmflow refuses a series positive in its training part and not after it
+                # (data/features.py): keep windows positive throughout or not from the start
+                if np.isfinite(v).all() and ((v > 0).all() or (v[:48] <= 0).any()):
                     src = name if sid is None else f"{name}:{sid}"
                     parts.append(pd.DataFrame({"series_id": f"derived:{src}:w{k:03d}",
                                                "timestamp": hourly.index[win],
@@ -77,7 +81,7 @@ def panel_config(path: Path, out: Path, args: argparse.Namespace) -> dict:
                  "target_column": "target", "freq": "h"},
         "forecast": {"horizon": h, "input_size": 24},
         "preprocess": {"target_transform": "level", "impute": "ffill", "max_gap": 3},
-        "features": {"return_periods": [], "rolling_mean_windows": [24],
+        "features": {"return_periods": [], "rolling_mean_windows": [],
                      "volatility_windows": [], "rsi_windows": [], "macd_spans": [],
                      "bollinger_windows": [], "zscore_windows": [], "calendar": "auto"},
         "model": {"hidden_size": 16, "num_layers": 1, "dropout": 0.0},
@@ -125,10 +129,11 @@ def main() -> None:
                 if m.returncode != 0 or not out.is_file():
                     sys.exit(f"{cmd} with {n} series: exit {m.returncode}\n{m.output[-4000:]}")
                 s = json.loads(out.read_text())
-                row[cmd] = {"wall": m.seconds, "tree_mb": m.peak_tree_mb,
+                row[cmd] = {"wall": m.seconds, "tree_mb": m.peak_tree_mb, "cpu": m.cpu_seconds,
                             "proc_mb": m.peak_process_mb,
                             "inner": s["seconds"] if cmd == "backtest" else s["training"]["seconds"]}
-                print(f"{n} series, {cmd}: {m.seconds:.1f}s, peak {m.peak_tree_mb:.0f} MB",
+                print(f"{n} series, {cmd}: {m.seconds:.1f}s (CPU {m.cpu_seconds:.0f}s), peak "
+                      f"{m.peak_tree_mb:.0f} MB, largest process {m.peak_process_mb:.0f} MB",
                       flush=True)
             rows.append(row)
     print(f"\nDask runner, {args.workers} workers x 1 torch thread; {args.folds} folds; "

@@ -1,6 +1,8 @@
 """Run a command and sample its whole process tree (the CLI, its Prefect API server, Dask
 workers): wall time, peak RSS summed over the tree, peak RSS of its largest process, peak
-threads. Shared by bench/backtest_runners.py and bench/panel.py."""
+threads, and CPU seconds (each process's user + system time when last sampled: on a shared
+machine, CPU s / wall s is the cores the run actually got). Shared by bench/backtest_runners.py
+and bench/panel.py."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ class Measured:
     peak_tree_mb: float  # RSS summed over the process tree, at its peak
     peak_process_mb: float  # the largest single process
     peak_threads: int  # threads of the tree, at its peak
+    cpu_seconds: float  # user + system time of every process of the tree
     output: str
 
 
@@ -35,6 +38,7 @@ def run_measured(cmd: list[str], env: dict | None = None, every: float = 0.2) ->
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                             text=True)
     peak = {"tree": 0, "proc": 0, "threads": 0}
+    cpu: dict[int, float] = {}  # pid -> user + system seconds when last seen
     done = threading.Event()
 
     def sample() -> None:
@@ -45,6 +49,8 @@ def run_measured(cmd: list[str], env: dict | None = None, every: float = 0.2) ->
                 try:
                     r = p.memory_info().rss
                     threads += p.num_threads()
+                    t = p.cpu_times()
+                    cpu[p.pid] = t.user + t.system
                 except psutil.Error:
                     continue
                 rss += r
@@ -60,4 +66,4 @@ def run_measured(cmd: list[str], env: dict | None = None, every: float = 0.2) ->
     done.set()
     sampler.join()
     return Measured(proc.returncode, seconds, peak["tree"] / 2**20, peak["proc"] / 2**20,
-                    peak["threads"], output)
+                    peak["threads"], sum(cpu.values()), output)
