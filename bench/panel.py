@@ -3,10 +3,10 @@ memory grow with the number of series.
 
 The panel is DERIVED, not a dataset of its own: every real public series in the research folder
 (/work/research/data or $LSTMFLOW_RESEARCH_DATA; provenance in its datasets.md) with a step of
-an hour or less is resampled to hourly means, then cut into non-overlapping windows of
---length hours with no missing hour (and positive throughout, or not positive from their first
-two days: see derived_panel). Each window is one series, named `derived:<source>[:<id>]:w<k>`,
-keeping its real timestamps and values.
+an hour or less is resampled to hourly means, then cut into windows of --length hours starting
+every --stride hours (they overlap when the stride is shorter) with no missing hour (and positive
+throughout, or not positive from their first two days: see derived_panel). Each window is one
+series, named `derived:<source>[:<id>]:w<k>`, keeping its real timestamps and values.
 
 For each panel size N (the first N windows of a fixed shuffle), in a fresh process each:
 `lstmflow train` (one global model over the N series) and `lstmflow backtest` (--folds folds on
@@ -14,7 +14,7 @@ a local Dask cluster of --workers processes x 1 torch thread). Prints wall time 
 (summed over the process tree: CLI, its Prefect API server, Dask workers) per run and per 100
 series, and the marginal time per 100 series between consecutive sizes.
 
-Run: .venv/bin/python bench/panel.py [--sizes 100,200,400,750] [--length 168] [--folds 3]
+Run: .venv/bin/python bench/panel.py [--sizes 250,500,1000,2000] [--length 168] [--stride 56]
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ SOURCES = (  # research file -> its step; resampled to hourly means
 )
 
 
-def derived_panel(length: int, seed: int = 0) -> pd.DataFrame:
-    """Non-overlapping complete windows of `length` hours from every source, shuffled."""
+def derived_panel(length: int, stride: int, seed: int = 0) -> list[pd.DataFrame]:
+    """Complete windows of `length` hours starting every `stride` hours (overlapping when
+    stride < length) from every source, shuffled."""
     parts = []
     for name, _ in SOURCES:
         path = RESEARCH / f"{name}.csv"
@@ -59,14 +60,14 @@ def derived_panel(length: int, seed: int = 0) -> pd.DataFrame:
         for sid, g in groups:
             hourly = g.set_index("timestamp")["target"].resample("h").mean()  # [T] grid
             values = hourly.to_numpy()
-            for k in range(len(values) // length):
-                win = slice(k * length, (k + 1) * length)
+            for k in range((len(values) - length) // stride + 1):
+                win = slice(k * stride, k * stride + length)
                 v = values[win]
                 # lstmflow refuses a series positive in its training part and not after it
                 # (data/features.py): keep windows positive throughout or not from the start
                 if np.isfinite(v).all() and ((v > 0).all() or (v[:48] <= 0).any()):
                     src = name if sid is None else f"{name}:{sid}"
-                    parts.append(pd.DataFrame({"series_id": f"derived:{src}:w{k:03d}",
+                    parts.append(pd.DataFrame({"series_id": f"derived:{src}:w{k:04d}",
                                                "timestamp": hourly.index[win],
                                                "target": values[win]}))
     order = np.random.default_rng(seed).permutation(len(parts))
@@ -101,15 +102,16 @@ def panel_config(path: Path, out: Path, args: argparse.Namespace) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--sizes", default="100,200,400,750")
+    ap.add_argument("--sizes", default="250,500,1000,2000")
     ap.add_argument("--length", type=int, default=168, help="hours per derived series")
+    ap.add_argument("--stride", type=int, default=56, help="hours between window starts")
     ap.add_argument("--folds", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
-    windows = derived_panel(args.length)
+    windows = derived_panel(args.length, args.stride)
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"derived panel: {len(windows)} windows of {args.length} h from "
+    print(f"derived panel: {len(windows)} windows of {args.length} h, {args.stride} h apart, from "
           f"{len({w['series_id'][0].rsplit(':', 1)[0] for w in windows})} real series in {RESEARCH}")
     if len(windows) < max(sizes):
         sys.exit(f"only {len(windows)} windows; lower --sizes or --length")
@@ -129,30 +131,34 @@ def main() -> None:
                 if m.returncode != 0 or not out.is_file():
                     sys.exit(f"{cmd} with {n} series: exit {m.returncode}\n{m.output[-4000:]}")
                 s = json.loads(out.read_text())
-                row[cmd] = {"wall": m.seconds, "tree_mb": m.peak_tree_mb, "cpu": m.cpu_seconds,
-                            "proc_mb": m.peak_process_mb,
-                            "inner": s["seconds"] if cmd == "backtest" else s["training"]["seconds"]}
+                row[cmd] = {"wall": m.seconds, "mb": m.peak_tree_mb, "cpu": m.cpu_seconds}
+                if cmd == "train":
+                    row[cmd]["fit"] = s["training"]["seconds"]
+                else:
+                    row[cmd].update(flow=s["seconds"], folds=s["folds_seconds"], fit=sum(
+                        (f.get("training") or {}).get("seconds", 0) for f in s["folds"]))
                 print(f"{n} series, {cmd}: {m.seconds:.1f}s (CPU {m.cpu_seconds:.0f}s), peak "
                       f"{m.peak_tree_mb:.0f} MB, largest process {m.peak_process_mb:.0f} MB",
                       flush=True)
             rows.append(row)
     print(f"\nDask runner, {args.workers} workers x 1 torch thread; {args.folds} folds; "
-          f"{args.epochs} epochs; load average {os.getloadavg()[0]:.1f}")
-    print(f"{'series':>7} | {'train s':>8}{'fit s':>7}{'s/100':>7}{'MB':>6}{'MB/100':>7} | "
-          f"{'backtest s':>10}{'flow s':>7}{'s/100':>7}{'MB':>6}{'MB/100':>7} | marginal s/100 "
-          "train, backtest")
+          f"{args.epochs} epochs; load average {os.getloadavg()[0]:.1f}. Seconds; MB: peak RSS "
+          "of the process tree. train: CLI wall, fit. backtest: CLI wall, flow, fold stage "
+          "(Dask start-up included), fits summed over folds.")
+    print(f"{'series':>6} | {'train':>6}{'fit':>6}{'MB':>6} | {'backtest':>8}{'flow':>6}{'folds':>6}"
+          f"{'fits':>6}{'MB':>6} | per 100 series: train, backtest, MB | marginal per 100: "
+          "train, backtest flow, backtest MB")
     prev = None
     for r in rows:
         n, t, b = r["n"], r["train"], r["backtest"]
-        marg = "" if prev is None else (
-            f"{(t['wall'] - prev['train']['wall']) / (n - prev['n']) * 100:.1f}, "
-            f"{(b['wall'] - prev['backtest']['wall']) / (n - prev['n']) * 100:.1f}")
-        print(f"{n:>7} | {t['wall']:>8.1f}{t['inner']:>7.1f}{t['wall'] / n * 100:>7.1f}"
-              f"{t['tree_mb']:>6.0f}{t['tree_mb'] / n * 100:>7.0f} | {b['wall']:>10.1f}"
-              f"{b['inner']:>7.1f}{b['wall'] / n * 100:>7.1f}{b['tree_mb']:>6.0f}"
-              f"{b['tree_mb'] / n * 100:>7.0f} | {marg}")
+        marg = "" if prev is None else ", ".join(
+            f"{(x - y) / (n - prev['n']) * 100:.1f}" for x, y in (
+                (t["wall"], prev["train"]["wall"]), (b["flow"], prev["backtest"]["flow"]),
+                (b["mb"], prev["backtest"]["mb"])))
+        print(f"{n:>6} | {t['wall']:>6.1f}{t['fit']:>6.1f}{t['mb']:>6.0f} | {b['wall']:>8.1f}"
+              f"{b['flow']:>6.1f}{b['folds']:>6.1f}{b['fit']:>6.1f}{b['mb']:>6.0f} | "
+              f"{t['wall'] / n * 100:.1f}, {b['wall'] / n * 100:.1f}, {b['mb'] / n * 100:.0f} | {marg}")
         prev = r
-
 
 if __name__ == "__main__":
     main()
