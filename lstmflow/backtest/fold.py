@@ -76,6 +76,9 @@ def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int) -> FoldResult
             bad = next((x for x in attempt.findings if x["severity"] == "error"), None)
             raise FoldRefused(f"the fit broke ({bad['finding']}): {bad['evidence']}" if bad else
                               "the fit produced no finite validation loss")
+        if not attempt.metrics["overall"]:
+            raise FoldRefused("no test point could be scored (every target in the test window "
+                              "is missing, or no window fits before it)")
         record["metrics"] = metrics_block(attempt.metrics)
         record["beats"] = beats(record["metrics"])
         forecasts = forecast_frame(attempt.forecasts[:FOLD_SERIES])
