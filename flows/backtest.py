@@ -79,6 +79,10 @@ def _backtest_steps(cfg: PipelineConfig, run_dir: Path, summary: dict) -> dict[s
     plan = fan_out(cfg.runtime, len(folds))
     get_run_logger().info(f"{len(folds)} folds, cut-offs {fold_step(cfg)} steps apart "
                           f"({cfg.backtest.window} window), on the {plan.describe()}")
+    if plan.runner == "thread" and plan.workers > 1 and cfg.model.dropout > 0:
+        get_run_logger().info("folds in threads draw their dropout masks from torch's one global "
+                              "generator: reruns can differ in the last digits (runtime.runner "
+                              "dask, or runtime.workers 1, reruns bit-identically)")
     fold_cfg = cfg.model_copy(update={"runtime": cfg.runtime.model_copy(
         update={"torch_threads": plan.torch_threads})})
     calls = [{"frame": fold_frame(data.frame, f), "cfg": fold_cfg, "index": f.index}
