@@ -60,7 +60,7 @@ def main() -> None:
         forecast_frame(fcs[:REPORT_SERIES]).to_parquet(run_dir / FORECASTS)
 
         t = time.perf_counter()
-        stats = data_stats(prep.arrays, season, h)
+        stats = data_stats(prep.arrays, season, h, cfg.forecast.input_size)
         findings = diagnose(fit.history, metrics, stats, cfg.model_dump(mode="json"))
         diag_s = time.perf_counter() - t
         summary = {"run_id": "bench", "status": "completed", "run_dir": str(run_dir),

@@ -19,6 +19,7 @@ import pandas as pd
 from expectations.runner import example_value, frame_locator, gate_result, run_suite
 from lstmflow.config import PipelineConfig
 from lstmflow.data.schema import SERIES, TARGET, TIME, stamp
+from lstmflow.data.segments import longest_run
 
 # check name -> default severity; `quality.severity` overrides per check.
 SEVERITY: dict[str, str] = {
@@ -62,15 +63,11 @@ def _canonical(cfg: PipelineConfig, name: str) -> str:
 
 def _longest_missing_run(frame: pd.DataFrame, col: str) -> tuple[pd.Series, pd.Series]:
     """Per series: longest run of consecutive missing steps and the timestamp it starts at."""
-    na = frame[col].isna()
-    run_id = (~na).groupby(frame[SERIES]).cumsum()
-    keys = [frame[SERIES], run_id]
-    length = na.groupby(keys).sum()
-    first_na = frame[TIME].where(na).groupby(keys).min()
-    best = length.groupby(level=0).idxmax()
-    longest = length.groupby(level=0).max()
-    start = pd.Series({s: first_na.get(k) for s, k in best.items()}, dtype="datetime64[ns]")
-    return longest, start
+    codes, uniques = pd.factorize(frame[SERIES])
+    length, row = longest_run(frame[col].isna().to_numpy(), codes, len(uniques))
+    times = frame[TIME].to_numpy()
+    start = np.where(row >= 0, times[np.clip(row, 0, None)], np.datetime64("NaT"))
+    return pd.Series(length, index=uniques), pd.Series(start, index=uniques, dtype="datetime64[ns]")
 
 
 def _finite(x: pd.Series) -> pd.Series:
@@ -261,8 +258,6 @@ def as_of(cfg: PipelineConfig) -> pd.Timestamp:
 
 
 # ---- examples ---------------------------------------------------------------------------------
-
-
 
 def _profile_locator(profile: pd.DataFrame):
     """Examples of per-series failures: 'series: value', plus 'at timestamp' where known."""

@@ -29,8 +29,9 @@ def expected_inputs(cfg: PipelineConfig, frame: pd.DataFrame,
                     calendar: list[str] | None = None) -> list[str]:
     """The model inputs the config asks for, in order; calendar parts as fitted, or chosen from
     the frame's time step when not given."""
-    from lstmflow.data.features import calendar_parts, series_step
+    from lstmflow.data.features import calendar_parts
     from lstmflow.data.prepare import input_columns
+    from lstmflow.data.timestamps import series_step
 
     if calendar is None:
         calendar = calendar_parts(cfg.features, series_step(frame))

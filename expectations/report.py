@@ -8,6 +8,7 @@ from typing import Any
 import pandas as pd
 
 from expectations.runner import build_docs, gate_table
+from lstmflow.durable import write_text
 
 
 def docs_dir(run_dir: Path, name: str) -> Path:
@@ -22,6 +23,7 @@ def save_gate_report(name: str, gate: dict[str, Any], ctx, run_dir: Path) -> dic
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     table = run_dir / f"gate-{name}.csv"
-    pd.DataFrame(gate_table(gate)).astype({"unexpected_count": "Int64"}).to_csv(table, index=False)
+    frame = pd.DataFrame(gate_table(gate)).astype({"unexpected_count": "Int64"})
+    write_text(table, frame.to_csv(index=False))  # whole or absent, like every file a run keeps
     index = build_docs(ctx, docs_dir(run_dir, name))
     return {"table": str(table), "data_docs": str(index)}

@@ -22,6 +22,7 @@ from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import DataError
 from lstmflow.fit.diagnosis import blocking, fit_broken
 from lstmflow.fit.train import FitDiverged
+from lstmflow.locks import LockBusy, RunLock
 from lstmflow.report.summary import gate_block, metrics_block
 from lstmflow.runs import HISTORY, TrainingError, is_resume_config, resume_config, run_folder
 from lstmflow.serve.registry import RegistryError
@@ -34,7 +35,7 @@ from tasks.report import report_task
 from tasks.train import train_task
 from tasks.validate import ingested_gate_task, inputs_gate_task
 
-EXPECTED_ERRORS = (DataError, ConfigError, TrainingError, RegistryError)
+EXPECTED_ERRORS = (DataError, ConfigError, TrainingError, RegistryError, LockBusy)
 
 
 class GateFailed(RuntimeError):
@@ -86,7 +87,10 @@ def train_flow(
         run_dir = run_folder(config.output_dir, run_id)  # made by the first step that keeps something
         if resume and not is_resume_config(config, run_dir):
             config = resume_config(run_dir)  # from the UI or a deployment: the run's own config
-    except (ConfigError, TrainingError) as exc:
+        lock = RunLock(config.output_dir, run_id)  # held while the run lives (lstmflow.locks)
+        if run_dir.exists():  # an existing run folder: refuse it while another process runs it
+            lock.acquire()
+    except (ConfigError, TrainingError, LockBusy) as exc:
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
     flow_run = getattr(get_run_context(), "flow_run", None)
@@ -95,30 +99,32 @@ def train_flow(
         "flow_run_id": str(flow_run.id) if flow_run else None,
         "config": config.model_dump(mode="json"), "warnings": [],
     }
-    try:
-        summary.update(_train_steps(config, run_id, run_dir, summary, resume))
-        summary["status"] = "completed"
-    except (GateFailed, *EXPECTED_ERRORS) as exc:
-        summary.update(status="failed", reason=str(exc), error_type=type(exc).__name__)
-        if run_dir.exists():  # refused at ingestion: nothing was kept, nothing is written
-            report_task(summary, run_dir)
-        get_run_logger().error(str(exc))
-        return Failed(message=str(exc), data=summary)
-    except Exception as exc:
-        summary.update(status="error", reason=f"{type(exc).__name__}: {exc}",
-                       error_type=type(exc).__name__)
-        if run_dir.exists():
-            report_task(summary, run_dir)
-        raise
-    report_task(summary, run_dir)
+    with lock:
+        try:
+            summary.update(_train_steps(config, run_id, run_dir, summary, resume, lock))
+            summary["status"] = "completed"
+        except (GateFailed, *EXPECTED_ERRORS) as exc:
+            summary.update(status="failed", reason=str(exc), error_type=type(exc).__name__)
+            if run_dir.exists() and lock.held:  # refused at ingestion: nothing kept or written
+                report_task(summary, run_dir)
+            get_run_logger().error(str(exc))
+            return Failed(message=str(exc), data=summary)
+        except Exception as exc:
+            summary.update(status="error", reason=f"{type(exc).__name__}: {exc}",
+                           error_type=type(exc).__name__)
+            if run_dir.exists() and lock.held:
+                report_task(summary, run_dir)
+            raise
+        report_task(summary, run_dir)
     return summary
 
 
 def _train_steps(
-    cfg: PipelineConfig, run_id: str, run_dir: Path, summary: dict, resume: bool = False
+    cfg: PipelineConfig, run_id: str, run_dir: Path, summary: dict, resume: bool = False,
+    lock: RunLock | None = None,
 ) -> dict:
     """The recipe; each step fills in its part of the summary as it goes."""
-    data = ingest_and_gate(cfg, run_dir, summary)
+    data = ingest_and_gate(cfg, run_dir, summary, lock)
     gates = cfg.quality.enabled
     data = short_series_task(data, cfg)
     summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
@@ -147,8 +153,10 @@ def _train_steps(
         "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
         "windows": fit.windows, "history_path": str(run_dir / HISTORY),
         "resumed_from_epoch": fit.resumed_from_epoch, "checkpoint": fit.checkpoint,
+        "steps_run": fit.steps_run, "budget": fit.budget, "learning_rate": fit.learning_rate,
     }
-    metrics = evaluate_task(fit.model, prepared, cfg, run_dir)
+    summary["warnings"] += fit.budget.get("notes", [])
+    metrics = evaluate_task(fit.model, prepared, cfg, run_dir, fit.stack)
     summary["metrics"] = metrics_block(metrics)
     findings = _diagnose(summary, fit.history, metrics, prepared, cfg)
     if fit_broken(findings):  # nothing is registered from a fit that broke
@@ -157,7 +165,7 @@ def _train_steps(
     meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"],
             "trained_at": datetime.now(UTC).isoformat(), "inputs": prepared.inputs}
     promotion = register_task(fit.model, prepared.state, cfg, metrics, meta, data.frame, bounds,
-                              blocking(findings))
+                              blocking(findings), resume)
     champ = promotion.get("champion_before") or {}
     if champ.get("error"):  # decided on the baselines alone: say so where people look
         summary["warnings"].append(f"champion {champ.get('version')} could not be re-scored on this "
@@ -165,15 +173,20 @@ def _train_steps(
     return {"promotion": promotion, "model_path": promotion["model_path"]}
 
 
-def ingest_and_gate(cfg: PipelineConfig, run_dir: Path, summary: dict) -> IngestResult:
+def ingest_and_gate(cfg: PipelineConfig, run_dir: Path, summary: dict,
+                    lock: RunLock | None = None) -> IngestResult:
     """Ingest, then the raw-data gate (shared with the backtest flow); a failed gate keeps only
-    its report in the run folder and raises GateFailed."""
+    its report in the run folder and raises GateFailed. `lock` is taken before the first step
+    that keeps something in the run folder."""
     data = ingest_task(cfg)
+    if lock is not None:
+        lock.acquire()
     summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
     if cfg.quality.enabled:
         gate = _data(ingested_gate_task(data.frame, cfg, data.report, run_dir, return_state=True))
         summary["gate"] = gate_summary(gate)
-        summary["warnings"] += [describe_failure(r) for r in gate["warnings"]]
+        summary["warnings"] += [describe_failure(r) for r in gate["warnings"]
+                                if r["check"] != "history"]  # said once, by short-series below
         if not gate["success"]:
             raise GateFailed(gate_message("ingested", gate))
     else:

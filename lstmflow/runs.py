@@ -1,4 +1,4 @@
-"""Run folders: their names, the files a run keeps, atomic writes, and resuming a killed run.
+"""Run folders: their names, the files a run keeps, and resuming a killed run.
 
 Light on purpose (no torch, no pandas): the CLI uses it before any heavy import.
 """
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmflow.config import ConfigError, PipelineConfig, apply_overrides, build_config
+from lstmflow.durable import write_json
 
 RUN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 CHECKPOINT = "last.ckpt"
@@ -37,21 +38,6 @@ def run_folder(output_dir: str | Path, run_id: str) -> Path:
 def checkpoint_path(run_dir: Path) -> Path:
     """Where a run's resumable checkpoint lives: `<run_dir>/checkpoints/last.ckpt`."""
     return Path(run_dir) / "checkpoints" / CHECKPOINT
-
-
-def atomic_write(path: Path, text: str) -> Path:
-    """Write text to a temp file beside `path`, then rename it into place (all or nothing)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
-def write_json(path: Path, obj: Any) -> Path:
-    """JSON (indented, non-JSON values as strings), written atomically."""
-    return atomic_write(path, json.dumps(obj, indent=2, default=str))
 
 
 def save_run_config(cfg: PipelineConfig, run_dir: Path) -> Path:

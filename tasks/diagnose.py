@@ -20,7 +20,8 @@ def diagnose_task(history: list[dict[str, Any]], metrics: dict[str, Any] | None,
     """Findings and data statistics; a Failed state (carrying both) when the fit broke, so the
     UI shows this step failed while the flow still writes the summary and the report."""
     log, start = get_run_logger(), time.perf_counter()
-    stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon)
+    stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon,
+                       cfg.forecast.input_size)
     findings = diagnose(history, metrics, stats, cfg.model_dump(mode="json"))
     for f in findings:
         sets = " ".join(f"--set {s}" for s in f["remedy"]["overrides"])

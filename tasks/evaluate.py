@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
+from lstmflow.durable import write_atomic
 from lstmflow.fit.attempt import forecast_test
 from lstmflow.fit.evaluate import forecast_frame, score
 from lstmflow.report.html import FORECASTS, REPORT_SERIES
@@ -17,13 +18,15 @@ from lstmflow.report.html import FORECASTS, REPORT_SERIES
 
 @task(name="evaluate", cache_policy=NO_CACHE)
 def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig,
-                  run_dir: Path | None = None) -> dict[str, Any]:
+                  run_dir: Path | None = None, stack=None) -> dict[str, Any]:
     """Forecast every test origin and score model, naive and seasonal naive on the same points
-    (and the interval under quantile loss); keep the forecasts the report plots."""
-    fcs, levels = forecast_test(model, prepared, cfg)
+    (and the interval under quantile loss); keep the forecasts the report plots. `stack`: the
+    fit's StackedSeries of `prepared.arrays`, reused rather than rebuilt."""
+    fcs, levels = forecast_test(model, prepared, cfg, stack)
     metrics = score(fcs, cfg.forecast.horizon, levels)
     if run_dir is not None:
-        forecast_frame(fcs[:REPORT_SERIES]).to_parquet(Path(run_dir) / FORECASTS)
+        frame = forecast_frame(fcs[:REPORT_SERIES])
+        write_atomic(Path(run_dir) / FORECASTS, lambda f: frame.to_parquet(f))
     o = metrics["overall"]
     if o:
         get_run_logger().info(

@@ -45,5 +45,9 @@ def short_series_task(data: IngestResult, cfg: PipelineConfig, min_rows: int | N
 
 @task(name="snapshot", cache_policy=NO_CACHE)
 def snapshot_task(data: IngestResult, run_dir: Path) -> Path:
-    """Keep the canonical frame that passed both gates as `data.parquet` in the run folder."""
-    return save_snapshot(data.frame, run_dir / SNAPSHOT)
+    """Keep the canonical frame that passed both gates as `data.parquet` in the run folder
+    (a resumed run read its own snapshot: it is kept as it is)."""
+    path = run_dir / SNAPSHOT
+    if Path(data.report.get("source", "")) == path and path.is_file():
+        return path
+    return save_snapshot(data.frame, path)

@@ -10,6 +10,7 @@ from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
+from lstmflow.durable import sweep
 from lstmflow.fit.train import FitDiverged, TrainResult, save_history, train_model
 from lstmflow.runs import checkpoint_path, save_run_config
 
@@ -23,6 +24,9 @@ def train_task(
     log = get_run_logger()
     if resume:
         log.info(f"resuming from {checkpoint_path(run_dir)}")
+        for folder in (run_dir, checkpoint_path(run_dir).parent):  # the run lock is ours
+            for name in sweep(folder):
+                log.info(f"removed '{folder / name}', left by the killed process")
     else:
         save_run_config(cfg, run_dir)  # before the first checkpoint, so --resume finds it
     try:
@@ -33,7 +37,8 @@ def train_task(
         raise
     save_history(result.history, run_dir)
     log.info(
-        f"trained {result.epochs_run} epochs in {result.seconds:.1f}s on {result.windows} windows; "
-        f"best val_loss {result.best_val_loss:.4f} at epoch {result.best_epoch + 1}"
+        f"trained {result.steps_run} steps ({result.epochs_run} validation checks) in "
+        f"{result.seconds:.1f}s on {result.windows} windows; best val_loss "
+        f"{result.best_val_loss:.4f} at check {result.best_epoch + 1}"
     )
     return result

@@ -26,6 +26,17 @@ def prefect_harness():
 
 
 @pytest.fixture(scope="session")
+def cli_runner(prefect_harness, tmp_path_factory):
+    """Starts real `lstmflow` processes cheaply: forkserver children on the session's Prefect
+    API (tests/crashkit.py), for the kill harness and the concurrency tests."""
+    from prefect.settings import PREFECT_API_URL
+
+    from tests.crashkit import Runner
+
+    return Runner(PREFECT_API_URL.value(), tmp_path_factory.mktemp("children"))
+
+
+@pytest.fixture(scope="session")
 def sample_slice(tmp_path_factory) -> Path:
     """The last ~600 business days of two real sample series, as a small CSV."""
     df = pd.read_parquet(SAMPLE)
@@ -71,3 +82,43 @@ def random_walk(n: int, seed: int = 0, start: str = "2020-01-01", freq: str = "D
     rng = np.random.default_rng(seed)
     values = 100 * np.exp(np.cumsum(rng.normal(0, 0.01, n)))
     return pd.DataFrame({"date": pd.date_range(start, periods=n, freq=freq), "value": values})
+
+
+# --- real fits the diagnosis tests share: the weekly CO2 sample, a small fast model -------------
+CO2 = ROOT / "data" / "sample" / "co2_weekly.csv"
+FAST = ["model.hidden_size=16", "model.num_layers=1", "training.batch_size=64",
+        "training.window_stride=16", "training.learning_rate=0.01"]
+HEALTHY = ["training.max_epochs=12"]
+
+
+def co2_config(out: Path, *sets: str):
+    from lstmflow.config import load_config
+
+    return load_config(ROOT / "configs" / "co2.yaml",
+                       [f"data.path={CO2}", f"output_dir={out}", *FAST, *sets])
+
+
+def prepared(cfg, scale_test: float | None = None):
+    """Ingest > drop short series > split > prepare as the flow does; `scale_test` multiplies
+    the test period."""
+    from lstmflow.data.ingest import drop_short_series, ingest
+    from lstmflow.data.prepare import prepare
+    from lstmflow.data.split import split_bounds
+
+    frame = ingest(cfg.data).frame
+    frame, _ = drop_short_series(frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
+    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+    if scale_test:
+        for sid, b in bounds.items():
+            rows = frame.index[frame["series_id"].astype(str) == sid][b.val_end:]
+            frame.loc[rows, "target"] *= scale_test
+    return prepare(frame, bounds, cfg)
+
+
+@pytest.fixture(scope="session")
+def co2_healthy(tmp_path_factory):
+    """A healthy fit on weekly CO2 (window two seasons) and its config, fitted once."""
+    from lstmflow.fit.attempt import fit_and_diagnose
+
+    cfg = co2_config(tmp_path_factory.mktemp("healthy"), *HEALTHY)
+    return fit_and_diagnose(prepared(cfg), cfg), cfg

@@ -13,33 +13,9 @@ from lstmflow.fit.attempt import fit_and_diagnose
 from lstmflow.fit.diagnosis import VOCABULARY, blocking, diagnose, fit_broken
 from lstmflow.fit.diagnosis.record import Finding
 from lstmflow.fit.diagnosis.remedies import CAUSES, REMEDIES
-from tests.conftest import small_config_dict
+from tests.conftest import HEALTHY, co2_config, prepared, small_config_dict
 
 ROOT = Path(__file__).resolve().parents[1]
-CO2 = ROOT / "data" / "sample" / "co2_weekly.csv"
-FAST = ["model.hidden_size=16", "model.num_layers=1", "training.batch_size=64",
-        "training.window_stride=16", "training.learning_rate=0.01"]
-HEALTHY = ["training.max_epochs=12"]
-
-
-def co2_config(out: Path, *sets: str):
-    return load_config(ROOT / "configs" / "co2.yaml",
-                       [f"data.path={CO2}", f"output_dir={out}", *FAST, *sets])
-
-
-def prepared(cfg, scale_test: float | None = None):
-    """Ingest > split > prepare as the flow does; `scale_test` multiplies the test period."""
-    from lstmflow.data.ingest import ingest
-    from lstmflow.data.prepare import prepare
-    from lstmflow.data.split import split_bounds
-
-    frame = ingest(cfg.data).frame
-    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
-    if scale_test:
-        for sid, b in bounds.items():
-            rows = frame.index[frame["series_id"].astype(str) == sid][b.val_end:]
-            frame.loc[rows, "target"] *= scale_test
-    return prepare(frame, bounds, cfg)
 
 
 def named(findings: list[dict], worst_first: str = "warning") -> dict[str, str]:
@@ -94,14 +70,8 @@ def test_overfitting_on_a_few_hundred_points(sample_slice, tmp_path):
     assert "overfitting" in found, found
 
 
-@pytest.fixture(scope="module")
-def healthy_attempt(tmp_path_factory):
-    cfg = co2_config(tmp_path_factory.mktemp("healthy"), *HEALTHY)
-    return fit_and_diagnose(prepared(cfg), cfg), cfg
-
-
-def test_a_healthy_fit_gets_no_error(healthy_attempt):
-    attempt, _ = healthy_attempt
+def test_a_healthy_fit_gets_no_error(co2_healthy):
+    attempt, _ = co2_healthy
     found = blind(attempt)
     assert not named(found, "error"), found
     assert not blocking(found) and not fit_broken(found)
@@ -109,9 +79,9 @@ def test_a_healthy_fit_gets_no_error(healthy_attempt):
     assert {f["finding"] for f in found} <= set(VOCABULARY)
 
 
-def test_remedies_read_the_config_for_values_only(healthy_attempt, tmp_path):
+def test_remedies_read_the_config_for_values_only(co2_healthy, tmp_path):
     """The same recorded run with another config: same findings and evidence, other values."""
-    attempt, _ = healthy_attempt
+    attempt, _ = co2_healthy
     steep = co2_config(tmp_path, "training.optimizer=rmsprop", "training.learning_rate=1.0",
                        "training.gradient_clip=0").model_dump(mode="json")
     history = [dict(h) for h in attempt.history]

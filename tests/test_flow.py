@@ -90,7 +90,12 @@ def test_report_is_one_self_contained_file(flow_run):
     html = (out / "runs" / "flowtest" / "report.html").read_text()
     assert html.index("<h2>Diagnosis</h2>") < html.index("<h2>Training curves</h2>")
     images = re.findall(r"<img [^>]*src='([^']*)'", html)
-    assert len(images) == 4  # loss and lr, gradient norms, forecasts, error by horizon
+    summary = json.loads((out / "runs" / "flowtest" / "summary.json").read_text())
+    shaped = any(f["finding"] in ("flat_forecast", "lagged_copy", "short_context")
+                 for f in summary["diagnosis"])
+    # loss and lr, gradient norms, forecasts, error by horizon; and next to a finding about the
+    # forecasts' shape, the forecasts from a few test origins
+    assert len(images) == 4 + shaped
     assert all(src.startswith("data:image/png;base64,") for src in images)
     assert not re.search(r"(src|href)=['\"]?(https?:|//|file:)", html)
     for text in ("AAPL", "MSFT", "Config used", "ingested data", "model inputs", "MASE"):

@@ -97,3 +97,44 @@ def test_parquet_and_fsspec_url_read_like_the_csv(tmp_path):
 def test_missing_url_is_named():
     with pytest.raises(DataError, match=r"data file 'memory://lstmflow-test/nope\.csv' does not exist"):
         ingest(_cfg("memory://lstmflow-test/nope.csv"))
+
+
+@pytest.mark.parametrize(("name", "content", "pattern"), [
+    ("parquet_as.csv", "parquet", r"was read as csv but holds a Parquet file: set data\.format: "
+                                  r"parquet, or name it \.parquet$"),
+    ("gzip_as.csv", "gzip", r"was read as csv but holds gzip-compressed data: name it \.csv\.gz"),
+    ("records.csv", "records", r"holds JSON, not a table: expected a CSV or Parquet table"),
+    ("json.parquet", "json", r"was read as Parquet but holds JSON: expected a CSV or Parquet table"),
+])
+def test_a_table_in_the_wrong_container_says_how_to_read_it(tmp_path, name, content, pattern):
+    import gzip
+    import json
+
+    healthy = FIXTURES / "healthy.csv"
+    path = tmp_path / name
+    if content == "parquet":
+        pd.read_csv(healthy).to_parquet(path)
+    elif content == "gzip":
+        path.write_bytes(gzip.compress(healthy.read_bytes()))
+    else:
+        rows = pd.read_csv(healthy).head(3).to_dict(orient="records")
+        path.write_text(json.dumps(rows if content == "records" else {"rows": rows}))
+    with pytest.raises(DataError, match=pattern):
+        ingest(_cfg(str(path)))
+
+
+def test_a_json_looking_header_of_a_real_table_is_not_second_guessed(tmp_path):
+    """Content sniffing only names a failure: a real table whose first cell starts like JSON reads."""
+    path = tmp_path / "brackets.csv"
+    text = (FIXTURES / "healthy.csv").read_text().replace("date,", "[date],", 1)
+    path.write_text(text)
+    assert len(ingest(_cfg(str(path), data={"timestamp_column": "[date]"})).frame) == 200
+
+
+def test_expected_shape_of_a_wide_table():
+    from lstmflow.data.sniff import expected_shape
+
+    cfg = _cfg("healthy.csv", data={"layout": "wide", "series_column": None})
+    assert expected_shape(cfg) == ("a CSV or Parquet table with a header row: column 'date' "
+                                   "(timestamps), then one numeric column per series, one row per "
+                                   "time step")

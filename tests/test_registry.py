@@ -56,7 +56,12 @@ def test_corrupt_weights_are_refused(tmp_path):
 
 def test_champion_pointer(tmp_path):
     assert champion(tmp_path) is None
+    for v in ("v1", "v2"):
+        save_version(tmp_path, v, _model(), {}, {}, {}, {})
     set_champion(tmp_path, "v1", "first")
     set_champion(tmp_path, "v2", "better")
     assert champion(tmp_path)["version"] == "v2"
-    assert [p.name for p in tmp_path.iterdir()] == ["champion.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["champion.json", "versions"]
+    with pytest.raises(RegistryError, match=r"'v3'.* does not exist"):
+        set_champion(tmp_path, "v3", "never written")
+    assert champion(tmp_path)["version"] == "v2"

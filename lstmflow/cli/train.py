@@ -26,20 +26,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _resume_target(args: argparse.Namespace) -> tuple[PipelineConfig, str, Path]:
     """The killed run's saved config, id and folder; --config only says where outputs live."""
+    from lstmflow.locks import check_not_running
     from lstmflow.runs import resume_config
 
     output_dir = load_config(args.config).output_dir if args.config else "outputs"
     run_dir = run_folder(output_dir, args.resume)
+    check_not_running(output_dir, args.resume)  # a run still alive is not resumed
     return resume_config(run_dir, args.set), args.resume, run_dir
 
 
 def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
+        from lstmflow.locks import LockBusy
         from lstmflow.runs import TrainingError
 
         try:
             cfg, run_id, run_dir = _resume_target(args)
-        except TrainingError as exc:
+        except (TrainingError, LockBusy) as exc:
             return fail(str(exc), 2)
     elif not args.config:
         return fail("train needs --config (or --resume RUN_ID)", 2)

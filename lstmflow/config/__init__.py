@@ -17,6 +17,7 @@ from lstmflow.config.pipeline import (
     build_config,
     load_config,
     parse_override,
+    with_overrides,
 )
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import CheckName, ColumnBounds, QualityConfig
@@ -29,4 +30,5 @@ __all__ = [
     "Override", "PipelineConfig",
     "PreprocessConfig", "QualityConfig", "RegistryConfig", "RuntimeConfig", "TrainingConfig",
     "apply_overrides", "build_config", "config_from_parameters", "load_config", "parse_override",
+    "with_overrides",
 ]

@@ -85,6 +85,16 @@ def _format_error(err: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error on one line ('line 2, column 2: expected ...'): PyYAML's own text spans
+    several lines with a caret drawing, which breaks a one-paragraph error."""
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"{where}{problem}" + (f" ({context})" if context else "")
+
+
 def parse_override(item: str) -> tuple[list[str], Any]:
     """Split 'a.b.c=value' into a key path and a YAML-parsed value."""
     if "=" not in item:
@@ -96,7 +106,7 @@ def parse_override(item: str) -> tuple[list[str], Any]:
     try:
         value = yaml.safe_load(raw) if raw.strip() else ""
     except yaml.YAMLError as exc:
-        raise ConfigError(f"--set {key}: value is not valid YAML ({exc})") from None
+        raise ConfigError(f"--set {key}: value is not valid YAML ({yaml_problem(exc)})") from None
     return parts, value
 
 
@@ -124,6 +134,12 @@ def build_config(raw: dict[str, Any]) -> PipelineConfig:
         raise ConfigError(_format_error(err)) from None
 
 
+def with_overrides(cfg: PipelineConfig, overrides: list[str]) -> PipelineConfig:
+    """A copy of a validated config with `--set`-style overrides applied (and validated): how
+    a remedy such as 'training.learning_rate=1e-4' re-runs a fit on the same split and seed."""
+    return build_config(apply_overrides(cfg.model_dump(mode="json"), list(overrides)))
+
+
 def load_config(path: str | Path, overrides: list[str] | None = None) -> PipelineConfig:
     """Read a YAML config, apply --set overrides and validate it.
 
@@ -136,7 +152,7 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Pipelin
     try:
         raw = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"config file '{p}' is not valid YAML: {exc}") from None
+        raise ConfigError(f"config file '{p}' is not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"config file '{p}' must hold a mapping at the top level")
     return build_config(apply_overrides(raw, overrides or []))

@@ -21,6 +21,8 @@ from pandas.api.indexers import BaseIndexer
 
 from lstmflow.config import FeaturesConfig
 from lstmflow.data.schema import SERIES, TARGET, TIME, DataError
+from lstmflow.data.segments import Segments
+from lstmflow.data.timestamps import business_daily, grid_step
 
 CALENDAR_PERIOD = {"hour_of_day": 24.0, "day_of_week": 7.0, "month": 12.0}
 CALENDAR_SHORT = {"hour_of_day": "hour", "day_of_week": "dow", "month": "month"}
@@ -36,19 +38,11 @@ class _RunWindow(BaseIndexer):
         return start, end
 
 
-class Runs:
-    """Row layout of the frame: run of finite level each row belongs to and its position in it."""
+class Runs(Segments):
+    """Runs of finite level (lstmflow.data.segments), with lags and windows that stay inside one."""
 
     def __init__(self, codes: np.ndarray, level: np.ndarray) -> None:
-        n = len(level)
-        idx = np.arange(n)
-        self.finite = np.isfinite(level)  # [N]
-        new = np.ones(n, dtype=bool)
-        new[1:] = (codes[1:] != codes[:-1]) | (self.finite[1:] != self.finite[:-1])
-        self.start = np.maximum.accumulate(np.where(new, idx, 0))  # [N] first row of the run
-        self.code = np.cumsum(new) - 1  # [N] run id, increasing with the row
-        self.pos = idx - self.start  # [N] 0 at a run's first row
-        self.idx = idx
+        super().__init__(codes, np.isfinite(level))
 
     def lag(self, v: np.ndarray, k: int) -> np.ndarray:
         """v[t - k] inside the same run, NaN before the run has k earlier rows."""
@@ -121,25 +115,11 @@ def calendar_names(calendar: list[str]) -> list[str]:
     return [f"{CALENDAR_SHORT[p]}_{f}" for p in calendar for f in ("sin", "cos")]
 
 
-def _time_step(times: np.ndarray, codes: np.ndarray) -> pd.Timedelta | None:
-    """Median step between consecutive timestamps [N] of the same series."""
-    same = codes[1:] == codes[:-1]
-    d = np.diff(times)[same]
-    return pd.Timedelta(np.median(d)) if len(d) else None
-
-
-def series_step(frame: pd.DataFrame) -> pd.Timedelta | None:
-    """Median step between consecutive timestamps within each series of a canonical frame."""
-    codes, _ = pd.factorize(frame[SERIES])
-    return _time_step(frame[TIME].to_numpy(), codes)
-
-
 def _periods_per_year(times: np.ndarray, step: pd.Timedelta | None) -> float:
     """Steps per year: 252 on a business-day grid, else 365.25 days / step."""
     if step is None:
         return 1.0
-    dow = (times.astype("datetime64[D]").astype("int64") + 3) % 7  # [N] Monday = 0
-    if step == _DAY and not (dow >= 5).any():
+    if business_daily(times, step):
         return 252.0
     return float(pd.Timedelta(days=365.25) / step)
 
@@ -154,7 +134,7 @@ def fit_feature_state(
     level, tcodes = frame[level_col].to_numpy(dtype="float64")[keep], codes[keep]
     times = frame[TIME].to_numpy()[keep]
     bad = np.bincount(tcodes, weights=level <= 0, minlength=len(uniques)) > 0  # [S]
-    step = _time_step(times, tcodes)
+    step = grid_step(times, tcodes)
     return {
         "positive": {str(u): not bool(bad[i]) for i, u in enumerate(uniques)},
         "calendar": calendar_parts(cfg, step),
@@ -241,17 +221,25 @@ def compute_features(
     runs = Runs(codes, level)
     pos = _positive_rows(frame, codes, uniques, level, fstate)
     r1 = _change(level, runs.lag(level, 1), pos, "log")  # [N] 1-step log return / difference
+    stats: dict[tuple[int, str, int], np.ndarray] = {}
+
+    def rolled(w: int, how: str, ddof: int = 1) -> np.ndarray:
+        """Rolling statistic of the level, computed once per (window, statistic, ddof): rolling
+        means, z-scores and Bollinger bands of one window share it."""
+        if (w, how, ddof) not in stats:
+            stats[w, how, ddof] = runs.rolling(level, w, how, ddof)
+        return stats[w, how, ddof]
+
     f: dict[str, np.ndarray] = {}
     for k in cfg.return_periods:
         f[f"ret_{k}"] = _change(level, runs.lag(level, k), pos, cfg.return_kind)
     for w in cfg.rolling_mean_windows:
-        f[f"mean_gap_{w}"] = _gap(level, runs.rolling(level, w, "mean"), pos)
+        f[f"mean_gap_{w}"] = _gap(level, rolled(w, "mean"), pos)
     ann = np.sqrt(fstate["periods_per_year"]) if cfg.annualize_volatility else 1.0
     for w in cfg.volatility_windows:
         f[f"vol_{w}"] = runs.rolling(r1, w, "std") * ann
     for w in cfg.zscore_windows:
-        mean, sd = runs.rolling(level, w, "mean"), runs.rolling(level, w, "std")
-        f[f"zscore_{w}"] = _safe_div(level - mean, sd, 0.0)
+        f[f"zscore_{w}"] = _safe_div(level - rolled(w, "mean"), rolled(w, "std"), 0.0)
     for s in cfg.ema_spans:
         f[f"ema_gap_{s}"] = _gap(level, runs.ewm(level, span=s, min_periods=s), pos)
     for n in cfg.rsi_windows:
@@ -263,8 +251,8 @@ def compute_features(
         f["macd"] = macd
         f["macd_signal"] = runs.ewm(macd, span=sig, min_periods=sig)
     for w in cfg.bollinger_windows:
-        mean, sd = runs.rolling(level, w, "mean"), runs.rolling(level, w, "std", ddof=0)
-        f[f"bb_pctb_{w}"] = _safe_div(level - mean, 2 * cfg.bollinger_k * sd, 0.0) + 0.5
+        band = 2 * cfg.bollinger_k * rolled(w, "std", ddof=0)
+        f[f"bb_pctb_{w}"] = _safe_div(level - rolled(w, "mean"), band, 0.0) + 0.5
     f.update(_calendar(frame[TIME].to_numpy(), fstate["calendar"]))
     return f
 

@@ -27,17 +27,8 @@ from sklearn.impute import KNNImputer
 
 from lstmflow.config import PreprocessConfig
 from lstmflow.data.schema import LEVEL, OBSERVED, SERIES, TARGET, TIME, DataError
+from lstmflow.data.segments import gap_position
 from lstmflow.data.split import Bounds, split_part, train_mask
-
-
-def gap_position(na: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """[N] 0-based position of each missing row inside its run of missing rows; -1 if observed."""
-    n = len(na)
-    idx = np.arange(n)
-    new = np.ones(n, dtype=bool)
-    new[1:] = (codes[1:] != codes[:-1]) | (na[1:] != na[:-1])
-    start = np.maximum.accumulate(np.where(new, idx, 0))
-    return np.where(na, idx - start, -1)
 
 
 def _interpolate(values: np.ndarray, times: np.ndarray, codes: np.ndarray, max_gap: int) -> np.ndarray:

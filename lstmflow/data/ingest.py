@@ -15,9 +15,17 @@ from typing import Any
 import pandas as pd
 
 from lstmflow.config import DataConfig
-from lstmflow.data.read import _format_of, _has_bom, _require_columns, _to_long, read_table
+from lstmflow.data.read import (
+    _format_of,
+    _has_bom,
+    _not_a_table,
+    _require_columns,
+    _to_long,
+    read_table,
+)
 from lstmflow.data.schema import SERIES, TARGET, TIME, DataError, stamp
 from lstmflow.data.timestamps import _parse_times, _regrid, infer_freq
+from lstmflow.durable import write_atomic
 
 
 @dataclass
@@ -60,7 +68,7 @@ def _refuse_conflicts(df: pd.DataFrame, cfg: DataConfig) -> None:
 def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     """Turn a raw table into the canonical frame, reporting what was fixed."""
     if raw.empty:
-        raise DataError(f"data file '{cfg.path}' has a header but no rows")
+        raise DataError(_not_a_table(cfg) or f"data file '{cfg.path}' has a header but no rows")
     _require_columns(raw, cfg)
     df = _to_long(raw, cfg)
     names = {TARGET: cfg.target_column if cfg.layout == "long" else "target"}
@@ -140,12 +148,8 @@ def ingest(cfg: DataConfig) -> IngestResult:
 
 
 def save_snapshot(frame: pd.DataFrame, path: Path) -> Path:
-    """Write the canonical frame as Parquet next to the run (atomic rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(path)
-    return path
+    """Write the canonical frame as Parquet into the run folder (temp file, fsync, rename)."""
+    return write_atomic(path, lambda f: frame.to_parquet(f, index=False))
 
 
 def series_lengths(frame: pd.DataFrame) -> dict[str, int]:

@@ -83,13 +83,22 @@ def read_table(cfg: DataConfig) -> pd.DataFrame:
     except FileNotFoundError:
         raise DataError(f"data file '{cfg.path}' does not exist") from None
     except UnicodeDecodeError as exc:
-        raise DataError(
+        raise DataError(_not_a_table(cfg) or (
             f"data file '{cfg.path}' could not be read as csv: it is not UTF-8 text (byte "
             f"{exc.object[exc.start:exc.start + 1]!r} at offset {exc.start}); is it a CSV file?"
-        ) from None
+        )) from None
     except (pd.errors.ParserError, OSError, ValueError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise DataError(f"data file '{cfg.path}' could not be read as {fmt}: {first}") from None
+        raise DataError(_not_a_table(cfg)
+                        or f"data file '{cfg.path}' could not be read as {fmt}: {first}") from None
+
+
+def _not_a_table(cfg: DataConfig) -> str | None:
+    """The refusal naming what the file holds, if it is clearly not a table of the format it
+    was read as (lstmflow.data.sniff)."""
+    from lstmflow.data.sniff import not_a_table
+
+    return not_a_table(cfg, _format_of(cfg))
 
 
 def _require_columns(raw: pd.DataFrame, cfg: DataConfig) -> None:
@@ -102,8 +111,19 @@ def _require_columns(raw: pd.DataFrame, cfg: DataConfig) -> None:
         need += list(cfg.wide_columns or [])
     missing = [c for c in need if c not in raw.columns]
     if missing:
+        what = _not_a_table(cfg)
+        if what:
+            raise DataError(what)
         hint = ""
         if len(raw.columns) == 1 and _format_of(cfg) == "csv":
+            only = str(raw.columns[0])
+            if cfg.timestamp_column in missing and not any(d in only for d in ",;\t|"):
+                from lstmflow.data.sniff import expected_shape
+
+                raise DataError(
+                    f"data file '{cfg.path}' has a single column ('{only[:40]}') and no timestamp "
+                    f"column '{cfg.timestamp_column}': expected {expected_shape(cfg)}"
+                )
             hint = f"; the file parsed into a single column: is it a CSV with delimiter {cfg.delimiter!r}?"
         elif len(missing) == len(need):
             hint = "; none of the expected columns is there: is this the right file?"

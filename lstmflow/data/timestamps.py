@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from lstmflow.config import DataConfig
@@ -74,13 +75,40 @@ def _first_unparseable(values: pd.Series, fmt: str) -> Any:
     return values.iloc[0] if len(values) else None
 
 
+def grid_step(times: np.ndarray, codes: np.ndarray) -> pd.Timedelta | None:
+    """The time step of a grid: the most common difference between consecutive timestamps [N] of
+    the same series (rows of a series contiguous, in time order); None when no series has two.
+
+    The one place a step is inferred: ingestion names the grid from it, features choose calendar
+    parts and periods per year from it.
+    """
+    same = codes[1:] == codes[:-1]
+    d = np.diff(times)[same]  # [M] steps inside series
+    if not len(d):
+        return None
+    values, counts = np.unique(d, return_counts=True)
+    return pd.Timedelta(values[np.argmax(counts)])  # the smallest of equally common steps
+
+
+def series_step(frame: pd.DataFrame) -> pd.Timedelta | None:
+    """`grid_step` of a canonical frame."""
+    return grid_step(frame[TIME].to_numpy(), pd.factorize(frame[SERIES])[0])
+
+
+def business_daily(times: np.ndarray, step: pd.Timedelta | None) -> bool:
+    """A one-day step with no stamp on a Saturday or Sunday: a business-day grid."""
+    if step != pd.Timedelta(days=1):
+        return False
+    dow = (np.asarray(times).astype("datetime64[D]").astype("int64") + 3) % 7  # [N] Monday = 0
+    return not (dow >= 5).any()
+
+
 def infer_freq(ts: pd.DataFrame) -> str:
-    """Guess the grid step from the most common timestamp difference across series."""
-    diffs = ts.groupby(SERIES)[TIME].diff().dropna()
-    if diffs.empty:
+    """Name the grid (a pandas alias) of a sorted frame from its step (see `grid_step`)."""
+    step = series_step(ts)
+    if step is None:
         raise DataError("cannot infer the frequency: no series has two timestamps")
-    step = diffs.mode().iloc[0]
-    if step == pd.Timedelta(days=1) and not (ts[TIME].dt.dayofweek >= 5).any():
+    if business_daily(ts[TIME].to_numpy(), step):
         return "B"
     exact = pd.infer_freq(ts[TIME].drop_duplicates().sort_values().head(1000))
     if exact:

@@ -27,16 +27,17 @@ class Attempt:
     forecasts: list[SeriesForecast] | None = None  # the scored test forecasts, per series
 
 
-def forecast_test(model, prepared: Prepared,
-                   cfg: PipelineConfig) -> tuple[list[SeriesForecast], list[float] | None]:
+def forecast_test(model, prepared: Prepared, cfg: PipelineConfig,
+                  stack=None) -> tuple[list[SeriesForecast], list[float] | None]:
     """Every test origin's forecasts in original units next to the baselines' (with the
-    model's interval under the quantile loss), and the quantile levels (None: point loss)."""
+    model's interval under the quantile loss), and the quantile levels (None: point loss).
+    `stack`: the fit's StackedSeries of `prepared.arrays`, reused rather than rebuilt."""
     qhat = levels = None
     if model.n_q > 1:
-        stack, ends, qhat = predict_quantiles(model, prepared.arrays, cfg, "test")
+        stack, ends, qhat = predict_quantiles(model, prepared.arrays, cfg, "test", stack)
         zhat, levels = qhat[..., model.median_index], list(cfg.model.quantiles)
     else:
-        stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "test")
+        stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "test", stack)
     fcs = collect_forecasts(prepared.arrays, stack, ends, zhat, prepared.state,
                             cfg.forecast.horizon, cfg.evaluation.season, qhat)
     return fcs, levels
@@ -53,6 +54,7 @@ def fit_and_diagnose(prepared: Prepared, cfg: PipelineConfig) -> Attempt:
         metrics = score(fcs, cfg.forecast.horizon, levels)
     except FitDiverged as exc:
         history = exc.history
-    stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon)
+    stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon,
+                       cfg.forecast.input_size)
     findings = diagnose(history, metrics, stats, cfg.model_dump(mode="json"))
     return Attempt(history, metrics, stats, findings, fit, fcs)

@@ -2,7 +2,8 @@
 
 Overall, per series and per horizon step: MAE, RMSE, sMAPE and MASE (scaled by the in-sample
 seasonal-naive MAE of each series' training part; see `scores.mase_scale`), the relative MAE
-promotion uses, and interval coverage and width when the model fits quantiles.
+promotion uses, interval coverage and width when the model fits quantiles, and per series the
+shape of the forecasts next to the actuals (`diagnosis.shape`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pandas as pd
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.data.scale import inverse_target
 from lstmflow.data.schema import Z
+from lstmflow.fit.diagnosis.shape import forecast_shape
+from lstmflow.fit.diagnosis.thresholds import STATS_MAX_SERIES
 from lstmflow.fit.scores import interval_scores, mase_scale, point_errors, relative_mae
 
 METHODS = ("model", "naive", "seasonal_naive")
@@ -153,6 +156,9 @@ def score(fcs: list[SeriesForecast], horizon: int,
         "overall": overall, "per_series": per_series,
         "per_horizon": {m: [s[m] if s else None for s in steps] for m in METHODS},
         "mase_scale": MASE_SCALE,
+        # how the forecasts move next to the actuals and naive (flat_forecast, lagged_copy)
+        "shape": {f.series_id: sh for f in fcs[:STATS_MAX_SERIES]
+                  if (sh := forecast_shape(f.actual, f.preds, f.ok)) is not None},
     }
     if levels is not None and len(levels) > 1 and fcs[0].lower is not None:
         out["intervals"] = _intervals(fcs, levels, horizon)

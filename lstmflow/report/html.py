@@ -16,8 +16,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from lstmflow.durable import write_text
 from lstmflow.report import plots
-from lstmflow.runs import HISTORY, RUN_CONFIG, atomic_write
+from lstmflow.runs import HISTORY, RUN_CONFIG
 
 REPORT = "report.html"
 FORECASTS = "forecasts.parquet"  # test forecasts of the series the report plots
@@ -30,7 +31,15 @@ TITLES = {
     "not_converged": "Not converged", "noisy_optimisation": "Noisy optimisation",
     "distribution_shift": "Distribution shift", "worse_than_baseline": "Worse than a baseline",
     "no_signal": "No signal to learn", "healthy": "Healthy fit",
+    "flat_forecast": "The forecast is a flat line",
+    "lagged_copy": "The forecast copies the last value",
+    "short_context": "The window is shorter than the cycle",
 }
+# Findings about what the forecasts look like: the first one shows forecasts from a few origins.
+SHAPE_FINDINGS = ("flat_forecast", "lagged_copy", "short_context")
+PATHS_CAPTION = ("Forecasts from a few test origins of {sid}: actuals in black, the model's "
+                 "forecast in blue, naive (the last value carried forward) and seasonal naive "
+                 "dashed; the faint blue line is the model's one-step forecast before the origin.")
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;
 max-width:1100px;color:#222;line-height:1.45;padding:0 1em}
@@ -82,12 +91,14 @@ def _table(header: list[str], rows: list[list[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def diagnosis_html(findings: list[dict[str, Any]] | None, config_hint: str) -> str:
-    """The findings, worst first, each with its evidence, advice and the overrides to try."""
+def diagnosis_html(findings: list[dict[str, Any]] | None, config_hint: str,
+                   forecasts: pd.DataFrame | None = None) -> str:
+    """The findings, worst first, each with its evidence, advice and the overrides to try;
+    below the first finding about the forecasts' shape, the forecasts from a few origins."""
     if not findings:
         return ("<p class='muted'>No diagnosis: the run stopped before a model was trained "
                 "(the reason is above).</p>")
-    out = []
+    out, shown = [], ""
     for f in findings:
         rem = f.get("remedy") or {}
         sets = rem.get("overrides") or []
@@ -102,7 +113,19 @@ def diagnosis_html(findings: list[dict[str, Any]] | None, config_hint: str) -> s
             f"{escape(f['severity'])}</span><b>{escape(TITLES.get(f['finding'], f['finding']))}"
             f"</b> <code>{escape(f['finding'])}</code><p>{escape(f['evidence'])}.</p>"
             f"<p>{escape(rem.get('advice') or '')}</p>{cmd}</div>")
+        if f["finding"] in SHAPE_FINDINGS and forecasts is not None and not shown:
+            shown = _origin_paths(forecasts, (f.get("series") or [None])[0])
+            out.append(shown)
     return "".join(out)
+
+
+def _origin_paths(forecasts: pd.DataFrame, series: str | None) -> str:
+    """The forecasts-from-origins figure of the series a finding names (else the first)."""
+    if forecasts.empty:
+        return _img(None, "forecasts from a few test origins")
+    sid = series if series in set(forecasts["series_id"]) else str(forecasts["series_id"].iloc[0])
+    return (_img(plots.origin_paths(forecasts, sid), "forecasts from a few test origins")
+            + f"<p class='muted'>{escape(PATHS_CAPTION.format(sid=sid))}</p>")
 
 
 def metrics_html(metrics: dict[str, Any] | None) -> str:
@@ -160,9 +183,10 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
     cfg = summary.get("config") or {}
     facts = []
     if t:
-        facts.append(f"Trained {t.get('epochs_run')} epochs in {sig(t.get('seconds'))} s; best "
-                     f"val loss {sig(t.get('best_val_loss'))} at epoch "
-                     f"{(t.get('best_epoch') or 0) + 1}.")
+        steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
+        facts.append(f"Trained {steps}{t.get('epochs_run')} validation checks in "
+                     f"{sig(t.get('seconds'))} s; best val loss {sig(t.get('best_val_loss'))} at "
+                     f"check {(t.get('best_epoch') or 0) + 1}.")
     if p:
         facts.append(f"Promotion: {'yes' if p.get('promoted') else 'no'}: {p.get('reason')}")
     parts = [
@@ -172,7 +196,7 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
         "".join(f"<p>{escape(x)}</p>" for x in facts),
         "<h2>Diagnosis</h2>",
         diagnosis_html(summary.get("diagnosis"),
-                       str(Path(summary.get("run_dir") or ".") / RUN_CONFIG)),
+                       str(Path(summary.get("run_dir") or ".") / RUN_CONFIG), forecasts),
         "".join(f"<p>warning: {escape(w)}</p>" for w in summary.get("warnings", [])),
         _fit_sections(history, forecasts, metrics),
         "<h2>Data gates</h2>", gates_html(summary),
@@ -225,4 +249,4 @@ def write_report(run_dir: Path, summary: dict[str, Any] | None = None) -> Path:
         summary, history, forecasts = read_run(run_dir)
     else:
         history, forecasts = read_curves(run_dir)
-    return atomic_write(run_dir / REPORT, build_html(summary, history, forecasts))
+    return write_text(run_dir / REPORT, build_html(summary, history, forecasts))

@@ -170,3 +170,51 @@ def horizon_errors(per_horizon: dict[str, list[dict | None]], measure: str = "ma
     a.grid(alpha=0.3)
     a.legend(fontsize=8)
     return to_png(fig)
+
+
+def origin_paths(frame: pd.DataFrame | None, series_id: str | None = None, n: int = 4
+                 ) -> str | None:
+    """For a few test origins of one series (`series_id`, else the first): the actuals before
+    and after the origin, the model's forecast path, naive (the last value carried forward) and
+    seasonal naive; a faint line shows the model's one-step forecasts before the origin, where
+    a copy of the last value shows as the actuals shifted one step right."""
+    if frame is None or frame.empty:
+        return None
+    sid = series_id if series_id in set(frame["series_id"]) else frame["series_id"].iloc[0]
+    one = frame[frame["series_id"] == sid]
+    horizon = int(one["step"].max())
+    first = one[one["step"] == 1].sort_values("origin").reset_index(drop=True)  # [N] origins
+    context = min(max(2 * horizon, 24), len(first) // 2)
+    picks = np.unique(np.linspace(context, len(first) - 1, n).round().astype(int))
+    if len(first) < 2 or not len(picks):
+        return None
+    rows = -(-len(picks) // 2)
+    fig, ax = _figure(rows, 2 if len(picks) > 1 else 1, width=11, height=2.6)
+    for i, p in enumerate(picks):
+        a = ax.flat[i]
+        before = first.iloc[p - context: p]  # targets at origin-context+1 .. origin
+        path = one[one["origin"] == first["origin"].iloc[p]].sort_values("step")
+        back = np.arange(-context + 1, 1)
+        steps = path["step"].to_numpy()
+        a.plot(np.r_[back, steps], np.r_[before["actual"], path["actual"]],
+               color=COLORS["actual"], lw=1.6, label="actual")
+        a.plot(back, before["model"], color=COLORS["model"], lw=0.9, alpha=0.4,
+               label="model, one step ahead")
+        start = path["naive"].iloc[0]  # the last observed level, where every forecast starts
+        for m in ("naive", "seasonal_naive", "model"):
+            a.plot(np.r_[0, steps], np.r_[start, path[m]], color=COLORS[m],
+                   lw=1.8 if m == "model" else 1.2, ls="-" if m == "model" else "--",
+                   marker="o" if m == "model" and horizon < 8 else None, ms=3, label=LABELS[m])
+        a.axvline(0, color="#999", lw=0.8, ls=":")
+        t = pd.Timestamp(first["origin"].iloc[p])
+        a.set_title(f"{sid}: origin {t:%Y-%m-%d %H:%M}" if t.hour or t.minute else
+                    f"{sid}: origin {t:%Y-%m-%d}", fontsize=9)
+        if i >= len(picks) - 2:  # the bottom row
+            a.set_xlabel("steps from the origin", fontsize=8)
+        a.tick_params(labelsize=7)
+        a.grid(alpha=0.3)
+        if i == 0:
+            a.legend(fontsize=7)
+    for j in range(len(picks), ax.size):
+        ax.flat[j].set_visible(False)
+    return to_png(fig)

@@ -8,10 +8,13 @@ from typing import Any
 from lstmflow.fit.evaluate import METHODS
 from lstmflow.runs import write_json
 
+EXTRA = ("per_horizon", "intervals", "mase_scale", "shape")  # kept as evaluate returns them
+
 
 def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:
     """Reshape evaluation output to {method: {mae, rmse, smape, mase, rel_mae, points,
-    per_series: {sid: {...}}}, per_horizon: {method: [{...} per step]}, intervals, mase_scale}."""
+    per_series: {sid: {...}}}, per_horizon: {method: [{...} per step]}, intervals, mase_scale,
+    shape: {sid: {...}}}."""
     out: dict[str, Any] = {}
     overall = metrics.get("overall") or {}
     for m in METHODS:
@@ -21,7 +24,7 @@ def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:
             **overall[m],
             "per_series": {s: v[m] for s, v in metrics.get("per_series", {}).items()},
         }
-    for key in ("per_horizon", "intervals", "mase_scale"):
+    for key in EXTRA:
         if metrics.get(key):
             out[key] = metrics[key]
     return out
@@ -33,7 +36,7 @@ def metrics_from_block(block: dict[str, Any]) -> dict[str, Any]:
                for m in METHODS if m in block}
     series = list(block["model"]["per_series"]) if "model" in block else []
     per_series = {s: {m: block[m]["per_series"][s] for m in overall} for s in series}
-    rest = {k: block[k] for k in ("per_horizon", "intervals", "mase_scale") if k in block}
+    rest = {k: block[k] for k in EXTRA if k in block}
     return {"overall": overall, "per_series": per_series, **rest}
 
 
@@ -119,8 +122,8 @@ def render_text(summary: dict[str, Any]) -> str:
                 f"  {'yes' if _beats(r) else 'no'}"
             )
         lines.append("  ALL: MAE pooled over all points; model/naive is the geometric mean of the "
-                     "series' MAE ratios,")
-        lines.append("  the scale-free figure promotion uses (each series counts once).")
+                     "series' MAE ratios, the scale-free figure promotion uses (each series counts "
+                     "once).")  # one line: the terminal wraps it
     if summary.get("promotion"):
         p = summary["promotion"]
         lines.append("")
@@ -162,8 +165,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines.append("")
     t = summary.get("training")
     if t:
-        lines += [f"Trained {t['epochs_run']} epochs in {t['seconds']:.1f}s; best validation "
-                  f"loss {t['best_val_loss']:.4g} at epoch {t['best_epoch'] + 1}.", ""]
+        steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
+        lines += [f"Trained {steps}{t['epochs_run']} validation checks in {t['seconds']:.1f}s; "
+                  f"best validation loss {t['best_val_loss']:.4g} at check {t['best_epoch'] + 1}."]
+        if t.get("learning_rate") is not None:
+            auto = (summary.get("config") or {}).get("training", {}).get("learning_rate") == "auto"
+            found = " (found by the learning-rate finder: lr_find.json)" if auto else ""
+            lines.append(f"Learning rate {t['learning_rate']:.3g}{found}.")
+        lines.append("")
     if summary.get("promotion"):
         p = summary["promotion"]
         lines += [f"Promotion: {'yes' if p['promoted'] else 'no'}: {p['reason']}", ""]

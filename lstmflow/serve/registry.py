@@ -2,21 +2,25 @@
 
 Layout under `<output_dir>/registry/<name>/`:
   versions/<version>/  model.safetensors, hparams.json, state.json, config.json, metrics.json, meta.json
-  champion.json        {"version": ..., "path": ...}, replaced atomically
+  champion.json        {"version": ..., "path": ..., "reason": ...}, replaced atomically
+  .lock                the registry lock (lstmflow.locks.registry_lock)
+
+A version is written into a hidden temp folder, every file fsynced, and renamed into place in
+one step (lstmflow.durable.publish): a reader sees no version or a complete one, never a part.
+Versions are immutable. Writers hold the registry lock (see lstmflow.serve.register).
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from lstmflow.runs import write_json
+from lstmflow import crash
+from lstmflow.durable import new_folder, publish, write_json
 
 PACKAGES = ("torch", "pytorch-lightning", "pandas", "numpy", "scikit-learn", "prefect",
             "great_expectations", "pyarrow")
@@ -50,21 +54,23 @@ def save_version(
     """Write a model version to a temp folder, then rename it into place (all or nothing)."""
     from safetensors.torch import save_file
 
-    versions = root / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
-    final = versions / version
+    final = version_dir(root, version)
     if final.exists():
         raise RegistryError(f"model version '{final}' already exists")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{version}-", dir=versions))
+    tmp = new_folder(final.parent, version)
     try:
         weights = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
         save_file(weights, str(tmp / "model.safetensors"))
+        crash.point("write:version")  # a part of the files written
         _write_json(tmp / "hparams.json", dict(model.hparams))
         _write_json(tmp / "state.json", state)
         _write_json(tmp / "config.json", config)
         _write_json(tmp / "metrics.json", metrics)
         _write_json(tmp / "meta.json", {**meta, "versions": library_versions()})
-        os.replace(tmp, final)
+        publish(tmp, final, "version")
+    except FileExistsError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise RegistryError(f"model version '{final}' already exists") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
@@ -102,9 +108,15 @@ def champion(root: Path) -> dict[str, Any] | None:
 
 
 def set_champion(root: Path, version: str, reason: str) -> dict[str, Any]:
-    """Point the champion at a version: write a temp file, then os.replace (atomic)."""
+    """Point the champion at a complete version: temp file, fsync, os.replace (atomic).
+
+    Call it under the registry lock, after deciding against the champion read under that lock.
+    """
+    if not version_dir(root, version).is_dir():
+        raise RegistryError(f"cannot make '{version}' champion: '{version_dir(root, version)}' "
+                            "does not exist")
     pointer = {"version": version, "path": str(version_dir(root, version)), "reason": reason}
-    write_json(root / "champion.json", pointer)
+    write_json(root / "champion.json", pointer, kind="champion.json")
     return pointer
 
 

@@ -1,7 +1,8 @@
 """Why a fit went wrong, and what to change: findings from what the run recorded.
 
 `diagnose(history, metrics, stats, config)` runs every detector over the recorded per-epoch
-history, the test metrics and the data statistics (`data_stats`), and returns findings
+history, the test metrics (with the shape of the forecasts) and the data statistics
+(`data_stats`), and returns findings
 `{finding, severity, evidence, remedy: {advice, overrides}}`, worst first. Evidence quotes the
 run's own numbers; the config is read only to compute remedy values. A run with no warning or
 error gets one `healthy` finding. To add a finding: its id in `record.VOCABULARY`, a remedy
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lstmflow.fit.diagnosis import curves, outcome
+from lstmflow.fit.diagnosis import curves, forecasts, outcome
 from lstmflow.fit.diagnosis.record import BROKEN, SEVERITIES, VOCABULARY, Finding, Run
 from lstmflow.fit.diagnosis.stats import data_stats
 
@@ -24,7 +25,7 @@ DETECTORS: tuple[Callable[[Run], Finding | None], ...] = (
     curves.divergence, curves.exploding_gradients, curves.vanishing_gradients,
     curves.overfitting, outcome.underfitting, curves.plateau, curves.not_converged,
     curves.noisy_optimisation, outcome.distribution_shift, outcome.worse_than_baseline,
-    outcome.no_signal,
+    forecasts.flat_forecast, forecasts.lagged_copy, forecasts.short_context, outcome.no_signal,
 )
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 from lstmflow.fit.diagnosis import thresholds as T
@@ -9,11 +12,12 @@ from lstmflow.fit.diagnosis.record import Finding, Run, epoch_no, fmt, pct
 from lstmflow.fit.diagnosis.remedies import REMEDIES
 
 
-def finding(name: str, severity: str, evidence: str, run: Run, cause: str | None = None
-            ) -> Finding:
-    """A finding with the remedy its name (and cause) calls for, from the run's config."""
-    advice, overrides = REMEDIES[name](run.config, cause)
-    return Finding(name, severity, evidence, advice, overrides)
+def finding(name: str, severity: str, evidence: str, run: Run, cause: str | None = None,
+            series: Sequence[str] = (), **facts: Any) -> Finding:
+    """A finding with the remedy its name (and cause) calls for, from the run's config;
+    `facts` are numbers read from the data that a remedy needs (e.g. a cycle's length)."""
+    advice, overrides = REMEDIES[name](run.config, cause, **facts)
+    return Finding(name, severity, evidence, advice, overrides, list(series))
 
 
 def data_extreme(run: Run) -> tuple[str, str, float] | None:

@@ -8,12 +8,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-# The fixed vocabulary, in the order a report lists findings of equal severity. New findings
-# (e.g. flat_forecast, lagged_copy, short_context) are added here and get a detector.
+# The fixed vocabulary, in the order a report lists findings of equal severity. A new finding is
+# added here and gets a remedy (remedies.REMEDIES) and a detector (DETECTORS).
 VOCABULARY = (
     "divergence", "exploding_gradients", "vanishing_gradients", "overfitting", "underfitting",
     "plateau", "not_converged", "noisy_optimisation", "distribution_shift",
-    "worse_than_baseline", "no_signal", "healthy",
+    "worse_than_baseline", "flat_forecast", "lagged_copy", "short_context", "no_signal",
+    "healthy",
 )
 Severity = Literal["info", "warning", "error"]
 SEVERITIES = ("error", "warning", "info")  # worst first
@@ -30,6 +31,7 @@ class Finding:
     evidence: str
     advice: str
     overrides: list[str] = field(default_factory=list)
+    series: list[str] = field(default_factory=list)  # the series it names, worst first
 
     def __post_init__(self) -> None:
         if self.finding not in VOCABULARY:
@@ -38,8 +40,11 @@ class Finding:
             raise ValueError(f"unknown severity '{self.severity}'")
 
     def as_dict(self) -> dict[str, Any]:
-        return {"finding": self.finding, "severity": self.severity, "evidence": self.evidence,
-                "remedy": {"advice": self.advice, "overrides": list(self.overrides)}}
+        out = {"finding": self.finding, "severity": self.severity, "evidence": self.evidence,
+               "remedy": {"advice": self.advice, "overrides": list(self.overrides)}}
+        if self.series:  # findings about particular series name them (the report plots them)
+            out["series"] = list(self.series)
+        return out
 
 
 @dataclass
@@ -76,6 +81,13 @@ class Run:
 
     def series_stats(self) -> dict[str, dict[str, Any]]:
         return (self.stats or {}).get("per_series") or {}
+
+    def shapes(self) -> dict[str, dict[str, Any]]:
+        """Per series, how the test forecasts move next to the actuals (evaluate's `shape`)."""
+        return (self.metrics or {}).get("shape") or {}
+
+    def series_metrics(self, sid: str, method: str = "model") -> dict[str, Any]:
+        return (((self.metrics or {}).get("per_series") or {}).get(sid) or {}).get(method) or {}
 
 
 def _num(v: Any) -> float:

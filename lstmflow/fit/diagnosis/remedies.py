@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lstmflow.config import PipelineConfig
+from lstmflow.fit.budget import BATCH_RANGE, DEFAULT_MAX_STEPS
 
 Remedy = tuple[str, list[str]]
 
@@ -91,6 +92,11 @@ def _differenced(c: Changes) -> Changes:
     return c
 
 
+def _capacity(c: Changes) -> Changes:
+    """Twice the units a layer, at least 32 (every finding that asks for capacity agrees)."""
+    return c.set("model.hidden_size", min(4096, max(32, 2 * c.get("model.hidden_size"))))
+
+
 def divergence(cfg: dict | None, cause: str | None = None) -> Remedy:
     if cause == "data":
         c = Changes(cfg).set("quality.enabled", True)
@@ -136,16 +142,17 @@ def overfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
 
 
 def underfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
-    c = Changes(cfg)
-    c.set("model.hidden_size", min(4096, max(32, 2 * c.get("model.hidden_size"))))
+    c = _capacity(Changes(cfg))
     if c.get("training.l1_penalty") > 0:
         c.set("training.l1_penalty", 0.0)
     if c.get("model.dropout") > 0.2:
         c.set("model.dropout", 0.1)
-    if c.get("training.max_epochs") < 20:
+    if c.get("training.max_epochs") is None:  # a step budget: at least twice the default
+        c.set("training.max_steps", max(2 * DEFAULT_MAX_STEPS, c.get("training.max_steps") or 0))
+    elif c.get("training.max_epochs") < 20:
         c.set("training.max_epochs", 50)
     return ("The model does not even fit its training data: give it more capacity, less "
-            "regularisation and enough epochs.", c.items)
+            "regularisation and enough steps.", c.items)
 
 
 def plateau(cfg: dict | None, cause: str | None = None) -> Remedy:
@@ -155,15 +162,21 @@ def plateau(cfg: dict | None, cause: str | None = None) -> Remedy:
 
 
 def not_converged(cfg: dict | None, cause: str | None = None) -> Remedy:
-    c = Changes(cfg).scale("training.max_epochs", 2, 1, 10000)
-    c.scale("training.max_time_minutes", 2, 0.1, 1e6)
-    return ("Give it more epochs and time: early stopping still ends the fit once the "
+    c = Changes(cfg)
+    if c.get("training.max_epochs") is not None:  # the deprecated epoch budget
+        c.scale("training.max_epochs", 2, 1, 10000)
+    else:
+        steps = c.get("training.max_steps") or DEFAULT_MAX_STEPS
+        c.set("training.max_steps", min(10_000_000, 2 * steps))
+    c.scale("training.max_time_minutes", 2, 0.1, 1e5)
+    return ("Give it more steps and time: early stopping still ends the fit once the "
             "validation loss stalls.", c.items)
 
 
 def noisy_optimisation(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg)
-    c.set("training.batch_size", min(65536, 2 * c.get("training.batch_size")))
+    batch = c.get("training.batch_size") or BATCH_RANGE[1] // 2  # auto batches: 16..256
+    c.set("training.batch_size", min(65536, 2 * batch))
     c.scale("training.learning_rate", 0.5, 1e-6, 1.0)
     return ("The training loss jumps between epochs: larger batches average the noise and a "
             "smaller learning rate takes gentler steps.", c.items)
@@ -191,12 +204,74 @@ def no_signal(cfg: dict | None, cause: str | None = None) -> Remedy:
             "past, so no setting will make a model beat it.", [])
 
 
+def _looser(c: Changes) -> Changes:
+    """Less regularisation: no L1 penalty, weight decay and dropout back to moderate values."""
+    if c.get("training.l1_penalty") > 0:
+        c.set("training.l1_penalty", 0.0)
+    if c.get("training.weight_decay") > 1e-3:
+        c.set("training.weight_decay", 1e-4)
+    if c.get("model.dropout") > 0.2:
+        c.set("model.dropout", 0.1)
+    return c
+
+
+
+
+def _cycle_inputs(c: Changes, lag: int | None) -> Changes:
+    """A window of two cycles (`lag` read from the data, else the season) and calendar inputs:
+    the model sees the same phase twice, and where in the cycle each step is."""
+    need = 2 * (lag or c.get("evaluation.season"))
+    if c.get("forecast.input_size") < need:
+        c.set("forecast.input_size", need)
+    if c.get("features.calendar") == "none":
+        c.set("features.calendar", "auto")
+    return c
+
+
+EXPECTED = ("Nothing to change: persistence is the best forecast of a series whose changes are "
+            "not predictable from its past; use the naive forecast.")
+
+
+def flat_forecast(cfg: dict | None, cause: str | None = None, lag: int | None = None) -> Remedy:
+    if cause == "expected":
+        return EXPECTED, []
+    if cause == "horizon":
+        c = _capacity(_looser(_cycle_inputs(Changes(cfg), lag)))
+        return ("The forecast misses the cycle the actuals repeat within the horizon: give the "
+                "model a window of two cycles, the calendar, and room to fit the cycle (less "
+                "regularisation, more units).", c.items)
+    c = _capacity(_differenced(_looser(Changes(cfg))))
+    return ("The model ignores its inputs and forecasts about one value: loosen the "
+            "regularisation (an L1 penalty or heavy weight decay drives the weights to zero), "
+            "forecast changes from the last value rather than levels, and give it more "
+            "units.", c.items)
+
+
+def lagged_copy(cfg: dict | None, cause: str | None = None, lag: int | None = None) -> Remedy:
+    if cause == "expected":
+        return EXPECTED, []
+    c = _capacity(_cycle_inputs(_looser(Changes(cfg)), lag))
+    return ("The model forecasts no change, so its forecast is the last value shifted: loosen "
+            "the regularisation, give it a window of two cycles and the calendar so the part "
+            "that repeats is in view, and more units. On a series without a trend a level "
+            "target (preprocess.target_transform=level) forecasts the cycle directly.", c.items)
+
+
+def short_context(cfg: dict | None, cause: str | None = None, lag: int | None = None) -> Remedy:
+    if cause == "expected":
+        return EXPECTED, []
+    c = _cycle_inputs(Changes(cfg), lag)
+    return ("Lengthen the input window to two cycles, so the model reads what happened one "
+            "cycle ago, and give it calendar inputs (where in the cycle each step is).", c.items)
+
+
 # The causes a detector may pass besides None, per finding (the tests validate every pair).
-CAUSES = {"divergence": ("data",)}
+CAUSES = {"divergence": ("data",), "flat_forecast": ("horizon", "expected"),
+          "lagged_copy": ("expected",), "short_context": ("expected",)}
 REMEDIES: dict[str, Callable[..., Remedy]] = {
     f.__name__: f for f in (
         divergence, exploding_gradients, vanishing_gradients, overfitting, underfitting,
         plateau, not_converged, noisy_optimisation, distribution_shift, worse_than_baseline,
-        no_signal,
+        flat_forecast, lagged_copy, short_context, no_signal,
     )
 }

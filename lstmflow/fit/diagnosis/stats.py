@@ -3,7 +3,9 @@
 `z` is what the model was trained on (the scaled transformed target); its spread and centre per
 split show a distribution shift. The predictability of the level's changes (out-of-sample R^2
 of a small linear autoregression, direct for each horizon step) says whether there is anything
-to learn beyond the last value: on a random walk there is not.
+to learn beyond the last value: on a random walk there is not. The shortest cycle of the
+training part (`cycles.shortest_cycle`) and the window the model read say whether the window
+reaches the dependency the data shows.
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from lstmflow.data.arrays import SeriesArrays
-from lstmflow.fit.diagnosis.thresholds import AR_LAGS, AR_MAX_ROWS, AR_STEPS, STATS_MAX_SERIES
+from lstmflow.fit.diagnosis.cycles import shortest_cycle
+from lstmflow.fit.diagnosis.thresholds import AR_LAGS, AR_MAX_ROWS, AR_STEPS, CYCLE_MAX_ROWS, STATS_MAX_SERIES
 
 MAD_TO_SD = 1.4826  # 1.4826 x MAD estimates the standard deviation of normal data
 
@@ -69,16 +72,24 @@ def predictability(actual: np.ndarray, train_end: int, val_end: int, horizon: in
     return float(np.mean(scores))
 
 
-def data_stats(arrays: Sequence[SeriesArrays], season: int, horizon: int) -> dict[str, Any]:
-    """Per series: robust moments of the scaled target per split, and the predictability."""
-    per_series = {}
+def data_stats(arrays: Sequence[SeriesArrays], season: int, horizon: int,
+               input_size: int | None = None) -> dict[str, Any]:
+    """Per series: robust moments of the scaled target per split, the predictability and the
+    shortest cycle of the training part; `input_size` is the window the model read."""
+    per_series, budget = {}, CYCLE_MAX_ROWS
     for i, a in enumerate(arrays):
         b = a.bounds
         splits = {"train": a.z[: b.train_end], "val": a.z[b.train_end : b.val_end],
                   "test": a.z[b.val_end :]}
+        measured = i < STATS_MAX_SERIES
+        rows = min(b.train_end, AR_MAX_ROWS)
+        cycle = shortest_cycle(a.level[: b.train_end]) if measured and rows <= budget else None
+        budget -= rows if measured else 0
         per_series[a.series_id] = {
             **{k: robust_moments(v.astype("float64")) for k, v in splits.items()},
             "predictability": predictability(a.actual, b.train_end, b.val_end, horizon, season)
-            if i < STATS_MAX_SERIES else None,
+            if measured else None,
+            "cycle": cycle,
         }
-    return {"season": season, "horizon": horizon, "per_series": per_series}
+    return {"season": season, "horizon": horizon, "input_size": input_size,
+            "per_series": per_series}
