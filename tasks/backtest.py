@@ -16,6 +16,7 @@ from prefect.states import Failed
 from lstmflow.backtest.fold import FoldResult, run_fold
 from lstmflow.backtest.results import BACKTEST, fold_rows
 from lstmflow.config import PipelineConfig
+from lstmflow.durable import write_atomic
 from lstmflow.fit.train import save_history
 from lstmflow.report.backtest import BACKTEST_REPORT, FOLD_FORECASTS, fold_dir, write_backtest_report
 from lstmflow.runs import write_json
@@ -53,7 +54,8 @@ def keep_folds_task(results: list[FoldResult | BaseException], indices: list[int
         out.mkdir(parents=True, exist_ok=True)
         save_history(res.history, out)
         if res.forecasts is not None and not res.forecasts.empty:
-            res.forecasts.to_parquet(out / FOLD_FORECASTS)
+            frame = res.forecasts
+            write_atomic(out / FOLD_FORECASTS, lambda f, frame=frame: frame.to_parquet(f))
         records.append(res.record)
     return records
 

@@ -17,9 +17,10 @@ import pandas as pd
 import yaml
 
 from lstmflow.backtest.results import BACKTEST, MEASURES, fold_rows, headline
+from lstmflow.durable import write_text
 from lstmflow.report import plots
 from lstmflow.report.html import CSS, _img, _table, diagnosis_html, gates_html, sig
-from lstmflow.runs import RUN_CONFIG, atomic_write
+from lstmflow.runs import RUN_CONFIG
 
 BACKTEST_REPORT = "backtest.html"
 FOLD_FORECASTS = "forecasts.parquet"
@@ -166,5 +167,5 @@ def write_backtest_report(run_dir: Path, summary: dict[str, Any] | None = None) 
     if summary is None:
         summary = json.loads((run_dir / BACKTEST).read_text(encoding="utf-8"))
     html = build_backtest_html(summary, read_fold_forecasts(run_dir, summary))
-    return atomic_write(run_dir / BACKTEST_REPORT, html)
+    return write_text(run_dir / BACKTEST_REPORT, html)
 
