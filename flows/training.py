@@ -17,6 +17,7 @@ from prefect.states import Failed
 from expectations.runner import describe_failure
 from flows.hooks import notify_failure
 from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
+from lstmflow.data.ingest import IngestResult
 from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import DataError
 from lstmflow.fit.diagnosis import blocking, fit_broken
@@ -124,22 +125,8 @@ def _train_steps(
     lock: RunLock | None = None,
 ) -> dict:
     """The recipe; each step fills in its part of the summary as it goes."""
-    data = ingest_task(cfg)
-    if lock is not None:
-        lock.acquire()  # before the first step that keeps something in the run folder
-    summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
+    data = ingest_and_gate(cfg, run_dir, summary, lock)
     gates = cfg.quality.enabled
-    if gates:  # a failed gate keeps only its report in the run folder
-        gate = _data(ingested_gate_task(data.frame, cfg, data.report, run_dir, return_state=True))
-        summary["gate"] = gate_summary(gate)
-        summary["warnings"] += [describe_failure(r) for r in gate["warnings"]
-                                if r["check"] != "history"]  # said once, by short-series below
-        if not gate["success"]:
-            raise GateFailed(gate_message("ingested", gate))
-    else:
-        summary["warnings"].append("data-quality gates are off (quality.enabled: false)")
-        get_run_logger().warning(summary["warnings"][-1])
-
     data = short_series_task(data, cfg)
     summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
     bounds = split_task(data.frame, cfg)
@@ -190,6 +177,28 @@ def _train_steps(
         summary["warnings"].append(f"champion {champ.get('version')} could not be re-scored on this "
                                    f"data ({champ['error']}); promotion compared baselines only")
     return {"promotion": promotion, "model_path": promotion["model_path"]}
+
+
+def ingest_and_gate(cfg: PipelineConfig, run_dir: Path, summary: dict,
+                    lock: RunLock | None = None) -> IngestResult:
+    """Ingest, then the raw-data gate (shared with the backtest flow); a failed gate keeps only
+    its report in the run folder and raises GateFailed. `lock` is taken before the first step
+    that keeps something in the run folder."""
+    data = ingest_task(cfg)
+    if lock is not None:
+        lock.acquire()
+    summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
+    if cfg.quality.enabled:
+        gate = _data(ingested_gate_task(data.frame, cfg, data.report, run_dir, return_state=True))
+        summary["gate"] = gate_summary(gate)
+        summary["warnings"] += [describe_failure(r) for r in gate["warnings"]
+                                if r["check"] != "history"]  # said once, by short-series below
+        if not gate["success"]:
+            raise GateFailed(gate_message("ingested", gate))
+    else:
+        summary["warnings"].append("data-quality gates are off (quality.enabled: false)")
+        get_run_logger().warning(summary["warnings"][-1])
+    return data
 
 
 def _repair(summary: dict, first: TrainResult | FitDiverged, prepared: Prepared, frame,

@@ -11,8 +11,8 @@ from prefect.cache_policies import NO_CACHE
 from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
 from lstmflow.durable import write_atomic
-from lstmflow.fit.evaluate import collect_forecasts, forecast_frame, score
-from lstmflow.fit.train import predict_origins, predict_quantiles
+from lstmflow.fit.attempt import forecast_test
+from lstmflow.fit.evaluate import forecast_frame, score
 from lstmflow.report.html import FORECASTS, REPORT_SERIES
 
 
@@ -22,15 +22,8 @@ def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig,
     """Forecast every test origin and score model, naive and seasonal naive on the same points
     (and the interval under quantile loss); keep the forecasts the report plots. `stack`: the
     fit's StackedSeries of `prepared.arrays`, reused rather than rebuilt."""
-    h, season = cfg.forecast.horizon, cfg.evaluation.season
-    qhat = levels = None
-    if model.n_q > 1:
-        stack, ends, qhat = predict_quantiles(model, prepared.arrays, cfg, "test", stack)
-        zhat, levels = qhat[..., model.median_index], cfg.model.quantiles
-    else:
-        stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "test", stack)
-    fcs = collect_forecasts(prepared.arrays, stack, ends, zhat, prepared.state, h, season, qhat)
-    metrics = score(fcs, h, levels)
+    fcs, levels = forecast_test(model, prepared, cfg, stack)
+    metrics = score(fcs, cfg.forecast.horizon, levels)
     if run_dir is not None:
         frame = forecast_frame(fcs[:REPORT_SERIES])
         write_atomic(Path(run_dir) / FORECASTS, lambda f: frame.to_parquet(f))

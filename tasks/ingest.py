@@ -28,10 +28,13 @@ def ingest_task(cfg: PipelineConfig) -> IngestResult:
 
 
 @task(name="short-series", cache_policy=NO_CACHE)
-def short_series_task(data: IngestResult, cfg: PipelineConfig) -> IngestResult:
-    """Leave out (or refuse) series too short for window + horizon + val + test."""
+def short_series_task(data: IngestResult, cfg: PipelineConfig, min_rows: int | None = None,
+                      need: str | None = None) -> IngestResult:
+    """Leave out (or refuse) series too short for window + horizon + val + test (or `min_rows`
+    rows, whose formula `need` names)."""
     frame, warnings = drop_short_series(
-        data.frame, cfg.min_history(), cfg.data.short_series, cfg.data.path
+        data.frame, min_rows or cfg.min_history(), cfg.data.short_series, cfg.data.path,
+        *([need] if need else []),
     )
     for w in warnings:
         get_run_logger().warning(w["message"])

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.server
 
 VENV_BIN = Path(sys.executable).parent
 DEPLOYMENT = "lstmflow-train/nightly"
+BACKTEST_DEPLOYMENT = "lstmflow-backtest/walk-forward"
 TINY = [  # one series, one small epoch: the run takes seconds
     "name=servertest", "data.series=[AAPL]", "model.hidden_size=8", "model.num_layers=1",
     "training.max_epochs=1", "training.max_windows_per_epoch=128", "runtime.torch_threads=1",
@@ -147,7 +148,7 @@ def deployed(server) -> list[dict]:
     cli(server["env"], "make", "--no-print-directory", "-o", ".venv/.installed", "deploy",
         f"PREFECT={VENV_BIN / 'prefect'}")
     deployments = api_post(server, "/deployments/filter", {}).json()
-    assert {d["name"] for d in deployments} >= {"nightly"}
+    assert {d["name"] for d in deployments} >= {"nightly", "walk-forward"}
     return deployments
 
 
@@ -159,8 +160,9 @@ def scheduled_runs(server: dict, deployment_id: str) -> list[dict]:
 
 
 def test_every_scheduled_deployment_gets_scheduled_runs(server, deployed):
-    """Fails with SQLAlchemy 2.1.x: Prefect 3.8.8's scheduler then creates no run at all."""
-    with_schedules = [d for d in deployed if d["schedules"]]
+    """Fails with SQLAlchemy 2.1.x: Prefect 3.8.8's scheduler then creates no run at all.
+    A schedule deployed switched off (the weekly backtest) creates none."""
+    with_schedules = [d for d in deployed if any(s["active"] for s in d["schedules"])]
     assert with_schedules
     for dep in with_schedules:
         runs = wait_for(f"scheduled runs of deployment '{dep['name']}'",
@@ -169,15 +171,19 @@ def test_every_scheduled_deployment_gets_scheduled_runs(server, deployed):
         assert all(r["state"]["name"] == "Scheduled" for r in runs)
         print(f"{dep['name']}: {len(runs)} scheduled runs, next at "
               f"{min(r['next_scheduled_start_time'] for r in runs)}")
+    backtest = next(d for d in deployed if d["name"] == "walk-forward")
+    assert [(s["schedule"]["cron"], s["active"]) for s in backtest["schedules"]] == [
+        ("0 4 * * 0", False)]
+    assert scheduled_runs(server, backtest["id"]) == []
 
 
 def test_deployment_stores_no_path_and_the_config_file(server, deployed):
     from lstmflow.deploy import config_parameters
 
-    nightly = next(d for d in deployed if d["name"] == "nightly")
-    assert nightly["parameters"] == config_parameters("configs/default.yaml")
-    assert nightly["pull_steps"] == [{"lstmflow.deploy.set_project_directory": {}}]
-    assert str(ROOT) not in json.dumps(nightly)
+    for dep in deployed:
+        assert dep["parameters"] == config_parameters("configs/default.yaml"), dep["name"]
+        assert dep["pull_steps"] == [{"lstmflow.deploy.set_project_directory": {}}]
+        assert str(ROOT) not in json.dumps(dep)
 
 
 def test_bad_parameters_are_refused_at_creation(server, deployed):
@@ -195,10 +201,10 @@ def test_bad_parameters_are_refused_at_creation(server, deployed):
         print(f"refused at creation (409): {r.json()['detail'][:160]}")
 
 
-def test_triggered_run_with_overrides_completes_on_a_process_worker(server, deployed, tmp_path):
-    out = tmp_path / "outputs"
-    overrides = [*TINY, f"output_dir={out}"]
-    started = cli(server["env"], str(VENV_BIN / "prefect"), "deployment", "run", DEPLOYMENT,
+def run_on_worker(server: dict, deployment: str, overrides: list[str], tmp_path: Path) -> dict:
+    """Trigger `deployment` with `overrides`, run it on `make worker WORKER_ARGS=--run-once`
+    until it finishes; returns the flow run."""
+    started = cli(server["env"], str(VENV_BIN / "prefect"), "deployment", "run", deployment,
                   "--param", f"overrides={json.dumps(overrides)}")
     run_id = re.search(r"UUID: ([0-9a-f-]{36})", started.stdout).group(1)
     worker_log = (tmp_path / "worker.log").open("w")
@@ -218,6 +224,14 @@ def test_triggered_run_with_overrides_completes_on_a_process_worker(server, depl
     assert run["state"]["type"] == "COMPLETED", (
         f"{run['state']}\n{(tmp_path / 'worker.log').read_text()[-4000:]}")
     print(f"flow run {run['name']} ({run_id}): {run['state']['name']}")
+    return run
+
+
+def test_triggered_run_with_overrides_completes_on_a_process_worker(server, deployed, tmp_path):
+    out = tmp_path / "outputs"
+    overrides = [*TINY, f"output_dir={out}"]
+    run = run_on_worker(server, DEPLOYMENT, overrides, tmp_path)
+    run_id = run["id"]
     assert run["parameters"]["overrides"] == overrides  # the deployment's config was kept
     assert run["parameters"]["config"]["data"]["path"] == "data/sample/stocks.parquet"
     summary = json.loads(next(out.glob("runs/*/summary.json")).read_text())
@@ -227,3 +241,16 @@ def test_triggered_run_with_overrides_completes_on_a_process_worker(server, depl
     arts = api_post(server, "/artifacts/filter",
                     {"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
     assert {"run-summary", "test-metrics"} <= {a["key"] for a in arts}
+
+
+def test_triggered_backtest_completes_on_a_process_worker(server, deployed, tmp_path):
+    """The backtest deployment, triggered by hand with its weekly schedule off."""
+    out = tmp_path / "outputs"
+    overrides = [*TINY, "backtest.folds=2", "runtime.workers=2", f"output_dir={out}"]
+    run = run_on_worker(server, BACKTEST_DEPLOYMENT, overrides, tmp_path)
+    summary = json.loads(next(out.glob("runs/*/backtest.json")).read_text())
+    assert summary["status"] == "completed" and summary["flow_run_id"] == run["id"]
+    assert [f["status"] for f in summary["folds"]] == ["completed", "completed"]
+    arts = api_post(server, "/artifacts/filter",
+                    {"artifacts": {"flow_run_id": {"any_": [run["id"]]}}}).json()
+    assert {"backtest-folds", "backtest-summary", "gate-ingested"} <= {a["key"] for a in arts}

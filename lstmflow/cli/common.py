@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from lstmflow.config import PipelineConfig, load_config
 
@@ -36,3 +40,22 @@ def add_common(p: argparse.ArgumentParser, config_required: bool = True) -> None
 
 def config_from(args: argparse.Namespace) -> PipelineConfig:
     return load_config(args.config, args.set)
+
+
+def finish(args: argparse.Namespace, state, path: Path, render: Callable[[dict], str],
+           what: str) -> int:
+    """After a flow: print the run's results file `path` with `render` (and copy it to
+    --summary-out); exit 0 only when both the flow and the run completed, else the reason."""
+    from lstmflow.runs import write_json
+
+    if not path.exists():  # refused at ingestion: the run kept nothing
+        return fail(state.message or f"the flow ended {state.name} without {path.name}")
+    summary: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    if args.summary_out:
+        write_json(Path(args.summary_out), summary)
+    print(render(summary))
+    if state.is_completed() and summary["status"] == "completed":
+        return 0
+    if args.debug and state.is_failed():
+        state.result(raise_on_failure=True)
+    return fail(summary.get("reason") or state.message or f"the {what} flow failed")

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from lstmflow.cli.common import add_common, config_from, fail
+from lstmflow.cli.common import add_common, config_from, fail, finish
 from lstmflow.config import PipelineConfig, load_config
-from lstmflow.runs import run_folder, write_json
+from lstmflow.runs import run_folder
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,15 +60,4 @@ def cmd_train(args: argparse.Namespace) -> int:
     verb = "resuming run" if args.resume else "run"
     print(f"lstmflow: {verb} {run_id} -> {run_dir}", file=sys.stderr)
     state = train_flow(cfg, run_id=run_id, resume=bool(args.resume), return_state=True)
-    summary_path = run_dir / "summary.json"
-    if not summary_path.exists():  # refused at ingestion: the run kept nothing
-        return fail(state.message or f"the flow ended {state.name} without a summary")
-    summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    if args.summary_out:
-        write_json(Path(args.summary_out), summary)
-    print(render_text(summary))
-    if state.is_completed() and summary["status"] == "completed":
-        return 0
-    if args.debug and state.is_failed():
-        state.result(raise_on_failure=True)
-    return fail(summary.get("reason") or state.message or "the training flow failed")
+    return finish(args, state, run_dir / "summary.json", render_text, "training")

@@ -5,6 +5,7 @@ unknown keys or out-of-range values are refused with a message that names the fi
 per group of sections; this package re-exports them so `from lstmflow.config import X` works.
 """
 
+from lstmflow.config.backtest import BacktestConfig
 from lstmflow.config.base import ConfigError
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
@@ -24,8 +25,9 @@ from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
 
 __all__ = [
-    "CheckName", "ColumnBounds", "ConfigError", "DataConfig", "EvaluationConfig", "FeaturesConfig",
-    "ForecastConfig", "ModelConfig", "NotifyConfig", "Override", "PipelineConfig",
+    "BacktestConfig", "CheckName", "ColumnBounds", "ConfigError", "DataConfig",
+    "EvaluationConfig", "FeaturesConfig", "ForecastConfig", "ModelConfig", "NotifyConfig",
+    "Override", "PipelineConfig",
     "PreprocessConfig", "QualityConfig", "RegistryConfig", "RuntimeConfig", "TrainingConfig",
     "apply_overrides", "build_config", "config_from_parameters", "load_config", "parse_override",
     "with_overrides",

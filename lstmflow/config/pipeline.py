@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 from pydantic import ConfigDict, Field, ValidationError
 
+from lstmflow.config.backtest import BacktestConfig
 from lstmflow.config.base import ConfigError, _Section, describe_bounds
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
@@ -29,7 +30,8 @@ SECTION_TITLES = {
     "training": "Training: optimiser and guards",
     "evaluation": "Evaluation: held-out tail and baselines",
     "registry": "Registry: promotion rule",
-    "runtime": "Runtime: threads on a shared machine",
+    "backtest": "Backtest: walk-forward folds",
+    "runtime": "Runtime: threads and task runners",
     "notify": "Notify: where failed runs are announced",
 }
 
@@ -56,6 +58,7 @@ class PipelineConfig(_Section):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")

@@ -157,16 +157,17 @@ def series_lengths(frame: pd.DataFrame) -> dict[str, int]:
 
 
 def drop_short_series(
-    frame: pd.DataFrame, min_rows: int, policy: str, path: str
+    frame: pd.DataFrame, min_rows: int, policy: str, path: str,
+    need: str = "input_size + horizon + val_size + test_size",
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Leave out (or refuse) series with fewer than `min_rows` rows; returns warnings."""
+    """Leave out (or refuse) series with fewer than `min_rows` rows (`need`: the formula that
+    gave it, for the message); returns warnings."""
     lengths = series_lengths(frame)
     short = {s: n for s, n in lengths.items() if n < min_rows}
     if short and (policy == "fail" or len(short) == len(lengths)):
         detail = ", ".join(f"'{s}' has {n}" for s, n in list(short.items())[:5])
         raise DataError(
-            f"data file '{path}': series too short for input_size + horizon + val_size + "
-            f"test_size = {min_rows} rows ({detail})"
+            f"data file '{path}': series too short for {need} = {min_rows} rows ({detail})"
         )
     warnings = [
         {"series_id": s, "rows": n, "needed": min_rows,

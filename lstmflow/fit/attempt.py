@@ -1,7 +1,8 @@
 """One fit and its diagnosis as plain functions (no Prefect): train > evaluate > diagnose.
 
 What the training flow does between its gates and the registry, for scripts, notebooks, the
-benchmark and tests; a fit that diverges still returns its recorded history and diagnosis.
+benchmark, backtest folds and tests; a fit that diverges still returns its recorded history
+and diagnosis.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any
 from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
 from lstmflow.fit.diagnosis import data_stats, diagnose
-from lstmflow.fit.evaluate import evaluate
-from lstmflow.fit.train import FitDiverged, TrainResult, predict_origins, train_model
+from lstmflow.fit.evaluate import SeriesForecast, collect_forecasts, score
+from lstmflow.fit.train import FitDiverged, TrainResult, predict_origins, predict_quantiles, train_model
 
 
 @dataclass
@@ -23,23 +24,40 @@ class Attempt:
     stats: dict[str, Any]
     findings: list[dict[str, Any]]
     fit: TrainResult | None
+    forecasts: list[SeriesForecast] | None = None  # the scored test forecasts, per series
+
+
+def forecast_test(model, prepared: Prepared, cfg: PipelineConfig,
+                  stack=None) -> tuple[list[SeriesForecast], list[float] | None]:
+    """Every test origin's forecasts in original units next to the baselines' (with the
+    model's interval under the quantile loss), and the quantile levels (None: point loss).
+    `stack`: the fit's StackedSeries of `prepared.arrays`, reused rather than rebuilt."""
+    qhat = levels = None
+    if model.n_q > 1:
+        stack, ends, qhat = predict_quantiles(model, prepared.arrays, cfg, "test", stack)
+        zhat, levels = qhat[..., model.median_index], list(cfg.model.quantiles)
+    else:
+        stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "test", stack)
+    fcs = collect_forecasts(prepared.arrays, stack, ends, zhat, prepared.state,
+                            cfg.forecast.horizon, cfg.evaluation.season, qhat)
+    return fcs, levels
 
 
 def fit_and_diagnose(prepared: Prepared, cfg: PipelineConfig) -> Attempt:
-    """Train on prepared arrays, score the test part, diagnose what was recorded."""
-    fit, metrics = None, None
+    """Train on prepared arrays, score the test part as a training run does, diagnose what was
+    recorded."""
+    fit, metrics, fcs = None, None, None
     try:
         fit = train_model(prepared.arrays, cfg)
         history = fit.history
-        stack, ends, zhat = predict_origins(fit.model, prepared.arrays, cfg, "test")
-        metrics = evaluate(prepared.arrays, stack, ends, zhat, prepared.state,
-                           cfg.forecast.horizon, cfg.evaluation.season)
+        fcs, levels = forecast_test(fit.model, prepared, cfg)
+        metrics = score(fcs, cfg.forecast.horizon, levels)
     except FitDiverged as exc:
         history = exc.history
     stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon,
                        cfg.forecast.input_size)
     findings = diagnose(history, metrics, stats, diagnosis_config(cfg, fit, history))
-    return Attempt(history, metrics, stats, findings, fit)
+    return Attempt(history, metrics, stats, findings, fit, fcs)
 
 
 def diagnosis_config(cfg: PipelineConfig, fit: TrainResult | None,

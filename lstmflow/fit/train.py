@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -22,6 +23,11 @@ from lstmflow.durable import write_text
 from lstmflow.fit.budget import Budget, choose_stride, describe_budget, resolve_budget, train_rows
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
 from lstmflow.runtime import apply_torch_threads
+
+# Fits in threads of one process (backtest folds on the thread runner) share torch's global
+# generator: seeding and drawing the initial weights happen under this lock, so a fold's
+# weights do not depend on what the other threads draw.
+_INIT_LOCK = threading.Lock()
 
 
 class FitDiverged(TrainingError):
@@ -215,7 +221,6 @@ def train_model(
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
     resumed_from = checkpoint_epochs(ckpt) if resume else None
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
-    pl.seed_everything(t.seed, workers=True, verbose=False)
     train_ds, val_ds = build_datasets(arrays, cfg)
     if len(train_ds) == 0:
         raise TrainingError(
@@ -240,10 +245,13 @@ def train_model(
     if t.learning_rate == "auto":
         from lstmflow.fit.lr_find import auto_learning_rate
 
-        lr = auto_learning_rate(cfg, budget, arrays[0].x.shape[1], train_dl, val_dl, run_dir,
-                                resume, emit)
-        pl.seed_everything(t.seed, workers=True, verbose=False)  # the finder drew from the RNG
-    model = build_model(cfg, arrays[0].x.shape[1], budget, lr)
+        with _INIT_LOCK:  # the finder draws from the process-wide RNG, as init does
+            pl.seed_everything(t.seed, workers=True, verbose=False)
+            lr = auto_learning_rate(cfg, budget, arrays[0].x.shape[1], train_dl, val_dl,
+                                    run_dir, resume, emit)
+    with _INIT_LOCK:
+        pl.seed_everything(t.seed, workers=True, verbose=False)
+        model = build_model(cfg, arrays[0].x.shape[1], budget, lr)
     callbacks = [*training_callbacks(cfg, log, budget), *extra_callbacks]
     recorder = next(c for c in callbacks if isinstance(c, HistoryRecorder))
     best = next(c for c in callbacks if isinstance(c, BestWeights))

@@ -1,0 +1,105 @@
+"""backtest_flow: ingest > gate > walk-forward folds fanned out on a task runner (each fold, on
+its own rows: split > preprocess > gate > train > evaluate > diagnose) > results > report."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger
+from prefect.context import get_run_context
+from prefect.states import Failed
+
+from flows.hooks import notify_failure
+from flows.runners import run_all
+from flows.training import EXPECTED_ERRORS, GateFailed, ingest_and_gate, new_run_id
+from lstmflow.backtest.plan import NEED, backtest_rows, fold_frame, fold_step, plan_folds
+from lstmflow.backtest.results import across_folds
+from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
+from lstmflow.runs import run_folder
+from lstmflow.runtime import fan_out
+from tasks.backtest import backtest_report_task, fold_task, keep_folds_task
+from tasks.ingest import short_series_task
+
+
+@flow(name="lstmflow-backtest", log_prints=True, validate_parameters=False,
+      on_failure=[notify_failure], on_crashed=[notify_failure])
+def backtest_flow(
+    config: PipelineConfig, overrides: Sequence[Override] = (), run_id: str | None = None,
+) -> dict[str, Any]:
+    """Walk-forward backtest: refit every step per fold on data up to its cut-off, score the
+    model against naive baselines on each fold's test window, report mean and spread.
+
+    Args:
+        config: The whole pipeline config; `backtest` sets the folds, `runtime` the task runner.
+        overrides: Fields to change on top of `config`, as 'dotted.key=value' like the CLI's
+            --set (e.g. backtest.folds=4, runtime.runner=dask); every other field keeps its value.
+        run_id: Name of the run folder (default: time stamp + random suffix).
+    """
+    try:
+        config = config_from_parameters(config, overrides)
+        run_id = run_id or new_run_id()
+        run_dir = run_folder(config.output_dir, run_id)
+    except ConfigError as exc:
+        get_run_logger().error(str(exc))
+        return Failed(message=str(exc))
+    flow_run = getattr(get_run_context(), "flow_run", None)
+    summary: dict[str, Any] = {
+        "kind": "backtest", "status": "running", "run_id": run_id, "run_dir": str(run_dir),
+        "flow_run_id": str(flow_run.id) if flow_run else None,
+        "config": config.model_dump(mode="json"), "warnings": [],
+    }
+    start = time.perf_counter()
+    try:
+        summary.update(_backtest_steps(config, run_dir, summary))
+    except (GateFailed, *EXPECTED_ERRORS) as exc:
+        return _stopped(summary, run_dir, "failed", exc)
+    except Exception as exc:
+        _stopped(summary, run_dir, "error", exc)
+        raise
+    summary["seconds"] = round(time.perf_counter() - start, 2)
+    bad = [r for r in summary["folds"] if r["status"] != "completed"]
+    summary["status"] = "failed" if bad else "completed"
+    if bad:
+        summary["reason"] = f"{len(bad)} of {len(summary['folds'])} folds failed: " + "; ".join(
+            f"fold {r['fold']}: {r['reason']}" for r in bad)
+    backtest_report_task(summary, run_dir)
+    return Failed(message=summary["reason"], data=summary) if bad else summary
+
+
+def _backtest_steps(cfg: PipelineConfig, run_dir: Path, summary: dict) -> dict[str, Any]:
+    """The recipe: the data and its gate once, then every fold on the task runner."""
+    data = ingest_and_gate(cfg, run_dir, summary)
+    data = short_series_task(data, cfg, backtest_rows(cfg), NEED)
+    summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
+    folds = plan_folds(data.frame, cfg)
+    plan = fan_out(cfg.runtime, len(folds))
+    get_run_logger().info(f"{len(folds)} folds, cut-offs {fold_step(cfg)} steps apart "
+                          f"({cfg.backtest.window} window), on the {plan.describe()}")
+    if plan.runner == "thread" and plan.workers > 1 and cfg.model.dropout > 0:
+        get_run_logger().info("folds in threads draw their dropout masks from torch's one global "
+                              "generator: reruns can differ in the last digits (runtime.runner "
+                              "dask, or runtime.workers 1, reruns bit-identically)")
+    fold_cfg = cfg.model_copy(update={"runtime": cfg.runtime.model_copy(
+        update={"torch_threads": plan.torch_threads})})
+    calls = [{"frame": fold_frame(data.frame, f), "cfg": fold_cfg, "index": f.index}
+             for f in folds]
+    start = time.perf_counter()
+    results = run_all(fold_task, calls, plan)
+    seconds = round(time.perf_counter() - start, 2)
+    records = keep_folds_task(results, [f.index for f in folds], run_dir)
+    return {"step": fold_step(cfg), "folds_seconds": seconds, "folds": records,
+            "across": across_folds(records), "fan_out": {**asdict(plan), "text": plan.describe()}}
+
+
+def _stopped(summary: dict, run_dir: Path, status: str, exc: BaseException):
+    """Record why the backtest stopped before its folds; a Failed state for expected errors."""
+    reason = str(exc) if status == "failed" else f"{type(exc).__name__}: {exc}"
+    summary.update(status=status, reason=reason, error_type=type(exc).__name__)
+    if run_dir.exists():  # refused at ingestion: nothing was kept, nothing is written
+        backtest_report_task(summary, run_dir)
+    get_run_logger().error(reason)
+    return Failed(message=reason, data=summary)

@@ -1,0 +1,118 @@
+"""One walk-forward fold on its own rows: split > impute, features, scale > model-input gate >
+train > evaluate > diagnose (plain; no Prefect). Reused by `lstmflow tune` as its objective.
+
+The fold gets its rows only (`plan.fold_frame`), fits everything on its training part, and
+returns plain data (no model, no files), so it runs the same in a thread, in a Dask worker
+process, or on another machine.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from lstmflow.backtest.plan import fold_dates
+from lstmflow.config import ConfigError, PipelineConfig
+from lstmflow.data.prepare import Prepared, prepare
+from lstmflow.data.schema import SERIES, DataError
+from lstmflow.data.split import split_bounds
+from lstmflow.fit.attempt import fit_and_diagnose
+from lstmflow.fit.diagnosis import fit_broken
+from lstmflow.fit.evaluate import forecast_frame
+from lstmflow.report.summary import gate_block, metrics_block
+from lstmflow.runs import TrainingError
+
+FOLD_SERIES = 4  # series whose test forecasts a fold keeps for the report
+# Great Expectations keeps one current project per process: folds in threads validate one at
+# a time (a gate takes about a second; the fit is what runs in parallel).
+_GATE_LOCK = threading.Lock()
+
+
+class FoldRefused(RuntimeError):
+    """The fold's model inputs failed the gate, or its fit broke; the message says why."""
+
+
+@dataclass
+class FoldResult:
+    record: dict[str, Any]  # JSON-safe: this fold's entry in backtest.json
+    history: list[dict[str, Any]]  # per-epoch curves of the fit
+    forecasts: pd.DataFrame | None  # test forecasts of the first FOLD_SERIES series
+
+
+def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int) -> FoldResult:
+    """Prepare, gate, fit, score and diagnose one fold's rows; a refused gate, a broken fit or
+    unusable data ends the fold `failed` with the reason (other errors raise)."""
+    start = time.perf_counter()
+    record: dict[str, Any] = {
+        "fold": index, "status": "completed",
+        **fold_dates(frame, cfg.evaluation.test_size), "series": int(frame[SERIES].nunique()),
+        "rows": len(frame), "where": f"{socket.gethostname()} pid {os.getpid()} "
+                                     f"{threading.current_thread().name}",
+    }
+    history: list[dict[str, Any]] = []
+    forecasts = None
+    try:
+        bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+        record["train_rows"] = sum(b.train_end for b in bounds.values())
+        prepared = prepare(frame, bounds, cfg)
+        if cfg.quality.enabled:
+            _gate(prepared, cfg, record)
+        attempt = fit_and_diagnose(prepared, cfg)
+        history = attempt.history
+        record.update(diagnosis=attempt.findings, torch_threads=_threads())
+        if attempt.fit is not None:
+            f = attempt.fit
+            record["training"] = {
+                "epochs_run": f.epochs_run, "best_epoch": f.best_epoch,
+                "best_val_loss": f.best_val_loss, "seconds": round(f.seconds, 2),
+                "windows": f.windows}
+        if attempt.metrics is None or fit_broken(attempt.findings):
+            bad = next((x for x in attempt.findings if x["severity"] == "error"), None)
+            raise FoldRefused(f"the fit broke ({bad['finding']}): {bad['evidence']}" if bad else
+                              "the fit produced no finite validation loss")
+        if not attempt.metrics["overall"]:
+            raise FoldRefused("no test point could be scored (every target in the test window "
+                              "is missing, or no window fits before it)")
+        record["metrics"] = metrics_block(attempt.metrics)
+        record["beats"] = beats(record["metrics"])
+        forecasts = forecast_frame(attempt.forecasts[:FOLD_SERIES])
+    except (FoldRefused, DataError, ConfigError, TrainingError) as exc:
+        record.update(status="failed", reason=str(exc))
+    record["seconds"] = round(time.perf_counter() - start, 2)
+    return FoldResult(record, history, forecasts)
+
+
+def beats(block: dict[str, Any]) -> dict[str, bool]:
+    """Whether the model beats each baseline: its relative MAE (geometric mean over series, the
+    figure promotion uses) below 1; pooled MAE when a relative one cannot be formed."""
+    model = block["model"]
+    rel = {"naive": model.get("rel_mae"),
+           "seasonal_naive": model.get("rel_mae_vs_seasonal_naive")}
+    return {b: bool(r < 1) if r is not None else bool(model["mae"] < block[b]["mae"])
+            for b, r in rel.items()}
+
+
+def _gate(prepared: Prepared, cfg: PipelineConfig, record: dict[str, Any]) -> None:
+    """The model-input gate on this fold's scaled inputs; raises FoldRefused when it fails."""
+    from expectations.model_inputs import validate_model_inputs
+    from expectations.runner import describe_failure, gate_context
+
+    with _GATE_LOCK:
+        gate = validate_model_inputs(prepared.frame, prepared.inputs, cfg, ctx=gate_context(),
+                                     calendar=prepared.state["feature_state"]["calendar"])
+    record["input_gate"] = gate_block(gate)
+    if not gate["success"]:
+        raise FoldRefused("the model-input gate failed: "
+                          + "; ".join(describe_failure(r) for r in gate["failed"]))
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
