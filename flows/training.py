@@ -1,5 +1,5 @@
-"""train_flow: ingest > gate > split > preprocess > gate > train > evaluate > diagnose > register
-> report."""
+"""train_flow: ingest > gate > split > preprocess > gate > train > repair > evaluate > diagnose >
+register > report."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from lstmflow.data.ingest import IngestResult
 from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import DataError
 from lstmflow.fit.diagnosis import blocking, fit_broken
-from lstmflow.fit.train import FitDiverged
+from lstmflow.fit.train import FitDiverged, TrainResult
 from lstmflow.locks import LockBusy, RunLock
 from lstmflow.report.summary import gate_block, metrics_block
 from lstmflow.runs import HISTORY, TrainingError, is_resume_config, resume_config, run_folder
@@ -31,6 +31,7 @@ from tasks.evaluate import evaluate_task
 from tasks.ingest import ingest_task, short_series_task, snapshot_task
 from tasks.preprocess import preprocess_task, split_task
 from tasks.registry import register_task
+from tasks.repair import repair_task
 from tasks.report import report_task
 from tasks.train import train_task
 from tasks.validate import ingested_gate_task, inputs_gate_task
@@ -145,9 +146,14 @@ def _train_steps(
     try:
         fit = train_task(prepared, cfg, run_dir, resume)
     except FitDiverged as exc:  # no model, but the recorded epochs still say why
-        _diagnose(summary, _saved_history(run_dir), None, prepared, cfg)
+        fit = FitDiverged(str(exc), _saved_history(run_dir), getattr(exc, "seconds", 0.0))
+    if cfg.training.auto_repair:  # refit with the diagnosis' remedies, keep the best on validation
+        fit, prepared, cfg = _repair(summary, fit, prepared, data.frame, bounds, cfg, run_dir,
+                                     resume)
+    if isinstance(fit, FitDiverged):
+        _diagnose(summary, fit.history, None, prepared, cfg)
         raise TrainingError(_broken_message(
-            summary, "training produced no finite validation loss")) from exc
+            summary, "training produced no finite validation loss"))
     summary["training"] = {
         "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch,
         "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
@@ -158,7 +164,7 @@ def _train_steps(
     summary["warnings"] += fit.budget.get("notes", [])
     metrics = evaluate_task(fit.model, prepared, cfg, run_dir, fit.stack)
     summary["metrics"] = metrics_block(metrics)
-    findings = _diagnose(summary, fit.history, metrics, prepared, cfg)
+    findings = _diagnose(summary, fit.history, metrics, prepared, cfg, fit)
     if fit_broken(findings):  # nothing is registered from a fit that broke
         raise TrainingError(_broken_message(summary, "the fit diverged"))
 
@@ -195,10 +201,21 @@ def ingest_and_gate(cfg: PipelineConfig, run_dir: Path, summary: dict,
     return data
 
 
+def _repair(summary: dict, first: TrainResult | FitDiverged, prepared: Prepared, frame,
+            bounds: dict, cfg: PipelineConfig, run_dir: Path, resume: bool
+            ) -> tuple[TrainResult | FitDiverged, Prepared, PipelineConfig]:
+    """Run the repair task and record every attempt; the chosen attempt's fit, prepared data
+    and config (the first fit's when no attempt is usable)."""
+    out = repair_task(first, prepared, frame, bounds, cfg, run_dir, resume)
+    summary.update(attempts=out.records(), repair=out.block())
+    best = out.best
+    return (best.fit or first), best.prepared, best.cfg
+
+
 def _diagnose(summary: dict, history: list[dict], metrics: dict | None, prepared: Prepared,
-              cfg: PipelineConfig) -> list[dict]:
+              cfg: PipelineConfig, fit: TrainResult | None = None) -> list[dict]:
     """Run the diagnose task (a Failed state when the fit broke) and keep its findings."""
-    out = _data(diagnose_task(history, metrics, prepared, cfg, return_state=True))
+    out = _data(diagnose_task(history, metrics, prepared, cfg, fit, return_state=True))
     summary.update(diagnosis=out["findings"], data_stats=out["stats"])
     return out["findings"]
 

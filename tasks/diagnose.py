@@ -11,18 +11,21 @@ from prefect.states import Failed
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
+from lstmflow.fit.attempt import diagnosis_config
 from lstmflow.fit.diagnosis import data_stats, diagnose, fit_broken, headline
+from lstmflow.fit.train import TrainResult
 
 
 @task(name="diagnose", cache_policy=NO_CACHE)
 def diagnose_task(history: list[dict[str, Any]], metrics: dict[str, Any] | None,
-                  prepared: Prepared, cfg: PipelineConfig):
+                  prepared: Prepared, cfg: PipelineConfig, fit: TrainResult | None = None):
     """Findings and data statistics; a Failed state (carrying both) when the fit broke, so the
-    UI shows this step failed while the flow still writes the summary and the report."""
+    UI shows this step failed while the flow still writes the summary and the report. `fit`
+    tells remedies the rate a `learning_rate: auto` fit used."""
     log, start = get_run_logger(), time.perf_counter()
     stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon,
                        cfg.forecast.input_size)
-    findings = diagnose(history, metrics, stats, cfg.model_dump(mode="json"))
+    findings = diagnose(history, metrics, stats, diagnosis_config(cfg, fit, history))
     for f in findings:
         sets = " ".join(f"--set {s}" for s in f["remedy"]["overrides"])
         line = f"{f['severity']}: {f['finding']}: {f['evidence']}" + (f" (try {sets})" if sets else "")

@@ -47,6 +47,9 @@ SCENARIOS = [
     ("saved:last.ckpt#3", True, 3, False, "old", "resume"),  # the fit is over
     ("write:history.json", True, 3, False, "old", "resume"),
     ("write:history.csv", True, 3, False, "old", "resume"),
+    ("write:attempt-history.json", True, 3, False, "old", "resume"),  # repair judged the fit
+    ("write:attempt-history.csv", True, 3, False, "old", "resume"),
+    ("write:attempt.json", True, 3, False, "old", "resume"),
     ("write:forecasts.parquet", True, 3, False, "old", "resume"),
     ("write:version", True, 3, False, "old", "resume"),
     ("rename:version", True, 3, False, "old", "resume"),

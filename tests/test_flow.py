@@ -154,6 +154,8 @@ def test_a_fit_that_diverges_fails_and_still_explains_itself(prefect_harness, tm
     assert "the validation loss was not finite in epoch 1" in top["evidence"]
     assert "the data explains it" in top["evidence"]
     assert top["remedy"]["overrides"] == ["quality.enabled=true", "model.loss=huber"]
+    # a data problem: automatic repair (on by default) makes no pointless refit
+    assert len(summary["attempts"]) == 1 and summary["repair"]["stopped"] == "no remedy"
     assert (run_dir / "report.html").is_file() and summary["report_path"]
     assert not (out / "registry").exists()
     (run_dir / "report.html").unlink()

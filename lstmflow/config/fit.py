@@ -140,7 +140,16 @@ class TrainingConfig(_Section):
     )
     max_time_minutes: float = Field(
         30, gt=0, le=100_000,
-        description="Wall-time budget for training in minutes; stops cleanly when spent.",
+        description="Wall-time budget for training in minutes (all repair attempts together); "
+        "stops cleanly when spent.",
+    )
+    auto_repair: int = Field(
+        2, ge=0, le=10,
+        description="Automatic repair rounds (0..10; 0 = off, a single fit): when the "
+        "diagnosis of a fit on the validation period finds a warning or error with a remedy, "
+        "refit with the remedy applied (same split and seed) and keep the attempt with the best "
+        "validation score (MAE over naive's, original units); the test period is never read "
+        "to choose. All attempts share max_time_minutes.",
     )
     seed: int = Field(42, ge=0, description="Seed for torch, numpy and python.")
     deterministic: bool = Field(

@@ -56,5 +56,19 @@ def fit_and_diagnose(prepared: Prepared, cfg: PipelineConfig) -> Attempt:
         history = exc.history
     stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon,
                        cfg.forecast.input_size)
-    findings = diagnose(history, metrics, stats, cfg.model_dump(mode="json"))
+    findings = diagnose(history, metrics, stats, diagnosis_config(cfg, fit, history))
     return Attempt(history, metrics, stats, findings, fit, fcs)
+
+
+def diagnosis_config(cfg: PipelineConfig, fit: TrainResult | None,
+                     history: list[dict[str, Any]]) -> dict[str, Any]:
+    """The config remedies compute from, with `learning_rate: auto` replaced by the rate the
+    fit started from (or the first recorded one when the fit left no model): a remedy such as
+    'a tenth of the rate' needs a number."""
+    raw = cfg.model_dump(mode="json")
+    if raw["training"]["learning_rate"] == "auto":
+        rate = fit.learning_rate if fit is not None else next(
+            (h["lr"] for h in history if isinstance(h.get("lr"), int | float)), None)
+        if rate is not None:
+            raw["training"]["learning_rate"] = float(rate)
+    return raw

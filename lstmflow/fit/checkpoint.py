@@ -27,12 +27,17 @@ from lstmflow.runs import TrainingError
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):
-    """torch.save into a temp file beside the target, fsync, rename (local paths)."""
+    """torch.save into a temp file beside the target, fsync, rename (local paths); `kind`
+    names its crash points (default: the file name)."""
+
+    def __init__(self, kind: str | None = None) -> None:
+        super().__init__()
+        self.kind = kind
 
     def save_checkpoint(self, checkpoint: dict[str, Any], path, storage_options: Any = None) -> None:
         if storage_options is not None:
             raise TypeError("AtomicCheckpointIO takes no storage_options")
-        write_atomic(Path(path), lambda f: torch.save(checkpoint, f))
+        write_atomic(Path(path), lambda f: torch.save(checkpoint, f), self.kind)
 
 
 class FitState(pl.Callback):

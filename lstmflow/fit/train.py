@@ -34,9 +34,11 @@ class FitDiverged(TrainingError):
     """The fit produced no usable model; `history` keeps what was recorded until then, so the
     diagnosis can still say why."""
 
-    def __init__(self, message: str, history: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, message: str, history: list[dict[str, Any]] | None = None,
+                 seconds: float = 0.0) -> None:
         super().__init__(message)  # args stay (message,): the error pickles like any other
         self.history = history or []
+        self.seconds = seconds  # how long the fit ran
 
 
 @dataclass
@@ -56,17 +58,19 @@ class TrainResult:
     learning_rate: float | None = None  # the rate the fit started from (found when 'auto')
 
 
-def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Path]:
-    """Per-epoch records as history.json and history.csv (one column per recorded key)."""
+def save_history(history: list[dict[str, Any]], run_dir: Path, kind: str = ""
+                 ) -> tuple[Path, Path]:
+    """Per-epoch records as history.json and history.csv (one column per recorded key);
+    `kind` prefixes the names of their crash points (a repair attempt's: 'attempt-')."""
     run_dir = Path(run_dir)
     jpath, cpath = run_dir / HISTORY, run_dir / "history.csv"
-    write_json(jpath, history)
+    write_json(jpath, history, f"{kind}{HISTORY}")
     keys = list(dict.fromkeys(k for row in history for k in row))
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, fieldnames=keys)
     writer.writeheader()
     writer.writerows(history)
-    write_text(cpath, text.getvalue())
+    write_text(cpath, text.getvalue(), f"{kind}history.csv")
     return jpath, cpath
 
 
@@ -122,6 +126,7 @@ def build_trainer(
     progress: bool = False,
     checkpoint_dir: Path | None = None,
     budget: Budget | None = None,
+    checkpoint_kind: str | None = None,
     **overrides: Any,
 ):
     """A CPU Trainer with clipping, the step (or epoch) and time budget, determinism and a
@@ -140,7 +145,7 @@ def build_trainer(
             dirpath=checkpoint_dir, filename=CHECKPOINT.removesuffix(".ckpt"), monitor=None,
             save_top_k=1, every_n_epochs=1, enable_version_counter=False,
         )]
-        plugins.append(AtomicCheckpointIO())
+        plugins.append(AtomicCheckpointIO(checkpoint_kind))
     kwargs: dict[str, Any] = dict(
         # every epoch is exactly one validation period, so the step budget is whole epochs:
         # Lightning's max_steps resumes a killed fit on shifted batches (checked in tests)
@@ -193,12 +198,14 @@ def train_model(
     run_dir: Path | None = None,
     resume: bool = False,
     extra_callbacks: Sequence[Any] = (),
+    checkpoint_kind: str | None = None,
 ) -> TrainResult:
     """Train within the step and time budget (lstmflow.fit.budget) with early stopping on
     validation loss; the best check's weights are kept.
 
     With `run_dir`, a checkpoint is written at every validation check to
-    `<run_dir>/checkpoints/last.ckpt`; `resume=True` continues from it (weights_only=True).
+    `<run_dir>/checkpoints/last.ckpt` (`checkpoint_kind` names its crash points); `resume=True`
+    continues from it (weights_only=True).
     Everything random follows `training.seed`, so a second call with overrides (a repair)
     refits on the same windows and the same split.
     """
@@ -248,7 +255,7 @@ def train_model(
     callbacks = [*training_callbacks(cfg, log, budget), *extra_callbacks]
     recorder = next(c for c in callbacks if isinstance(c, HistoryRecorder))
     best = next(c for c in callbacks if isinstance(c, BestWeights))
-    trainer = build_trainer(cfg, callbacks, progress, ckpt_dir, budget)
+    trainer = build_trainer(cfg, callbacks, progress, ckpt_dir, budget, checkpoint_kind)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -281,7 +288,7 @@ def train_model(
         raise FitDiverged(
             "training produced no finite validation loss: the fit diverged. Lower "
             "training.learning_rate, keep training.gradient_clip on, check the scaling.",
-            recorder.epochs,
+            recorder.epochs, seconds,
         )
     return TrainResult(
         model=model,

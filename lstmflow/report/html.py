@@ -17,7 +17,9 @@ import pandas as pd
 import yaml
 
 from lstmflow.durable import write_text
+from lstmflow.fit.lr_find import LR_FIND
 from lstmflow.report import plots
+from lstmflow.report.summary import repair_line
 from lstmflow.runs import HISTORY, RUN_CONFIG
 
 REPORT = "report.html"
@@ -174,9 +176,29 @@ def gates_html(summary: dict[str, Any]) -> str:
     return "".join(out) or "<p class='muted'>No data-quality gate ran.</p>"
 
 
+def attempts_html(summary: dict[str, Any]) -> str:
+    """Every automatic-repair attempt: what it changed, how it scored on validation and what
+    its diagnosis found; the chosen one (the promoted model) marked."""
+    attempts = summary.get("attempts")
+    if not attempts:
+        return ""
+    block = summary.get("repair") or {}
+    rows = [[f"{a['attempt']}{' (chosen)' if a.get('chosen') else ''}",
+             " ".join(a["overrides"]) or "as configured", a.get("remedy_for") or "-",
+             a.get("val_rel_mae"), a.get("val_loss"),
+             ", ".join(f["finding"] for f in a["findings"] if f["severity"] != "info")
+             or "healthy", a.get("secs")] for a in attempts]
+    return ("<h2>Repair attempts</h2>"
+            f"<p>{escape(repair_line(attempts, block))}</p>"
+            + _table(["attempt", "overrides", "remedy for", "val rel MAE", "val loss",
+                      "validation findings", "s"], rows)
+            + f"<p class='muted'>val rel MAE: {escape(block.get('score_means') or '')}; the "
+            "choice never reads the test period. val loss is in each fit's scaled units.</p>")
+
+
 def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
-               forecasts: pd.DataFrame | None) -> str:
-    """The whole page as one string."""
+               forecasts: pd.DataFrame | None, lr_find: dict[str, Any] | None = None) -> str:
+    """The whole page as one string; `lr_find`: the learning-rate finder's curve, if it ran."""
     metrics = summary.get("metrics") or {}
     t = summary.get("training") or {}
     p = summary.get("promotion") or {}
@@ -198,7 +220,8 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
         diagnosis_html(summary.get("diagnosis"),
                        str(Path(summary.get("run_dir") or ".") / RUN_CONFIG), forecasts),
         "".join(f"<p>warning: {escape(w)}</p>" for w in summary.get("warnings", [])),
-        _fit_sections(history, forecasts, metrics),
+        attempts_html(summary),
+        _fit_sections(history, forecasts, metrics, lr_find),
         "<h2>Data gates</h2>", gates_html(summary),
         "<h2>Config used</h2>",
         f"<pre>{escape(yaml.safe_dump(cfg, sort_keys=False)) if cfg else '-'}</pre>",
@@ -211,13 +234,14 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
 
 
 def _fit_sections(history: list[dict[str, Any]], forecasts: pd.DataFrame | None,
-                  metrics: dict[str, Any]) -> str:
+                  metrics: dict[str, Any], lr_find: dict[str, Any] | None = None) -> str:
     """Curves, forecasts, errors by step and metrics; one line when no epoch was recorded."""
     if not history and forecasts is None and not metrics:
         return "<h2>Training</h2><p class='muted'>No model was trained in this run.</p>"
     return "".join([
         "<h2>Training curves</h2>", _img(plots.loss_and_lr(history), "loss and learning rate"),
         _img(plots.gradient_norms(history), "gradient norms per layer"),
+        _img(plots.lr_finder(lr_find), "learning-rate finder") if lr_find else "",
         "<h2>Forecasts on the test period</h2>",
         _img(plots.forecasts(forecasts, REPORT_SERIES), "forecasts"),
         "<h2>Error by horizon step</h2>",
@@ -249,4 +273,16 @@ def write_report(run_dir: Path, summary: dict[str, Any] | None = None) -> Path:
         summary, history, forecasts = read_run(run_dir)
     else:
         history, forecasts = read_curves(run_dir)
-    return write_text(run_dir / REPORT, build_html(summary, history, forecasts))
+    return write_text(run_dir / REPORT,
+                      build_html(summary, history, forecasts, read_lr_find(run_dir, summary)))
+
+
+def read_lr_find(run_dir: Path, summary: dict[str, Any]) -> dict[str, Any] | None:
+    """The learning-rate finder's result of the promoted fit: the chosen repair attempt's own
+    search when it made one, else the run's (None when the rate was not searched)."""
+    chosen = (summary.get("repair") or {}).get("chosen")
+    paths = [Path(run_dir) / "attempts" / str(chosen) / LR_FIND] if chosen else []
+    for path in [*paths, Path(run_dir) / LR_FIND]:
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+    return None

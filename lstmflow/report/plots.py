@@ -79,6 +79,29 @@ def loss_and_lr(history: list[dict[str, Any]]) -> str | None:
     return to_png(fig)
 
 
+def lr_finder(result: dict[str, Any] | None) -> str | None:
+    """The learning-rate finder's curve (loss against rate, both log scale) with the chosen
+    rate marked: what `learning_rate: auto` read its value from (lr_find.json)."""
+    if not result or not result.get("lr"):
+        return None
+    lr = np.asarray(result["lr"], dtype="float64")
+    loss = np.array([np.nan if v is None else v for v in result["loss"]], dtype="float64")
+    fig, ax = _figure(1, 1)
+    a = ax[0, 0]
+    _positive(a, lr, loss, color=COLORS["train"], label="training loss (smoothed)")
+    a.set_xscale("log")
+    _log_axis(a)
+    chosen = result.get("chosen")
+    if chosen:
+        how = "suggested" if result.get("suggestion") else "fallback"
+        a.axvline(chosen, color=COLORS["val"], ls="--", label=f"chosen {chosen:.3g} ({how})")
+    a.set(xlabel="learning rate", ylabel="loss (scaled units)",
+          title=f"Learning-rate finder ({result.get('steps')} steps)")
+    a.legend(fontsize=8)
+    a.grid(alpha=0.3)
+    return to_png(fig)
+
+
 def gradient_norms(history: list[dict[str, Any]]) -> str | None:
     """Mean gradient norm per layer and epoch (before clipping), log scale; max as dashes."""
     layers = sorted({k.split(":", 1)[1] for h in history for k in h

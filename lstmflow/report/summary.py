@@ -84,6 +84,33 @@ def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+STOPPED = {"healthy": "the last attempt is healthy on validation",
+           "rounds": "the repair rounds (training.auto_repair) are used up",
+           "no remedy": "no untried remedy a refit can apply is left",
+           "time": "the time left (training.max_time_minutes) is shorter than the first fit took"}
+
+
+def repair_line(attempts: list[dict[str, Any]], block: dict[str, Any]) -> str:
+    """What automatic repair did, in one line, from summary.json's `attempts` and `repair`."""
+    n, first, score = len(attempts), attempts[0], block["score"]
+    why = STOPPED.get(block["stopped"], block["stopped"])
+    if block["chosen"] is None:
+        return f"auto-repair: none of {n} attempts produced a usable model ({why})"
+    if n == 1:
+        return f"auto-repair: no refit ({why})"
+    best = attempts[block["chosen"]]
+    problems = [f["finding"] for f in first["findings"] if f["severity"] in ("error", "warning")]
+    if block["chosen"] == 0:
+        others = [a[score] for a in attempts[1:] if a[score] is not None]
+        return (f"auto-repair: kept the first fit ({score} {_num(first[score])}): none of "
+                f"{n - 1} refit(s) beat it on validation (best "
+                f"{_num(min(others) if others else None)}; {why})")
+    return (f"auto-repair: chose attempt {block['chosen']} of {n} "
+            f"({' '.join(best['overrides'])}, the remedy for {best['remedy_for']}): {score} "
+            f"{_num(best[score])} against {_num(first[score])} for the first fit"
+            + (f" ({', '.join(problems)})" if problems else ""))
+
+
 def _num(v: float | None) -> str:
     return "-" if v is None else f"{v:.4g}"
 
@@ -108,6 +135,8 @@ def render_text(summary: dict[str, Any]) -> str:
         lines.append(f"  {f['severity'].upper()} {f['finding']}: {f['evidence']}")
         if f["remedy"]["overrides"]:
             lines.append(f"      try: {_overrides(f)}")
+    if summary.get("attempts"):
+        lines.append(f"  {repair_line(summary['attempts'], summary['repair'])}")
     for w in summary.get("warnings", []):
         lines.append(f"  warning: {w}")
     rows = metrics_rows(summary)
@@ -149,6 +178,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
             if f["remedy"]["overrides"]:
                 lines.append(f"  Try `{_overrides(f)}`")
         lines.append("")
+    if summary.get("attempts"):
+        lines += [repair_line(summary["attempts"], summary["repair"]), ""]
     for w in summary.get("warnings", []):
         lines.append(f"- warning: {w}")
     rows = metrics_rows(summary)

@@ -34,10 +34,12 @@ def diagnose(
     metrics: dict[str, Any] | None = None,
     stats: dict[str, Any] | None = None,
     config: dict[str, Any] | None = None,
+    period: str = "test",
 ) -> list[dict[str, Any]]:
     """Findings from a run's recorded history, test metrics (None when the fit broke before
-    evaluation) and data statistics, worst first."""
-    run = Run(history=history, metrics=metrics, stats=stats, config=config)
+    evaluation) and data statistics, worst first; `period` names what `metrics` scored in the
+    evidence ('validation' when automatic repair judges a fit without reading the test part)."""
+    run = Run(history=history, metrics=metrics, stats=stats, config=config, period=period)
     found = [f for detect in DETECTORS if (f := detect(run)) is not None]
     if all(f.severity == "info" for f in found):
         found.append(outcome.healthy(run))

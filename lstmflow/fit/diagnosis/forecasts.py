@@ -90,7 +90,7 @@ def flat_forecast(run: Run) -> Finding | None:
                 and rels[lost] >= 1:
             flat.append(sid)
             say[sid] = (f"the forecasts spread only {pct(sh['spread'])} as much as the actuals "
-                        f"over the test origins (standard deviation {fmt(sh['model_sd'])} against "
+                        f"over the {run.period} origins (standard deviation {fmt(sh['model_sd'])} against "
                         f"{fmt(sh['actual_sd'])}), nearly a flat line, and their MAE is "
                         f"{versus(rels[lost])} {lost.replace('_', ' ')}'s")
         elif (sh.get("path_amp") is not None and sh["path_amp"] <= T.FLAT_SPREAD
@@ -118,7 +118,7 @@ def short_context(run: Run) -> Finding | None:
         if c and c["lag"] > window:
             hits.append(sid)
             snaive = _rel(run, sid, "seasonal_naive")
-            vs = (f"; the model's test MAE is {versus(snaive)} seasonal naive's"
+            vs = (f"; the model's {run.period} MAE is {versus(snaive)} seasonal naive's"
                   if snaive is not None else "")
             say[sid] = (f"the training part repeats a cycle of {c['lag']} steps (its changes over "
                         f"{c['span']} steps correlate {c['acf']:.2f} with those one cycle "

@@ -122,7 +122,7 @@ def worse_than_baseline(run: Run) -> Finding | None:
     severity = "error" if len(worse) == 2 and not expected else "warning"
     note = "; expected on a random walk (see no_signal)" if expected else ""
     return finding("worse_than_baseline", severity,
-                   f"the model's test MAE is {' and '.join(parts)}, geometric mean over {n} "
+                   f"the model's {run.period} MAE is {' and '.join(parts)}, geometric mean over {n} "
                    f"series{note}", run)
 
 
@@ -137,7 +137,7 @@ def healthy(run: Run) -> Finding:
                      f"val loss was lowest in epoch 1 ({fmt(val[0])}) of {run.epochs}")
     if run.overall("model"):
         rel = {ref: _ratio(run, ref) for ref in ("naive", "seasonal_naive")}
-        parts.append("the model's test MAE is " + " and ".join(
+        parts.append(f"the model's {run.period} MAE is " + " and ".join(
             f"{versus(r)} {ref.replace('_', ' ')}'s" for ref, r in rel.items() if r is not None))
     return Finding("healthy", "info", "; ".join(parts) or "nothing unusual was recorded",
                    "Nothing to change.", [])

@@ -57,6 +57,7 @@ class Run:
     metrics: dict[str, Any] | None = None
     stats: dict[str, Any] | None = None
     config: dict[str, Any] | None = None
+    period: str = "test"  # the period `metrics` score ("validation" when repair judges a fit)
 
     def curve(self, key: str) -> np.ndarray:
         """One recorded value per epoch as floats, NaN where missing or non-finite. [E]"""

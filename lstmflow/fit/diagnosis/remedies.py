@@ -16,6 +16,7 @@ from lstmflow.config import PipelineConfig
 from lstmflow.fit.budget import BATCH_RANGE, DEFAULT_MAX_STEPS
 
 Remedy = tuple[str, list[str]]
+AUTO_LR = 1e-3  # `learning_rate: auto` with no found rate given: the finder's fallback rate
 
 
 def _field(key: str):
@@ -27,7 +28,10 @@ def current(cfg: dict[str, Any] | None, key: str) -> Any:
     """The run's value of `section.field`, or the field's default when there is no config."""
     section, name = key.split(".")
     if cfg and name in (cfg.get(section) or {}):
-        return cfg[section][name]
+        value = cfg[section][name]
+        if value == "auto" and key == "training.learning_rate":
+            return AUTO_LR  # the caller did not say which rate the finder chose
+        return value
     return _field(key).get_default(call_default_factory=True)
 
 
@@ -155,10 +159,15 @@ def underfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
             "regularisation and enough steps.", c.items)
 
 
+PLATEAU_LR = 1e-3  # Adam's default rate (Kingma & Ba 2015): a stuck fit below it is raised to it
+
+
 def plateau(cfg: dict | None, cause: str | None = None) -> Remedy:
-    c = Changes(cfg).scale("training.learning_rate", 10, 1e-6, 1.0)
+    c = Changes(cfg)
+    c.set("training.learning_rate", float(min(1.0, max(PLATEAU_LR, 10 * c.get(
+        "training.learning_rate")))))
     return ("The weights hardly move, so the loss cannot fall: raise the learning rate "
-            "tenfold.", c.items)
+            f"tenfold, to at least {PLATEAU_LR:g} (Adam's default).", c.items)
 
 
 def not_converged(cfg: dict | None, cause: str | None = None) -> Remedy:

@@ -1,0 +1,131 @@
+"""Induce training pathologies on real series and print what automatic repair makes of them.
+
+    .venv/bin/python bench/repair_cases.py [--series co2,seattle_temp_hourly] [--cases ...]
+                                           [--rounds 2]
+
+Each case (bench/diagnosis_cases.py's CASES on its series) is a real Lightning fit with
+`training.auto_repair` rounds of repair (lstmflow.fit.repair, plain functions, no Prefect). Per
+case: the first fit's worst finding on validation, the attempt repair chose, validation loss
+(scaled units) and validation rel MAE (MAE over naive's, original units: the choice score)
+before and after, the test rel MAE before and after (read here only, after the choice), whether
+the case ends healthy or better on validation (see BETTER), and the seconds all attempts took.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
+
+from bench.diagnosis_cases import CASES, series_configs  # noqa: E402
+from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
+from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
+from lstmflow.data.prepare import prepare  # noqa: E402
+from lstmflow.data.split import split_bounds  # noqa: E402
+from lstmflow.fit.evaluate import evaluate  # noqa: E402
+from lstmflow.fit.repair import PROBLEMS, repair  # noqa: E402
+from lstmflow.fit.train import FitDiverged, predict_origins, train_model  # noqa: E402
+
+BETTER = 0.05  # 'better': validation rel MAE at least 5% below the first fit's (else 'marginal')
+DEFAULT_CASES = "divergence,exploding,plateau,underfitting,not_converged"
+
+
+def load(series: str, case: str, rounds: int, out: Path):
+    """The case's config with `rounds` of repair, and its data as the flow prepares it."""
+    path, sets, tail = series_configs()[series]
+    cfg = load_config(ROOT / path, [*sets, *CASES[case], f"output_dir={out}",
+                                    f"training.auto_repair={rounds}"])
+    if not Path(cfg.data.path).is_absolute():
+        cfg = build_config(apply_overrides(cfg.model_dump(mode="json"),
+                                           [f"data.path={ROOT / cfg.data.path}"]))
+    frame = ingest(cfg.data).frame
+    if tail:
+        frame = frame.groupby("series_id", sort=False).tail(tail).reset_index(drop=True)
+    frame, _ = drop_short_series(frame, cfg.min_history(), "drop", cfg.data.path)
+    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+    return cfg, frame, bounds, prepare(frame, bounds, cfg)
+
+
+def test_rel_mae(a) -> float | None:
+    """An attempt's test rel MAE (geometric mean over series), None without a usable model."""
+    if not a.usable:
+        return None
+    p = a.prepared
+    stack, ends, zhat = predict_origins(a.fit.model, p.arrays, a.cfg, "test", a.fit.stack)
+    m = evaluate(p.arrays, stack, ends, zhat, p.state, a.cfg.forecast.horizon,
+                 a.cfg.evaluation.season)
+    return m["overall"]["model"]["rel_mae"]
+
+
+def run_case(series: str, case: str, rounds: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        cfg, frame, bounds, prep = load(series, case, rounds, Path(tmp))
+        start = time.perf_counter()
+        try:
+            first = train_model(prep.arrays, cfg, log=lambda _: None, run_dir=Path(tmp))
+        except FitDiverged as exc:
+            first = exc
+        rep = repair(first, first.seconds, prep, frame, bounds, cfg, Path(tmp),
+                     log=lambda _: None)
+        secs = time.perf_counter() - start
+        a0, best = rep.attempts[0], rep.best
+        problems = [f["finding"] for f in a0.findings if f["severity"] in PROBLEMS]
+        healthy = best.usable and best.healthy
+        gain = (best.val["val_rel_mae"] / a0.val["val_rel_mae"]
+                if best.index != a0.index and a0.val.get("val_rel_mae") else 1.0)
+        better = (best.usable and not a0.usable) or gain <= 1 - BETTER
+        return {"series": series, "case": case, "first": problems[0] if problems else "healthy",
+                "chosen": f"{best.index}/{len(rep.attempts)}"
+                          + (f" {best.remedy_for}" if best.remedy_for else ""),
+                "val_loss": (a0.fit.best_val_loss if a0.fit else None,
+                             best.fit.best_val_loss if best.fit else None),
+                "val_rel": (a0.val.get("val_rel_mae"), best.val.get("val_rel_mae")),
+                "test_rel": (test_rel_mae(a0), test_rel_mae(best)),
+                "outcome": "healthy" if healthy else "better" if better
+                           else "marginal" if gain < 1 else "not repaired",
+                "stopped": rep.stopped, "secs": secs}
+
+
+def _pair(v: tuple) -> str:
+    return " -> ".join("-" if x is None else f"{x:.3g}" for x in v)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--series", default="co2,seattle_temp_hourly")
+    ap.add_argument("--cases", default=DEFAULT_CASES)
+    ap.add_argument("--rounds", type=int, default=2)
+    args = ap.parse_args()
+    available = series_configs()
+    rows = []
+    print("| series | case | first finding | chosen (of n) | val loss | val rel MAE | "
+          "test rel MAE | outcome | stopped | s |")
+    print("|---|---|---|---|---|---|---|---|---|---:|")
+    for series in args.series.split(","):
+        if series not in available:
+            print(f"(skipped {series}: no data)")
+            continue
+        for case in args.cases.split(","):
+            r = run_case(series, case, args.rounds)
+            rows.append(r)
+            print(f"| {r['series']} | {r['case']} | {r['first']} | {r['chosen']} | "
+                  f"{_pair(r['val_loss'])} | {_pair(r['val_rel'])} | {_pair(r['test_rel'])} | "
+                  f"{r['outcome']} | {r['stopped']} | {r['secs']:.0f} |", flush=True)
+    sick = [r for r in rows if r["first"] != "healthy"]
+    fixed = [r for r in sick if r["outcome"] in ("healthy", "better")]
+    print(f"\n{len(fixed)} of {len(sick)} cases whose first fit had a problem end healthy or "
+          f"better (validation rel MAE at least {BETTER:.0%} lower, or a usable model where the "
+          f"first fit had none) on validation (auto_repair={args.rounds}).")
+
+
+if __name__ == "__main__":
+    main()

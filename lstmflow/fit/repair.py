@@ -1,0 +1,307 @@
+"""Automatic repair (`training.auto_repair`): refit with the diagnosis' remedy, keep the attempt
+that scores best on the validation period (plain functions, no Prefect).
+
+The policy, after AutoTrainer (TDSC'24), applied to forecasting fits:
+1. Attempt 0 is the run as configured. Every attempt is judged on the validation period only
+   (lstmflow.fit.selection): forecasts in original units, and a diagnosis from the curves, the
+   validation metrics and the statistics of the training and validation parts.
+2. The next attempt starts from the best usable attempt so far (the latest when none is usable)
+   and applies the remedy of its worst warning- or error-level finding whose resulting config was
+   not tried yet. Overrides accumulate: a repair of a repair keeps the first remedy.
+3. Repair stops after `auto_repair` refits, when an attempt is healthy (no warning or error),
+   when no untried remedy is left, or when the time left is short (below).
+4. The chosen attempt is the usable one (a model, finite validation forecasts, a fit that did not
+   break) with the lowest `selection.SCORE` on the validation points every usable attempt
+   forecast; a tie keeps the earlier attempt. None usable: attempt 0 stands and the run fails
+   as it would without repair.
+
+A remedy is applied whole or not at all: one that needs a change a refit cannot make (data-quality
+gates, the evaluation split, the data source, the horizon) is left to the user. A remedy's
+`training.max_time_minutes` is dropped: the run's own value bounds all attempts together. Attempt
+0 may use all of it, as without repair; a refit starts only while the time left is at least what
+attempt 0 took, and stops cleanly (best weights kept) when the time left is spent.
+
+Files: `attempts/<k>/` holds each attempt's history.json/.csv and attempt.json, and for refits
+their checkpoints (and lr_find.json); attempt 0's checkpoint stays where a run without repair
+keeps it. The run folder's history.json is the chosen attempt's. A resumed run rebuilds the
+finished attempts from their checkpoints (a finished fit resumes to the same weights at no
+cost), so it takes the same decisions, and resumes the attempt in progress from its checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from lstmflow.config import ConfigError, PipelineConfig, with_overrides
+from lstmflow.config.pipeline import parse_override
+from lstmflow.data.prepare import Prepared, prepare
+from lstmflow.data.schema import DataError
+from lstmflow.durable import sweep, write_json
+from lstmflow.fit.attempt import diagnosis_config
+from lstmflow.fit.diagnosis import data_stats, fit_broken
+from lstmflow.fit.selection import (
+    KEY,
+    SCORE,
+    SCORE_TEXT,
+    compare,
+    validation_diagnosis,
+    validation_forecasts,
+)
+from lstmflow.fit.train import FitDiverged, TrainResult, save_history, train_model
+from lstmflow.runs import TrainingError, checkpoint_path
+
+ATTEMPTS = "attempts"  # <run_dir>/attempts/<k>/
+RECORD = "attempt.json"
+KIND = "attempt-"  # crash-point names of an attempt's files: attempt-history.json, ...
+REPAIRABLE = ("model.", "training.", "preprocess.", "features.", "forecast.input_size")
+REPREPARE = ("preprocess.", "features.")  # what `prepare` reads: a remedy here re-prepares
+RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
+PROBLEMS = ("error", "warning")
+# outcome findings that a random walk explains (no_signal present): no refit beats naive there
+DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
+
+
+@dataclass
+class Candidate:
+    """One fit of a repair: its overrides of the run's config and how it did on validation."""
+
+    index: int
+    overrides: dict[str, str]  # key -> value as --set writes it, over the run's config
+    cfg: PipelineConfig  # the run's config with the overrides (the one registered if chosen)
+    prepared: Prepared
+    fit: TrainResult | None  # None: the fit left no model (or never ran: `error`)
+    history: list[dict[str, Any]]
+    findings: list[dict[str, Any]]  # the validation diagnosis
+    points: pd.DataFrame  # scored validation points (selection.KEY, actual, model, naive)
+    secs: float
+    parent: int | None = None
+    remedy_for: str | None = None  # the finding whose remedy made this attempt
+    error: str | None = None
+    val: dict[str, Any] = field(default_factory=dict)  # selection.compare's figures
+
+    @property
+    def usable(self) -> bool:
+        return self.fit is not None and len(self.points) > 0 and not fit_broken(self.findings)
+
+    @property
+    def healthy(self) -> bool:
+        return self.error is None and not any(f["severity"] in PROBLEMS for f in self.findings)
+
+    def record(self) -> dict[str, Any]:
+        """What summary.json and attempt.json keep of it."""
+        fit = self.fit
+        return {
+            "attempt": self.index, "overrides": [f"{k}={v}" for k, v in self.overrides.items()],
+            "parent": self.parent, "remedy_for": self.remedy_for, **self.val,
+            "val_loss": fit.best_val_loss if fit else None, "usable": self.usable,
+            "findings": self.findings, "secs": round(self.secs, 2), "error": self.error,
+        }
+
+
+@dataclass
+class Repair:
+    attempts: list[Candidate]
+    chosen: int | None  # None: no attempt is usable
+    stopped: str  # why no further attempt was made: a key of report.summary.STOPPED
+
+    @property
+    def best(self) -> Candidate:
+        """The chosen attempt, or attempt 0 when none is usable."""
+        return self.attempts[self.chosen or 0]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [{**a.record(), "chosen": a.index == self.chosen} for a in self.attempts]
+
+    def block(self) -> dict[str, Any]:
+        """summary.json's `repair`: the choice, why repair stopped, and the score's name."""
+        return {"chosen": self.chosen, "stopped": self.stopped, "score": SCORE,
+                "score_means": SCORE_TEXT, "attempts": len(self.attempts)}
+
+
+def repair(
+    first: TrainResult | FitDiverged, first_secs: float, prepared: Prepared, frame: pd.DataFrame,
+    bounds: dict, cfg: PipelineConfig, run_dir: Path, resume: bool = False,
+    log: Callable[[str], None] = print,
+) -> Repair:
+    """Judge the run's fit (`first`, trained on `prepared`), refit with remedies as the policy
+    above says, and choose. `frame` and `bounds` re-prepare the data for a remedy that changes
+    preprocessing."""
+    run_dir = Path(run_dir)
+    fit = first if isinstance(first, TrainResult) else None
+    history = fit.history if fit else first.history
+    stats = _Stats()
+    attempts = [_judge(stats, 0, {}, cfg, prepared, fit, history,
+                       _secs(run_dir, 0, first_secs))]
+    _save(attempts[0], run_dir)
+    budget_s, stopped = cfg.training.max_time_minutes * 60, "rounds"
+    while len(attempts) <= cfg.training.auto_repair:
+        if attempts[-1].healthy:
+            stopped = "healthy"
+            break
+        step = plan(attempts, cfg)
+        if step is None:
+            stopped = "no remedy"
+            break
+        left = budget_s - sum(a.secs for a in attempts)
+        if left < max(attempts[0].secs, 1.0):
+            stopped = "time"
+            break
+        parent, overrides, why = step
+        log(f"repair {len(attempts)}: {why} in attempt {parent.index}: "
+            + " ".join(f"--set {k}={v}" for k, v in overrides.items()))
+        attempts.append(refit(stats, len(attempts), overrides, parent.index, why, cfg, prepared,
+                              frame, bounds, run_dir, resume, left, log))
+        _save(attempts[-1], run_dir)
+    chosen = choose(attempts)
+    if chosen:  # the run folder's history is the chosen attempt's (attempt 0's is there already)
+        save_history(attempts[chosen].history, run_dir)
+    return Repair(attempts, chosen, stopped)
+
+
+def applicable(overrides: list[str]) -> dict[str, str] | None:
+    """A remedy as {key: value} a refit can apply, without the time budget; None when it needs a
+    change outside a refit or when nothing is left."""
+    out = {}
+    for item in overrides:
+        parts, _ = parse_override(item)
+        key = ".".join(parts)
+        if key == RUN_BUDGET:
+            continue
+        if not key.startswith(REPAIRABLE):
+            return None
+        out[key] = item.split("=", 1)[1]
+    return out or None
+
+
+def triggers(f: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
+    """Whether a finding calls for a refit: a warning or an error, and not one the data
+    explains (a model worse than naive on a random walk, see no_signal: no setting helps)."""
+    if f["severity"] not in PROBLEMS:
+        return False
+    walks = any(g["finding"] == "no_signal" for g in findings)
+    return not (walks and f["finding"] in DATA_EXPLAINED)
+
+
+def plan(attempts: list[Candidate], cfg: PipelineConfig
+         ) -> tuple[Candidate, dict[str, str], str] | None:
+    """(parent, overrides, finding) of the next attempt, or None when every remedy of the
+    parent's problems was tried or cannot be applied."""
+    chosen = choose(attempts)
+    parent = attempts[chosen] if chosen is not None else attempts[-1]
+    tried = [_resolved(cfg, a.overrides) for a in attempts]
+    for f in parent.findings:
+        remedy = applicable(f["remedy"]["overrides"]) if triggers(f, parent.findings) else None
+        if remedy is None:
+            continue
+        overrides = {**parent.overrides, **remedy}
+        try:
+            resolved = _resolved(cfg, overrides)
+        except ConfigError:
+            continue
+        if resolved not in tried:
+            return parent, overrides, f["finding"]
+    return None
+
+
+def choose(attempts: list[Candidate]) -> int | None:
+    """Score every attempt on the validation points all usable ones share; the index of the
+    usable one with the lowest score (the earliest of equals), or None."""
+    usable = [a for a in attempts if a.usable]
+    figures = compare({a.index: a.points for a in attempts}, [a.index for a in usable])
+    for a in attempts:
+        a.val = figures[a.index]
+    ranked = [a for a in usable if a.val[SCORE] is not None]
+    return min(ranked, key=lambda a: (a.val[SCORE], a.index)).index if ranked else None
+
+
+def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: int, why: str,
+          cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame, bounds: dict,
+          run_dir: Path, resume: bool, left_s: float, log: Callable[[str], None]) -> Candidate:
+    """Attempt `k`: the run's config with `overrides`, fitted in `attempts/<k>/` within
+    `left_s` seconds (resumed from its checkpoint when the run resumes), then judged."""
+    folder, start = attempt_dir(run_dir, k), time.perf_counter()
+    sets = [f"{key}={v}" for key, v in overrides.items()]
+    fit, history, error, this = None, [], None, cfg
+    try:
+        this = with_overrides(cfg, sets)
+        timed = with_overrides(this, [f"{RUN_BUDGET}={max(left_s / 60, 1e-3):.4f}"])
+        if any(key.startswith(REPREPARE) for key in overrides):
+            prepared = prepare(frame, bounds, this)
+        again = resume and checkpoint_path(folder).is_file()
+        for sub in (folder, checkpoint_path(folder).parent) if resume else ():
+            sweep(sub)  # the leftovers of a killed writer (the run lock is ours)
+        fit = train_model(prepared.arrays, timed, log=log, run_dir=folder, resume=again,
+                          checkpoint_kind=f"{KIND}last.ckpt")
+        history = fit.history
+    except FitDiverged as exc:
+        history = exc.history
+    except (ConfigError, DataError, TrainingError) as exc:
+        error = str(exc)
+        log(f"repair {k} could not run: {error}")
+    out = _judge(stats, k, overrides, this, prepared, fit, history,
+                 time.perf_counter() - start, parent, why, error)
+    out.secs = _secs(run_dir, k, out.secs)
+    return out
+
+
+def attempt_dir(run_dir: Path, k: int) -> Path:
+    return Path(run_dir) / ATTEMPTS / str(k)
+
+
+def _judge(stats: _Stats, k: int, overrides: dict[str, str], cfg: PipelineConfig,
+           prepared: Prepared, fit: TrainResult | None, history: list[dict[str, Any]],
+           secs: float, parent: int | None = None, why: str | None = None,
+           error: str | None = None) -> Candidate:
+    """Validation forecasts and diagnosis of one fit (none for an attempt that never ran)."""
+    start = time.perf_counter()
+    metrics, points = None, pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
+    if fit is not None:
+        metrics, points = validation_forecasts(fit.model, prepared, cfg, fit.stack)
+    findings = [] if error else validation_diagnosis(
+        history, metrics, stats(prepared, cfg), diagnosis_config(cfg, fit, history))
+    return Candidate(k, overrides, cfg, prepared, fit, history, findings, points,
+                     secs + time.perf_counter() - start, parent, why, error)
+
+
+class _Stats:
+    """Data statistics per prepared arrays and window, computed once (a repair judges several
+    fits of the same arrays)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[Prepared, int, dict[str, Any]]] = []
+
+    def __call__(self, prepared: Prepared, cfg: PipelineConfig) -> dict[str, Any]:
+        L = cfg.forecast.input_size
+        for p, window, stats in self.seen:
+            if p is prepared and window == L:
+                return stats
+        stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon, L)
+        self.seen.append((prepared, L, stats))
+        return stats
+
+
+def _resolved(cfg: PipelineConfig, overrides: dict[str, str]) -> dict[str, Any]:
+    """The config an override set makes (what 'already tried' compares)."""
+    return with_overrides(cfg, [f"{k}={v}" for k, v in overrides.items()]).model_dump(mode="json")
+
+
+def _save(a: Candidate, run_dir: Path) -> None:
+    folder = attempt_dir(run_dir, a.index)
+    save_history(a.history, folder, KIND)
+    write_json(folder / RECORD, a.record(), RECORD)
+
+
+def _secs(run_dir: Path, k: int, measured: float) -> float:
+    """The attempt's time: what its record says when a killed run had finished it (a resumed
+    fit takes no time), else what was measured."""
+    path = attempt_dir(run_dir, k) / RECORD
+    if path.is_file():
+        return max(measured, float(json.loads(path.read_text(encoding="utf-8"))["secs"]))
+    return measured

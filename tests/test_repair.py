@@ -1,0 +1,160 @@
+"""Automatic repair (training.auto_repair): real Lightning fits on the weekly CO2 sample, the
+choice made on the validation period only, and the run's summary and report."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+from lstmflow.fit.repair import applicable, repair, triggers
+from lstmflow.fit.train import FitDiverged, train_model
+from tests.conftest import co2_config, prepared
+
+# a steep optimiser with no clipping: the fit blows up (see tests/test_diagnosis.py CASES)
+DIVERGE = ["training.optimizer=rmsprop", "training.learning_rate=1.0",
+           "training.gradient_clip=0", "training.max_epochs=3"]
+
+
+def _repair(cfg, prep, out):
+    """The first fit as the flow makes it, then the repair loop."""
+    try:
+        first = train_model(prep.arrays, cfg, run_dir=out)
+    except FitDiverged as exc:
+        first = exc
+    return repair(first, first.seconds, prep, None, None, cfg, out, log=lambda _: None)
+
+
+def _test_rel_mae(a) -> float:
+    """An attempt's relative MAE on the test period (what the choice must not look at)."""
+    from lstmflow.fit.evaluate import evaluate
+    from lstmflow.fit.train import predict_origins
+
+    p, h = a.prepared, a.cfg.forecast.horizon
+    stack, ends, zhat = predict_origins(a.fit.model, p.arrays, a.cfg, "test", a.fit.stack)
+    scores = evaluate(p.arrays, stack, ends, zhat, p.state, h, a.cfg.evaluation.season)
+    return scores["overall"]["model"]["rel_mae"]
+
+
+def _problems(record: dict) -> set[str]:
+    return {f["finding"] for f in record["findings"] if f["severity"] in ("error", "warning")}
+
+
+def test_a_diverged_run_is_repaired_and_promoted(prefect_harness, tmp_path):
+    """The diverged first fit is refitted with the divergence remedy; the run completes with
+    the repaired model, every attempt in summary.json and the report, the promoted model's
+    diagnosis first."""
+    from flows.training import train_flow
+
+    out = tmp_path / "out"
+    cfg = co2_config(out, *DIVERGE, "training.auto_repair=1")
+    summary = train_flow(cfg, run_id="repaired")
+    assert summary["status"] == "completed"
+    first, chosen = summary["attempts"][0], summary["attempts"][-1]
+    assert "divergence" in _problems(first) and not first["usable"]
+    assert summary["repair"]["chosen"] == 1 and chosen["chosen"] and chosen["usable"]
+    assert chosen["overrides"] == ["training.learning_rate=0.1", "training.gradient_clip=1",
+                                   "training.optimizer=adamw"]
+    assert set(first) >= {"overrides", "val_loss", "findings", "secs"}
+    assert math.isfinite(chosen["val_loss"])
+    assert first["val_loss"] is None or chosen["val_loss"] < first["val_loss"]
+    assert chosen["val_rel_mae"] < first["val_rel_mae"]
+    assert "divergence" not in {f["finding"] for f in summary["diagnosis"]}  # the chosen fit's
+    assert summary["promotion"]["promoted"]
+    run_dir = out / "runs" / "repaired"
+    assert json.loads((run_dir / "history.json").read_text()) == \
+        json.loads((run_dir / "attempts" / "1" / "history.json").read_text())
+    html = (run_dir / "report.html").read_text()
+    assert "Repair attempts" in html and "training.gradient_clip=1" in html
+    assert html.index("<h2>Diagnosis</h2>") < html.index("Repair attempts")
+
+
+def test_auto_repair_off_is_a_single_fit(prefect_harness, tmp_path):
+    """auto_repair: 0 is the run as before: one fit, no attempts, a diverged fit fails."""
+    from flows.training import train_flow
+
+    out = tmp_path / "out"
+    cfg = co2_config(out, *DIVERGE, "training.auto_repair=0")
+    state = train_flow(cfg, run_id="single", return_state=True)
+    assert state.is_failed()
+    run_dir = out / "runs" / "single"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert "attempts" not in summary and not (run_dir / "attempts").exists()
+    assert summary["diagnosis"][0]["finding"] == "divergence"
+
+
+def test_the_choice_never_reads_the_test_period(tmp_path):
+    """The same fits with a test period halved (x0.5) make the same
+    attempts, figures, findings and choice; and the choice is the best on validation even
+    where another attempt is better on test."""
+    runs = {}
+    for scale in (None, 0.5):
+        cfg = co2_config(tmp_path / str(scale), *DIVERGE, "training.auto_repair=2")
+        prep = prepared(cfg, scale)
+        runs[scale] = (_repair(cfg, prep, tmp_path / str(scale)), prep)
+    (plain, _), (scaled, prep) = runs[None], runs[0.5]
+    keep = ("overrides", "val_rel_mae", "val_mae", "val_loss", "usable", "chosen")
+    assert [{k: r[k] for k in keep} for r in plain.records()] == \
+        [{k: r[k] for k in keep} for r in scaled.records()]
+    assert [r["findings"] for r in plain.records()] == [r["findings"] for r in scaled.records()]
+    assert len(scaled.attempts) == 3
+    val = [a.val["val_rel_mae"] if a.usable else np.inf for a in scaled.attempts]
+    test = [_test_rel_mae(a) if a.usable else np.inf for a in scaled.attempts]
+    assert scaled.chosen == int(np.argmin(val))
+    assert int(np.argmin(test)) != scaled.chosen, (val, test)  # test would choose differently
+
+
+def test_only_findings_a_refit_can_act_on_trigger_a_refit():
+    """A remedy outside what a refit changes (the data gates) is not applied; the time budget
+    is the run's; a model worse than naive on a random walk is no reason to refit."""
+    assert applicable(["quality.enabled=true", "model.loss=huber"]) is None
+    assert applicable(["training.max_steps=4000", "training.max_time_minutes=60"]) == \
+        {"training.max_steps": "4000"}
+    assert applicable([]) is None
+    worse = {"finding": "worse_than_baseline", "severity": "warning"}
+    walk = {"finding": "no_signal", "severity": "info"}
+    assert triggers(worse, [worse]) and not triggers(worse, [worse, walk])
+    assert not triggers(walk, [walk])
+    assert triggers({"finding": "divergence", "severity": "error"}, [walk])
+
+
+def test_report_draws_the_learning_rate_finder_curve_with_the_chosen_rate():
+    """`learning_rate: auto`'s lr_find.json is drawn (a PNG), and only when the rate was found."""
+    from lstmflow.report.html import build_html
+
+    rates = list(np.geomspace(1e-5, 1e-1, 20))
+    found = {"lr": rates, "loss": [1.0 - 0.03 * i for i in range(19)] + [None],
+             "suggestion": 3e-3, "chosen": 3e-3, "steps": 20}
+    summary = {"run_id": "r", "status": "completed", "diagnosis": []}
+    history = [{"epoch": 0, "train_loss": 1.0, "val_loss": 1.0, "lr": 3e-3}]
+    drawn = build_html(summary, history, None, found)
+    assert "alt='learning-rate finder' src='data:image/png;base64," in drawn
+    assert "learning-rate finder" not in build_html(summary, history, None, None)
+
+
+def test_the_same_overrides_are_never_tried_twice(tmp_path):
+    """A remedy that resolves to a config already fitted (clamped at a bound, or the same
+    value written differently) makes no new attempt; an untried one does."""
+    import pandas as pd
+
+    from lstmflow.fit.repair import Candidate, plan
+    from lstmflow.fit.selection import KEY
+
+    cfg = co2_config(tmp_path, "training.learning_rate=0.001")
+    none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
+
+    def attempt(k, overrides, *remedies):
+        found = [{"finding": "divergence", "severity": "error",
+                  "remedy": {"overrides": list(r)}} for r in remedies]
+        return Candidate(k, overrides, cfg, None, None, [], found, none, 0.0)
+
+    first = attempt(0, {}, ["training.learning_rate=0.0010"])  # the run's own rate
+    assert plan([first], cfg) is None
+    first = attempt(0, {}, ["training.learning_rate=0.0001"])
+    parent, overrides, why = plan([first], cfg)
+    assert (parent.index, overrides, why) == (0, {"training.learning_rate": "0.0001"},
+                                              "divergence")
+    again = attempt(1, overrides, ["training.learning_rate=0.00010"], ["training.seed=7"])
+    assert plan([first, again], cfg)[1] == {"training.learning_rate": "0.0001",
+                                            "training.seed": "7"}
