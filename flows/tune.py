@@ -89,7 +89,8 @@ def _tune_steps(cfg: PipelineConfig, run_dir: Path, summary: dict) -> None:
     workers = max(1, plan.workers) if not plan.address else min(t.trials, 8)
     threads = plan.torch_threads or 1
     calls = [{"frames": frames, "cfg": cfg, "worker": i, "trials": n, "deadline": deadline,
-              "torch_threads": threads} for i, n in enumerate(shares(t.trials, workers)) if n]
+              "torch_threads": threads, "start": i == 0 and not summary["stored_before"]}
+             for i, n in enumerate(shares(t.trials, workers)) if n]
     start = time.perf_counter()
     results = run_all(trial_worker_task, calls, plan)
     summary["trials_seconds"] = round(time.perf_counter() - start, 2)

@@ -30,12 +30,14 @@ from lstmflow.tune.study import (
 
 @task(name="trials", task_run_name="trials-{worker}", cache_policy=NO_CACHE)
 def trial_worker_task(frames: Sequence[pd.DataFrame], cfg: PipelineConfig, worker: int,
-                      trials: int, deadline: float | None, torch_threads: int) -> list[int]:
-    """Run `trials` trials of the study in this worker (its own TPE seed and torch threads)."""
-    start = time.perf_counter()
-    numbers = run_worker(frames, cfg, worker, trials, deadline, torch_threads)
+                      trials: int, deadline: float | None, torch_threads: int,
+                      start: bool = False) -> list[int]:
+    """Run `trials` trials of the study in this worker (its own TPE seed and torch threads);
+    `start`: the first is the small start trial of a new study."""
+    began = time.perf_counter()
+    numbers = run_worker(frames, cfg, worker, trials, deadline, torch_threads, start)
     get_run_logger().info(f"worker {worker}: trials {numbers} in "
-                          f"{time.perf_counter() - start:.1f}s, {torch_threads} torch threads")
+                          f"{time.perf_counter() - began:.1f}s, {torch_threads} torch threads")
     return numbers
 
 

@@ -53,13 +53,9 @@ def open_study(cfg: PipelineConfig, worker: int = 0):
 
 
 def prepare_study(cfg: PipelineConfig) -> int:
-    """Open the study before the workers start (one creator: no race on the schema); a new
-    study gets the small start trial queued first. Returns the trials stored already."""
-    study = open_study(cfg)
-    stored = len(study.trials)
-    if stored == 0:
-        study.enqueue_trial(start_params(cfg), skip_if_exists=True)
-    return stored
+    """Open the study before the workers start (one creator: no race on the schema); returns
+    the trials stored already (0: worker 0 starts with the small start trial)."""
+    return len(open_study(cfg).trials)
 
 
 def shares(trials: int, workers: int) -> list[int]:
@@ -94,16 +90,26 @@ def objective(frames: Sequence[Any], cfg: PipelineConfig, torch_threads: int):
 
 
 def run_worker(frames: Sequence[Any], cfg: PipelineConfig, worker: int, trials: int,
-               deadline: float | None, torch_threads: int) -> list[int]:
+               deadline: float | None, torch_threads: int, start: bool = False) -> list[int]:
     """Run `trials` trials of the study (fewer when `deadline`, a time.time(), passes first);
-    returns their numbers."""
+    returns their numbers. `start`: the first is the small start trial (`start_params`),
+    fixed through the sampler: Optuna's queue of enqueued trials is not race-free on SQLite
+    (two workers popped the same trial)."""
+    import optuna
+
     study = open_study(cfg, worker)
-    before = {t.number for t in study.trials if t.state.is_finished()}
-    timeout = None if deadline is None else max(0.0, deadline - time.time())
-    if trials and (timeout is None or timeout > 0):
-        study.optimize(objective(frames, cfg, torch_threads), n_trials=trials, timeout=timeout,
-                       catch=TRIAL_ERRORS, gc_after_trial=False)
-    return sorted(t.number for t in study.trials if t.number not in before)
+    mine: list[int] = []
+    run = objective(frames, cfg, torch_threads)
+    tpe = study.sampler
+    for n, first in [(1, True), (trials - 1, False)] if start else [(trials, False)]:
+        timeout = None if deadline is None else deadline - time.time()
+        if n <= 0 or (timeout is not None and timeout <= 0):
+            break
+        study.sampler = optuna.samplers.PartialFixedSampler(start_params(cfg), tpe) if first \
+            else tpe
+        study.optimize(run, n_trials=n, timeout=timeout, catch=TRIAL_ERRORS,
+                       gc_after_trial=False, callbacks=[lambda _, t: mine.append(t.number)])
+    return sorted(mine)
 
 
 def trial_records(cfg: PipelineConfig) -> list[dict[str, Any]]:
