@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from lstmflow.config.base import _Section
 
@@ -24,6 +24,8 @@ def _range(kind: type, lo: float, hi: float, what: str, log: bool = False, lo_op
 
 
 # Searched on a log scale: spans of orders of magnitude (weight_decay only when its low > 0).
+RANGES = ("learning_rate", "hidden_size", "num_layers", "dropout", "weight_decay", "batch_size",
+          "input_size")
 LOG_SCALE = ("learning_rate", "hidden_size", "batch_size", "weight_decay")
 LearningRate = _range(float, 0, 1, "training.learning_rate", log=True, lo_open=True)
 HiddenSize = _range(int, 1, 4096, "model.hidden_size", log=True)
@@ -51,13 +53,22 @@ class SearchSpace(_Section):
         "config's own transform, 'level' and 'diff' ('log_return' needs positive series).",
     )
 
+    @field_validator(*RANGES, mode="before")
+    @classmethod
+    def _pair(cls, v: object) -> object:
+        if not isinstance(v, list | tuple) or len(v) != 2:
+            raise ValueError(f"must be a [low, high] pair, got {v!r}")
+        return v
+
+    @field_validator(*RANGES)
+    @classmethod
+    def _ordered(cls, v: tuple) -> tuple:
+        if v[0] > v[1]:
+            raise ValueError(f"low {v[0]} is above high {v[1]}")
+        return v
+
     @model_validator(mode="after")
     def _check(self) -> SearchSpace:
-        for name in ("learning_rate", "hidden_size", "num_layers", "dropout", "weight_decay",
-                     "batch_size", "input_size"):
-            low, high = getattr(self, name)
-            if low > high:
-                raise ValueError(f"tune.space.{name}: low {low} is above high {high}")
         if len(set(self.target_transform)) != len(self.target_transform):
             raise ValueError(f"tune.space.target_transform repeats a value: {self.target_transform}")
         return self
