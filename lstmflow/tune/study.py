@@ -63,14 +63,18 @@ def shares(trials: int, workers: int) -> list[int]:
     return [trials // workers + (i < trials % workers) for i in range(workers)]
 
 
-def objective(frames: Sequence[Any], cfg: PipelineConfig, torch_threads: int):
+def objective(frames: Sequence[Any], cfg: PipelineConfig, torch_threads: int,
+              start: bool = False):
     """The Optuna objective over `frames`: a trial's config, capped, fitted and scored; a
-    pruned trial keeps its finding and reason as user attributes."""
+    pruned trial keeps its finding and reason as user attributes (`start`: marks the trial
+    as the study's start trial)."""
     import optuna
 
     from lstmflow.tune.objective import Stopped, evaluate
 
     def run(trial) -> float:
+        if start:
+            trial.set_user_attr("start", True)
         params = suggest(trial, cfg)
         try:
             out = evaluate(frames, capped(trial_config(cfg, params), torch_threads), trial)
@@ -99,7 +103,6 @@ def run_worker(frames: Sequence[Any], cfg: PipelineConfig, worker: int, trials: 
 
     study = open_study(cfg, worker)
     mine: list[int] = []
-    run = objective(frames, cfg, torch_threads)
     tpe = study.sampler
     for n, first in [(1, True), (trials - 1, False)] if start else [(trials, False)]:
         timeout = None if deadline is None else deadline - time.time()
@@ -107,8 +110,9 @@ def run_worker(frames: Sequence[Any], cfg: PipelineConfig, worker: int, trials: 
             break
         study.sampler = optuna.samplers.PartialFixedSampler(start_params(cfg), tpe) if first \
             else tpe
-        study.optimize(run, n_trials=n, timeout=timeout, catch=TRIAL_ERRORS,
-                       gc_after_trial=False, callbacks=[lambda _, t: mine.append(t.number)])
+        study.optimize(objective(frames, cfg, torch_threads, first), n_trials=n,
+                       timeout=timeout, catch=TRIAL_ERRORS, gc_after_trial=False,
+                       callbacks=[lambda _, t: mine.append(t.number)])
     return sorted(mine)
 
 
@@ -122,7 +126,8 @@ def trial_records(cfg: PipelineConfig) -> list[dict[str, Any]]:
         seconds = (t.datetime_complete - t.datetime_start).total_seconds() \
             if t.datetime_complete and t.datetime_start else None
         out.append({"number": t.number, "state": t.state.name.lower(), "value": value,
-                    "params": dict(t.params), "finding": t.user_attrs.get("finding"),
+                    "params": dict(t.params), "start": bool(t.user_attrs.get("start")),
+                    "finding": t.user_attrs.get("finding"),
                     "reason": t.user_attrs.get("reason"),
                     "last_report": (t.intermediate_values[max(t.intermediate_values)]
                                     if t.intermediate_values else None),
