@@ -33,8 +33,7 @@ NumLayers = _range(int, 1, 8, "model.num_layers")
 Dropout = _range(float, 0, 0.9, "model.dropout")
 WeightDecay = _range(float, 0, 1, "training.weight_decay (log scale when low > 0)")
 BatchSize = _range(int, 1, 65536, "training.batch_size", log=True)
-InputSize = _range(int, 2, 5000, "forecast.input_size (a series needs the high end's rows: "
-                   "the high end decides which series are kept)")
+InputSize = _range(int, 2, 5000, "forecast.input_size")
 
 
 class SearchSpace(_Section):
@@ -46,7 +45,10 @@ class SearchSpace(_Section):
     dropout: Dropout = (0.0, 0.3)
     weight_decay: WeightDecay = (1e-6, 1e-2)
     batch_size: BatchSize = (16, 128)
-    input_size: InputSize = (16, 64)
+    input_size: InputSize | None = Field(
+        None, description="[low, high] of forecast.input_size; a series needs the high end's "
+        "rows (it decides which series are kept); empty: half to twice the config's own "
+        "window (it knows the data's cycle: short windows miss it, long ones cost steps).")
     target_transform: list[Transform] = Field(
         [], max_length=3,
         description="preprocess.target_transform choices; one entry fixes it; empty: the "
@@ -56,14 +58,14 @@ class SearchSpace(_Section):
     @field_validator(*RANGES, mode="before")
     @classmethod
     def _pair(cls, v: object) -> object:
-        if not isinstance(v, list | tuple) or len(v) != 2:
+        if v is not None and (not isinstance(v, list | tuple) or len(v) != 2):
             raise ValueError(f"must be a [low, high] pair, got {v!r}")
         return v
 
     @field_validator(*RANGES)
     @classmethod
-    def _ordered(cls, v: tuple) -> tuple:
-        if v[0] > v[1]:
+    def _ordered(cls, v: tuple | None) -> tuple | None:
+        if v is not None and v[0] > v[1]:
             raise ValueError(f"low {v[0]} is above high {v[1]}")
         return v
 

@@ -24,16 +24,27 @@ def transforms(cfg: PipelineConfig) -> list[str]:
         dict.fromkeys((cfg.preprocess.target_transform, "level", "diff")))
 
 
+def input_range(cfg: PipelineConfig) -> tuple[int, int]:
+    """The input_size range: `tune.space.input_size`, or half to twice the config's window."""
+    own = cfg.forecast.input_size
+    return cfg.tune.space.input_size or (max(2, own // 2), min(5000, 2 * own))
+
+
+def bounds(cfg: PipelineConfig, name: str) -> tuple:
+    """[low, high] of a numeric search key."""
+    return input_range(cfg) if name == "input_size" else getattr(cfg.tune.space, name)
+
+
 def suggest(trial: Any, cfg: PipelineConfig) -> dict[str, Any]:
     """Draw one value per searched key (an optuna Trial); fixed ranges are not searched."""
-    space, params = cfg.tune.space, {}
+    params: dict[str, Any] = {}
     for name in KEYS:
         if name == "target_transform":
             choices = transforms(cfg)
             if len(choices) > 1:
                 params[name] = trial.suggest_categorical(name, choices)
             continue
-        low, high = getattr(space, name)
+        low, high = bounds(cfg, name)
         if low == high:
             continue
         log = name in LOG_SCALE and low > 0
@@ -46,12 +57,12 @@ def suggest(trial: Any, cfg: PipelineConfig) -> dict[str, Any]:
 
 def fixed(cfg: PipelineConfig) -> dict[str, Any]:
     """The keys whose range is one value: every trial uses it."""
-    space, out = cfg.tune.space, {}
+    out: dict[str, Any] = {}
     for name in KEYS:
         if name == "target_transform":
             if len(transforms(cfg)) == 1:
                 out[name] = transforms(cfg)[0]
-        elif (r := getattr(space, name))[0] == r[1]:
+        elif (r := bounds(cfg, name))[0] == r[1]:
             out[name] = r[0]
     return out
 
@@ -60,7 +71,6 @@ def start_params(cfg: PipelineConfig) -> dict[str, Any]:
     """The first trial: the smallest model (low end of hidden_size, num_layers, dropout), the
     config's own learning rate, weight decay, batch, window and transform where they lie in
     range (else the range's geometric or plain middle). Start small, grow where it pays."""
-    space = cfg.tune.space
     own = {"learning_rate": cfg.training.learning_rate, "weight_decay": cfg.training.weight_decay,
            "batch_size": cfg.training.batch_size, "input_size": cfg.forecast.input_size}
     out: dict[str, Any] = {}
@@ -70,7 +80,7 @@ def start_params(cfg: PipelineConfig) -> dict[str, Any]:
             out[name] = cfg.preprocess.target_transform if cfg.preprocess.target_transform in t \
                 else t[0]
             continue
-        low, high = getattr(space, name)
+        low, high = bounds(cfg, name)
         if name in ("hidden_size", "num_layers", "dropout"):
             value = low
         elif isinstance(own.get(name), int | float) and low <= own[name] <= high:
