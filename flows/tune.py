@@ -11,14 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.context import get_run_context
 from prefect.states import Failed
 
 from flows.hooks import notify_failure
-from flows.runners import run_all
-from flows.training import EXPECTED_ERRORS, GateFailed, ingest_and_gate, new_run_id
-from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
-from lstmflow.runs import run_folder
+from flows.runners import open_run, run_all
+from flows.training import EXPECTED_ERRORS, GateFailed, ingest_and_gate
+from lstmflow.config import ConfigError, Override, PipelineConfig
 from lstmflow.runtime import fan_out
 from lstmflow.tune.frames import tune_frames, tune_rows
 from lstmflow.tune.study import prepare_study, shares, storage_path, study_name
@@ -42,19 +40,11 @@ def tune_flow(
         run_id: Name of the run folder (default: time stamp + random suffix).
     """
     try:
-        config = config_from_parameters(config, overrides)
-        run_id = run_id or new_run_id()
-        run_dir = run_folder(config.output_dir, run_id)
-    except ConfigError as exc:
+        config, run_dir, summary = open_run("tune", config, overrides, run_id)
+        summary.update(study=study_name(config), storage=str(storage_path(config).resolve()))
+    except ConfigError as exc:  # a bad config or run id: nothing is written
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
-    flow_run = getattr(get_run_context(), "flow_run", None)
-    summary: dict[str, Any] = {
-        "kind": "tune", "status": "running", "run_id": run_id, "run_dir": str(run_dir),
-        "flow_run_id": str(flow_run.id) if flow_run else None, "study": study_name(config),
-        "storage": str(storage_path(config).resolve()),
-        "config": config.model_dump(mode="json"), "warnings": [],
-    }
     start = time.perf_counter()
     try:
         _tune_steps(config, run_dir, summary)

@@ -34,9 +34,9 @@ def trial_worker_task(frames: Sequence[pd.DataFrame], cfg: PipelineConfig, worke
                       start: bool = False) -> list[int]:
     """Run `trials` trials of the study in this worker (its own TPE seed and torch threads);
     `start`: the first is the small start trial of a new study."""
-    began = time.perf_counter()
-    numbers = run_worker(frames, cfg, worker, trials, deadline, torch_threads, start)
-    get_run_logger().info(f"worker {worker}: trials {numbers} in "
+    began, log = time.perf_counter(), get_run_logger()
+    numbers = run_worker(frames, cfg, worker, trials, deadline, torch_threads, start, log.info)
+    log.info(f"worker {worker}: trials {numbers} in "
                           f"{time.perf_counter() - began:.1f}s, {torch_threads} torch threads")
     return numbers
 

@@ -112,10 +112,8 @@ class TuneConfig(_Section):
         description="Median pruner: completed trials before it prunes anything (TPE samples "
         "at random for as many trials).",
     )
-    warmup_checks: int = Field(
-        2, ge=0, le=1000,
-        description="Median pruner: validation checks of a fit before it may be pruned.",
-    )
+    warmup_checks: int = Field(2, ge=0, le=1000, description="Median pruner: validation "
+                               "checks of a fit before it may be pruned.")
     diagnose: bool = Field(
         True,
         description="Prune a trial as soon as its recorded curves show divergence, exploding "

@@ -14,7 +14,7 @@ import yaml
 
 from lstmflow.durable import write_text
 from lstmflow.report import plots
-from lstmflow.report.html import CSS, _img, _table, sig
+from lstmflow.report.html import _img, _table, page, page_top, sig
 
 TUNE_REPORT = "tune.html"
 MIN_IMPORTANCE_TRIALS = 5  # completed trials before importances say more than noise
@@ -106,11 +106,7 @@ def build_tune_html(summary: dict[str, Any]) -> str:
     imp = summary.get("importances")
     pruned = [t for t in trials if t["state"] in ("pruned", "fail")]
     parts = [
-        f"<h1>lstmflow tune {escape(summary['run_id'])} <span class='status "
-        f"{escape(summary['status'])}'>{escape(summary['status'])}</span></h1>",
-        f"<p class='reason'>{escape(summary['reason'])}</p>" if summary.get("reason") else "",
-        "".join(f"<p>{escape(x)}</p>" for x in facts),
-        "".join(f"<p>warning: {escape(w)}</p>" for w in summary.get("warnings", [])),
+        page_top("tune", summary, facts),
         "<h2>Best trial</h2>",
         (f"<p>Trial {best['number']}: validation MAE / naive MAE {escape(sig(best['value']))}"
          f"; {escape(_params(best['params']))}. Config: "
@@ -136,9 +132,7 @@ def build_tune_html(summary: dict[str, Any]) -> str:
         "<h2>Config searched from</h2>",
         f"<pre>{escape(yaml.safe_dump(summary.get('config') or {}, sort_keys=False))}</pre>",
     ]
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>lstmflow tune "
-            f"{escape(summary['run_id'])}</title><style>{CSS}</style></head><body>"
-            + "".join(parts) + "</body></html>")
+    return page("tune", summary, parts)
 
 
 def write_tune_report(run_dir: Path, summary: dict[str, Any]) -> Path:

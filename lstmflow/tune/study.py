@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -93,26 +94,43 @@ def objective(frames: Sequence[Any], cfg: PipelineConfig, torch_threads: int,
     return run
 
 
+def describe_trial(trial: Any) -> str:
+    """One log line for a finished trial (an optuna FrozenTrial)."""
+    state = trial.state.name.lower()
+    if state == "complete":
+        return f"trial {trial.number}: {trial.value:.4g} ({trial.params})"
+    return f"trial {trial.number} {state}: {trial.user_attrs.get('reason', '')} ({trial.params})"
+
+
 def run_worker(frames: Sequence[Any], cfg: PipelineConfig, worker: int, trials: int,
-               deadline: float | None, torch_threads: int, start: bool = False) -> list[int]:
+               deadline: float | None, torch_threads: int, start: bool = False,
+               log: Callable[[str], None] | None = None) -> list[int]:
     """Run `trials` trials of the study (fewer when `deadline`, a time.time(), passes first);
-    returns their numbers. `start`: the first is the small start trial (`start_params`),
-    fixed through the sampler: Optuna's queue of enqueued trials is not race-free on SQLite
-    (two workers popped the same trial)."""
+    returns their numbers; `log` gets a line per trial. `start`: the first is the small start
+    trial (`start_params`), fixed through the sampler: Optuna's queue of enqueued trials is not
+    race-free on SQLite (two workers popped the same trial)."""
     import optuna
 
     study = open_study(cfg, worker)
     mine: list[int] = []
+
+    def done(_, trial) -> None:
+        mine.append(trial.number)
+        if log is not None:
+            log(describe_trial(trial))
+
     tpe = study.sampler
     for n, first in [(1, True), (trials - 1, False)] if start else [(trials, False)]:
         timeout = None if deadline is None else deadline - time.time()
         if n <= 0 or (timeout is not None and timeout <= 0):
             break
-        study.sampler = optuna.samplers.PartialFixedSampler(start_params(cfg), tpe) if first \
-            else tpe
+        with warnings.catch_warnings():  # experimental since optuna 2.4, still in 5.0
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.sampler = optuna.samplers.PartialFixedSampler(start_params(cfg), tpe) \
+                if first else tpe
         study.optimize(objective(frames, cfg, torch_threads, first), n_trials=n,
                        timeout=timeout, catch=TRIAL_ERRORS, gc_after_trial=False,
-                       callbacks=[lambda _, t: mine.append(t.number)])
+                       callbacks=[done])
     return sorted(mine)
 
 
