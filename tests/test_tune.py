@@ -73,8 +73,10 @@ def test_a_rerun_continues_the_stored_study(resumed):
     assert second["best"] == best
 
 
-def test_the_run_writes_best_yaml_a_report_and_artifacts(resumed):
+def test_the_run_writes_best_yaml_a_report_and_artifacts(resumed, capsys):
     from prefect import get_client
+
+    from lstmflow.cli import main
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     _, _, (state, summary, run_dir) = resumed
@@ -92,6 +94,10 @@ def test_the_run_writes_best_yaml_a_report_and_artifacts(resumed):
             key=ArtifactFilterKey(any_=["tune-trials", "tune-summary", "tune-report"])))
     mine = {a.key for a in arts if a.flow_run_id == state.state_details.flow_run_id}
     assert mine == {"tune-trials", "tune-summary", "tune-report"}
+    (run_dir / "tune.html").unlink()  # `lstmflow report` rebuilds it from tune.json
+    assert main(["report", "second", "--output-dir", str(run_dir.parents[1])]) == 0
+    assert capsys.readouterr().out.strip() == str((run_dir / "tune.html").resolve())
+    assert (run_dir / "tune.html").read_text() == html
 
 
 def test_best_yaml_trains_with_lstmflow_train(resumed, capsys):
