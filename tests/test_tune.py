@@ -75,9 +75,9 @@ def test_a_rerun_continues_the_stored_study(resumed):
 
 def test_the_run_writes_best_yaml_a_report_and_artifacts(resumed, capsys):
     from prefect import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     from lstmflow.cli import main
-    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
     _, _, (state, summary, run_dir) = resumed
     best = yaml.safe_load((run_dir / "best.yaml").read_text())
