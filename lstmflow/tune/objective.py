@@ -87,52 +87,19 @@ def sick(history: list[dict[str, Any]], cfg: PipelineConfig) -> dict[str, Any] |
     return None
 
 
-def reporter(trial: Any, prepared: Prepared, cfg: PipelineConfig, fold: int):
-    """A Lightning callback: after each validation check, the objective at the current weights
-    goes to `trial.report`; the diagnosis and then the median pruner may stop the fit."""
-    import pytorch_lightning as pl
-
-    from models.callbacks import HistoryRecorder
-
-    tune = cfg.tune
-
-    class TrialReporter(pl.Callback):
-        def __init__(self) -> None:
-            self.stack = None
-
-        def on_train_epoch_end(self, trainer, pl_module) -> None:
-            recorder = next(c for c in trainer.callbacks if isinstance(c, HistoryRecorder))
-            history = list(recorder.epochs)  # this check's row is in: it runs first
-            value = val_score(pl_module, prepared, cfg, self.stack)
-            pl_module.train()  # prediction left the module in eval mode
-            check = len(history)
-            if trial is not None and math.isfinite(value):
-                trial.report(value, fold * STEP_STRIDE + check)
-            found = sick(history, cfg) if tune.diagnose else None
-            if found is not None:
-                raise Stopped(found["finding"], f"{found['finding']}: {found['evidence']}",
-                              history)
-            if trial is not None and tune.prune == "median" and check > tune.warmup_checks \
-                    and trial.should_prune():
-                raise Stopped("median", f"median: validation error {value:.4g} at check "
-                              f"{check} of fold {fold} is worse than the median of earlier "
-                              "trials there", history)
-
-    return TrialReporter()
-
-
 def fit_frame(frame: pd.DataFrame, cfg: PipelineConfig, trial: Any = None,
               fold: int = 0) -> tuple[float, Any]:
     """Prepare, fit and score one frame; (objective, TrainResult). Raises Stopped when the
     curves are sick or the pruner says so, FitDiverged-as-Stopped when no check was finite."""
     from lstmflow.fit.diagnosis import diagnose
     from lstmflow.fit.train import FitDiverged, train_model
+    from lstmflow.tune.callback import TrialReporter
 
     bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
     prepared = prepare(frame, bounds, cfg)
     try:
         fit = train_model(prepared.arrays, cfg, log=lambda _: None,
-                          extra_callbacks=[reporter(trial, prepared, cfg, fold)])
+                          extra_callbacks=[TrialReporter(trial, prepared, cfg, fold)])
     except FitDiverged as exc:
         found = diagnose(exc.history, None, None, cfg.model_dump(mode="json"))[0]
         raise Stopped(found["finding"], f"{found['finding']}: {found['evidence']}",
