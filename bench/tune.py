@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tempfile
 import time
@@ -25,7 +24,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no network here
 
 CASES = {  # name -> (config, overrides)
     "sample": ("configs/default.yaml", []),
@@ -89,6 +87,9 @@ def _num(v) -> str:
 def main() -> None:
     import torch
 
+    from lstmflow.cli.common import prefect_env
+
+    prefect_env()  # as the CLI: no telemetry, a 90 s start-up timeout for the embedded API
     torch.set_num_threads(1)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--cases", default="sample,co2")
