@@ -10,16 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger
-from prefect.context import get_run_context
 from prefect.states import Failed
 
 from flows.hooks import notify_failure
-from flows.runners import run_all
-from flows.training import EXPECTED_ERRORS, GateFailed, ingest_and_gate, new_run_id
+from flows.runners import open_run, run_all
+from flows.training import EXPECTED_ERRORS, GateFailed, ingest_and_gate
 from lstmflow.backtest.plan import NEED, backtest_rows, fold_frame, fold_step, plan_folds
 from lstmflow.backtest.results import across_folds
-from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
-from lstmflow.runs import run_folder
+from lstmflow.config import ConfigError, Override, PipelineConfig
 from lstmflow.runtime import fan_out
 from tasks.backtest import backtest_report_task, fold_task, keep_folds_task
 from tasks.ingest import short_series_task
@@ -40,18 +38,10 @@ def backtest_flow(
         run_id: Name of the run folder (default: time stamp + random suffix).
     """
     try:
-        config = config_from_parameters(config, overrides)
-        run_id = run_id or new_run_id()
-        run_dir = run_folder(config.output_dir, run_id)
+        config, run_dir, summary = open_run("backtest", config, overrides, run_id)
     except ConfigError as exc:
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
-    flow_run = getattr(get_run_context(), "flow_run", None)
-    summary: dict[str, Any] = {
-        "kind": "backtest", "status": "running", "run_id": run_id, "run_dir": str(run_dir),
-        "flow_run_id": str(flow_run.id) if flow_run else None,
-        "config": config.model_dump(mode="json"), "warnings": [],
-    }
     start = time.perf_counter()
     try:
         summary.update(_backtest_steps(config, run_dir, summary))

@@ -6,13 +6,34 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from prefect import Task, get_client, get_run_logger
+from prefect.context import get_run_context
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from lstmflow.config import Override, PipelineConfig, config_from_parameters
+from lstmflow.runs import run_folder
 from lstmflow.runtime import FanOut
+
+
+def open_run(kind: str, config: PipelineConfig, overrides: Sequence[Override],
+             run_id: str | None) -> tuple[PipelineConfig, Path, dict[str, Any]]:
+    """A fan-out flow's (backtest, tune) config with its overrides, run folder and the summary
+    it starts from; raises ConfigError on a bad config or run id."""
+    from flows.training import new_run_id
+
+    config = config_from_parameters(config, overrides)
+    run_id = run_id or new_run_id()
+    run_dir = run_folder(config.output_dir, run_id)
+    flow_run = getattr(get_run_context(), "flow_run", None)
+    return config, run_dir, {
+        "kind": kind, "status": "running", "run_id": run_id, "run_dir": str(run_dir),
+        "flow_run_id": str(flow_run.id) if flow_run else None,
+        "config": config.model_dump(mode="json"), "warnings": [],
+    }
 
 
 def task_runner(plan: FanOut) -> TaskRunner:

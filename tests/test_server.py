@@ -148,7 +148,7 @@ def deployed(server) -> list[dict]:
     cli(server["env"], "make", "--no-print-directory", "-o", ".venv/.installed", "deploy",
         f"PREFECT={VENV_BIN / 'prefect'}")
     deployments = api_post(server, "/deployments/filter", {}).json()
-    assert {d["name"] for d in deployments} >= {"nightly", "walk-forward"}
+    assert {d["name"] for d in deployments} >= {"nightly", "walk-forward", "tune"}
     return deployments
 
 

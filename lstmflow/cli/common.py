@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +38,48 @@ def add_common(p: argparse.ArgumentParser, config_required: bool = True) -> None
     p.add_argument("--debug", action="store_true", help="show tracebacks")
 
 
+RUNNER_FLAGS = (("runner", "runtime.runner"), ("workers", "runtime.workers"),
+                ("dask_address", "runtime.dask_address"))
+
+
+def add_runner_flags(p: argparse.ArgumentParser, jobs: str) -> None:
+    """--runner, --workers, --dask-address: where a fan-out command runs its `jobs`."""
+    p.add_argument("--runner", choices=("thread", "dask"),
+                   help=f"task runner of the {jobs} (runtime.runner)")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help=f"{jobs} at once (runtime.workers; 0: from the cores)")
+    p.add_argument("--dask-address", metavar="tcp://HOST:8786",
+                   help="a running Dask scheduler (runtime.dask_address; with --runner dask)")
+
+
 def config_from(args: argparse.Namespace) -> PipelineConfig:
     return load_config(args.config, args.set)
+
+
+def flag_config(args: argparse.Namespace, flags: Sequence[tuple[str, str]],
+                extra: Sequence[str] = ()) -> PipelineConfig:
+    """The config with --set, then each given flag (flag -> config key) and `extra` applied;
+    its data path checked before any heavy import or the API server starts."""
+    sets = [f"{key}={json.dumps(getattr(args, flag))}" for flag, key in flags
+            if getattr(args, flag) is not None]
+    cfg = load_config(args.config, [*args.set, *sets, *extra])
+    from lstmflow.data.read import check_path
+
+    check_path(cfg.data.path)
+    return cfg
+
+
+def run_flow(args: argparse.Namespace, cfg: PipelineConfig, flow: Callable, results: str,
+             render: Callable[[dict], str], what: str) -> int:
+    """Run a fan-out flow (backtest, tune) in a new run folder and `finish` with its results."""
+    from flows.training import new_run_id
+    from lstmflow.runs import run_folder
+
+    run_id = new_run_id()
+    run_dir = run_folder(cfg.output_dir, run_id)
+    print(f"lstmflow: {what} {run_id} -> {run_dir}", file=sys.stderr)
+    state = flow(cfg, run_id=run_id, return_state=True)
+    return finish(args, state, run_dir / results, render, what)
 
 
 def finish(args: argparse.Namespace, state, path: Path, render: Callable[[dict], str],

@@ -28,6 +28,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         from lstmflow.report.backtest import write_backtest_report
 
         path = write_backtest_report(run_dir)
+    elif (run_dir / "tune.json").is_file():  # a tune run: tune.json holds all tune.html shows
+        import json
+
+        from lstmflow.report.tune import write_tune_report
+
+        path = write_tune_report(run_dir, json.loads((run_dir / "tune.json").read_text("utf-8")))
     else:
         path = rebuild_report(run_dir)
     print(path.resolve())

@@ -23,12 +23,14 @@ from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import CheckName, ColumnBounds, QualityConfig
 from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
+from lstmflow.config.tune import SearchSpace, TuneConfig
 
 __all__ = [
     "BacktestConfig", "CheckName", "ColumnBounds", "ConfigError", "DataConfig",
     "EvaluationConfig", "FeaturesConfig", "ForecastConfig", "ModelConfig", "NotifyConfig",
     "Override", "PipelineConfig",
-    "PreprocessConfig", "QualityConfig", "RegistryConfig", "RuntimeConfig", "TrainingConfig",
+    "PreprocessConfig", "QualityConfig", "RegistryConfig", "RuntimeConfig",
+    "SearchSpace", "TrainingConfig", "TuneConfig",
     "apply_overrides", "build_config", "config_from_parameters", "load_config", "parse_override",
     "with_overrides",
 ]

@@ -17,6 +17,7 @@ from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import QualityConfig
 from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
+from lstmflow.config.tune import TuneConfig
 
 # Form titles of the sections (the Prefect UI otherwise shows the class name); a section
 # without an entry keeps its class name.
@@ -33,6 +34,7 @@ SECTION_TITLES = {
     "backtest": "Backtest: walk-forward folds",
     "runtime": "Runtime: threads and task runners",
     "notify": "Notify: where failed runs are announced",
+    "tune": "Tune: the hyperparameter search of `lstmflow tune`",
 }
 
 
@@ -61,6 +63,7 @@ class PipelineConfig(_Section):
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
+    tune: TuneConfig = Field(default_factory=TuneConfig)
     output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
 
     def min_history(self) -> int:

@@ -19,7 +19,7 @@ import yaml
 from lstmflow.backtest.results import BACKTEST, MEASURES, fold_rows, headline
 from lstmflow.durable import write_text
 from lstmflow.report import plots
-from lstmflow.report.html import CSS, _img, _table, diagnosis_html, gates_html, sig
+from lstmflow.report.html import _img, _table, diagnosis_html, gates_html, page, page_top, sig
 from lstmflow.runs import RUN_CONFIG
 
 BACKTEST_REPORT = "backtest.html"
@@ -130,11 +130,7 @@ def build_backtest_html(summary: dict[str, Any],
                      f"{sig(summary.get('folds_seconds'))} s (sum of fold times "
                      f"{sig(sum(r.get('seconds') or 0 for r in summary.get('folds') or []))} s).")
     parts = [
-        f"<h1>lstmflow backtest {escape(summary['run_id'])} <span class='status "
-        f"{escape(summary['status'])}'>{escape(summary['status'])}</span></h1>",
-        f"<p class='reason'>{escape(summary['reason'])}</p>" if summary.get("reason") else "",
-        "".join(f"<p>{escape(x)}</p>" for x in facts),
-        "".join(f"<p>warning: {escape(w)}</p>" for w in summary.get("warnings", [])),
+        page_top("backtest", summary, facts),
         "<h2>Across folds</h2>", across_html(summary.get("across")),
         "<h2>Error by fold</h2>", _img(fold_errors(summary.get("folds") or []), "error by fold"),
         "<h2>Folds</h2>", folds_html(summary),
@@ -147,9 +143,7 @@ def build_backtest_html(summary: dict[str, Any],
         f"<p class='muted'>Run folder: {escape(str(summary.get('run_dir')))}; data fingerprint "
         f"{escape(str(summary.get('data_fingerprint')))}.</p>",
     ]
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>lstmflow backtest "
-            f"{escape(summary['run_id'])}</title><style>{CSS}</style></head><body>"
-            + "".join(parts) + "</body></html>")
+    return page("backtest", summary, parts)
 
 
 def read_fold_forecasts(run_dir: Path, summary: dict[str, Any]) -> dict[int, pd.DataFrame | None]:

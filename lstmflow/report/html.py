@@ -75,6 +75,24 @@ def sig(v: Any, digits: int = 4) -> str:
     return f"{v:.{digits - 1}e}"
 
 
+def page_top(kind: str, summary: dict[str, Any], facts: list[str]) -> str:
+    """Title with the status badge, the reason it stopped, facts and warnings (run pages)."""
+    return "".join([
+        f"<h1>lstmflow {kind} {escape(summary['run_id'])} <span class='status "
+        f"{escape(summary['status'])}'>{escape(summary['status'])}</span></h1>",
+        f"<p class='reason'>{escape(summary['reason'])}</p>" if summary.get("reason") else "",
+        "".join(f"<p>{escape(x)}</p>" for x in facts),
+        "".join(f"<p>warning: {escape(w)}</p>" for w in summary.get("warnings", [])),
+    ])
+
+
+def page(kind: str, summary: dict[str, Any], parts: list[str]) -> str:
+    """A whole self-contained page."""
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>lstmflow {kind} "
+            f"{escape(summary['run_id'])}</title><style>{CSS}</style></head><body>"
+            + "".join(parts) + "</body></html>")
+
+
 def _img(b64: str | None, alt: str) -> str:
     if not b64:
         return f"<p class='muted'>No data for: {escape(alt)}.</p>"
