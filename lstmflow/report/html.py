@@ -18,6 +18,7 @@ import yaml
 
 from lstmflow.durable import write_text
 from lstmflow.report import plots
+from lstmflow.report.summary import promotion_line
 from lstmflow.runs import HISTORY, RUN_CONFIG
 
 REPORT = "report.html"
@@ -179,15 +180,13 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
     """The whole page as one string."""
     metrics = summary.get("metrics") or {}
     t = summary.get("training") or {}
-    p = summary.get("promotion") or {}
     cfg = summary.get("config") or {}
     facts = []
     if t:
         facts.append(f"Trained {t.get('epochs_run')} epochs in {sig(t.get('seconds'))} s; best "
                      f"val loss {sig(t.get('best_val_loss'))} at epoch "
                      f"{(t.get('best_epoch') or 0) + 1}.")
-    if p:
-        facts.append(f"Promotion: {'yes' if p.get('promoted') else 'no'}: {p.get('reason')}")
+    facts.append(promotion_line(summary))
     parts = [
         f"<h1>lstmflow run {escape(summary['run_id'])} <span class='status "
         f"{escape(summary['status'])}'>{escape(summary['status'])}</span></h1>",
