@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.states import Failed
 
-from expectations.runner import describe_failure
+from expectations.runner import describe_failure, gate_message
 from flows.hooks import notify_failure
 from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
 from lstmflow.data.prepare import Prepared
@@ -44,17 +44,6 @@ class GateFailed(RuntimeError):
 
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-
-
-def gate_message(name: str, gate: dict[str, Any]) -> str:
-    """The failed gate as a list a person can act on, plus where its full report is."""
-    lines = [f"data-quality gate '{name}' failed ({len(gate['failed'])} of {gate['evaluated']} "
-             "expectations):"]
-    lines += [f"  - {describe_failure(r)}" for r in gate["failed"]]
-    docs = (gate.get("files") or {}).get("data_docs")
-    if docs:
-        lines.append(f"  report: {docs}")
-    return "\n".join(lines)
 
 
 def gate_summary(gate: dict[str, Any]) -> dict[str, Any]:

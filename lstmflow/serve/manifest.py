@@ -152,7 +152,10 @@ def verify(folder: Path) -> dict[str, Any]:
 
 def data_record(report: dict[str, Any], series: Any) -> dict[str, Any]:
     """What the manifest keeps about the training data (the ingest report's source, grid and
-    step, and the series trained on): what prediction checks new data against."""
+    step, the series trained on and those left out as too short): what prediction checks new
+    data against."""
     return {"source": report.get("source"), "freq": report.get("freq"),
             "step": report.get("step"), "series": sorted(str(s) for s in series),
+            "left_out": {str(w["series_id"]): w["message"]
+                         for w in report.get("short_series_dropped") or []},
             "rows": report.get("rows")}
