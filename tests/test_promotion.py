@@ -14,9 +14,8 @@ from lstmflow.serve.history import read_history
 from lstmflow.serve.promote import decide, score_champion
 from lstmflow.serve.register import register
 from lstmflow.serve.registry import champion, load_version
-from tests.conftest import small_config_dict
-
-GATES = {"ingested": True, "model-inputs": True}
+from tests.conftest import GATES_PASSED as GATES
+from tests.conftest import register_version, small_config_dict
 
 
 def _metrics(model, naive, snaive, series=("a",)):
@@ -68,27 +67,13 @@ def test_a_champion_that_cannot_be_compared_leaves_the_baselines_to_decide():
 def bench(sample_slice, tmp_path_factory):
     """A champion (an untrained network on the real fitted state: its forecasts are what they
     are) registered with policy 'always', and what a challenger needs to register."""
-    from lstmflow.data.ingest import ingest
-    from lstmflow.data.prepare import prepare
-    from lstmflow.data.split import split_bounds
-    from lstmflow.fit.train import build_model
-
     out = tmp_path_factory.mktemp("promotion")
     cfg = build_config(small_config_dict(sample_slice, out, registry={"promote": "always"}))
-    data = ingest(cfg.data)
-    bounds = split_bounds(data.frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
-    prepared = prepare(data.frame, bounds, cfg)
-    root = out / "registry" / cfg.name
-    model = build_model(cfg, len(prepared.inputs))
-    meta = {"run_id": "champ", "data_fingerprint": data.report["fingerprint"], "gates": GATES,
-            "diagnosis": []}
-    placeholder = _metrics(1.0, 2.0, 3.0, ("AAPL", "MSFT"))
-    assert register(root, model, prepared.state, cfg, placeholder, meta, data.frame, bounds)[
-        "promoted"]
-    rescored = score_champion(root, data.frame, bounds, cfg)["metrics"]
-    return {"cfg": cfg.model_copy(update={"registry": cfg.registry.model_copy(
-        update={"promote": "if_better"})}), "root": root, "model": model, "prepared": prepared,
-        "frame": data.frame, "bounds": bounds, "meta": meta, "champion": rescored}
+    b = register_version(cfg, "champ")
+    assert b["result"]["promoted"]
+    b["champion"] = score_champion(b["root"], b["frame"], b["bounds"], cfg)["metrics"]
+    b["cfg"] = build_config(small_config_dict(sample_slice, out))  # if_better from here on
+    return b
 
 
 def _challenger(bench, run_id: str, factor: float, **meta) -> dict:

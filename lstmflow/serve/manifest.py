@@ -156,6 +156,6 @@ def data_record(report: dict[str, Any], series: Any) -> dict[str, Any]:
     data against."""
     return {"source": report.get("source"), "freq": report.get("freq"),
             "step": report.get("step"), "series": sorted(str(s) for s in series),
-            "left_out": {str(w["series_id"]): w["message"]
+            "left_out": {str(w["series_id"]): f"{w['rows']} rows < {w['needed']} needed"
                          for w in report.get("short_series_dropped") or []},
             "rows": report.get("rows")}

@@ -94,8 +94,8 @@ def check_fit(data: IngestResult, champ: Champion) -> list[str]:
                         f"on ({', '.join(unknown[:5])}{', ...' if len(unknown) > 5 else ''}); it "
                         "knows " + ", ".join(sorted(trained)[:10]) +
                         (", ..." if len(trained) > 10 else "") + ". Retrain to forecast them")
-    warnings = [f"series '{s}' is not forecast: {left_out[s]} when champion '{version}' was "
-                "trained" for s in sorted(series & set(left_out))]
+    warnings = [f"series '{s}' is not forecast: it was left out when champion '{version}' was "
+                f"trained ({left_out[s]})" for s in sorted(series & set(left_out))]
     missing = sorted(trained - series)
     if missing:
         warnings.append(f"{len(missing)} series the champion knows are not in the data and get no "
