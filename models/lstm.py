@@ -13,7 +13,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from models.net import DEFAULT_QUANTILES, add_layers, forecast_all, quantile_levels
+from models.net import DEFAULT_QUANTILES, Forecasts, add_layers, forecast_all, quantile_levels
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
 __all__ = ["DEFAULT_QUANTILES", "OPTIMIZERS", "LSTMForecaster", "pinball"]
@@ -25,7 +25,7 @@ def pinball(pred: torch.Tensor, y: torch.Tensor, q: torch.Tensor) -> torch.Tenso
     return torch.maximum(q * diff, (q - 1) * diff).mean(-1)
 
 
-class LSTMForecaster(pl.LightningModule):
+class LSTMForecaster(Forecasts, pl.LightningModule):
     """Stacked LSTM with dropout, a direct H-step head and the config's optimiser guards."""
 
     def __init__(
@@ -129,14 +129,3 @@ class LSTMForecaster(pl.LightningModule):
             key = f"{module}.{leaf.rsplit('_', 1)[-1]}" if module == "lstm" else module
             groups.setdefault(key, []).append(p)
         return groups
-
-    @torch.no_grad()
-    def predict_quantiles(self, x: torch.Tensor) -> torch.Tensor:
-        """All levels from the last step of each window: [B, L, F] -> [B, H, Q]."""
-        self.eval()
-        return self(x)[:, -1]
-
-    @torch.no_grad()
-    def predict_last(self, x: torch.Tensor) -> torch.Tensor:
-        """Point forecast (the median under quantile loss) from the last step: [B, L, F] -> [B, H]."""
-        return self.predict_quantiles(x)[..., self.median_index]

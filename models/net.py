@@ -48,7 +48,22 @@ def forecast_all(module: nn.Module, x: torch.Tensor, horizon: int) -> torch.Tens
     return module.head(module.drop(out)).view(b, l_, horizon, module.n_q)
 
 
-class LSTMNet(nn.Module):
+class Forecasts:
+    """The predict methods both networks share (a mixin over an nn.Module built by add_layers)."""
+
+    @torch.no_grad()
+    def predict_quantiles(self, x: torch.Tensor) -> torch.Tensor:
+        """All levels from the last step of each window: [B, L, F] -> [B, H, Q]."""
+        self.eval()
+        return self(x)[:, -1]
+
+    @torch.no_grad()
+    def predict_last(self, x: torch.Tensor) -> torch.Tensor:
+        """Point forecast (the median under quantile loss) from the last step: [B, L, F] -> [B, H]."""
+        return self.predict_quantiles(x)[..., self.median_index]
+
+
+class LSTMNet(Forecasts, nn.Module):
     """Inference-only twin of LSTMForecaster: same layers, same forward, same predict methods."""
 
     def __init__(self, n_inputs: int, horizon: int, hidden_size: int = 64, num_layers: int = 2,
@@ -62,14 +77,3 @@ class LSTMNet(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return forecast_all(self, x, self.horizon)
-
-    @torch.no_grad()
-    def predict_quantiles(self, x: torch.Tensor) -> torch.Tensor:
-        """All levels from the last step of each window: [B, L, F] -> [B, H, Q]."""
-        self.eval()
-        return self(x)[:, -1]
-
-    @torch.no_grad()
-    def predict_last(self, x: torch.Tensor) -> torch.Tensor:
-        """Point forecast (the median under quantile loss) from the last step: [B, L, F] -> [B, H]."""
-        return self.predict_quantiles(x)[..., self.median_index]

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 from tests.conftest import ROOT
@@ -28,9 +29,11 @@ pytestmark = pytest.mark.server
 
 VENV_BIN = Path(sys.executable).parent
 DEPLOYMENT = "lstmflow-train/nightly"
+PREDICT_DEPLOYMENT = "lstmflow-predict/predict"
 TINY = [  # one series, one small epoch: the run takes seconds
     "name=servertest", "data.series=[AAPL]", "model.hidden_size=8", "model.num_layers=1",
     "training.max_epochs=1", "training.max_windows_per_epoch=128", "runtime.torch_threads=1",
+    "registry.promote=always",  # a champion for the predict deployment to forecast with
 ]
 
 
@@ -147,7 +150,7 @@ def deployed(server) -> list[dict]:
     cli(server["env"], "make", "--no-print-directory", "-o", ".venv/.installed", "deploy",
         f"PREFECT={VENV_BIN / 'prefect'}")
     deployments = api_post(server, "/deployments/filter", {}).json()
-    assert {d["name"] for d in deployments} >= {"nightly"}
+    assert {d["name"] for d in deployments} >= {"nightly", "predict"}
     return deployments
 
 
@@ -174,10 +177,10 @@ def test_every_scheduled_deployment_gets_scheduled_runs(server, deployed):
 def test_deployment_stores_no_path_and_the_config_file(server, deployed):
     from lstmflow.deploy import config_parameters
 
-    nightly = next(d for d in deployed if d["name"] == "nightly")
-    assert nightly["parameters"] == config_parameters("configs/default.yaml")
-    assert nightly["pull_steps"] == [{"lstmflow.deploy.set_project_directory": {}}]
-    assert str(ROOT) not in json.dumps(nightly)
+    for dep in deployed:
+        assert dep["parameters"] == config_parameters("configs/default.yaml"), dep["name"]
+        assert dep["pull_steps"] == [{"lstmflow.deploy.set_project_directory": {}}]
+        assert str(ROOT) not in json.dumps(dep)
 
 
 def test_bad_parameters_are_refused_at_creation(server, deployed):
@@ -195,10 +198,10 @@ def test_bad_parameters_are_refused_at_creation(server, deployed):
         print(f"refused at creation (409): {r.json()['detail'][:160]}")
 
 
-def test_triggered_run_with_overrides_completes_on_a_process_worker(server, deployed, tmp_path):
-    out = tmp_path / "outputs"
-    overrides = [*TINY, f"output_dir={out}"]
-    started = cli(server["env"], str(VENV_BIN / "prefect"), "deployment", "run", DEPLOYMENT,
+def run_on_worker(server: dict, deployment: str, overrides: list[str], tmp_path: Path) -> dict:
+    """Trigger `deployment` with `overrides`, run it on `make worker WORKER_ARGS=--run-once`
+    until it finishes; returns the flow run."""
+    started = cli(server["env"], str(VENV_BIN / "prefect"), "deployment", "run", deployment,
                   "--param", f"overrides={json.dumps(overrides)}")
     run_id = re.search(r"UUID: ([0-9a-f-]{36})", started.stdout).group(1)
     worker_log = (tmp_path / "worker.log").open("w")
@@ -218,6 +221,15 @@ def test_triggered_run_with_overrides_completes_on_a_process_worker(server, depl
     assert run["state"]["type"] == "COMPLETED", (
         f"{run['state']}\n{(tmp_path / 'worker.log').read_text()[-4000:]}")
     print(f"flow run {run['name']} ({run_id}): {run['state']['name']}")
+    return run
+
+
+def test_triggered_run_with_overrides_completes_on_a_process_worker(server, deployed, tmp_path):
+    """The nightly deployment trains a champion; the predict deployment forecasts with it."""
+    out = tmp_path / "outputs"
+    overrides = [*TINY, f"output_dir={out}"]
+    run = run_on_worker(server, DEPLOYMENT, overrides, tmp_path)
+    run_id = run["id"]
     assert run["parameters"]["overrides"] == overrides  # the deployment's config was kept
     assert run["parameters"]["config"]["data"]["path"] == "data/sample/stocks.parquet"
     summary = json.loads(next(out.glob("runs/*/summary.json")).read_text())
@@ -227,3 +239,12 @@ def test_triggered_run_with_overrides_completes_on_a_process_worker(server, depl
     arts = api_post(server, "/artifacts/filter",
                     {"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
     assert {"run-summary", "test-metrics"} <= {a["key"] for a in arts}
+
+    predicted = run_on_worker(server, PREDICT_DEPLOYMENT, overrides, tmp_path)
+    record = json.loads(next(out.glob("predictions/servertest/*/prediction.json")).read_text())
+    assert record["model_version"] == summary["run_id"] and record["series"] == 1
+    forecasts = pd.read_parquet(record["out"])
+    assert list(forecasts["series_id"].unique()) == ["AAPL"] and len(forecasts) == 5
+    arts = api_post(server, "/artifacts/filter",
+                    {"artifacts": {"flow_run_id": {"any_": [predicted["id"]]}}}).json()
+    assert "prediction" in {a["key"] for a in arts}
