@@ -284,6 +284,8 @@ def test_kill_rollback_at(bench, point, champ, logged):
         assert line["action"] == "rollback" and line.get("recovered", False) is not logged
     assert champion(bench.registry)["version"] == old
     assert champion(bench.registry)["event"]["id"] in {e["id"] for e in history}
+    line = "written" if logged else "missing" if champ == "new" else "not due"
+    after = ("refused, already champion" if champ == "old" else
+             "completed" if logged else "completed, the lost line appended")
     bench.rows.append(f"| `lstmflow registry rollback` at `{point}` | champion {champ}, history "
-                      f"line {'written' if logged else 'missing'} | promote back: "
-                      f"{'lost line recovered' if champ == 'new' and not logged else 'completed'} |")
+                      f"line {line} | promote back: {after} |")
