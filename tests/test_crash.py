@@ -191,6 +191,8 @@ def test_kill_at(bench, point, snapshot, epochs, version, champ, recovery):
     assert summary["status"] == "completed" and summary["training"]["epochs_run"] == EPOCHS
     if recovery == "resume":
         assert summary["training"]["resumed_from_epoch"] == epochs
+        written = load_version(bench.registry / "versions" / run_id).config["data"]
+        assert written["timestamp_column"] == "Date"  # as first given, not the snapshot's
         assert [h["epoch"] for h in json.loads((run_dir / "history.json").read_text())] == [0, 1, 2]
     assert summary["promotion"]["promoted"] is True
     assert champion(bench.registry)["version"] == run_id

@@ -22,6 +22,7 @@ from lstmflow.config import PipelineConfig
 from lstmflow.data.split import Bounds
 from lstmflow.durable import sweep
 from lstmflow.locks import registry_lock
+from lstmflow.runs import as_written
 from lstmflow.serve.history import append, event, reconcile
 from lstmflow.serve.manifest import canonical_sha256, effective_config, git_commit, library_versions
 from lstmflow.serve.promote import Decision, decide, score_champion
@@ -67,7 +68,7 @@ def register(
 def version_record(cfg: PipelineConfig, metrics: dict[str, Any], meta: dict[str, Any],
                    decision: Decision, champ: dict[str, Any] | None) -> dict[str, Any]:
     """What the manifest says about a version besides its files."""
-    config = cfg.model_dump(mode="json")
+    config = as_written(cfg)  # a resumed run: the data section it was first given
     return {
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "run_id": meta["run_id"], "flow_run_id": meta.get("flow_run_id"),
