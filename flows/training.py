@@ -162,7 +162,9 @@ def _train_steps(
         "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
         "windows": fit.windows, "history_path": str(run_dir / HISTORY),
         "resumed_from_epoch": fit.resumed_from_epoch, "checkpoint": fit.checkpoint,
+        "steps_run": fit.steps_run, "budget": fit.budget, "learning_rate": fit.learning_rate,
     }
+    summary["warnings"] += fit.budget.get("notes", [])
     metrics = evaluate_task(fit.model, prepared, cfg, run_dir, fit.stack)
     summary["metrics"] = metrics_block(metrics)
     findings = _diagnose(summary, fit.history, metrics, prepared, cfg)

@@ -91,9 +91,12 @@ class HistoryRecorder(pl.Callback):
             self._applied.append(per_param.square().sum().sqrt())
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
+        if self.epochs and self.epochs[-1]["epoch"] == trainer.current_epoch:
+            return  # a fit resumed at this epoch's end runs the hook again: recorded already
         m = trainer.callback_metrics
         row: dict[str, Any] = {
             "epoch": trainer.current_epoch,
+            "step": trainer.global_step,  # optimizer steps so far (an epoch is a validation period)
             "train_loss": _f(m.get("train_loss")),
             "val_loss": _f(m.get("val_loss")),
             "lr": self._lr,
@@ -166,8 +169,9 @@ class BestWeights(pl.Callback):
 class EpochLogger(pl.Callback):
     """One log line per epoch, so Prefect's UI shows progress of a long fit."""
 
-    def __init__(self, log: Callable[[str], None] | None = None) -> None:
+    def __init__(self, log: Callable[[str], None] | None = None, max_steps: int | None = None) -> None:
         self._emit = log or logging.getLogger("lstmflow").info
+        self._max_steps = max_steps  # a step budget: name checks and steps, not epochs
         self._start, self._lr = time.perf_counter(), math.nan
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
@@ -177,8 +181,10 @@ class EpochLogger(pl.Callback):
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         m = trainer.callback_metrics
         lr = self._lr
+        where = (f"check {trainer.current_epoch + 1} (step {trainer.global_step}/{self._max_steps})"
+                 if self._max_steps else f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}")
         self._emit(
-            f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}: "
+            f"{where}: "
             f"train_loss={_fmt(m.get('train_loss'))} val_loss={_fmt(m.get('val_loss'))} "
             f"lr={lr:.2e} ({time.perf_counter() - self._start:.1f}s)"
         )

@@ -167,9 +167,50 @@ class EpochBatches(Sampler[torch.Tensor]):
         yield from order.split(self.batch_size)
 
 
+class StreamBatches(Sampler[torch.Tensor]):
+    """Exactly `steps` batches per epoch, cut from one continuing stream of shuffled passes.
+
+    With a step budget an epoch is the stretch between two validation checks, not a pass over
+    the windows: epoch e takes positions [e * steps * B, (e + 1) * steps * B) of the stream
+    perm(0) + perm(1) + ..., where pass p is shuffled by (seed, p) only. Every window is drawn
+    equally often, a short series wraps into new passes inside one epoch, and a resumed fit
+    draws the same batches as an uninterrupted one (Lightning calls `set_epoch`).
+    """
+
+    def __init__(self, n: int, batch_size: int, steps: int, seed: int = 0) -> None:
+        self.n, self.batch_size, self.steps, self.seed = n, batch_size, steps, seed
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def _pass(self, p: int) -> torch.Tensor:
+        g = torch.Generator().manual_seed(self.seed * 1_000_003 + p)
+        return torch.randperm(self.n, generator=g)  # [n]
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        size = self.steps * self.batch_size
+        start = self.epoch * size  # stream position of this epoch's first window
+        parts, pos = [], start
+        while pos < start + size:
+            p, off = divmod(pos, self.n)
+            take = min(self.n - off, start + size - pos)
+            parts.append(self._pass(p)[off : off + take])
+            pos += take
+        yield from torch.cat(parts).split(self.batch_size)  # [steps] batches of [B]
+
+
 def loader(
-    ds: WindowBatches, batch_size: int, shuffle: bool, seed: int = 0, cap: int | None = None
+    ds: WindowBatches, batch_size: int, shuffle: bool, seed: int = 0, cap: int | None = None,
+    steps: int | None = None,
 ) -> DataLoader:
-    """DataLoader over whole-batch items (no per-window collate); `cap` windows per epoch."""
-    sampler = EpochBatches(len(ds), batch_size, shuffle, seed, cap)
+    """DataLoader over whole-batch items (no per-window collate): `steps` batches per epoch
+    from a continuing shuffled stream when given, else one pass (`cap` windows) per epoch."""
+    if steps is not None:
+        sampler: Sampler = StreamBatches(len(ds), batch_size, steps, seed)
+    else:
+        sampler = EpochBatches(len(ds), batch_size, shuffle, seed, cap)
     return DataLoader(ds, sampler=sampler, batch_size=None, num_workers=0)

@@ -47,6 +47,7 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         lr_factor: float = 0.5,
         min_lr: float = 1e-6,
         max_epochs: int = 50,
+        max_steps: int | None = None,
     ) -> None:
         super().__init__()
         quantiles = quantile_levels(loss, quantiles)
@@ -111,11 +112,13 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         )
         if hp.scheduler == "none":
             return opt
-        if hp.scheduler == "cosine":
+        if hp.scheduler == "cosine":  # over the step budget; over epochs in old hparams
+            steps = hp.get("max_steps")
             sched = torch.optim.lr_scheduler.CosineAnnealingLR(
-                opt, T_max=max(1, hp.max_epochs), eta_min=hp.min_lr
+                opt, T_max=max(1, steps or hp.max_epochs), eta_min=hp.min_lr
             )
-            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": "epoch"}}
+            interval = "step" if steps else "epoch"
+            return {"optimizer": opt, "lr_scheduler": {"scheduler": sched, "interval": interval}}
         sched = torch.optim.lr_scheduler.ReduceLROnPlateau(
             opt, mode="min", factor=hp.lr_factor, patience=hp.plateau_patience, min_lr=hp.min_lr
         )

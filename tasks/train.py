@@ -37,7 +37,8 @@ def train_task(
         raise
     save_history(result.history, run_dir)
     log.info(
-        f"trained {result.epochs_run} epochs in {result.seconds:.1f}s on {result.windows} windows; "
-        f"best val_loss {result.best_val_loss:.4f} at epoch {result.best_epoch + 1}"
+        f"trained {result.steps_run} steps ({result.epochs_run} validation checks) in "
+        f"{result.seconds:.1f}s on {result.windows} windows; best val_loss "
+        f"{result.best_val_loss:.4f} at check {result.best_epoch + 1}"
     )
     return result

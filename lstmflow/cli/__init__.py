@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from lstmflow.cli import predict, registry, report, train, validate
+from lstmflow.cli import init, predict, registry, report, train, validate
 from lstmflow.cli.common import fail, prefect_env
 from lstmflow.config import ConfigError
 
-COMMANDS = (train, validate, report, registry, predict)
+COMMANDS = (init, train, validate, report, registry, predict)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ from lstmflow.config.pipeline import (
     build_config,
     load_config,
     parse_override,
+    with_overrides,
 )
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import CheckName, ColumnBounds, QualityConfig
@@ -27,4 +28,5 @@ __all__ = [
     "ForecastConfig", "ModelConfig", "NotifyConfig", "Override", "PipelineConfig",
     "PreprocessConfig", "QualityConfig", "RegistryConfig", "RuntimeConfig", "TrainingConfig",
     "apply_overrides", "build_config", "config_from_parameters", "load_config", "parse_override",
+    "with_overrides",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -47,14 +47,47 @@ class ModelConfig(_Section):
 
 
 class TrainingConfig(_Section):
-    """Optimisation and the guards against over- and under-fitting."""
+    """Optimisation, the training budget and the guards against over- and under-fitting.
 
-    max_epochs: int = Field(50, ge=1, le=10000, description="Upper bound on epochs.")
-    batch_size: int = Field(
-        128, ge=1, le=65536,
-        description="Windows per batch: smaller is noisier, larger is faster per window.",
+    The budget is counted in optimizer steps and wall time, not epochs: `None` on a budget key
+    means "chosen from the data" (see lstmflow/fit/budget.py; the values used are recorded in
+    summary.json under training.budget).
+    """
+
+    max_steps: int | None = Field(
+        None, ge=1, le=10_000_000,
+        description="Upper bound on optimizer steps (1..10,000,000); chosen from the data when "
+        "absent. Early stopping and max_time_minutes usually end the fit before it.",
     )
-    learning_rate: float = Field(1e-3, gt=0, le=1, description="Initial learning rate.")
+    min_steps: int | None = Field(
+        None, ge=0, le=10_000_000,
+        description="Optimizer steps before early stopping may end the fit (0..10,000,000); "
+        "chosen from the data when absent.",
+    )
+    val_check_steps: int | None = Field(
+        None, ge=1, le=1_000_000,
+        description="Optimizer steps between validation checks (1..1,000,000); each check "
+        "records one history row, may save best weights, checkpoint and stop early. Chosen "
+        "from the data when absent.",
+    )
+    max_epochs: int | None = Field(
+        None, ge=1, le=10000,
+        description="Deprecated (1..10000): an epoch budget. When set, the fit validates once "
+        "per pass over the training windows and stops after this many passes (the behaviour "
+        "before step budgets); prefer max_steps.",
+    )
+    batch_size: int | None = Field(
+        None, ge=1, le=65536,
+        description="Windows per batch (1..65536): smaller is noisier, larger is slower per "
+        "step. Chosen from the number of training windows when absent.",
+    )
+    learning_rate: Annotated[float, Field(gt=0, le=1)] | Literal["auto"] = Field(
+        3e-3,
+        description="Initial learning rate in (0, 1] (3e-3 converges within the step budget "
+        "with clipping at 1 and the plateau schedule), or 'auto': found by Lightning's "
+        "learning-rate finder on the training split (the curve is saved as lr_find.json in "
+        "the run folder, the value in summary.json).",
+    )
     optimizer: Literal["adam", "adamw", "rmsprop"] = Field(
         "adamw", description="Optimiser; AdamW applies weight decay decoupled from the gradient."
     )
@@ -66,20 +99,22 @@ class TrainingConfig(_Section):
     scheduler: Literal["plateau", "cosine", "none"] = Field(
         "plateau",
         description="Learning-rate schedule: 'plateau' lowers it when val loss stalls, "
-        "'cosine' anneals it over max_epochs.",
+        "'cosine' anneals it over max_steps.",
     )
     lr_factor: float = Field(
         0.5, gt=0, lt=1, description="Plateau: multiply the learning rate by this on a stall."
     )
     lr_patience: int | None = Field(
         None, ge=0, le=1000,
-        description="Plateau: stalled epochs before lowering the rate; default patience // 2.",
+        description="Plateau: stalled validation checks before lowering the rate (0..1000); "
+        "default patience // 2.",
     )
     min_lr: float = Field(1e-6, ge=0, description="Floor of the learning rate for both schedules.")
     patience: int = Field(
         5, ge=1, le=1000,
-        description="Early stopping: epochs without val-loss improvement before stopping; "
-        "the best epoch's weights are restored.",
+        description="Early stopping: validation checks without val-loss improvement before "
+        "stopping (1..1000; epochs when max_epochs is set); the best check's weights are "
+        "restored.",
     )
     min_delta: float = Field(
         0.0, ge=0, description="Early stopping: smallest val-loss drop that counts as better."
@@ -92,19 +127,30 @@ class TrainingConfig(_Section):
         description="Loss on every step of a window after burn-in (many targets per pass); "
         "False puts it on the last step only.",
     )
-    window_stride: int = Field(
-        16, ge=1, description="Steps between consecutive training windows of a series."
+    window_stride: int | None = Field(
+        None, ge=1, le=100_000,
+        description="Steps between consecutive training windows of a series (1..100,000); "
+        "chosen from the number of rows when absent (every origin up to ~1M windows).",
     )
     max_windows_per_epoch: int | None = Field(
         None, ge=1,
-        description="Cap on training windows drawn per epoch (a fresh random sample each "
-        "epoch), for large panels; all windows when absent.",
+        description="Deprecated with step budgets: windows drawn between validation checks "
+        "(sets val_check_steps = this / batch_size). With max_epochs: a cap on windows per "
+        "epoch (a fresh random sample each epoch).",
     )
     max_time_minutes: float = Field(
-        30, gt=0, description="Wall-time budget for training; stops cleanly when spent."
+        30, gt=0, le=100_000,
+        description="Wall-time budget for training in minutes; stops cleanly when spent.",
     )
     seed: int = Field(42, ge=0, description="Seed for torch, numpy and python.")
     deterministic: bool = Field(
         False,
         description="torch deterministic algorithms: bit-for-bit repeatable fits, a little slower.",
     )
+
+    @model_validator(mode="after")
+    def _check_budget(self) -> TrainingConfig:
+        if self.max_steps is not None and self.min_steps is not None \
+                and self.min_steps > self.max_steps:
+            raise ValueError("training.min_steps must not exceed training.max_steps")
+        return self

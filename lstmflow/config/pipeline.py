@@ -131,6 +131,12 @@ def build_config(raw: dict[str, Any]) -> PipelineConfig:
         raise ConfigError(_format_error(err)) from None
 
 
+def with_overrides(cfg: PipelineConfig, overrides: list[str]) -> PipelineConfig:
+    """A copy of a validated config with `--set`-style overrides applied (and validated): how
+    a remedy such as 'training.learning_rate=1e-4' re-runs a fit on the same split and seed."""
+    return build_config(apply_overrides(cfg.model_dump(mode="json"), list(overrides)))
+
+
 def load_config(path: str | Path, overrides: list[str] | None = None) -> PipelineConfig:
     """Read a YAML config, apply --set overrides and validate it.
 

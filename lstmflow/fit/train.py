@@ -19,6 +19,7 @@ import torch
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.durable import write_text
+from lstmflow.fit.budget import Budget, choose_stride, describe_budget, resolve_budget, train_rows
 from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
 from lstmflow.runtime import apply_torch_threads
 
@@ -44,6 +45,9 @@ class TrainResult:
     resumed_from_epoch: int | None = None  # epochs already done in the checkpoint resumed from
     checkpoint: str | None = None  # path of last.ckpt when the fit was checkpointed
     stack: Any = None  # models.data.StackedSeries the fit read: predictions reuse it
+    budget: dict[str, Any] = field(default_factory=dict)  # the resolved Budget (as_dict)
+    steps_run: int = 0  # optimizer steps taken
+    learning_rate: float | None = None  # the rate the fit started from (found when 'auto')
 
 
 def save_history(history: list[dict[str, Any]], run_dir: Path) -> tuple[Path, Path]:
@@ -66,7 +70,7 @@ def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
 
     L, t = cfg.forecast.input_size, cfg.training
     stack = StackedSeries(arrays, cfg.forecast.horizon)
-    train_ends = window_ends(stack, arrays, "train", L, t.window_stride)
+    train_ends = window_ends(stack, arrays, "train", L, choose_stride(t, train_rows(arrays)))
     val_ends = window_ends(stack, arrays, "val", L)
     return (
         WindowBatches(stack, train_ends, L, "train", t.burn_in, t.every_step),
@@ -74,11 +78,16 @@ def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
     )
 
 
-def build_model(cfg: PipelineConfig, n_inputs: int):
-    """The LightningModule with every guard of the model and training sections wired in."""
+def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None,
+                learning_rate: float | None = None):
+    """The LightningModule with every guard of the model and training sections wired in;
+    `budget` sets the plateau patience (in checks) and the cosine length (in steps)."""
     from models.lstm import LSTMForecaster
 
     m, t = cfg.model, cfg.training
+    lr = learning_rate if learning_rate is not None else t.learning_rate
+    if lr == "auto":
+        lr = 1e-3  # placeholder until the learning-rate finder sets it
     return LSTMForecaster(
         n_inputs=n_inputs,
         horizon=cfg.forecast.horizon,
@@ -88,15 +97,16 @@ def build_model(cfg: PipelineConfig, n_inputs: int):
         loss=m.loss,
         huber_delta=m.huber_delta,
         quantiles=list(m.quantiles),
-        learning_rate=t.learning_rate,
+        learning_rate=lr,
         optimizer=t.optimizer,
         weight_decay=t.weight_decay,
         l1_penalty=t.l1_penalty,
         scheduler=t.scheduler,
         lr_factor=t.lr_factor,
-        plateau_patience=t.lr_patience if t.lr_patience is not None else t.patience // 2,
+        plateau_patience=budget.plateau_patience if budget else (
+            t.lr_patience if t.lr_patience is not None else t.patience // 2),
         min_lr=t.min_lr,
-        max_epochs=t.max_epochs,
+        max_steps=budget.total_steps if budget else None,
     )
 
 
@@ -105,9 +115,11 @@ def build_trainer(
     callbacks: Sequence[Any],
     progress: bool = False,
     checkpoint_dir: Path | None = None,
+    budget: Budget | None = None,
     **overrides: Any,
 ):
-    """A CPU Trainer with clipping, the time budget, determinism and per-epoch checkpoints."""
+    """A CPU Trainer with clipping, the step (or epoch) and time budget, determinism and a
+    checkpoint at every validation check (a Lightning epoch)."""
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
 
@@ -124,8 +136,11 @@ def build_trainer(
         )]
         plugins.append(AtomicCheckpointIO())
     kwargs: dict[str, Any] = dict(
-        max_epochs=t.max_epochs,
-        max_time=timedelta(minutes=t.max_time_minutes),
+        # every epoch is exactly one validation period, so the step budget is whole epochs:
+        # Lightning's max_steps resumes a killed fit on shifted batches (checked in tests)
+        max_epochs=budget.lightning_epochs if budget else (t.max_epochs or -1),
+        min_epochs=budget.min_epochs if budget else None,
+        max_time=timedelta(minutes=t.max_time_minutes),  # Lightning's Timer callback
         gradient_clip_val=t.gradient_clip or None,
         gradient_clip_algorithm="norm",
         callbacks=callbacks,
@@ -143,8 +158,11 @@ def build_trainer(
     return pl.Trainer(**kwargs)
 
 
-def training_callbacks(cfg: PipelineConfig, log: Callable[[str], None] | None = None) -> list:
-    """Recorder, best-weight restore, per-epoch log line and early stopping, as in every fit."""
+def training_callbacks(
+    cfg: PipelineConfig, log: Callable[[str], None] | None = None, budget: Budget | None = None
+) -> list:
+    """Recorder, best-weight restore, per-check log line and early stopping (patience in
+    validation checks), as in every fit."""
     from pytorch_lightning.callbacks import EarlyStopping
 
     from models.callbacks import BestWeights, EpochLogger, HistoryRecorder
@@ -153,8 +171,11 @@ def training_callbacks(cfg: PipelineConfig, log: Callable[[str], None] | None = 
     return [
         HistoryRecorder(),
         BestWeights(),
-        EpochLogger(log),
-        EarlyStopping(monitor="val_loss", patience=t.patience, min_delta=t.min_delta, mode="min"),
+        EpochLogger(log, budget.total_steps if budget and budget.mode == "steps" else None),
+        # strict=False: a fit resumed at a check's end re-runs that epoch end before any new
+        # validation (no val_loss yet); its counters come back from the checkpoint
+        EarlyStopping(monitor="val_loss", patience=budget.patience if budget else t.patience,
+                      min_delta=t.min_delta, mode="min", strict=False),
     ]
 
 
@@ -167,10 +188,13 @@ def train_model(
     resume: bool = False,
     extra_callbacks: Sequence[Any] = (),
 ) -> TrainResult:
-    """Train with early stopping on validation loss; the best epoch's weights are kept.
+    """Train within the step and time budget (lstmflow.fit.budget) with early stopping on
+    validation loss; the best check's weights are kept.
 
-    With `run_dir`, a checkpoint is written every epoch to `<run_dir>/checkpoints/last.ckpt`;
-    `resume=True` continues from it (loaded with weights_only=True).
+    With `run_dir`, a checkpoint is written at every validation check to
+    `<run_dir>/checkpoints/last.ckpt`; `resume=True` continues from it (weights_only=True).
+    Everything random follows `training.seed`, so a second call with overrides (a repair)
+    refits on the same windows and the same split.
     """
     import pytorch_lightning as pl
 
@@ -196,11 +220,27 @@ def train_model(
         raise TrainingError(
             "no validation window fits: raise evaluation.val_size above forecast.horizon."
         )
-    model = build_model(cfg, arrays[0].x.shape[1])
-    callbacks = [*training_callbacks(cfg, log), *extra_callbacks]
+    budget = resolve_budget(t, len(train_ds), len(val_ds), choose_stride(t, train_rows(arrays)))
+    emit = log or logging.getLogger("lstmflow").info
+    for note in budget.notes:
+        emit(f"warning: {note}")
+    emit(describe_budget(budget))
+    train_dl = loader(train_ds, budget.batch_size, shuffle=True, seed=t.seed,
+                      cap=t.max_windows_per_epoch if budget.mode == "epochs" else None,
+                      steps=budget.steps_per_check if budget.mode == "steps" else None)
+    val_dl = loader(val_ds, budget.batch_size * 4, shuffle=False)
+    lr = None
+    if t.learning_rate == "auto":
+        from lstmflow.fit.lr_find import auto_learning_rate
+
+        lr = auto_learning_rate(cfg, budget, arrays[0].x.shape[1], train_dl, val_dl, run_dir,
+                                resume, emit)
+        pl.seed_everything(t.seed, workers=True, verbose=False)  # the finder drew from the RNG
+    model = build_model(cfg, arrays[0].x.shape[1], budget, lr)
+    callbacks = [*training_callbacks(cfg, log, budget), *extra_callbacks]
     recorder = next(c for c in callbacks if isinstance(c, HistoryRecorder))
     best = next(c for c in callbacks if isinstance(c, BestWeights))
-    trainer = build_trainer(cfg, callbacks, progress, ckpt_dir)
+    trainer = build_trainer(cfg, callbacks, progress, ckpt_dir, budget)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -215,10 +255,7 @@ def train_model(
         torch.set_flush_denormal(True)
         try:
             trainer.fit(
-                model,
-                loader(train_ds, t.batch_size, shuffle=True, seed=t.seed,
-                       cap=t.max_windows_per_epoch),
-                loader(val_ds, t.batch_size * 4, shuffle=False),
+                model, train_dl, val_dl,
                 ckpt_path=str(ckpt) if resume else None,
                 weights_only=True if resume else None,
             )
@@ -246,10 +283,13 @@ def train_model(
         epochs_run=trainer.current_epoch,
         seconds=seconds,
         windows={"train": len(train_ds), "val": len(val_ds),
-                 "train_per_epoch": min(len(train_ds), t.max_windows_per_epoch or len(train_ds))},
+                 "train_per_epoch": budget.windows_per_check},
         resumed_from_epoch=resumed_from,
         checkpoint=str(ckpt) if ckpt is not None else None,
         stack=train_ds.stack,
+        budget=budget.as_dict(),
+        steps_run=trainer.global_step,
+        learning_rate=float(model.hparams.learning_rate),
     )
 
 

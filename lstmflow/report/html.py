@@ -183,9 +183,10 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
     cfg = summary.get("config") or {}
     facts = []
     if t:
-        facts.append(f"Trained {t.get('epochs_run')} epochs in {sig(t.get('seconds'))} s; best "
-                     f"val loss {sig(t.get('best_val_loss'))} at epoch "
-                     f"{(t.get('best_epoch') or 0) + 1}.")
+        steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
+        facts.append(f"Trained {steps}{t.get('epochs_run')} validation checks in "
+                     f"{sig(t.get('seconds'))} s; best val loss {sig(t.get('best_val_loss'))} at "
+                     f"check {(t.get('best_epoch') or 0) + 1}.")
     facts.append(promotion_line(summary))
     parts = [
         f"<h1>lstmflow run {escape(summary['run_id'])} <span class='status "

@@ -181,8 +181,14 @@ def render_markdown(summary: dict[str, Any]) -> str:
         lines.append("")
     t = summary.get("training")
     if t:
-        lines += [f"Trained {t['epochs_run']} epochs in {t['seconds']:.1f}s; best validation "
-                  f"loss {t['best_val_loss']:.4g} at epoch {t['best_epoch'] + 1}.", ""]
+        steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
+        lines += [f"Trained {steps}{t['epochs_run']} validation checks in {t['seconds']:.1f}s; "
+                  f"best validation loss {t['best_val_loss']:.4g} at check {t['best_epoch'] + 1}."]
+        if t.get("learning_rate") is not None:
+            auto = (summary.get("config") or {}).get("training", {}).get("learning_rate") == "auto"
+            found = " (found by the learning-rate finder: lr_find.json)" if auto else ""
+            lines.append(f"Learning rate {t['learning_rate']:.3g}{found}.")
+        lines.append("")
     if summary.get("report_path"):
         lines += [f"Report with plots: `{summary['report_path']}`", ""]
     lines += [f"Data fingerprint `{summary.get('data_fingerprint')}`; run folder "

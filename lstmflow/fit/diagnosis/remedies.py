@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from lstmflow.config import PipelineConfig
+from lstmflow.fit.budget import BATCH_RANGE, DEFAULT_MAX_STEPS
 
 Remedy = tuple[str, list[str]]
 
@@ -146,10 +147,12 @@ def underfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
         c.set("training.l1_penalty", 0.0)
     if c.get("model.dropout") > 0.2:
         c.set("model.dropout", 0.1)
-    if c.get("training.max_epochs") < 20:
+    if c.get("training.max_epochs") is None:  # a step budget: at least twice the default
+        c.set("training.max_steps", max(2 * DEFAULT_MAX_STEPS, c.get("training.max_steps") or 0))
+    elif c.get("training.max_epochs") < 20:
         c.set("training.max_epochs", 50)
     return ("The model does not even fit its training data: give it more capacity, less "
-            "regularisation and enough epochs.", c.items)
+            "regularisation and enough steps.", c.items)
 
 
 def plateau(cfg: dict | None, cause: str | None = None) -> Remedy:
@@ -159,15 +162,21 @@ def plateau(cfg: dict | None, cause: str | None = None) -> Remedy:
 
 
 def not_converged(cfg: dict | None, cause: str | None = None) -> Remedy:
-    c = Changes(cfg).scale("training.max_epochs", 2, 1, 10000)
-    c.scale("training.max_time_minutes", 2, 0.1, 1e6)
-    return ("Give it more epochs and time: early stopping still ends the fit once the "
+    c = Changes(cfg)
+    if c.get("training.max_epochs") is not None:  # the deprecated epoch budget
+        c.scale("training.max_epochs", 2, 1, 10000)
+    else:
+        steps = c.get("training.max_steps") or DEFAULT_MAX_STEPS
+        c.set("training.max_steps", min(10_000_000, 2 * steps))
+    c.scale("training.max_time_minutes", 2, 0.1, 1e5)
+    return ("Give it more steps and time: early stopping still ends the fit once the "
             "validation loss stalls.", c.items)
 
 
 def noisy_optimisation(cfg: dict | None, cause: str | None = None) -> Remedy:
     c = Changes(cfg)
-    c.set("training.batch_size", min(65536, 2 * c.get("training.batch_size")))
+    batch = c.get("training.batch_size") or BATCH_RANGE[1] // 2  # auto batches: 16..256
+    c.set("training.batch_size", min(65536, 2 * batch))
     c.scale("training.learning_rate", 0.5, 1e-6, 1.0)
     return ("The training loss jumps between epochs: larger batches average the noise and a "
             "smaller learning rate takes gentler steps.", c.items)

@@ -1,0 +1,111 @@
+"""`lstmflow init`: from a data file to a working, commented config (plain function, no Prefect).
+
+read the file > give columns roles > ingest as a run would > frequency, season, horizon, sizes >
+the gate checks this file already fails become warnings (said why) > the target transform by
+short validation fits > a config that `lstmflow train --config FILE` runs without edits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lstmflow.config import DataConfig, build_config
+from lstmflow.data.ingest import canonicalize
+from lstmflow.init.choose import (
+    SHORT_FIT_STEPS,
+    choose_transform,
+    failing_checks,
+    transform_candidates,
+)
+from lstmflow.init.infer import Inference, calendar_cycles, choose_season, choose_sizes
+from lstmflow.init.read import assign_columns, read_raw
+
+
+def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
+    data: dict[str, Any] = {"path": path, "timestamp_column": cols.timestamp}
+    if cols.timestamp_format:
+        data["timestamp_format"] = cols.timestamp_format
+    if cols.series:
+        data["series_column"] = cols.series
+    data["target_column"] = cols.target
+    data["covariates"] = cols.covariates
+    if delim and delim != ",":
+        data["delimiter"] = delim
+    if decimal and decimal != ".":
+        data["decimal"] = decimal
+    return data
+
+
+def infer_config(
+    path: str, target: str | None = None, horizon: int | None = None,
+    output_dir: str = "outputs", try_transforms: bool = True,
+    log: Callable[[str], None] = print, fit_steps: int = SHORT_FIT_STEPS,
+) -> Inference:
+    """Infer a config for the file at `path`; raises DataError for what it cannot read."""
+    raw_table, delim, decimal = read_raw(path)
+    cols = assign_columns(raw_table, path, target)
+    data = _data_section(path, cols, delim, decimal)
+    ingested = canonicalize(raw_table, DataConfig(**data))
+    frame, freq = ingested.frame, ingested.freq
+    data["freq"] = freq
+    inf = Inference(raw={}, notes=list(cols.notes))
+    inf.why["data.freq"] = f"the most common step between timestamps is '{freq}'"
+    lengths = [int(n) for n in frame.groupby("series_id").size()]
+    train_share = 1 - 0.2  # the season is measured on the part before validation and test
+    season, why_season = choose_season(frame, freq, train_share)
+    inf.why["evaluation.season"] = why_season
+    if horizon is None:
+        cycles = calendar_cycles(freq)
+        horizon = season if season > 1 else (cycles[0][0] if cycles else 1)
+        horizon = max(1, min(horizon, int(np.median(lengths)) // 20))
+        inf.why["forecast.horizon"] = ("one season" if season > 1 else
+                                       "one calendar cycle of the frequency (no season found)") \
+            + " (give --horizon to choose)"
+    else:
+        inf.why["forecast.horizon"] = "given with --horizon"
+    sizes, why_sizes = choose_sizes(lengths, horizon, season)
+    inf.why["forecast.input_size"] = why_sizes[1]
+    inf.why["evaluation.val_size"] = inf.why["evaluation.test_size"] = why_sizes[0]
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", Path(path).name.split(".")[0]) or "lstmflow"
+    candidates, why_candidates = transform_candidates(frame, train_share)
+    raw: dict[str, Any] = {
+        "name": name, "data": data,
+        "forecast": {"horizon": horizon, "input_size": sizes["input_size"]},
+        "preprocess": {"scaler": "auto", "target_transform": "diff"},
+        "evaluation": {"test_size": sizes["test_size"], "val_size": sizes["val_size"],
+                       "season": season},
+        "training": {},
+        "output_dir": output_dir,
+    }
+    inf.why["preprocess.scaler"] = ("per series and column on the training rows: robust where "
+                                    "the values are heavy-tailed, standard otherwise")
+    cfg = build_config(raw)
+    short = sum(n < cfg.min_history() for n in lengths)
+    if short:
+        inf.notes.append(f"{short} of {len(lengths)} series have fewer than the "
+                         f"{cfg.min_history()} rows these sizes need: each run leaves them out "
+                         "with a warning (data.short_series: drop)")
+    failed = failing_checks(frame, cfg, ingested.report)
+    if failed:
+        raw["quality"] = {"severity": {check: "warning" for check in failed}}
+        for check, lines in failed.items():
+            inf.undecided.append(f"the file fails the '{check}' check ({'; '.join(lines)[:300]}): "
+                                 "set to a warning so that training runs; fix the data or "
+                                 f"remove quality.severity.{check} to enforce it")
+    if try_transforms and len(candidates) > 1:
+        log(f"comparing target transforms by a short validation fit ({why_candidates}):")
+        best, scores = choose_transform(frame, raw, candidates, log, fit_steps)
+        raw["preprocess"]["target_transform"] = best
+        inf.why["preprocess.target_transform"] = (
+            "lowest validation MAE after the same short fit: " + ", ".join(
+                f"{k} {v['val_mae']:.4g}" for k, v in scores.items()))
+    else:
+        inf.undecided.append("target transform not compared (--no-fit): 'diff' kept")
+    build_config(raw)  # what is written must load
+    inf.raw = raw
+    return inf

@@ -1,0 +1,88 @@
+"""Choices `lstmflow init` makes by trying them: the target transform (a short validation fit
+per candidate) and the data-quality checks this file already fails (plain functions).
+
+The transform is not picked by a rule of thumb: on real series the best of level, diff and
+log_return differs from series to series. Each candidate gets the same short fit on the
+training part, and the one with the lowest validation MAE in original units wins (validation
+only: the test part is never looked at).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from lstmflow.config import PipelineConfig, build_config
+from lstmflow.data.schema import TARGET
+
+SHORT_FIT_STEPS = 300  # per candidate: validation every 50 steps, no stop before 100
+
+
+def short_fit_budget(steps: int) -> dict[str, int]:
+    """The training keys of one candidate's short fit."""
+    check = max(1, steps // 6)
+    return {"max_steps": steps, "min_steps": 2 * check, "val_check_steps": check, "patience": 3}
+
+
+def transform_candidates(frame: pd.DataFrame, train_share: float) -> tuple[list[str], str]:
+    """level and diff always; log_return when the target is positive in every training part."""
+    y = frame[TARGET].to_numpy(dtype="float64")
+    positive = bool(np.nanmin(y) > 0) if np.isfinite(y).any() else False
+    if positive:
+        return ["level", "diff", "log_return"], "the target is positive: log_return is a candidate"
+    return ["level", "diff"], "the target is not always positive: log_return is not a candidate"
+
+
+def short_fit_score(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, float]:
+    """Validation MAE (original units) of a short fit, and relative to seasonal naive."""
+    from lstmflow.data.ingest import drop_short_series
+    from lstmflow.data.prepare import prepare
+    from lstmflow.data.split import split_bounds
+    from lstmflow.fit.evaluate import evaluate
+    from lstmflow.fit.train import predict_origins, train_model
+
+    frame, _ = drop_short_series(frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
+    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+    prepared = prepare(frame, bounds, cfg)
+    fit = train_model(prepared.arrays, cfg, log=lambda _: None)
+    stack, ends, zhat = predict_origins(fit.model, prepared.arrays, cfg, "val")
+    m = evaluate(prepared.arrays, stack, ends, zhat, prepared.state, cfg.forecast.horizon,
+                 cfg.evaluation.season)
+    model = m["overall"]["model"]
+    return {"val_mae": model["mae"], "val_rel_snaive": model.get("rel_mae_vs_seasonal_naive"),
+            "steps": fit.steps_run, "seconds": round(fit.seconds, 1)}
+
+
+def choose_transform(
+    frame: pd.DataFrame, raw: dict[str, Any], candidates: list[str],
+    log: Callable[[str], None] = print, steps: int = SHORT_FIT_STEPS,
+) -> tuple[str, dict[str, dict[str, float]]]:
+    """The candidate with the lowest validation MAE after the same short fit, and all scores."""
+    scores: dict[str, dict[str, float]] = {}
+    for kind in candidates:
+        trial = {**raw, "preprocess": {**raw.get("preprocess", {}), "target_transform": kind},
+                 "training": {**raw.get("training", {}), **short_fit_budget(steps)}}
+        scores[kind] = short_fit_score(frame, build_config(trial))
+        s = scores[kind]
+        rel = s["val_rel_snaive"]
+        log(f"  {kind:<10} validation MAE {s['val_mae']:.4g}"
+            f"{f' ({rel:.3f} of seasonal naive)' if rel is not None else ''} after "
+            f"{s['steps']} steps, {s['seconds']:.0f} s")
+    best = min(scores, key=lambda k: scores[k]["val_mae"])
+    return best, scores
+
+
+def failing_checks(frame: pd.DataFrame, cfg: PipelineConfig, report: dict[str, Any]
+                   ) -> dict[str, list[str]]:
+    """Error-level checks of the first data-quality gate that this file fails: check -> lines."""
+    from expectations.ingested import validate_ingested
+    from expectations.runner import describe_failure
+
+    gate = validate_ingested(frame, cfg, report)
+    out: dict[str, list[str]] = {}
+    for row in gate["failed"]:
+        out.setdefault(row["check"], []).append(describe_failure(row))
+    return out

@@ -1,0 +1,220 @@
+"""Read a user's file without a config: CSV dialect sniffed, columns given roles (plain functions).
+
+Each decision comes with the reason `lstmflow init` prints; what cannot be decided from the file
+is refused with a message that names the file and says which flag settles it.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from lstmflow.config.data import DataConfig
+from lstmflow.data.read import _format_of, check_path
+from lstmflow.data.schema import DataError
+
+NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
+TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|month|week)\b", re.I)
+TARGET_NAMES = ("target", "y", "value", "values")
+# strftime formats tried, in order, when a column does not parse as ISO 8601
+FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
+           "%d.%m.%Y %H:%M", "%Y%m%d%H%M", "%d-%m-%Y", "%Y/%m/%d", "%Y/%m/%d %H:%M")
+SAMPLE = 500  # values per column tried when looking for timestamps
+
+
+@dataclass
+class Columns:
+    """Roles of the file's columns and why; `notes` are printed by `lstmflow init`."""
+
+    timestamp: str
+    timestamp_format: str | None
+    target: str | None
+    series: str | None
+    covariates: list[str]
+    numeric: list[str]
+    notes: list[str] = field(default_factory=list)
+
+
+def sniff_csv(path: str) -> tuple[str, str]:
+    """Delimiter and decimal mark from the first 64 KB (',' and '.' when it cannot tell)."""
+    import fsspec
+
+    try:
+        with fsspec.open(path, "rb", compression="infer") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise DataError(f"data file '{path}' could not be opened: {exc}") from None
+    if b"\x00" in head:
+        raise DataError(f"data file '{path}' is binary (it holds NUL bytes): give a CSV or Parquet file")
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            raise DataError(f"data file '{path}' is not UTF-8 text (byte at offset {exc.start}): "
+                            "give a CSV or Parquet file") from None
+        text = head[: exc.start].decode("utf-8-sig")
+    if not text.strip():
+        raise DataError(f"data file '{path}' is empty")
+    lines = text.splitlines()[:50]
+    try:
+        delim = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        delim = ","
+    decimal = "," if delim != "," and re.search(r"\d,\d", "\n".join(lines[1:])) else "."
+    return delim, decimal
+
+
+def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, str, str]:
+    """The file as a table, with the delimiter and decimal mark used (CSV) or '' (Parquet)."""
+    check_path(path)
+    probe = DataConfig(path=path, timestamp_column="?", format=fmt)
+    if _format_of(probe) == "parquet":
+        try:
+            return pd.read_parquet(path), "", ""
+        except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+            raise DataError(f"data file '{path}' could not be read as parquet: "
+                            f"{str(exc).splitlines()[0]}") from None
+    delim, decimal = sniff_csv(path)
+    try:
+        raw = pd.read_csv(path, sep=delim, decimal=decimal, na_values=NA_VALUES,
+                          keep_default_na=False, encoding="utf-8-sig", low_memory=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"data file '{path}' could not be read as csv: "
+                        f"{str(exc).splitlines()[0]}") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file '{path}' is empty") from None
+    if raw.empty:
+        raise DataError(f"data file '{path}' has a header but no rows")
+    return raw, delim, decimal
+
+
+def _parses(values: pd.Series, fmt: str) -> bool:
+    try:
+        ts = pd.to_datetime(values, format=fmt)
+    except (ValueError, TypeError, OverflowError):
+        return False
+    return bool(ts.notna().all()) and ts.min().year >= 1000
+
+
+def timestamp_format(col: pd.Series) -> str | bool | None:
+    """None: ISO 8601 (pandas' default); a strftime format; False: not timestamps."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return None
+    values = col.dropna().head(SAMPLE)
+    if values.empty or pd.api.types.is_float_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    if pd.api.types.is_integer_dtype(values):  # only 8-digit dates like 19580329
+        return "%Y%m%d" if values.between(10_000_101, 99_991_231).all() and _parses(
+            values.astype(str), "%Y%m%d") else False
+    text = values.astype(str)
+    if not text.str.contains(r"\d", regex=True).all():
+        return False
+    if _parses(text, "ISO8601"):
+        return None
+    return next((f for f in FORMATS if _parses(text, f)), False)
+
+
+def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str]:
+    """The timestamp column (a name like 'date' first), its format and the reason."""
+    named = [c for c in raw.columns if TIME_NAMES.match(str(c))]
+    order = named + [c for c in raw.columns if c not in named]
+    for c in order:
+        fmt = timestamp_format(raw[c])
+        if fmt is not False:
+            how = "ISO 8601" if fmt is None else f"format {fmt!r}"
+            return str(c), fmt, f"column '{c}' parses as timestamps ({how})"
+    raise DataError(
+        f"data file '{path}': no column parses as timestamps (tried ISO 8601 and {len(FORMATS)} "
+        f"common formats on columns {[str(c) for c in raw.columns[:20]]}); give the file a date "
+        "or datetime column"
+    )
+
+
+def numeric_columns(raw: pd.DataFrame, skip: set[str]) -> list[str]:
+    """Columns that hold numbers (booleans as 0/1 included), besides `skip`."""
+    out = []
+    for c in raw.columns:
+        if str(c) in skip:
+            continue
+        col = raw[c]
+        if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+            out.append(str(c))
+        elif col.dtype == object or pd.api.types.is_string_dtype(col):
+            num = pd.to_numeric(col.dropna().head(SAMPLE), errors="coerce")
+            if len(num) and num.notna().all():
+                out.append(str(c))
+    return out
+
+
+def find_series(raw: pd.DataFrame, time_col: str, numeric: list[str]) -> tuple[str | None, str]:
+    """A repeated low-cardinality key that makes (key, timestamp) unique, or None."""
+    if not raw[time_col].duplicated().any():
+        return None, "timestamps are unique: one series"
+    for c in raw.columns:
+        c = str(c)
+        if c == time_col or (c in numeric and not pd.api.types.is_integer_dtype(raw[c])):
+            continue
+        k = raw[c].nunique(dropna=False)
+        if 1 < k <= max(2, len(raw) // 10) and not raw.duplicated([c, time_col]).any():
+            return c, f"column '{c}' has {k} repeated values and makes (it, timestamp) unique"
+    return None, "timestamps repeat but no column tells the series apart"
+
+
+def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> Columns:
+    """Timestamp, series, target and covariates of a long table, each with its reason."""
+    if target is not None and target not in raw.columns:
+        raise DataError(f"data file '{path}': --target column '{target}' is not in the file "
+                        f"(columns: {[str(c) for c in raw.columns[:20]]})")
+    time_col, fmt, why_time = find_timestamp(raw, path)
+    numeric = numeric_columns(raw, {time_col})
+    series, why_series = find_series(raw, time_col, numeric)
+    if series is None and raw[time_col].duplicated().any():
+        raise DataError(f"data file '{path}', column '{time_col}': {why_series}; give one row per "
+                        "timestamp, or a column naming each series")
+    numeric = [c for c in numeric if c != series]
+    notes = [f"timestamp: {why_time}", f"series: {why_series}"]
+    if target is None:
+        named = [c for c in numeric if c.lower() in TARGET_NAMES]
+        if len(numeric) == 1:
+            target, why = numeric[0], "the only numeric column"
+        elif named:
+            target, why = named[0], "named like a target"
+        elif not numeric:
+            raise DataError(f"data file '{path}': no numeric column to forecast (columns: "
+                            f"{[str(c) for c in raw.columns[:20]]})")
+        else:
+            raise DataError(f"data file '{path}': several numeric columns {numeric[:10]} and none "
+                            "is named target/y/value: pass --target COL (the others become "
+                            "covariates)")
+    else:
+        why = "given with --target"
+        if target not in numeric:
+            raise DataError(f"data file '{path}', column '{target}': --target must hold numbers")
+    notes.append(f"target: '{target}' ({why})")
+    covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
+    return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes)
+
+
+def choose_covariates(raw: pd.DataFrame, candidates: list[str], target: str,
+                      max_missing: float = 0.2) -> tuple[list[str], list[str]]:
+    """Numeric columns used as inputs: not mostly missing, not constant, not a copy of the target."""
+    keep, notes = [], []
+    y = pd.to_numeric(raw[target], errors="coerce")
+    for c in candidates:
+        x = pd.to_numeric(raw[c], errors="coerce").astype("float64")
+        missing = float(x.isna().mean())
+        if missing > max_missing:
+            notes.append(f"covariate '{c}' left out: {missing:.0%} missing (> {max_missing:.0%})")
+        elif x.nunique() <= 1:
+            notes.append(f"covariate '{c}' left out: constant")
+        elif np.allclose(x.to_numpy(), y.to_numpy(), equal_nan=True):
+            notes.append(f"covariate '{c}' left out: a copy of the target")
+        else:
+            keep.append(c)
+    if keep:
+        notes.append(f"covariates: {keep} (numeric, observed up to each time step)")
+    return keep, notes

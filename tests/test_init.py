@@ -1,0 +1,143 @@
+"""`lstmflow init`: a working, commented config from a data file; clear refusals otherwise."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from lstmflow.config import load_config
+from lstmflow.data.schema import DataError
+from lstmflow.init.build import infer_config
+from lstmflow.init.infer import calendar_cycles, choose_season
+from lstmflow.init.render import render_yaml
+from tests.conftest import ROOT, SAMPLE, random_walk
+from tests.fixtures.cases import FIXTURES
+
+QUIET = {"log": lambda _: None}
+
+
+def run_cli(*args: str, cwd=ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "lstmflow.cli", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def sample_config(tmp_path_factory):
+    """`lstmflow init` on the bundled sample, as a user runs it (short transform fits)."""
+    out = tmp_path_factory.mktemp("init")
+    inf = infer_config(str(SAMPLE), target="Adj Close", output_dir=str(out / "outputs"),
+                       fit_steps=12, **QUIET)
+    path = out / "stocks.yaml"
+    path.write_text(render_yaml(inf, "lstmflow init --data stocks.parquet"))
+    return inf, path
+
+
+def test_init_on_the_sample_reproduces_the_hand_written_config(sample_config):
+    inf, path = sample_config
+    cfg = load_config(path)
+    hand = load_config(ROOT / "configs" / "default.yaml")
+    for key in ("timestamp_column", "series_column", "target_column", "freq"):
+        assert getattr(cfg.data, key) == getattr(hand.data, key), key
+    assert set(cfg.data.covariates) == {"Open", "High", "Low", "Close", "Volume"}
+    assert cfg.evaluation.season == 1  # daily prices: no weekly cycle in the returns
+    assert cfg.forecast.horizon == 5  # one business week when no season is found
+    assert cfg.preprocess.target_transform in ("level", "diff", "log_return")
+    assert "lowest validation MAE" in inf.why["preprocess.target_transform"]
+    assert any("fewer than" in n and "1 of 5 series" in n for n in inf.notes)  # FB is short
+    text = path.read_text()
+    assert "  freq: B  # the most common step" in text and text.startswith("# Written by")
+
+
+def test_the_inferred_config_trains_without_edits(prefect_harness, sample_config):
+    """The file as written runs the training flow; only the step budget is cut for the test."""
+    from flows.training import train_flow
+    from lstmflow.config import load_config
+
+    _, path = sample_config
+    cfg = load_config(path, ["training.max_steps=20", "training.val_check_steps=10",
+                             "model.hidden_size=8", "model.num_layers=1"])
+    state = train_flow(cfg, return_state=True)
+    assert state.is_completed(), state.message
+    summary = state.result()
+    assert summary["status"] == "completed" and summary["training"]["steps_run"] == 20
+    assert summary["training"]["budget"]["mode"] == "steps"
+    assert summary["metrics"]["model"]["points"] > 0
+
+
+def test_integer_dates_weekly_data_and_a_european_csv(tmp_path):
+    co2 = infer_config(str(ROOT / "data" / "sample" / "co2_weekly.csv"), try_transforms=False,
+                       **QUIET)
+    assert co2.raw["data"]["timestamp_format"] == "%Y%m%d"
+    assert co2.raw["data"]["freq"] == "W-SAT" and co2.raw["data"]["target_column"] == "co2"
+    assert co2.raw["evaluation"]["season"] == 52  # the yearly cycle shows in the differences
+    walk = random_walk(400)
+    path = tmp_path / "eu.csv"
+    text = "date;series;value\n" + "".join(
+        f"{d:%d/%m/%Y};a;{v:.4f}\n".replace(".", ",") for d, v in zip(walk.date, walk.value, strict=True))
+    path.write_text("\ufeff" + text, encoding="utf-8")
+    eu = infer_config(str(path), try_transforms=False, **QUIET)
+    d = eu.raw["data"]
+    assert (d["delimiter"], d["decimal"], d["timestamp_format"]) == (";", ",", "%d/%m/%Y")
+    assert d["target_column"] == "value" and "series_column" not in d  # one series: no key
+    load_config_text = yaml.safe_load(render_yaml(eu, "init"))
+    assert load_config_text["data"]["decimal"] == ","
+    with pytest.raises(DataError, match="the median series has 60 rows: too short"):
+        infer_config(str(FIXTURES / "european_bom.csv"), try_transforms=False, **QUIET)
+
+
+def test_season_comes_from_the_autocorrelation():
+    n = 24 * 60
+    rng = np.random.default_rng(0)
+    hourly = pd.DataFrame({"series_id": "a", "timestamp": pd.date_range("2020", periods=n, freq="h"),
+                           "target": 10 * np.sin(np.arange(n) * 2 * np.pi / 24)
+                           + np.cumsum(rng.normal(0, 1, n))})
+    assert choose_season(hourly, "h", 0.8)[0] == 24
+    walk = random_walk(2000).rename(columns={"date": "timestamp", "value": "target"})
+    walk["series_id"] = "a"
+    season, why = choose_season(walk, "D", 0.8)
+    assert season == 1 and "seasonal naive = naive" in why
+    assert calendar_cycles("30min")[0] == (48, "day") and calendar_cycles("B")[0] == (5, "week")
+
+
+@pytest.mark.parametrize(("file", "args", "message"), [
+    ("not_csv.csv", [], "is binary"),
+    ("prose.csv", [], "no column parses as timestamps"),
+    ("empty.csv", [], "is empty"),
+    ("header_only.csv", [], "has a header but no rows"),
+    ("text_target.csv", [], "no numeric column to forecast"),
+    ("healthy.csv", ["price"], "--target column 'price' is not in the file"),
+    ("nope.csv", [], "does not exist"),
+])
+def test_unreadable_input_is_refused_clearly(file, args, message):
+    with pytest.raises(DataError, match=message):
+        infer_config(str(FIXTURES / file), *args, try_transforms=False, **QUIET)
+
+
+def test_several_numeric_columns_need_a_target(tmp_path):
+    df = pd.read_parquet(SAMPLE).head(50)
+    path = tmp_path / "wide.csv"
+    df.to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"several numeric columns .* pass --target COL"):
+        infer_config(str(path), try_transforms=False, **QUIET)
+
+
+def test_cli_writes_the_config_and_refuses_without_traceback(tmp_path):
+    out = tmp_path / "co2.yaml"
+    r = run_cli("init", "--data", str(ROOT / "data" / "sample" / "co2_weekly.csv"), "--out",
+                str(out), "--no-fit")
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "evaluation.season = 52" in r.stdout and "not decided: target transform" in r.stdout
+    raw = yaml.safe_load(out.read_text())
+    assert raw["data"]["target_column"] == "co2" and json.dumps(raw)
+    again = run_cli("init", "--data", str(ROOT / "data" / "sample" / "co2_weekly.csv"), "--out",
+                    str(out), "--no-fit")
+    assert again.returncode == 2 and "pass --force" in again.stderr
+    bad = run_cli("init", "--data", str(FIXTURES / "not_csv.csv"), "--out", str(tmp_path / "x.yaml"))
+    assert bad.returncode == 2 and "is binary" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "x.yaml").exists()
