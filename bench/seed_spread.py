@@ -1,12 +1,13 @@
 """How far apart two fits of one config land when only the seed differs: the noise floor that
 `registry.min_improvement` must sit above, so a challenger is not promoted for noise.
 
-    .venv/bin/python bench/seed_spread.py [--series co2,stocks,...] [--seeds 5] [--epochs 20]
+    .venv/bin/python bench/seed_spread.py [--series co2,stocks,...] [--seeds 5] [--set k=v ...]
 
 For each real series (the bundled stocks and weekly CO2, and the research series of
 bench/diagnosis_cases.py when $LSTMFLOW_RESEARCH_DATA holds them), the project's config for it
-is fitted once per seed (plain functions, no Prefect; the data preparation does not depend on the
-seed) and scored on the test points. For every ordered pair of seeds (challenger, champion) it
+is fitted once per seed with the training budget a run chooses (plain functions, no Prefect; the
+data preparation does not depend on the seed; `--set` adds overrides to every fit) and scored on
+the test points. For every ordered pair of seeds (challenger, champion) it
 computes the promotion rule's ratio: the geometric mean over series of MAE_challenger /
 MAE_champion. Printed: each seed's test MAE relative to naive, the spread of the ratios, and the
 share of pairs a margin would still promote (pure noise: both fits are equally good).
@@ -38,10 +39,10 @@ from lstmflow.fit.scores import relative_mae  # noqa: E402
 MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)
 
 
-def fits(series: str, seeds: int, epochs: int, out: Path) -> list[dict]:
+def fits(series: str, seeds: int, extra: list[str], out: Path) -> list[dict]:
     """Per seed: per-series metrics of one fit of the series' config."""
     path, sets, tail = series_configs()[series]
-    base = load_config(ROOT / path, [*sets, f"output_dir={out}", f"training.max_epochs={epochs}"])
+    base = load_config(ROOT / path, [*sets, *extra, f"output_dir={out}"])
     if not Path(base.data.path).is_absolute():
         base = build_config(apply_overrides(base.model_dump(mode="json"),
                                             [f"data.path={ROOT / base.data.path}"]))
@@ -56,7 +57,7 @@ def fits(series: str, seeds: int, epochs: int, out: Path) -> list[dict]:
         results.append({"seed": seed, "per_series": per, "seconds": time.perf_counter() - start,
                         "rel_naive": relative_mae(per, "model", "naive")})
         print(f"  {series} seed {seed}: model/naive {results[-1]['rel_naive']:.4f} "
-              f"({results[-1]['seconds']:.0f} s, {len(attempt.history)} epochs)", flush=True)
+              f"({results[-1]['seconds']:.0f} s, {len(attempt.history)} validation checks)", flush=True)
     return results
 
 
@@ -76,12 +77,13 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--series", default=",".join(series_configs()))
     ap.add_argument("--seeds", type=int, default=5)
-    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--set", dest="sets", action="append", default=[],
+                    help="a config override for every fit, as in lstmflow train --set")
     args = ap.parse_args()
     rows, pooled = [], []
     with tempfile.TemporaryDirectory() as tmp:
         for series in args.series.split(","):
-            results = fits(series, args.seeds, args.epochs, Path(tmp))
+            results = fits(series, args.seeds, args.sets, Path(tmp))
             r = pair_ratios(results)
             pooled.append(r)
             rel = [x["rel_naive"] for x in results]
