@@ -36,7 +36,7 @@ from lstmflow.config import apply_overrides, build_config, load_config  # noqa: 
 from lstmflow.fit.attempt import fit_and_diagnose  # noqa: E402
 from lstmflow.fit.scores import relative_mae  # noqa: E402
 
-MARGINS = (0.0, 0.005, 0.01, 0.02, 0.03, 0.05)
+MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1)
 
 
 def fits(series: str, seeds: int, extra: list[str], out: Path) -> list[dict]:
