@@ -100,10 +100,10 @@ def test_a_worse_challenger_is_rejected_and_the_champion_stays(bench):
 
 
 def test_a_challenger_better_by_less_than_the_margin_is_rejected_with_that_reason(bench):
-    out = _challenger(bench, "slightly", 0.995)
+    out = _challenger(bench, "slightly", 0.95)  # within the seed noise (bench/seed_spread.py)
     assert out["promoted"] is False
-    assert "better than champion champ by only 0.50%, less than registry.min_improvement " \
-           "2.00%" in out["reason"]
+    assert "better than champion champ by only 5.00%, less than registry.min_improvement " \
+           "10.00%" in out["reason"]
     assert champion(bench["root"])["version"] == "champ"
 
 
@@ -119,9 +119,9 @@ def test_error_findings_and_gates_that_did_not_run_block_a_better_challenger(ben
 
 
 def test_a_better_challenger_is_promoted(bench):
-    out = _challenger(bench, "better", 0.90)
+    out = _challenger(bench, "better", 0.85)
     assert out["promoted"] is True and out["status"] == "champion"
-    assert "champion champ by 10.00%" in out["reason"]
+    assert "champion champ by 15.00%" in out["reason"]
     pointer = champion(bench["root"])
     assert pointer["version"] == "better" and pointer["previous"][-1] == "champ"
     assert read_history(bench["root"])[-1]["from"] == "champ"
