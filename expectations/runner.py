@@ -211,3 +211,14 @@ def frame_locator(frame: pd.DataFrame):
                 out.append(example_value(v))
         return out
     return locate
+
+
+def gate_message(name: str, gate: dict[str, Any]) -> str:
+    """The failed gate as a list a person can act on, plus where its full report is."""
+    lines = [f"data-quality gate '{name}' failed ({len(gate['failed'])} of {gate['evaluated']} "
+             "expectations):"]
+    lines += [f"  - {describe_failure(r)}" for r in gate["failed"]]
+    docs = (gate.get("files") or {}).get("data_docs")
+    if docs:
+        lines.append(f"  report: {docs}")
+    return "\n".join(lines)

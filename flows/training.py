@@ -14,7 +14,7 @@ from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.states import Failed
 
-from expectations.runner import describe_failure
+from expectations.runner import describe_failure, gate_message
 from flows.hooks import notify_failure
 from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
 from lstmflow.data.ingest import IngestResult
@@ -25,18 +25,19 @@ from lstmflow.fit.train import FitDiverged, TrainResult
 from lstmflow.locks import LockBusy, RunLock
 from lstmflow.report.summary import gate_block, metrics_block
 from lstmflow.runs import HISTORY, TrainingError, is_resume_config, resume_config, run_folder
-from lstmflow.serve.registry import RegistryError
+from lstmflow.serve.manifest import RegistryError, data_record
 from tasks.diagnose import diagnose_task
 from tasks.evaluate import evaluate_task
 from tasks.ingest import ingest_task, short_series_task, snapshot_task
 from tasks.preprocess import preprocess_task, split_task
-from tasks.registry import register_task
+from tasks.registry import register_task, unchanged_task
 from tasks.repair import repair_task
 from tasks.report import report_task
 from tasks.train import train_task
 from tasks.validate import ingested_gate_task, inputs_gate_task
 
 EXPECTED_ERRORS = (DataError, ConfigError, TrainingError, RegistryError, LockBusy)
+GATES = {"ingested": "gate", "model-inputs": "input_gate"}  # gate name -> its summary key
 
 
 class GateFailed(RuntimeError):
@@ -45,17 +46,6 @@ class GateFailed(RuntimeError):
 
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-
-
-def gate_message(name: str, gate: dict[str, Any]) -> str:
-    """The failed gate as a list a person can act on, plus where its full report is."""
-    lines = [f"data-quality gate '{name}' failed ({len(gate['failed'])} of {gate['evaluated']} "
-             "expectations):"]
-    lines += [f"  - {describe_failure(r)}" for r in gate["failed"]]
-    docs = (gate.get("files") or {}).get("data_docs")
-    if docs:
-        lines.append(f"  report: {docs}")
-    return "\n".join(lines)
 
 
 def gate_summary(gate: dict[str, Any]) -> dict[str, Any]:
@@ -69,7 +59,7 @@ def gate_summary(gate: dict[str, Any]) -> dict[str, Any]:
       on_failure=[notify_failure], on_crashed=[notify_failure])
 def train_flow(
     config: PipelineConfig, run_id: str | None = None, resume: bool = False,
-    overrides: Sequence[Override] = (),
+    overrides: Sequence[Override] = (), force: bool = False,
 ) -> dict[str, Any]:
     """Retrain the LSTM forecaster: refuse bad data, fit with guards, promote only if better.
 
@@ -79,6 +69,8 @@ def train_flow(
         resume: Continue run `run_id` from its last checkpoint with its own saved config and data.
         overrides: Fields to change on top of `config`, as 'dotted.key=value' like the CLI's
             --set (e.g. training.max_epochs=5); every other field keeps its value.
+        force: Train even when the data and the effective config equal the champion's
+            (otherwise `registry.skip_unchanged` ends such a run early, Completed).
     """
     try:
         config = config_from_parameters(config, overrides)
@@ -102,7 +94,7 @@ def train_flow(
     }
     with lock:
         try:
-            summary.update(_train_steps(config, run_id, run_dir, summary, resume, lock))
+            summary.update(_train_steps(config, run_id, run_dir, summary, resume, lock, force))
             summary["status"] = "completed"
         except (GateFailed, *EXPECTED_ERRORS) as exc:
             summary.update(status="failed", reason=str(exc), error_type=type(exc).__name__)
@@ -122,11 +114,15 @@ def train_flow(
 
 def _train_steps(
     cfg: PipelineConfig, run_id: str, run_dir: Path, summary: dict, resume: bool = False,
-    lock: RunLock | None = None,
+    lock: RunLock | None = None, force: bool = False,
 ) -> dict:
     """The recipe; each step fills in its part of the summary as it goes."""
     data = ingest_and_gate(cfg, run_dir, summary, lock)
     gates = cfg.quality.enabled
+    if cfg.registry.skip_unchanged and not (resume or force):
+        skip = unchanged_task(cfg, data.report["fingerprint"])
+        if skip:  # the champion already is this model: spend no training time
+            return {"skipped": True, "promoted": False, "promotion_reason": skip}
     data = short_series_task(data, cfg)
     summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
     bounds = split_task(data.frame, cfg)
@@ -169,14 +165,18 @@ def _train_steps(
         raise TrainingError(_broken_message(summary, "the fit diverged"))
 
     meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"],
-            "trained_at": datetime.now(UTC).isoformat(), "inputs": prepared.inputs}
+            "trained_at": datetime.now(UTC).isoformat(), "inputs": prepared.inputs,
+            "flow_run_id": summary["flow_run_id"], "data": data_record(data.report, bounds),
+            "diagnosis": findings, "gates": {name: (summary.get(key) or {}).get("success") for
+                                             name, key in GATES.items()}}
     promotion = register_task(fit.model, prepared.state, cfg, metrics, meta, data.frame, bounds,
                               blocking(findings), resume)
     champ = promotion.get("champion_before") or {}
     if champ.get("error"):  # decided on the baselines alone: say so where people look
         summary["warnings"].append(f"champion {champ.get('version')} could not be re-scored on this "
                                    f"data ({champ['error']}); promotion compared baselines only")
-    return {"promotion": promotion, "model_path": promotion["model_path"]}
+    return {"promotion": promotion, "model_path": promotion["model_path"],
+            "promoted": promotion["promoted"], "promotion_reason": promotion["reason"]}
 
 
 def ingest_and_gate(cfg: PipelineConfig, run_dir: Path, summary: dict,

@@ -81,6 +81,18 @@ def resume_config(run_dir: Path, overrides: Sequence[str] = ()) -> PipelineConfi
     return cfg
 
 
+def as_written(cfg: PipelineConfig) -> dict[str, Any]:
+    """The config as the run was started with it: a resumed run reads its own snapshot (see
+    `resume_config`), but its model reads the columns of the data it was first given, and that
+    is what a model version must record (prediction reads new data with it)."""
+    raw = cfg.model_dump(mode="json")
+    snapshot = Path(cfg.data.path)
+    saved = snapshot.parent / RUN_CONFIG
+    if snapshot.name == SNAPSHOT and snapshot.parent.parent.name == "runs" and saved.is_file():
+        raw["data"] = json.loads(saved.read_text(encoding="utf-8"))["data"]
+    return raw
+
+
 def is_resume_config(cfg: PipelineConfig, run_dir: Path) -> bool:
     """Whether `cfg` already reads the run's own snapshot (as `resume_config` builds it)."""
     return Path(cfg.data.path) == Path(run_dir) / SNAPSHOT

@@ -13,8 +13,10 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
+from models.net import DEFAULT_QUANTILES, Forecasts, add_layers, forecast_all, quantile_levels
+
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
-DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
+__all__ = ["DEFAULT_QUANTILES", "OPTIMIZERS", "LSTMForecaster", "pinball"]
 
 
 def pinball(pred: torch.Tensor, y: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
@@ -23,7 +25,7 @@ def pinball(pred: torch.Tensor, y: torch.Tensor, q: torch.Tensor) -> torch.Tenso
     return torch.maximum(q * diff, (q - 1) * diff).mean(-1)
 
 
-class LSTMForecaster(pl.LightningModule):
+class LSTMForecaster(Forecasts, pl.LightningModule):
     """Stacked LSTM with dropout, a direct H-step head and the config's optimiser guards."""
 
     def __init__(
@@ -48,27 +50,10 @@ class LSTMForecaster(pl.LightningModule):
         max_steps: int | None = None,
     ) -> None:
         super().__init__()
-        if loss == "quantile":
-            quantiles = list(quantiles or DEFAULT_QUANTILES)
-            if 0.5 not in quantiles:
-                raise ValueError("quantile loss needs the 0.5 level (the point forecast)")
-        else:
-            quantiles = None
+        quantiles = quantile_levels(loss, quantiles)
         self.save_hyperparameters()
-        self.lstm = nn.LSTM(
-            n_inputs,
-            hidden_size,
-            num_layers=num_layers,
-            batch_first=True,
-            dropout=dropout if num_layers > 1 else 0.0,
-        )
-        self.drop = nn.Dropout(dropout)
-        self.n_q = len(quantiles) if quantiles else 1
-        self.median_index = quantiles.index(0.5) if quantiles else 0
-        self.head = nn.Linear(hidden_size, horizon * self.n_q)
-        self.register_buffer(
-            "q_levels", torch.tensor(quantiles or [0.5], dtype=torch.float32), persistent=False
-        )
+        # lstm, drop, head (models/net.py: the inference-only LSTMNet loads the same state dict)
+        add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout, quantiles)
         self.point_loss = {
             "mse": nn.MSELoss(reduction="none"),
             "mae": nn.L1Loss(reduction="none"),
@@ -79,9 +64,7 @@ class LSTMForecaster(pl.LightningModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """[B, L, F] -> [B, L, H, Q]: an H-step forecast (Q levels) from every timestep."""
-        out, _ = self.lstm(x)  # [B, L, hidden]
-        b, l_, _ = out.shape
-        return self.head(self.drop(out)).view(b, l_, self.hparams.horizon, self.n_q)
+        return forecast_all(self, x, self.hparams.horizon)
 
     def elementwise_loss(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """Loss per target: [B, L, H, Q], [B, L, H] -> [B, L, H]."""
@@ -149,14 +132,3 @@ class LSTMForecaster(pl.LightningModule):
             key = f"{module}.{leaf.rsplit('_', 1)[-1]}" if module == "lstm" else module
             groups.setdefault(key, []).append(p)
         return groups
-
-    @torch.no_grad()
-    def predict_quantiles(self, x: torch.Tensor) -> torch.Tensor:
-        """All levels from the last step of each window: [B, L, F] -> [B, H, Q]."""
-        self.eval()
-        return self(x)[:, -1]
-
-    @torch.no_grad()
-    def predict_last(self, x: torch.Tensor) -> torch.Tensor:
-        """Point forecast (the median under quantile loss) from the last step: [B, L, F] -> [B, H]."""
-        return self.predict_quantiles(x)[..., self.median_index]

@@ -1,4 +1,5 @@
-"""Registry task: save the model version, then promote it if it earns it."""
+"""Registry tasks: save the model version and promote it if it earns it; skip a run that would
+retrain the champion on the same data with the same config."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.split import Bounds
+from lstmflow.serve.actions import unchanged
 from lstmflow.serve.register import register
 from lstmflow.serve.registry import registry_dir
 
@@ -24,6 +26,16 @@ def register_task(
     the diagnosis found no error (`blocked`: the ids of error-level findings)."""
     out = register(registry_dir(cfg.output_dir, cfg.name), model, state, cfg, metrics, meta,
                    frame, bounds, resume, blocked)
-    get_run_logger().info(f"model saved to {out['model_path']}; "
+    get_run_logger().info(f"model saved to {out['model_path']} as {out['status']}; "
                           f"{'promoted' if out['promoted'] else 'not promoted'}: {out['reason']}")
     return out
+
+
+@task(name="unchanged", cache_policy=NO_CACHE)
+def unchanged_task(cfg: PipelineConfig, fingerprint: str) -> str | None:
+    """Why this run need not train (the champion has this data and effective config), or None."""
+    reason = unchanged(registry_dir(cfg.output_dir, cfg.name), cfg.model_dump(mode="json"),
+                       fingerprint)
+    if reason:
+        get_run_logger().info(reason)
+    return reason

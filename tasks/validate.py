@@ -32,12 +32,9 @@ def _run_gate(name: str, run_dir: Path, validate: Callable[[Any], dict[str, Any]
     """Validate with a GE context whose Data Docs go to the run folder; keep and publish the
     report. A refused gate returns a Failed state carrying the report, so the UI shows this
     step failed (the flow reads the report with `return_state=True`)."""
-    from expectations.report import docs_dir, save_gate_report
-    from expectations.runner import gate_context
+    from expectations.report import run_gate
 
-    ctx = gate_context(docs_dir(run_dir, name))
-    gate = validate(ctx)
-    gate["files"] = save_gate_report(name, gate, ctx, run_dir)
+    gate = run_gate(name, run_dir, validate)
     _publish(f"gate-{name}", gate)
     _log(name, gate)
     if not gate["success"]:

@@ -122,3 +122,39 @@ def co2_healthy(tmp_path_factory):
 
     cfg = co2_config(tmp_path_factory.mktemp("healthy"), *HEALTHY)
     return fit_and_diagnose(prepared(cfg), cfg), cfg
+
+
+# --- registered versions without a fit: a real fitted state, an untrained network ----------------
+GATES_PASSED = {"ingested": True, "model-inputs": True}
+
+
+def register_version(cfg, run_id: str, seed: int = 0, metrics: dict | None = None, **register_kw):
+    """Ingest > split > prepare `cfg`'s data as the flow does, and register an untrained network
+    (seeded: each seed forecasts differently) on that fitted state; returns what a challenger
+    needs (frame, bounds, prepared, model, meta) and what `register` said."""
+    import torch
+
+    from lstmflow.data.ingest import drop_short_series, ingest
+    from lstmflow.data.prepare import prepare
+    from lstmflow.data.split import split_bounds
+    from lstmflow.fit.train import build_model
+    from lstmflow.serve.manifest import data_record
+    from lstmflow.serve.register import register
+    from lstmflow.serve.registry import registry_dir
+
+    data = ingest(cfg.data)
+    frame, data.report["short_series_dropped"] = drop_short_series(
+        data.frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
+    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+    prepared = prepare(frame, bounds, cfg)
+    torch.manual_seed(seed)
+    model = build_model(cfg, len(prepared.inputs))
+    meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"],
+            "gates": GATES_PASSED, "diagnosis": [], "data": data_record(data.report, bounds)}
+    metrics = metrics or {"overall": {"model": {"mae": 1.0}}, "per_series": {
+        s: {"model": {"mae": 1.0}, "naive": {"mae": 2.0}, "seasonal_naive": {"mae": 3.0}}
+        for s in bounds}}
+    root = registry_dir(cfg.output_dir, cfg.name)
+    out = register(root, model, prepared.state, cfg, metrics, meta, frame, bounds, **register_kw)
+    return {"root": root, "frame": frame, "bounds": bounds, "prepared": prepared, "model": model,
+            "meta": meta, "result": out}

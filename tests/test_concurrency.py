@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from lstmflow.locks import registry_lock
+from lstmflow.serve.history import read_history
 from lstmflow.serve.registry import champion, load_version
 from tests.conftest import small_config_dict
 
@@ -24,7 +25,8 @@ from tests.conftest import small_config_dict
 @pytest.fixture
 def config(sample_slice, tmp_path) -> tuple[Path, Path]:
     raw = small_config_dict(sample_slice, tmp_path / "out")
-    raw.update(name="conc", registry={"promote": "always"}, quality={"enabled": False})
+    raw.update(name="conc", registry={"promote": "always", "skip_unchanged": False},
+               quality={"enabled": False})
     raw["training"]["max_epochs"] = 2
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
@@ -70,11 +72,14 @@ def test_two_runs_on_one_output_dir_both_finish_with_one_consistent_champion(cli
     assert sorted(v.name for v in (root / "versions").iterdir()) == sorted(ids)  # no temp left
     pointer = champion(root)
     assert pointer["version"] in ids
-    load_version(root / "versions" / pointer["version"])  # complete
+    load_version(root / "versions" / pointer["version"])  # complete, every file hash-valid
+    assert pointer["manifest_sha256"] == load_version(root / "versions" / pointer["version"]
+                                                      ).manifest["manifest_sha256"]
     # the later swap decided against the earlier one's champion, read under the lock
     other = next(i for i in ids if i != pointer["version"])
     later = json.loads((out / "runs" / pointer["version"] / "summary.json").read_text())
     assert later["promotion"]["champion_before"]["version"] == other
+    assert [e["version"] for e in read_history(root)] == [other, pointer["version"]]
 
 
 def test_resuming_a_run_that_is_still_alive_is_refused(cli_runner, config):

@@ -29,6 +29,7 @@ import torch
 import yaml
 
 from lstmflow.crash import AT, LOG
+from lstmflow.serve.history import read_history
 from lstmflow.serve.registry import champion, load_version
 from tests.conftest import small_config_dict
 from tests.crashkit import KILLED, Runner
@@ -56,7 +57,10 @@ SCENARIOS = [
     ("saved:version", True, 3, True, "old", "resume"),
     ("write:champion.json", True, 3, True, "old", "resume"),
     ("rename:champion.json", True, 3, True, "old", "resume"),
-    ("saved:champion.json", True, 3, True, "new", "resume"),
+    ("saved:champion.json", True, 3, True, "new", "resume"),  # its history line not yet written
+    ("write:history.jsonl", True, 3, True, "new", "resume"),
+    ("rename:history.jsonl", True, 3, True, "new", "resume"),
+    ("saved:history.jsonl", True, 3, True, "new", "resume"),
     ("write:report.html", True, 3, True, "new", "resume"),
     ("write:summary.json", True, 3, True, "new", "resume"),
     ("saved:summary.json", True, 3, True, "new", "rerun"),
@@ -82,7 +86,8 @@ def bench(cli_runner, sample_slice, tmp_path_factory):
     """A config, and a first run that is champion (it also logs every crash point it passes)."""
     base = tmp_path_factory.mktemp("crash")
     raw = small_config_dict(sample_slice, base / "out")
-    raw.update(name="crash", registry={"promote": "always"}, quality={"enabled": False})
+    raw.update(name="crash", registry={"promote": "always", "skip_unchanged": False},
+               quality={"enabled": False})
     raw["training"].update(max_epochs=EPOCHS, patience=EPOCHS)
     cfg = base / "config.yaml"
     cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
@@ -109,6 +114,8 @@ def _complete(path: Path) -> None:
         pq.read_table(path)
     elif suffix == ".json":
         json.loads(path.read_text(encoding="utf-8"))
+    elif suffix == ".jsonl":
+        assert all(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
     elif suffix == ".csv":
         pd.read_csv(path)
     elif suffix == ".html":
@@ -118,8 +125,9 @@ def _complete(path: Path) -> None:
 
 
 def nothing_partial(out: Path) -> list[Path]:
-    """(a): every file under its real name loads, every version folder loads, the champion
-    points at a complete version. Returns the hidden temp leftovers (the only partial things)."""
+    """(a): every file under its real name loads, every version folder loads with every file
+    matching its manifest, the champion points at such a version. Returns the hidden temp
+    leftovers (the only partial things)."""
     temps = []
     for p in sorted(out.rglob("*")):
         hidden = [part for part in p.relative_to(out).parts if part.startswith(".")]
@@ -186,10 +194,103 @@ def test_kill_at(bench, point, snapshot, epochs, version, champ, recovery):
     assert summary["status"] == "completed" and summary["training"]["epochs_run"] == EPOCHS
     if recovery == "resume":
         assert summary["training"]["resumed_from_epoch"] == epochs
+        written = load_version(bench.registry / "versions" / run_id).config["data"]
+        assert written["timestamp_column"] == "Date"  # as first given, not the snapshot's
         assert [h["epoch"] for h in json.loads((run_dir / "history.json").read_text())] == [0, 1, 2]
     assert summary["promotion"]["promoted"] is True
     assert champion(bench.registry)["version"] == run_id
+    assert champion(bench.registry)["event"]["id"] in {e["id"] for e in read_history(bench.registry)}
     temps = nothing_partial(bench.out)
     swept = [run_dir, run_dir / "checkpoints", bench.registry, bench.registry / "versions"]
     assert not [t for t in temps if t.parent in swept], temps
     bench.rows.append(f"| `{point}` | {state} | {how}: completed, champion new |")
+
+
+# ---- prediction and rollback: the other writers --------------------------------------------------
+# (kill point, forecast file visible, prediction.json visible)
+PREDICT_SCENARIOS = [
+    ("write:forecasts", False, False),
+    ("rename:forecasts", False, False),
+    ("saved:forecasts", True, False),
+    ("write:prediction.json", True, False),
+    ("saved:prediction.json", True, True),
+]
+# (kill point, champion after: old or the rolled-back-to version, history line written)
+ROLLBACK_SCENARIOS = [
+    ("write:champion.json", "old", False),
+    ("rename:champion.json", "old", False),
+    ("saved:champion.json", "new", False),
+    ("write:history.jsonl", "new", False),
+    ("saved:history.jsonl", "new", True),
+]
+
+
+def _serve_argv(bench: Bench, *args: str) -> list[str]:
+    return [*args, "--output-dir", str(bench.out), "--name", "crash"] if args[0] == "registry" \
+        else [*args, "--config", bench.argv[-1]]
+
+
+def test_every_crash_point_of_predict_and_rollback_has_a_scenario(bench, tmp_path):
+    log = tmp_path / "points.log"
+    for argv in (["predict", "--out", str(tmp_path / "f.parquet")], ["registry", "rollback"]):
+        rc, out = bench.runner.run(_serve_argv(bench, *argv), {LOG: str(log)})
+        assert rc == 0, out[-4000:]
+    undo = champion(bench.registry)["event"]["from"]
+    assert bench.runner.run(_serve_argv(bench, "registry", "promote", undo))[0] == 0
+    passed = {line.split(":", 1)[1].split("#")[0] for line in log.read_text().split()}
+    tested = {p.split(":", 1)[1] for p, *_ in PREDICT_SCENARIOS + ROLLBACK_SCENARIOS}
+    assert passed == tested, f"kill points never tried: {sorted(passed - tested)}"
+
+
+@pytest.mark.parametrize(("point", "forecast", "record"), PREDICT_SCENARIOS,
+                         ids=[s[0] for s in PREDICT_SCENARIOS])
+def test_kill_predict_at(bench, tmp_path, point, forecast, record):
+    target = tmp_path / "forecast.parquet"
+    before = set((bench.out / "predictions").rglob("prediction.json"))
+    rc, out = bench.runner.run(_serve_argv(bench, "predict", "--out", str(target)), {AT: point})
+    assert rc == KILLED, f"crash point {point} was never reached (exit {rc}):\n{out[-4000:]}"
+    nothing_partial(bench.out)
+    assert target.is_file() is forecast
+    if forecast:
+        pq.read_table(target)
+    assert bool(set((bench.out / "predictions").rglob("prediction.json")) - before) is record
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == (
+        ["forecast.parquet"] if forecast else [])
+    rc, out = bench.runner.run(_serve_argv(bench, "predict", "--out", str(target)))
+    assert rc == 0, out[-4000:]
+    assert set(pq.read_table(target).column("model_version").to_pylist()) == {
+        champion(bench.registry)["version"]}
+    bench.rows.append(f"| `lstmflow predict` at `{point}` | forecast file "
+                      f"{'whole' if forecast else 'absent'}, prediction.json "
+                      f"{'written' if record else 'absent'} | rerun: completed |")
+
+
+@pytest.mark.parametrize(("point", "champ", "logged"), ROLLBACK_SCENARIOS,
+                         ids=[s[0] for s in ROLLBACK_SCENARIOS])
+def test_kill_rollback_at(bench, point, champ, logged):
+    pointer = champion(bench.registry)
+    old, back_to = pointer["version"], pointer["previous"][-1]
+    rc, out = bench.runner.run(_serve_argv(bench, "registry", "rollback"), {AT: point})
+    assert rc == KILLED, f"crash point {point} was never reached (exit {rc}):\n{out[-4000:]}"
+    nothing_partial(bench.out)
+    now = champion(bench.registry)
+    assert now["version"] == {"old": old, "new": back_to}[champ]
+    ids = {e["id"] for e in read_history(bench.registry)}
+    assert (now["event"]["id"] in ids) is (logged or champ == "old")
+    # recovery: the next registry write appends a lost line, then puts the old champion back
+    rc, out = bench.runner.run(_serve_argv(bench, "registry", "promote", old))
+    if champ == "new":
+        assert rc == 0, out[-4000:]
+    else:  # the rollback never happened
+        assert rc == 1 and f"version '{old}' is already the champion" in out, out[-4000:]
+    history = read_history(bench.registry)
+    if champ == "new":
+        line = next(e for e in history if e["id"] == now["event"]["id"])
+        assert line["action"] == "rollback" and line.get("recovered", False) is not logged
+    assert champion(bench.registry)["version"] == old
+    assert champion(bench.registry)["event"]["id"] in {e["id"] for e in history}
+    line = "written" if logged else "missing" if champ == "new" else "not due"
+    after = ("refused, already champion" if champ == "old" else
+             "completed" if logged else "completed, the lost line appended")
+    bench.rows.append(f"| `lstmflow registry rollback` at `{point}` | champion {champ}, history "
+                      f"line {line} | promote back: {after} |")

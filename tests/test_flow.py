@@ -62,13 +62,23 @@ def test_flow_saves_model_folder_without_pickle(flow_run):
     model_dir = out / "registry" / "test" / "versions" / "flowtest"
     assert summary["model_path"] == str(model_dir)
     names = {p.name for p in model_dir.iterdir()}
-    assert {"model.safetensors", "state.json", "config.json", "metrics.json", "meta.json"} <= names
+    assert names == {"model.safetensors", "hparams.json", "state.json", "manifest.json"}
     assert not [p for p in model_dir.rglob("*") if p.suffix in (".pkl", ".pickle", ".ckpt", ".pt")]
     from lstmflow.serve.registry import load_version
 
-    model, state_json, config, metrics = load_version(model_dir)
-    assert state_json["target_transform"] == "log_return"
-    assert config["forecast"]["horizon"] == 3
+    version = load_version(model_dir)
+    assert version.state["target_transform"] == "log_return"
+    assert version.config["forecast"]["horizon"] == 3
+    m = version.manifest  # what the version is, beside the hashes of its files
+    assert set(m["files"]) == names - {"manifest.json"}
+    assert m["data"]["fingerprint"] == summary["data_fingerprint"]
+    assert m["data"]["series"] == ["AAPL", "MSFT"] and m["data"]["freq"] == "B"
+    assert m["gates"] == {"ingested": True, "model-inputs": True}
+    assert m["diagnosis"] == summary["diagnosis"] and m["seeds"]["training.seed"] == 42
+    assert m["metrics"]["overall"]["model"]["mae"] == summary["metrics"]["model"]["mae"]
+    assert m["libraries"]["torch"].startswith("2.13") and "git_commit" in m
+    assert m["decision"]["status"] == ("champion" if summary["promoted"] else "rejected")
+    assert summary["promotion_reason"] == m["decision"]["reason"]
 
 
 def test_missing_file_fails_flow_cleanly(prefect_harness, sample_slice, tmp_path):

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from html import escape
 
 import pytest
 
 from lstmflow.config import ConfigError
 from lstmflow.report.html import build_html, sig
 from lstmflow.report.rebuild import rebuild_report
-from lstmflow.report.summary import metrics_block, metrics_from_block, render_markdown
+from lstmflow.report.summary import (
+    metrics_block,
+    metrics_from_block,
+    render_markdown,
+    render_text,
+    write_summary,
+)
 
 
 def test_numbers_are_rounded_to_four_significant_digits():
@@ -53,6 +60,32 @@ def test_markdown_puts_the_diagnosis_first_and_a_failure_reason_verbatim():
     assert "- ERROR `divergence`: the train loss reached 13.26 in epoch 1." in md
     assert "Try `--set training.learning_rate=0.1`" in md
     assert "| ALL | 1.235 | 1.354 | 1.5 | 0.9123 | 0.8 | 0.5 | 3 |" in md
+
+
+@pytest.mark.parametrize(("fields", "line"), [
+    ({"promoted": True, "promotion_reason": "beats naive, seasonal naive and champion v1 by 3%",
+      "promotion": {"promoted": True, "status": "champion"}},
+     "Promoted to champion: beats naive, seasonal naive and champion v1 by 3%"),
+    ({"promoted": False, "promotion_reason": "new MAE / champion MAE 0.99 > 0.98 (margin 2%)",
+      "promotion": {"promoted": False, "status": "rejected"}},
+     "Not promoted (kept as rejected): new MAE / champion MAE 0.99 > 0.98 (margin 2%)"),
+    ({"skipped": True, "promoted": False, "promotion_reason": "nothing changed since champion v1"},
+     "Skipped: nothing changed since champion v1"),
+])
+def test_the_terminal_the_prefect_summary_and_the_report_say_the_promotion_in_one_line(
+        fields, line):
+    summary = {"run_id": "r", "status": "completed", "run_dir": "/x", "warnings": [], **fields}
+    assert f"\n{line}\n" in render_markdown(summary)
+    assert f"\n  {line}\n" in render_text(summary)
+    assert f"<p>{escape(line)}</p>" in build_html(summary, [], None)
+
+
+def test_a_run_that_stopped_before_registration_says_so(tmp_path):
+    summary = {"run_id": "r", "status": "failed", "run_dir": str(tmp_path), "warnings": []}
+    written = json.loads(write_summary(tmp_path, summary).read_text())
+    assert written["promoted"] is False
+    assert written["promotion_reason"] == "the run ended failed before registration"
+    assert "Not promoted: the run ended failed before registration" in render_markdown(written)
 
 
 def test_report_without_curves_or_forecasts_still_renders():

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 
 from tests.conftest import ROOT
@@ -29,9 +30,12 @@ pytestmark = pytest.mark.server
 VENV_BIN = Path(sys.executable).parent
 DEPLOYMENT = "lstmflow-train/nightly"
 BACKTEST_DEPLOYMENT = "lstmflow-backtest/walk-forward"
+PREDICT_DEPLOYMENT = "lstmflow-predict/predict"
 TINY = [  # one series, one small epoch: the run takes seconds
     "name=servertest", "data.series=[AAPL]", "model.hidden_size=8", "model.num_layers=1",
     "training.max_epochs=1", "training.max_windows_per_epoch=128", "runtime.torch_threads=1",
+    "registry.promote=always",  # a champion for the predict deployment to forecast with
+    "training.auto_repair=0",  # one fit: this test is about the deployment, not the repair
 ]
 
 
@@ -148,7 +152,7 @@ def deployed(server) -> list[dict]:
     cli(server["env"], "make", "--no-print-directory", "-o", ".venv/.installed", "deploy",
         f"PREFECT={VENV_BIN / 'prefect'}")
     deployments = api_post(server, "/deployments/filter", {}).json()
-    assert {d["name"] for d in deployments} >= {"nightly", "walk-forward", "tune"}
+    assert {d["name"] for d in deployments} >= {"nightly", "walk-forward", "tune", "predict"}
     return deployments
 
 
@@ -228,6 +232,7 @@ def run_on_worker(server: dict, deployment: str, overrides: list[str], tmp_path:
 
 
 def test_triggered_run_with_overrides_completes_on_a_process_worker(server, deployed, tmp_path):
+    """The nightly deployment trains a champion; the predict deployment forecasts with it."""
     out = tmp_path / "outputs"
     overrides = [*TINY, f"output_dir={out}"]
     run = run_on_worker(server, DEPLOYMENT, overrides, tmp_path)
@@ -241,6 +246,15 @@ def test_triggered_run_with_overrides_completes_on_a_process_worker(server, depl
     arts = api_post(server, "/artifacts/filter",
                     {"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()
     assert {"run-summary", "test-metrics"} <= {a["key"] for a in arts}
+
+    predicted = run_on_worker(server, PREDICT_DEPLOYMENT, overrides, tmp_path)
+    record = json.loads(next(out.glob("predictions/servertest/*/prediction.json")).read_text())
+    assert record["model_version"] == summary["run_id"] and record["series"] == 1
+    forecasts = pd.read_parquet(record["out"])
+    assert list(forecasts["series_id"].unique()) == ["AAPL"] and len(forecasts) == 5
+    arts = api_post(server, "/artifacts/filter",
+                    {"artifacts": {"flow_run_id": {"any_": [predicted["id"]]}}}).json()
+    assert "prediction" in {a["key"] for a in arts}
 
 
 def test_triggered_backtest_completes_on_a_process_worker(server, deployed, tmp_path):

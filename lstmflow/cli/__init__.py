@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import argparse
 
-from lstmflow.cli import backtest, init, report, train, tune, validate
+from lstmflow.cli import backtest, init, predict, registry, report, train, tune, validate
 from lstmflow.cli.common import fail, prefect_env
 from lstmflow.config import ConfigError
 
-COMMANDS = (init, train, backtest, tune, validate, report)
+COMMANDS = (init, train, backtest, tune, validate, report, registry, predict)
 
 
 def parser() -> argparse.ArgumentParser:

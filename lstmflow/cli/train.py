@@ -21,6 +21,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "with the run's saved config and data snapshot (--set still applies on top; "
         "--config only says where outputs live)",
     )
+    p.add_argument("--force", action="store_true",
+                   help="train even when the data and the effective config equal the champion's "
+                   "(registry.skip_unchanged would end the run early)")
     p.set_defaults(func=cmd_train)
 
 
@@ -59,5 +62,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         run_dir = run_folder(cfg.output_dir, run_id)
     verb = "resuming run" if args.resume else "run"
     print(f"lstmflow: {verb} {run_id} -> {run_dir}", file=sys.stderr)
-    state = train_flow(cfg, run_id=run_id, resume=bool(args.resume), return_state=True)
+    state = train_flow(cfg, run_id=run_id, resume=bool(args.resume), force=args.force,
+                       return_state=True)
     return finish(args, state, run_dir / "summary.json", render_text, "training")

@@ -30,7 +30,7 @@ SECTION_TITLES = {
     "model": "Model: LSTM capacity and loss",
     "training": "Training: optimiser and guards",
     "evaluation": "Evaluation: held-out tail and baselines",
-    "registry": "Registry: promotion rule",
+    "registry": "Registry: promotion rule, margin over the champion, skipping unchanged runs",
     "backtest": "Backtest: walk-forward folds",
     "runtime": "Runtime: threads and task runners",
     "notify": "Notify: where failed runs are announced",

@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.impute import KNNImputer
 
 from lstmflow.config import PreprocessConfig
 from lstmflow.data.schema import LEVEL, OBSERVED, SERIES, TARGET, TIME, DataError
@@ -77,6 +76,8 @@ def _knn_fill(g: pd.DataFrame, st: dict[str, Any], columns: list[str], k: int) -
     rows = np.isnan(x).any(axis=1)
     if not rows.any() or len(donors) == 0:
         return x
+    from sklearn.impute import KNNImputer  # here: scikit-learn costs ~3 s to import
+
     imp = KNNImputer(n_neighbors=k, keep_empty_features=True).fit(donors)
     filled = x.copy()
     filled[rows] = imp.transform((x[rows] - mean) / sd) * sd + mean

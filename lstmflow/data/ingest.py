@@ -24,7 +24,7 @@ from lstmflow.data.read import (
     read_table,
 )
 from lstmflow.data.schema import SERIES, TARGET, TIME, DataError, stamp
-from lstmflow.data.timestamps import _parse_times, _regrid, infer_freq
+from lstmflow.data.timestamps import _parse_times, _regrid, infer_freq, series_step
 from lstmflow.durable import write_atomic
 
 
@@ -92,6 +92,8 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     report["exact_duplicates_dropped"] = int(exact.sum())
     df = df[~exact]
     _refuse_conflicts(df, cfg)
+    step = series_step(df)  # of the rows as read: prediction compares it with the champion's
+    report["step"] = str(step) if step is not None else None
     freq = cfg.freq or infer_freq(df)
     try:
         grid, off_grid = _regrid(df, freq)

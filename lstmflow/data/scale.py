@@ -10,13 +10,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from lstmflow.config import PreprocessConfig
 from lstmflow.data.schema import SERIES, TARGET, DataError
 from lstmflow.data.split import Bounds, train_mask
 
-SCALERS = {"robust": RobustScaler, "standard": StandardScaler, "minmax": MinMaxScaler}
+SCALERS = {"robust": "RobustScaler", "standard": "StandardScaler", "minmax": "MinMaxScaler"}
 
 
 def transform_target(level: pd.Series, series: pd.Series, kind: str) -> pd.Series:
@@ -87,7 +86,9 @@ def _sklearn_affine(kind: str, x: np.ndarray) -> tuple[float, float]:
     Robust: center_, scale_; standard: mean_, scale_; minmax: data_min_, 1 / scale_ = range
     (scikit-learn sets the scale of a constant column to 1).
     """
-    sk = SCALERS[kind]().fit(x.reshape(-1, 1))
+    from sklearn import preprocessing  # here: applying a saved state needs no scikit-learn (~3 s)
+
+    sk = getattr(preprocessing, SCALERS[kind])().fit(x.reshape(-1, 1))
     if kind == "robust":
         return float(sk.center_[0]), float(sk.scale_[0])
     if kind == "standard":

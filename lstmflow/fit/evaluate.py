@@ -55,7 +55,7 @@ def baseline_forecasts(level: np.ndarray, ends: np.ndarray, horizon: int, season
     return {"naive": naive, "seasonal_naive": snaive}
 
 
-def _to_levels(a: SeriesArrays, local_ends: np.ndarray, z: np.ndarray, state: dict) -> np.ndarray:
+def to_levels(a: SeriesArrays, local_ends: np.ndarray, z: np.ndarray, state: dict) -> np.ndarray:
     """Scaled transformed-target forecasts [N, H] -> levels in original units [N, H].
 
     For a diff or log-return target a quantile path is cumulated like a point path: exact for
@@ -73,15 +73,15 @@ def series_forecast(
     """Actuals and every method's forecasts in original units for one series' origins."""
     rows = local_ends[:, None] + np.arange(1, horizon + 1)[None, :]  # [N, H]
     actual = a.actual[rows]
-    preds = {"model": _to_levels(a, local_ends, zhat, state),
+    preds = {"model": to_levels(a, local_ends, zhat, state),
              **baseline_forecasts(a.level, local_ends, horizon, season)}
     ok = np.isfinite(actual)
     for m in METHODS:
         ok &= np.isfinite(preds[m])
     lower = upper = None
     if qhat is not None and qhat.shape[-1] > 1:  # [N, H, Q]
-        lower = _to_levels(a, local_ends, qhat[..., 0], state)
-        upper = _to_levels(a, local_ends, qhat[..., -1], state)
+        lower = to_levels(a, local_ends, qhat[..., 0], state)
+        upper = to_levels(a, local_ends, qhat[..., -1], state)
     return SeriesForecast(
         series_id=a.series_id, origins=a.timestamps[local_ends], times=a.timestamps[rows],
         actual=actual, preds=preds, ok=ok, scale=mase_scale(a.actual, a.bounds.train_end,

@@ -19,7 +19,7 @@ import yaml
 from lstmflow.durable import write_text
 from lstmflow.fit.lr_find import LR_FIND
 from lstmflow.report import plots
-from lstmflow.report.summary import repair_line
+from lstmflow.report.summary import promotion_line, repair_line
 from lstmflow.runs import HISTORY, RUN_CONFIG
 
 REPORT = "report.html"
@@ -219,7 +219,6 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
     """The whole page as one string; `lr_find`: the learning-rate finder's curve, if it ran."""
     metrics = summary.get("metrics") or {}
     t = summary.get("training") or {}
-    p = summary.get("promotion") or {}
     cfg = summary.get("config") or {}
     facts = []
     if t:
@@ -227,8 +226,7 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
         facts.append(f"Trained {steps}{t.get('epochs_run')} validation checks in "
                      f"{sig(t.get('seconds'))} s; best val loss {sig(t.get('best_val_loss'))} at "
                      f"check {(t.get('best_epoch') or 0) + 1}.")
-    if p:
-        facts.append(f"Promotion: {'yes' if p.get('promoted') else 'no'}: {p.get('reason')}")
+    facts.append(promotion_line(summary))
     parts = [
         f"<h1>lstmflow run {escape(summary['run_id'])} <span class='status "
         f"{escape(summary['status'])}'>{escape(summary['status'])}</span></h1>",

@@ -53,8 +53,25 @@ def gate_block(gate: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
-    """summary.json in the run folder, written atomically."""
+    """summary.json in the run folder, written atomically; `promoted` and `promotion_reason`
+    are always there (a run that stopped before registration promoted nothing)."""
+    if "promoted" not in summary:
+        summary["promoted"] = False
+        summary["promotion_reason"] = (f"the run ended {summary['status']} before registration"
+                                       if summary["status"] != "running" else "not registered yet")
     return write_json(run_dir / "summary.json", summary)
+
+
+def promotion_line(summary: dict[str, Any]) -> str:
+    """What became of the model, in one line (terminal, Prefect artifact, report.html)."""
+    p = summary.get("promotion") or {}  # what a summary written before `promoted` existed holds
+    reason = summary.get("promotion_reason") or p.get("reason") or "not registered"
+    if summary.get("skipped"):
+        return f"Skipped: {reason}"
+    if summary.get("promoted", p.get("promoted")):
+        return f"Promoted to champion: {reason}"
+    status = p.get("status")
+    return f"Not promoted{f' (kept as {status})' if status else ''}: {reason}"
 
 
 def sig(v: float | None, digits: int = 4) -> float | None:
@@ -153,11 +170,10 @@ def render_text(summary: dict[str, Any]) -> str:
         lines.append("  ALL: MAE pooled over all points; model/naive is the geometric mean of the "
                      "series' MAE ratios, the scale-free figure promotion uses (each series counts "
                      "once).")  # one line: the terminal wraps it
-    if summary.get("promotion"):
-        p = summary["promotion"]
-        lines.append("")
-        lines.append(f"  model: {summary.get('model_path')}")
-        lines.append(f"  {'promoted to champion' if p['promoted'] else 'not promoted'}: {p['reason']}")
+    lines.append("")
+    if summary.get("model_path"):
+        lines.append(f"  model: {summary['model_path']}")
+    lines.append(f"  {promotion_line(summary)}")
     if summary.get("report_path"):
         lines.append(f"  report: {summary['report_path']}")
     lines.append(f"  run folder: {summary.get('run_dir')}")
@@ -166,7 +182,7 @@ def render_text(summary: dict[str, Any]) -> str:
 
 def render_markdown(summary: dict[str, Any]) -> str:
     """The Prefect artifact: the diagnosis first, then a rounded metrics table."""
-    lines = [f"# Run {summary['run_id']}: {summary['status']}", ""]
+    lines = [f"# Run {summary['run_id']}: {summary['status']}", "", promotion_line(summary), ""]
     if summary.get("reason"):  # may span lines (a gate's failed expectations): kept verbatim
         lines += ["## Why it stopped", "", "```text", summary["reason"], "```", ""]
     diagnosis = summary.get("diagnosis") or []
@@ -204,9 +220,6 @@ def render_markdown(summary: dict[str, Any]) -> str:
             found = " (found by the learning-rate finder: lr_find.json)" if auto else ""
             lines.append(f"Learning rate {t['learning_rate']:.3g}{found}.")
         lines.append("")
-    if summary.get("promotion"):
-        p = summary["promotion"]
-        lines += [f"Promotion: {'yes' if p['promoted'] else 'no'}: {p['reason']}", ""]
     if summary.get("report_path"):
         lines += [f"Report with plots: `{summary['report_path']}`", ""]
     lines += [f"Data fingerprint `{summary.get('data_fingerprint')}`; run folder "

@@ -1,15 +1,18 @@
 """Register a trained model: one transaction under the registry lock.
 
-Under the lock: sweep what killed writers left, re-score the champion read now, decide, write
-the version (temp folder renamed into place), then swap the pointer (temp file renamed into
-place). Two runs finishing at once therefore never decide against a champion that is being
-replaced, and a run killed at any moment leaves the previous champion serving (or the new one,
-complete). A resumed run whose version was already written before the kill keeps it: versions
-are immutable, and resuming a finished fit reproduces the same model (lstmflow.fit.checkpoint).
+Under the lock: sweep what killed writers left, record a champion change whose history line a
+kill lost, re-score the champion read now (its files verified), decide, write the version with
+its manifest (temp folder renamed into place), swap the pointer if promoted (temp file renamed
+into place), then append the history line. Two runs finishing at once therefore never decide
+against a champion that is being replaced, and a run killed at any moment leaves the previous
+champion serving (or the new one, complete). A resumed run whose version was already written
+before the kill keeps it: versions are immutable, and resuming a finished fit reproduces the
+same model (lstmflow.fit.checkpoint).
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +22,10 @@ from lstmflow.config import PipelineConfig
 from lstmflow.data.split import Bounds
 from lstmflow.durable import sweep
 from lstmflow.locks import registry_lock
-from lstmflow.serve.promote import decide, score_champion
+from lstmflow.runs import as_written
+from lstmflow.serve.history import append, event, reconcile
+from lstmflow.serve.manifest import canonical_sha256, effective_config, git_commit, library_versions
+from lstmflow.serve.promote import Decision, decide, score_champion
 from lstmflow.serve.registry import champion, load_version, save_version, set_champion, version_dir
 
 
@@ -28,34 +34,64 @@ def register(
     frame: pd.DataFrame, bounds: dict[str, Bounds], resume: bool = False,
     blocked: list[str] | None = None,
 ) -> dict[str, Any]:
-    """Save version `meta['run_id']` and promote it if `decide` says so and the diagnosis found
-    no error (`blocked`: ids of error-level findings); returns what happened."""
+    """Save version `meta['run_id']` and promote it if `decide` says so (`blocked`: ids of
+    error-level findings; `meta['gates']`: gate name -> passed); returns what happened."""
     version = meta["run_id"]
     path = version_dir(root, version)
     with registry_lock(root):
         swept = sweep(root) + sweep(path.parent)
         pointer = champion(root)
+        reconcile(root, pointer)
         if resume and path.is_dir() and pointer and pointer.get("version") == version:
-            load_version(path)  # complete and loadable, or RegistryError naming it
-            return _result(path, True, f"{pointer.get('reason')} (promoted before the run was "
-                           "interrupted; kept)", None, swept)
+            load_version(path)  # complete and verified, or an error naming the file
+            kept = Decision(True, "champion", f"{pointer.get('reason')} (promoted before the "
+                            "run was interrupted; kept)")
+            return _result(path, kept, None, swept)
         champ = score_champion(root, frame, bounds, cfg)
-        promote, reason = decide(cfg.registry.promote, metrics, champ)
-        if blocked:
-            promote, reason = False, f"the diagnosis found errors ({', '.join(blocked)}); {reason}"
+        decision = decide(cfg.registry.promote, metrics, champ, cfg.registry.min_improvement,
+                          meta.get("gates"), blocked)
         if resume and path.is_dir():
             load_version(path)  # written before the kill: immutable, kept as it is
         else:
-            save_version(root, version, model, state, cfg.model_dump(mode="json"), metrics, meta)
-        if promote:
-            set_champion(root, version, reason)
-    return _result(path, promote, reason, champ, swept)
+            save_version(root, version, model, state, version_record(cfg, metrics, meta,
+                                                                     decision, champ))
+        old = pointer["version"] if pointer else None
+        line = event("register", version, decision.reason, status=decision.status,
+                     run_id=version, champion_before=old)
+        if decision.promoted:
+            line["from"] = old
+            set_champion(root, version, line, [*pointer.get("previous", []), old] if pointer else [])
+        append(root, line)
+    return _result(path, decision, champ, swept)
 
 
-def _result(path: Path, promoted: bool, reason: str, champ: dict | None,
+def version_record(cfg: PipelineConfig, metrics: dict[str, Any], meta: dict[str, Any],
+                   decision: Decision, champ: dict[str, Any] | None) -> dict[str, Any]:
+    """What the manifest says about a version besides its files."""
+    config = as_written(cfg)  # a resumed run: the data section it was first given
+    return {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "run_id": meta["run_id"], "flow_run_id": meta.get("flow_run_id"),
+        "trained_at": meta.get("trained_at"),
+        "data": {"fingerprint": meta.get("data_fingerprint"), **(meta.get("data") or {})},
+        "inputs": meta.get("inputs"),
+        "config": config, "effective_config_sha256": canonical_sha256(effective_config(config)),
+        "gates": meta.get("gates"), "metrics": metrics, "diagnosis": meta.get("diagnosis"),
+        "seeds": {"training.seed": cfg.training.seed,
+                  "training.deterministic": cfg.training.deterministic},
+        "libraries": library_versions(), "git_commit": git_commit(),
+        "decision": {"promoted": decision.promoted, "status": decision.status,
+                     "reason": decision.reason, "policy": cfg.registry.promote,
+                     "min_improvement": cfg.registry.min_improvement,
+                     "champion_before": champ and champ.get("version")},
+    }
+
+
+def _result(path: Path, decision: Decision, champ: dict | None,
             swept: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "model_path": str(path), "promoted": promoted, "reason": reason,
+        "model_path": str(path), "promoted": decision.promoted, "status": decision.status,
+        "reason": decision.reason,
         "champion_before": champ and {k: v for k, v in champ.items() if k != "metrics"},
     }
     if swept:

@@ -1,0 +1,79 @@
+"""The forecaster's network in plain torch (no Lightning): what a saved version loads into.
+
+`LSTMForecaster` (models/lstm.py) builds its layers with `add_layers` and runs `forecast_all`,
+so a state dict saved from it loads into `LSTMNet` as it is (the same parameter names), and
+prediction never imports Lightning (~5-7 s of start-up).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
+
+
+def quantile_levels(loss: str, quantiles: Sequence[float] | None) -> list[float] | None:
+    """The levels the head emits: the given ones (default 0.1/0.5/0.9) under the quantile loss,
+    None (one point forecast) otherwise."""
+    if loss != "quantile":
+        return None
+    levels = list(quantiles or DEFAULT_QUANTILES)
+    if 0.5 not in levels:
+        raise ValueError("quantile loss needs the 0.5 level (the point forecast)")
+    return levels
+
+
+def add_layers(module: nn.Module, n_inputs: int, horizon: int, hidden_size: int,
+               num_layers: int, dropout: float, quantiles: list[float] | None) -> None:
+    """The layers `lstm`, `drop`, `head` (their names are the state dict's keys), the number of
+    levels `n_q`, the index of the median and the levels as a non-saved buffer."""
+    module.lstm = nn.LSTM(n_inputs, hidden_size, num_layers=num_layers, batch_first=True,
+                          dropout=dropout if num_layers > 1 else 0.0)
+    module.drop = nn.Dropout(dropout)
+    module.n_q = len(quantiles) if quantiles else 1
+    module.median_index = quantiles.index(0.5) if quantiles else 0
+    module.head = nn.Linear(hidden_size, horizon * module.n_q)
+    module.register_buffer("q_levels", torch.tensor(quantiles or [0.5], dtype=torch.float32),
+                           persistent=False)
+
+
+def forecast_all(module: nn.Module, x: torch.Tensor, horizon: int) -> torch.Tensor:
+    """[B, L, F] -> [B, L, H, Q]: an H-step forecast (Q levels) from every timestep."""
+    out, _ = module.lstm(x)  # [B, L, hidden]
+    b, l_, _ = out.shape
+    return module.head(module.drop(out)).view(b, l_, horizon, module.n_q)
+
+
+class Forecasts:
+    """The predict methods both networks share (a mixin over an nn.Module built by add_layers)."""
+
+    @torch.no_grad()
+    def predict_quantiles(self, x: torch.Tensor) -> torch.Tensor:
+        """All levels from the last step of each window: [B, L, F] -> [B, H, Q]."""
+        self.eval()
+        return self(x)[:, -1]
+
+    @torch.no_grad()
+    def predict_last(self, x: torch.Tensor) -> torch.Tensor:
+        """Point forecast (the median under quantile loss) from the last step: [B, L, F] -> [B, H]."""
+        return self.predict_quantiles(x)[..., self.median_index]
+
+
+class LSTMNet(Forecasts, nn.Module):
+    """Inference-only twin of LSTMForecaster: same layers, same forward, same predict methods."""
+
+    def __init__(self, n_inputs: int, horizon: int, hidden_size: int = 64, num_layers: int = 2,
+                 dropout: float = 0.1, loss: str = "huber",
+                 quantiles: Sequence[float] | None = None, **_training: Any) -> None:
+        super().__init__()
+        self.horizon = horizon
+        add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout,
+                   quantile_levels(loss, quantiles))
+        self.eval()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return forecast_all(self, x, self.horizon)
