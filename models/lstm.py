@@ -1,7 +1,9 @@
 """LSTM forecaster as a LightningModule: a direct multi-horizon head on every timestep.
 
 Training puts a loss on every step of a window after the burn-in (one forward pass, many
-targets); prediction reads the last step, the real forecast origin. With the quantile loss the
+targets); prediction reads the last step, the real forecast origin. With `cumulative` the head
+is trained on changes since the origin (see models.data.WindowBatches) and prediction returns
+them as per-step increments, so every consumer sees the same layout. With the quantile loss the
 head emits Q levels per horizon step and the 0.5 level is the point forecast.
 """
 
@@ -46,6 +48,7 @@ class LSTMForecaster(pl.LightningModule):
         min_lr: float = 1e-6,
         max_epochs: int = 50,
         max_steps: int | None = None,
+        cumulative: bool = False,
     ) -> None:
         super().__init__()
         if loss == "quantile":
@@ -152,9 +155,13 @@ class LSTMForecaster(pl.LightningModule):
 
     @torch.no_grad()
     def predict_quantiles(self, x: torch.Tensor) -> torch.Tensor:
-        """All levels from the last step of each window: [B, L, F] -> [B, H, Q]."""
+        """All levels from the last step of each window: [B, L, F] -> [B, H, Q], always as
+        per-step increments (a cumulative head is differenced back; re-cumulating is exact)."""
         self.eval()
-        return self(x)[:, -1]
+        out = self(x)[:, -1]  # [B, H, Q]
+        if self.hparams.get("cumulative"):
+            out = torch.diff(out, dim=1, prepend=torch.zeros_like(out[:, :1]))
+        return out
 
     @torch.no_grad()
     def predict_last(self, x: torch.Tensor) -> torch.Tensor:

@@ -11,6 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
 from lstmflow.durable import write_atomic
+from lstmflow.fit.blend import fit_validation_blend
 from lstmflow.fit.evaluate import collect_forecasts, forecast_frame, score
 from lstmflow.fit.train import predict_origins, predict_quantiles
 from lstmflow.report.html import FORECASTS, REPORT_SERIES
@@ -19,10 +20,16 @@ from lstmflow.report.html import FORECASTS, REPORT_SERIES
 @task(name="evaluate", cache_policy=NO_CACHE)
 def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig,
                   run_dir: Path | None = None, stack=None) -> dict[str, Any]:
-    """Forecast every test origin and score model, naive and seasonal naive on the same points
+    """Fit the validation blend toward the baselines (model.blend_baselines; stored in
+    `prepared.state`), forecast every test origin and score model, naive and seasonal naive on the same points
     (and the interval under quantile loss); keep the forecasts the report plots. `stack`: the
     fit's StackedSeries of `prepared.arrays`, reused rather than rebuilt."""
     h, season = cfg.forecast.horizon, cfg.evaluation.season
+    prepared.state.pop("blend", None)
+    if cfg.model.blend_baselines and (blend := fit_validation_blend(model, prepared, cfg, stack)):
+        prepared.state["blend"] = blend  # saved with the model: predict applies it too
+        get_run_logger().info("blend weights per step (model, naive, seasonal naive), fitted on "
+                              "validation: %s", [[round(w, 2) for w in r] for r in blend["weights"]])
     qhat = levels = None
     if model.n_q > 1:
         stack, ends, qhat = predict_quantiles(model, prepared.arrays, cfg, "test", stack)

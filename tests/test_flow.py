@@ -69,6 +69,8 @@ def test_flow_saves_model_folder_without_pickle(flow_run):
     model, state_json, config, metrics = load_version(model_dir)
     assert state_json["target_transform"] == "log_return"
     assert config["forecast"]["horizon"] == 3
+    blend = state_json["blend"]  # fitted on validation, saved for predict
+    assert len(blend["weights"]) == 3 and all(abs(sum(w) - 1) < 1e-9 for w in blend["weights"])
 
 
 def test_missing_file_fails_flow_cleanly(prefect_harness, sample_slice, tmp_path):

@@ -18,6 +18,7 @@ import pandas as pd
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.data.scale import inverse_target
 from lstmflow.data.schema import Z
+from lstmflow.fit.blend import apply_blend
 from lstmflow.fit.diagnosis.shape import forecast_shape
 from lstmflow.fit.diagnosis.thresholds import STATS_MAX_SERIES
 from lstmflow.fit.scores import interval_scores, mase_scale, point_errors, relative_mae
@@ -73,8 +74,12 @@ def series_forecast(
     """Actuals and every method's forecasts in original units for one series' origins."""
     rows = local_ends[:, None] + np.arange(1, horizon + 1)[None, :]  # [N, H]
     actual = a.actual[rows]
-    preds = {"model": _to_levels(a, local_ends, zhat, state),
-             **baseline_forecasts(a.level, local_ends, horizon, season)}
+    base = baseline_forecasts(a.level, local_ends, horizon, season)
+    preds = {"model": _to_levels(a, local_ends, zhat, state), **base}
+    if blend := state.get("blend"):  # validation-fitted weights (lstmflow.fit.blend)
+        parts = base if blend["season"] == season else baseline_forecasts(
+            a.level, local_ends, horizon, blend["season"])
+        preds["model"] = apply_blend({"model": preds["model"], **parts}, blend)
     ok = np.isfinite(actual)
     for m in METHODS:
         ok &= np.isfinite(preds[m])
