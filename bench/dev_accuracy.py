@@ -58,8 +58,9 @@ def main() -> None:
                 print(f"{name:<28}{vname:<12} no metrics rc={r.returncode}", flush=True)
                 continue
             s = m["seasonal_naive"]["mae"]
-            print(f"{name:<28}{vname:<12} rel {m['model']['mae'] / s:6.3f}  naive "
-                  f"{m['naive']['mae'] / s:6.3f}  {secs:5.0f}s", flush=True)
+            alone = (m.get("blend") or {}).get("mae_model_alone") or m["model"]["mae"]
+            print(f"{name:<28}{vname:<12} rel {m['model']['mae'] / s:6.3f}  alone "
+                  f"{alone / s:6.3f}  naive {m['naive']['mae'] / s:6.3f}  {secs:5.0f}s", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
 from lstmflow.durable import write_atomic
-from lstmflow.fit.blend import fit_validation_blend
+from lstmflow.fit.blend import blend_summary, fit_validation_blend
 from lstmflow.fit.evaluate import collect_forecasts, forecast_frame, score
 from lstmflow.fit.train import predict_origins, predict_quantiles
 from lstmflow.report.html import FORECASTS, REPORT_SERIES
@@ -21,8 +21,8 @@ from lstmflow.report.html import FORECASTS, REPORT_SERIES
 def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig,
                   run_dir: Path | None = None, stack=None) -> dict[str, Any]:
     """Fit the validation blend toward the baselines (model.blend_baselines; stored in
-    `prepared.state`), forecast every test origin and score model, naive and seasonal naive on the same points
-    (and the interval under quantile loss); keep the forecasts the report plots. `stack`: the
+    `prepared.state`), forecast every test origin and score model, naive and seasonal naive on
+    the same points (and the interval under quantile loss); keep the forecasts the report plots. `stack`: the
     fit's StackedSeries of `prepared.arrays`, reused rather than rebuilt."""
     h, season = cfg.forecast.horizon, cfg.evaluation.season
     prepared.state.pop("blend", None)
@@ -38,6 +38,10 @@ def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig,
         stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "test", stack)
     fcs = collect_forecasts(prepared.arrays, stack, ends, zhat, prepared.state, h, season, qhat)
     metrics = score(fcs, h, levels)
+    if blend := prepared.state.get("blend"):  # the model alone on the same points, for the report
+        alone_state = {k: v for k, v in prepared.state.items() if k != "blend"}
+        alone = collect_forecasts(prepared.arrays, stack, ends, zhat, alone_state, h, season)
+        metrics["blend"] = blend_summary(blend, fcs, alone)
     if run_dir is not None:
         frame = forecast_frame(fcs[:REPORT_SERIES])
         write_atomic(Path(run_dir) / FORECASTS, lambda f: frame.to_parquet(f))
