@@ -96,7 +96,10 @@ def window_ends(
 
 
 class WindowBatches(Dataset):
-    """A dataset whose items are whole batches: `ds[list_of_positions]` -> (x, y, mask)."""
+    """A dataset whose items are whole batches: `ds[list_of_positions]` -> (x, y, mask).
+
+    `cumulative`: y[..., h] is the sum of the increments z[t+1 .. t+h+1] (the change since
+    origin t of a differenced target), still only from rows after the origin."""
 
     def __init__(
         self,
@@ -106,8 +109,10 @@ class WindowBatches(Dataset):
         split: Split,
         burn_in: int = 0,
         every_step: bool = True,
+        cumulative: bool = False,
     ) -> None:
         self.stack, self.window, self.split = stack, window, split
+        self.cumulative = cumulative  # targets: sums of the first h increments (change since origin)
         self.ends = torch.as_tensor(ends, dtype=torch.long)  # [W] origins, padded space
         self.steps = torch.arange(window - 1, -1, -1)  # [L]: offsets back from the origin
         self.burn_in = min(burn_in, window - 1)
@@ -125,6 +130,8 @@ class WindowBatches(Dataset):
         x = self.stack.x[x_ends[:, None] - self.steps[None, :]]  # [B, L, F]
         rows = ends[:, None] - self.steps[None, :]  # [B, L] padded-space rows
         y = self.stack.future[rows]  # [B, L, H]
+        if self.cumulative:  # a NaN increment leaves every later sum NaN (masked below)
+            y = y.cumsum(-1)  # [B, L, H]
         ok = torch.isfinite(y)  # [B, L, H]: unobserved targets get no loss
         ok &= self.stack.origin_ok[rows][:, :, None]  # no step inside an interpolated gap
         if self.split == "train" and self.every_step:

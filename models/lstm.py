@@ -1,7 +1,9 @@
 """LSTM forecaster as a LightningModule: a direct multi-horizon head on every timestep.
 
 Training puts a loss on every step of a window after the burn-in (one forward pass, many
-targets); prediction reads the last step, the real forecast origin. With the quantile loss the
+targets); prediction reads the last step, the real forecast origin. With `cumulative` the head
+is trained on changes since the origin (see models.data.WindowBatches) and prediction returns
+them as per-step increments, so every consumer sees the same layout. With the quantile loss the
 head emits Q levels per horizon step and the 0.5 level is the point forecast.
 """
 
@@ -48,10 +50,12 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         min_lr: float = 1e-6,
         max_epochs: int = 50,
         max_steps: int | None = None,
+        cumulative: bool = False,
     ) -> None:
         super().__init__()
         quantiles = quantile_levels(loss, quantiles)
         self.save_hyperparameters()
+        self.cumulative = cumulative  # predict_quantiles (models/net.py) differences it back
         # lstm, drop, head (models/net.py: the inference-only LSTMNet loads the same state dict)
         add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout, quantiles)
         self.point_loss = {

@@ -53,9 +53,13 @@ class Forecasts:
 
     @torch.no_grad()
     def predict_quantiles(self, x: torch.Tensor) -> torch.Tensor:
-        """All levels from the last step of each window: [B, L, F] -> [B, H, Q]."""
+        """All levels from the last step of each window: [B, L, F] -> [B, H, Q], always as
+        per-step increments (a cumulative head is differenced back; re-cumulating is exact)."""
         self.eval()
-        return self(x)[:, -1]
+        out = self(x)[:, -1]  # [B, H, Q]
+        if getattr(self, "cumulative", False):
+            out = torch.diff(out, dim=1, prepend=torch.zeros_like(out[:, :1]))
+        return out
 
     @torch.no_grad()
     def predict_last(self, x: torch.Tensor) -> torch.Tensor:
@@ -68,9 +72,10 @@ class LSTMNet(Forecasts, nn.Module):
 
     def __init__(self, n_inputs: int, horizon: int, hidden_size: int = 64, num_layers: int = 2,
                  dropout: float = 0.1, loss: str = "huber",
-                 quantiles: Sequence[float] | None = None, **_training: Any) -> None:
+                 quantiles: Sequence[float] | None = None, cumulative: bool = False,
+                 **_training: Any) -> None:
         super().__init__()
-        self.horizon = horizon
+        self.horizon, self.cumulative = horizon, cumulative
         add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout,
                    quantile_levels(loss, quantiles))
         self.eval()

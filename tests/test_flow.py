@@ -79,6 +79,8 @@ def test_flow_saves_model_folder_without_pickle(flow_run):
     assert m["libraries"]["torch"].startswith("2.13") and "git_commit" in m
     assert m["decision"]["status"] == ("champion" if summary["promoted"] else "rejected")
     assert summary["promotion_reason"] == m["decision"]["reason"]
+    blend = version.state["blend"]  # fitted on validation, saved for predict
+    assert len(blend["weights"]) == 3 and all(abs(sum(w) - 1) < 1e-9 for w in blend["weights"])
 
 
 def test_missing_file_fails_flow_cleanly(prefect_harness, sample_slice, tmp_path):

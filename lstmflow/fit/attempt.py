@@ -12,6 +12,7 @@ from typing import Any
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
+from lstmflow.fit.blend import refit_blend
 from lstmflow.fit.diagnosis import data_stats, diagnose
 from lstmflow.fit.evaluate import SeriesForecast, collect_forecasts, score
 from lstmflow.fit.train import FitDiverged, TrainResult, predict_origins, predict_quantiles, train_model
@@ -50,7 +51,8 @@ def fit_and_diagnose(prepared: Prepared, cfg: PipelineConfig) -> Attempt:
     try:
         fit = train_model(prepared.arrays, cfg)
         history = fit.history
-        fcs, levels = forecast_test(fit.model, prepared, cfg)
+        refit_blend(fit.model, prepared, cfg, fit.stack)  # as a training run scores its test part
+        fcs, levels = forecast_test(fit.model, prepared, cfg, fit.stack)
         metrics = score(fcs, cfg.forecast.horizon, levels)
     except FitDiverged as exc:
         history = exc.history

@@ -18,6 +18,7 @@ import pandas as pd
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.data.scale import inverse_target
 from lstmflow.data.schema import Z
+from lstmflow.fit.blend import apply_blend
 from lstmflow.fit.diagnosis.shape import forecast_shape
 from lstmflow.fit.diagnosis.thresholds import STATS_MAX_SERIES
 from lstmflow.fit.scores import interval_scores, mase_scale, point_errors, relative_mae
@@ -55,6 +56,18 @@ def baseline_forecasts(level: np.ndarray, ends: np.ndarray, horizon: int, season
     return {"naive": naive, "seasonal_naive": snaive}
 
 
+def blended_levels(a: SeriesArrays, local_ends: np.ndarray, z: np.ndarray, state: dict,
+                   horizon: int) -> np.ndarray:
+    """The model's point forecasts [N, H] in original units, with the validation-fitted blend
+    toward naive and seasonal naive applied when the state holds one (lstmflow.fit.blend):
+    what evaluation scores, the champion is re-scored with, and predict serves."""
+    levels = to_levels(a, local_ends, z, state)
+    if not (blend := state.get("blend")):
+        return levels
+    parts = baseline_forecasts(a.level, local_ends, horizon, blend["season"])
+    return apply_blend({"model": levels, **parts}, blend)
+
+
 def to_levels(a: SeriesArrays, local_ends: np.ndarray, z: np.ndarray, state: dict) -> np.ndarray:
     """Scaled transformed-target forecasts [N, H] -> levels in original units [N, H].
 
@@ -73,7 +86,7 @@ def series_forecast(
     """Actuals and every method's forecasts in original units for one series' origins."""
     rows = local_ends[:, None] + np.arange(1, horizon + 1)[None, :]  # [N, H]
     actual = a.actual[rows]
-    preds = {"model": to_levels(a, local_ends, zhat, state),
+    preds = {"model": blended_levels(a, local_ends, zhat, state, horizon),
              **baseline_forecasts(a.level, local_ends, horizon, season)}
     ok = np.isfinite(actual)
     for m in METHODS:

@@ -82,10 +82,16 @@ def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
     stack = StackedSeries(arrays, cfg.forecast.horizon)
     train_ends = window_ends(stack, arrays, "train", L, choose_stride(t, train_rows(arrays)))
     val_ends = window_ends(stack, arrays, "val", L)
+    cum = cumulative_target(cfg)
     return (
-        WindowBatches(stack, train_ends, L, "train", t.burn_in, t.every_step),
-        WindowBatches(stack, val_ends, L, "val"),
+        WindowBatches(stack, train_ends, L, "train", t.burn_in, t.every_step, cum),
+        WindowBatches(stack, val_ends, L, "val", cumulative=cum),
     )
+
+
+def cumulative_target(cfg: PipelineConfig) -> bool:
+    """Whether the head learns changes since the origin (an increment target only)."""
+    return cfg.model.cumulative_target and cfg.preprocess.target_transform != "level"
 
 
 def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None,
@@ -117,6 +123,7 @@ def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None
             t.lr_patience if t.lr_patience is not None else t.patience // 2),
         min_lr=t.min_lr,
         max_steps=budget.total_steps if budget else None,
+        cumulative=cumulative_target(cfg),
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from lstmflow.fit.evaluate import METHODS
 from lstmflow.runs import write_json
 
-EXTRA = ("per_horizon", "intervals", "mase_scale", "shape")  # kept as evaluate returns them
+EXTRA = ("per_horizon", "intervals", "mase_scale", "shape", "blend")  # kept as evaluate returns them
 
 
 def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -109,7 +109,7 @@ def forecast(champ: Champion, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[s
     import torch
 
     from lstmflow.data.prepare import prepare
-    from lstmflow.fit.evaluate import to_levels
+    from lstmflow.fit.evaluate import blended_levels, to_levels
 
     cfg, version = champ.cfg, champ.version
     frame = frame[frame[SERIES].astype(str).isin(version.manifest["data"]["series"])]
@@ -135,14 +135,16 @@ def forecast(champ: Champion, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[s
     parts = []
     for i, a in enumerate(usable):
         end = np.array([len(a.z) - 1])
+        median = q[i:i + 1, :, version.model.median_index]  # [1, H]
+        point = blended_levels(a, end, median, version.state, h)[0]  # as evaluation scored it
         cols: dict[str, Any] = {
             "series_id": a.series_id,
             "timestamp": pd.date_range(a.timestamps[-1], periods=h + 1, freq=cfg.data.freq)[1:],
-            "forecast": to_levels(a, end, q[i:i + 1, :, version.model.median_index],
-                                  version.state)[0]}
-        if q.shape[-1] > 1:  # quantile loss: the outer levels bound the interval
-            cols["lower"] = to_levels(a, end, q[i:i + 1, :, 0], version.state)[0]
-            cols["upper"] = to_levels(a, end, q[i:i + 1, :, -1], version.state)[0]
+            "forecast": point}
+        if q.shape[-1] > 1:  # quantile loss: the outer levels bound the interval, moved with
+            shift = point - to_levels(a, end, median, version.state)[0]  # the blend's shift
+            cols["lower"] = to_levels(a, end, q[i:i + 1, :, 0], version.state)[0] + shift
+            cols["upper"] = to_levels(a, end, q[i:i + 1, :, -1], version.state)[0] + shift
         parts.append(pd.DataFrame(cols))
     out = pd.concat(parts, ignore_index=True)
     out["model_version"] = version.name

@@ -1,0 +1,97 @@
+"""Per-horizon-step blend of the model with the naive and seasonal-naive forecasts.
+
+The weights are fitted on the VALIDATION split only (never test), stored in the model's state
+(`state["blend"]`) and applied wherever the model's forecasts are turned into levels (evaluate,
+champion re-scoring, predict), so where the random walk or last season is already the best
+forecast the pipeline falls back toward it instead of adding noise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import product
+from typing import Any
+
+import numpy as np
+
+PARTS = ("model", "naive", "seasonal_naive")
+
+
+def simplex_grid(step: float) -> np.ndarray:
+    """All weight triples on the simplex with spacing `step`, model-only first: [K, 3]."""
+    n = round(1 / step)
+    rows = [(n - a - b, a, b) for a, b in product(range(n + 1), repeat=2) if a + b <= n]
+    return np.array(sorted(rows, key=lambda r: -r[0]), dtype=float) / n  # [K, 3]
+
+
+def fit_blend(fcs: Sequence, horizon: int, season: int, step: float = 0.1,
+              min_gain: float = 0.0) -> dict[str, Any] | None:
+    """Weights [H, 3] over (model, naive, seasonal_naive) minimising validation MAE per step.
+
+    `fcs`: evaluate.SeriesForecast of the validation origins. A step keeps the model alone
+    unless a blend lowers its MAE by more than `min_gain` (a share). None without points."""
+    grid = simplex_grid(step)  # [K, 3]
+    weights, gains = [], []
+    for h in range(horizon):
+        cols = [np.stack([f.preds[m][:, h][f.ok[:, h]] for m in PARTS]) for f in fcs]  # [3, n]
+        actual = np.concatenate([f.actual[:, h][f.ok[:, h]] for f in fcs])  # [n]
+        if not len(actual):
+            weights.append([1.0, 0.0, 0.0])
+            gains.append(0.0)
+            continue
+        parts = np.concatenate(cols, axis=1)  # [3, n]
+        mae = np.abs(grid @ parts - actual[None, :]).mean(axis=1)  # [K]
+        best = int(np.argmin(mae))
+        keep = mae[best] < mae[0] * (1 - min_gain)
+        weights.append(grid[best if keep else 0].tolist())
+        gains.append(float(1 - mae[best] / mae[0]) if keep and mae[0] > 0 else 0.0)
+    return {"parts": list(PARTS), "season": season, "weights": weights,
+            "val_mae_gain": gains}
+
+
+def apply_blend(preds: dict[str, np.ndarray], blend: dict[str, Any] | None) -> np.ndarray:
+    """The blended forecast [N, H] from each part's forecast [N, H]; the model's without a blend.
+
+    A part that is NaN (no season of history yet) at a point with zero weight does not matter;
+    with weight it leaves the point NaN, as the baseline itself would be."""
+    model = preds["model"]
+    if not blend:
+        return model
+    w = np.asarray(blend["weights"], dtype=float)  # [H, 3]
+    out = np.zeros_like(model, dtype=float)
+    for k, part in enumerate(blend["parts"]):
+        wk = w[:, k][None, :]  # [1, H]
+        out += np.where(wk > 0, wk * preds[part], 0.0)
+    return out
+
+
+def fit_validation_blend(model, prepared, cfg, stack=None) -> dict[str, Any] | None:
+    """Forecast every validation origin with `model` and fit the blend on those points only."""
+    from lstmflow.fit.evaluate import collect_forecasts
+    from lstmflow.fit.train import predict_origins
+
+    h, season = cfg.forecast.horizon, cfg.evaluation.season
+    state = {k: v for k, v in prepared.state.items() if k != "blend"}  # the model alone
+    stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "val", stack)
+    fcs = [f for f in collect_forecasts(prepared.arrays, stack, ends, zhat, state, h, season)
+           if f.ok.any()]
+    return fit_blend(fcs, h, season) if fcs else None
+
+
+def blend_summary(blend: dict[str, Any], fcs: Sequence, alone: Sequence) -> dict[str, Any]:
+    """What the report shows: the weights, their validation gain, and on the scored points the
+    MAE of the blended forecast next to the model alone (`alone`: the same origins unblended)."""
+    err = [np.abs(f.preds["model"] - f.actual)[f.ok] for f in fcs]
+    err_alone = [np.abs(g.preds["model"] - g.actual)[f.ok] for f, g in zip(fcs, alone, strict=True)]
+    mae = float(np.concatenate(err).mean()) if err else None
+    mae_alone = float(np.concatenate(err_alone).mean()) if err_alone else None
+    return {**blend, "mae": mae, "mae_model_alone": mae_alone}
+
+
+def refit_blend(model, prepared, cfg, stack=None) -> dict[str, Any] | None:
+    """Fit the blend on the validation origins into `prepared.state` (replacing any earlier
+    one; none when `model.blend_baselines` is off), so test scoring and the saved state use it."""
+    prepared.state.pop("blend", None)
+    if cfg.model.blend_baselines and (blend := fit_validation_blend(model, prepared, cfg, stack)):
+        prepared.state["blend"] = blend
+    return prepared.state.get("blend")
