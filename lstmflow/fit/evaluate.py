@@ -57,11 +57,12 @@ def baseline_forecasts(level: np.ndarray, ends: np.ndarray, horizon: int, season
 
 
 def blended_levels(a: SeriesArrays, local_ends: np.ndarray, z: np.ndarray, state: dict,
-                   horizon: int) -> np.ndarray:
+                   horizon: int, levels: np.ndarray | None = None) -> np.ndarray:
     """The model's point forecasts [N, H] in original units, with the validation-fitted blend
     toward naive and seasonal naive applied when the state holds one (lstmflow.fit.blend):
-    what evaluation scores, the champion is re-scored with, and predict serves."""
-    levels = to_levels(a, local_ends, z, state)
+    what evaluation scores, the champion is re-scored with, and predict serves. `levels`: the
+    unblended levels when already computed."""
+    levels = to_levels(a, local_ends, z, state) if levels is None else levels
     if not (blend := state.get("blend")):
         return levels
     parts = baseline_forecasts(a.level, local_ends, horizon, blend["season"])
@@ -86,8 +87,11 @@ def series_forecast(
     """Actuals and every method's forecasts in original units for one series' origins."""
     rows = local_ends[:, None] + np.arange(1, horizon + 1)[None, :]  # [N, H]
     actual = a.actual[rows]
-    preds = {"model": blended_levels(a, local_ends, zhat, state, horizon),
+    alone = to_levels(a, local_ends, zhat, state)
+    preds = {"model": blended_levels(a, local_ends, zhat, state, horizon, alone),
              **baseline_forecasts(a.level, local_ends, horizon, season)}
+    if state.get("blend"):  # the network's own forecasts: what the diagnosis reads
+        preds["model_alone"] = alone
     ok = np.isfinite(actual)
     for m in METHODS:
         ok &= np.isfinite(preds[m])

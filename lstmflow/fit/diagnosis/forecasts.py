@@ -24,7 +24,11 @@ def _unpredictable(run: Run) -> dict[str, float]:
 
 
 def _rel(run: Run, sid: str, ref: str) -> float | None:
-    """The model's MAE on a series over a baseline's."""
+    """The model's MAE on a series over a baseline's: the network's own forecasts (unblended)
+    when its forecast shape records them, else the scored metrics."""
+    own = (run.shapes().get(sid) or {}).get("rel_mae") or {}
+    if own.get(ref) is not None:
+        return own[ref]
     m, b = run.series_metrics(sid).get("mae"), run.series_metrics(sid, ref).get("mae")
     return m / b if m is not None and b else None
 

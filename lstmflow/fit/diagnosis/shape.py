@@ -44,11 +44,18 @@ def _corr(x: np.ndarray, y: np.ndarray) -> float | None:
 def forecast_shape(actual: np.ndarray, preds: dict[str, np.ndarray], ok: np.ndarray
                    ) -> dict[str, Any] | None:
     """The measures above for one series from [N origins, H steps] arrays in original units
-    (`preds` holds model, naive and seasonal_naive); None when too few points were scored."""
+    (`preds` holds model, naive and seasonal_naive, and model_alone under a blend); None when
+    too few points were scored."""
     if ok.sum() < MIN_POINTS:
         return None
-    a, m, n = actual[ok], preds["model"][ok], preds["naive"][ok]  # [P] scored points
+    # the network's own forecasts: a blend toward the baselines (lstmflow.fit.blend) would
+    # hide the collapsed or copied model these measures are there to name
+    model = preds.get("model_alone", preds["model"])
+    a, m, n = actual[ok], model[ok], preds["naive"][ok]  # [P] scored points
+    mae = float(np.mean(np.abs(a - m)))
     out: dict[str, Any] = {
+        "rel_mae": {ref: _ratio(mae, float(np.mean(np.abs(a - preds[ref][ok]))))
+                    for ref in ("naive", "seasonal_naive")},
         "points": int(ok.sum()), "actual_sd": float(np.std(a)), "model_sd": float(np.std(m)),
         "spread": _ratio(float(np.std(m)), float(np.std(a))),
         "error_corr": _corr(a - m, a - n), "move": _ratio(_rms(m - n), _rms(a - n)),
@@ -59,7 +66,7 @@ def forecast_shape(actual: np.ndarray, preds: dict[str, np.ndarray], ok: np.ndar
         def shape(x: np.ndarray) -> np.ndarray:  # [n, H] each path minus its own mean
             return x[full] - x[full].mean(axis=1, keepdims=True)
 
-        da, dm, ds = shape(actual), shape(preds["model"]), shape(preds["seasonal_naive"])
+        da, dm, ds = shape(actual), shape(model), shape(preds["seasonal_naive"])
         sse = float(np.sum(da * da))
         out["path_amp"] = _ratio(_rms(dm), _rms(da))
         out["seasonal_path_skill"] = 1 - float(np.sum((da - ds) ** 2)) / sse if sse > 0 else None
