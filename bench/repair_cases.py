@@ -32,8 +32,9 @@ from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
 from lstmflow.data.prepare import prepare  # noqa: E402
 from lstmflow.data.split import split_bounds  # noqa: E402
 from lstmflow.fit.evaluate import evaluate  # noqa: E402
+from lstmflow.fit.origins import predict_origins  # noqa: E402
 from lstmflow.fit.repair import PROBLEMS, repair  # noqa: E402
-from lstmflow.fit.train import FitDiverged, predict_origins, train_model  # noqa: E402
+from lstmflow.fit.train import FitDiverged, train_model  # noqa: E402
 
 BETTER = 0.05  # 'better': validation rel MAE at least 5% below the first fit's (else 'marginal')
 DEFAULT_CASES = "divergence,exploding,plateau,underfitting,not_converged"

@@ -29,7 +29,8 @@ from lstmflow.data.prepare import prepare  # noqa: E402
 from lstmflow.data.split import split_bounds  # noqa: E402
 from lstmflow.fit.diagnosis import data_stats, diagnose  # noqa: E402
 from lstmflow.fit.evaluate import collect_forecasts, forecast_frame, score  # noqa: E402
-from lstmflow.fit.train import predict_origins, save_history, train_model  # noqa: E402
+from lstmflow.fit.origins import predict_origins  # noqa: E402
+from lstmflow.fit.train import save_history, train_model  # noqa: E402
 from lstmflow.report.html import FORECASTS, REPORT_SERIES, write_report  # noqa: E402
 from lstmflow.report.summary import metrics_block  # noqa: E402
 

@@ -29,7 +29,7 @@ def _repair(cfg, prep, out):
 def _test_rel_mae(a) -> float:
     """An attempt's relative MAE on the test period (what the choice must not look at)."""
     from lstmflow.fit.evaluate import evaluate
-    from lstmflow.fit.train import predict_origins
+    from lstmflow.fit.origins import predict_origins
 
     p, h = a.prepared, a.cfg.forecast.horizon
     stack, ends, zhat = predict_origins(a.fit.model, p.arrays, a.cfg, "test", a.fit.stack)

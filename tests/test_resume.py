@@ -14,7 +14,8 @@ import torch
 
 from lstmflow.config import ConfigError, build_config
 from lstmflow.data.ingest import ingest, save_snapshot
-from lstmflow.fit.train import predict_origins, train_model
+from lstmflow.fit.origins import predict_origins
+from lstmflow.fit.train import train_model
 from lstmflow.runs import (
     TrainingError,
     checkpoint_path,

@@ -135,7 +135,7 @@ def test_quantile_fit_gives_intervals_and_a_median_point_forecast(arrays, sample
 
 
 def test_non_finite_batch_loss_is_counted_and_skipped(arrays, sample_slice, tmp_path):
-    from lstmflow.fit.train import build_trainer
+    from lstmflow.fit.trainer import build_trainer
     from models.callbacks import HistoryRecorder
     from models.data import loader
     from models.lstm import LSTMForecaster
@@ -178,7 +178,7 @@ def test_non_finite_batch_loss_is_counted_and_skipped(arrays, sample_slice, tmp_
 def test_large_finite_gradients_are_not_counted_as_non_finite(arrays, sample_slice, tmp_path):
     """Norms near 1e21 square to 1e42, past float32's 3.4e38: accumulated in float64 they are
     recorded as the large finite numbers they are (float32 sums called them non-finite)."""
-    from lstmflow.fit.train import build_trainer
+    from lstmflow.fit.trainer import build_trainer
     from models.callbacks import HistoryRecorder
     from models.data import loader
     from models.lstm import LSTMForecaster

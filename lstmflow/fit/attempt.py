@@ -15,7 +15,8 @@ from lstmflow.data.prepare import Prepared
 from lstmflow.fit.blend import refit_blend
 from lstmflow.fit.diagnosis import data_stats, diagnose
 from lstmflow.fit.evaluate import SeriesForecast, collect_forecasts, score
-from lstmflow.fit.train import FitDiverged, TrainResult, predict_origins, predict_quantiles, train_model
+from lstmflow.fit.origins import predict_origins, predict_quantiles
+from lstmflow.fit.train import FitDiverged, TrainResult, train_model
 
 
 @dataclass

@@ -68,7 +68,7 @@ def apply_blend(preds: dict[str, np.ndarray], blend: dict[str, Any] | None) -> n
 def fit_validation_blend(model, prepared, cfg, stack=None) -> dict[str, Any] | None:
     """Forecast every validation origin with `model` and fit the blend on those points only."""
     from lstmflow.fit.evaluate import collect_forecasts
-    from lstmflow.fit.train import predict_origins
+    from lstmflow.fit.origins import predict_origins
 
     h, season = cfg.forecast.horizon, cfg.evaluation.season
     state = {k: v for k, v in prepared.state.items() if k != "blend"}  # the model alone

@@ -26,7 +26,7 @@ from lstmflow.config import PipelineConfig
 from lstmflow.data.prepare import Prepared
 from lstmflow.fit.diagnosis import diagnose
 from lstmflow.fit.evaluate import collect_forecasts, forecast_frame, score
-from lstmflow.fit.train import predict_origins
+from lstmflow.fit.origins import predict_origins
 
 SCORE = "val_rel_mae"  # the name of the choice score in summary.json
 SCORE_TEXT = ("validation MAE over naive's (original units, geometric mean over series, on the "

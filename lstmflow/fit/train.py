@@ -10,18 +10,17 @@ import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.durable import write_text
 from lstmflow.fit.budget import Budget, choose_stride, describe_budget, resolve_budget, train_rows
-from lstmflow.runs import CHECKPOINT, HISTORY, TrainingError, checkpoint_path, write_json
+from lstmflow.fit.trainer import build_trainer, training_callbacks
+from lstmflow.runs import HISTORY, TrainingError, checkpoint_path, write_json
 from lstmflow.runtime import apply_torch_threads
 
 # Fits in threads of one process (backtest folds on the thread runner) share torch's global
@@ -125,76 +124,6 @@ def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None
         max_steps=budget.total_steps if budget else None,
         cumulative=cumulative_target(cfg),
     )
-
-
-def build_trainer(
-    cfg: PipelineConfig,
-    callbacks: Sequence[Any],
-    progress: bool = False,
-    checkpoint_dir: Path | None = None,
-    budget: Budget | None = None,
-    checkpoint_kind: str | None = None,
-    **overrides: Any,
-):
-    """A CPU Trainer with clipping, the step (or epoch) and time budget, determinism and a
-    checkpoint at every validation check (a Lightning epoch)."""
-    import pytorch_lightning as pl
-    from pytorch_lightning.callbacks import ModelCheckpoint
-
-    from lstmflow.fit.checkpoint import AtomicCheckpointIO, FitState
-
-    t = cfg.training
-    callbacks = list(callbacks)
-    plugins = []
-    if checkpoint_dir is not None:
-        # monitor=None + save_top_k=1: the newest epoch replaces `last.ckpt` (atomically), one file
-        callbacks += [FitState(), ModelCheckpoint(
-            dirpath=checkpoint_dir, filename=CHECKPOINT.removesuffix(".ckpt"), monitor=None,
-            save_top_k=1, every_n_epochs=1, enable_version_counter=False,
-        )]
-        plugins.append(AtomicCheckpointIO(checkpoint_kind))
-    kwargs: dict[str, Any] = dict(
-        # every epoch is exactly one validation period, so the step budget is whole epochs:
-        # Lightning's max_steps resumes a killed fit on shifted batches (checked in tests)
-        max_epochs=budget.lightning_epochs if budget else (t.max_epochs or -1),
-        min_epochs=budget.min_epochs if budget else None,
-        max_time=timedelta(minutes=t.max_time_minutes),  # Lightning's Timer callback
-        gradient_clip_val=t.gradient_clip or None,
-        gradient_clip_algorithm="norm",
-        callbacks=callbacks,
-        accelerator="cpu",
-        devices=1,
-        logger=False,
-        enable_checkpointing=checkpoint_dir is not None,
-        enable_progress_bar=progress,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-        deterministic=t.deterministic,
-        plugins=plugins,
-    )
-    kwargs.update(overrides)
-    return pl.Trainer(**kwargs)
-
-
-def training_callbacks(
-    cfg: PipelineConfig, log: Callable[[str], None] | None = None, budget: Budget | None = None
-) -> list:
-    """Recorder, best-weight restore, per-check log line and early stopping (patience in
-    validation checks), as in every fit."""
-    from pytorch_lightning.callbacks import EarlyStopping
-
-    from models.callbacks import BestWeights, EpochLogger, HistoryRecorder
-
-    t = cfg.training
-    return [
-        HistoryRecorder(),
-        BestWeights(),
-        EpochLogger(log, budget.total_steps if budget and budget.mode == "steps" else None),
-        # strict=False: a fit resumed at a check's end re-runs that epoch end before any new
-        # validation (no val_loss yet); its counters come back from the checkpoint
-        EarlyStopping(monitor="val_loss", patience=budget.patience if budget else t.patience,
-                      min_delta=t.min_delta, mode="min", strict=False),
-    ]
 
 
 def train_model(
@@ -313,37 +242,3 @@ def train_model(
         steps_run=trainer.global_step,
         learning_rate=float(model.hparams.learning_rate),
     )
-
-
-def _predict(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str, fn,
-             stack=None):
-    """Apply `fn` (a predict method) to every usable origin of a split, 1024 windows at a time.
-
-    `stack`: the StackedSeries of these arrays when one exists already (the fit's), else built."""
-    from models.data import StackedSeries, WindowBatches, window_ends
-
-    L = cfg.forecast.input_size
-    stack = stack if stack is not None else StackedSeries(arrays, cfg.forecast.horizon)
-    ends = window_ends(stack, arrays, split, L)
-    ds = WindowBatches(stack, ends, L, split)
-    out = [fn(ds[list(range(i, min(i + 1024, len(ds))))][0]) for i in range(0, len(ds), 1024)]
-    return stack, ends, out
-
-
-def predict_quantiles(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str,
-                      stack=None):
-    """Scaled forecasts of every level, (stack, ends, qhat [N, H, Q]); Q = 1 for point losses."""
-    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_quantiles, stack)
-    empty = np.zeros((0, cfg.forecast.horizon, model.n_q), np.float32)
-    return stack, ends, torch.cat(out).numpy() if out else empty
-
-
-def predict_origins(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: str,
-                    stack=None):
-    """Scaled point forecasts [N, H] (the median under quantile loss) for every usable origin.
-
-    Returns (stack, ends, zhat): `ends` are global row indices into `stack`.
-    """
-    stack, ends, out = _predict(model, arrays, cfg, split, model.predict_last, stack)
-    empty = np.zeros((0, cfg.forecast.horizon), np.float32)
-    return stack, ends, torch.cat(out).numpy() if out else empty

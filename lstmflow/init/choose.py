@@ -42,7 +42,8 @@ def short_fit_score(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, float
     from lstmflow.data.prepare import prepare
     from lstmflow.data.split import split_bounds
     from lstmflow.fit.evaluate import evaluate
-    from lstmflow.fit.train import predict_origins, train_model
+    from lstmflow.fit.origins import predict_origins
+    from lstmflow.fit.train import train_model
 
     frame, _ = drop_short_series(frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
     bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)

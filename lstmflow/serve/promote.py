@@ -34,7 +34,7 @@ def score_champion(
     """The champion's test metrics on today's data, or a dict with 'error' when it cannot be
     scored (unverifiable files, another horizon, other inputs). Its files are verified first."""
     from lstmflow.data.prepare import prepare
-    from lstmflow.fit.train import predict_origins
+    from lstmflow.fit.origins import predict_origins
 
     pointer = champion(root)
     if pointer is None:

@@ -68,7 +68,7 @@ def val_score(model, prepared: Prepared, cfg: PipelineConfig, stack=None) -> flo
     """The objective on the validation part: every validation origin whose horizon ends inside
     it, forecast and inverted to original units next to naive's."""
     from lstmflow.fit.evaluate import collect_forecasts
-    from lstmflow.fit.train import predict_origins
+    from lstmflow.fit.origins import predict_origins
 
     stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "val", stack)
     if not np.isfinite(zhat).all():
