@@ -12,13 +12,8 @@ import pytorch_lightning as pl
 import torch
 
 from lstmflow.config import PipelineConfig, build_config
-from lstmflow.fit.train import (
-    build_datasets,
-    predict_origins,
-    predict_quantiles,
-    save_history,
-    train_model,
-)
+from lstmflow.fit.origins import predict_origins, predict_quantiles
+from lstmflow.fit.train import build_datasets, save_history, train_model
 from tests.conftest import small_config_dict
 
 
