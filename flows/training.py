@@ -143,6 +143,7 @@ def _train_steps(
         fit = train_task(prepared, cfg, run_dir, resume)
     except FitDiverged as exc:  # no model, but the recorded epochs still say why
         fit = FitDiverged(str(exc), _saved_history(run_dir), getattr(exc, "seconds", 0.0))
+    asked = cfg  # what skip_unchanged compares the next run with, whatever repair changes
     if cfg.training.auto_repair:  # refit with the diagnosis' remedies, keep the best on validation
         fit, prepared, cfg = _repair(summary, fit, prepared, data.frame, bounds, cfg, run_dir,
                                      resume)
@@ -164,7 +165,7 @@ def _train_steps(
     if fit_broken(findings):  # nothing is registered from a fit that broke
         raise TrainingError(_broken_message(summary, "the fit diverged"))
 
-    meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"],
+    meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"], "asked": asked,
             "trained_at": datetime.now(UTC).isoformat(), "inputs": prepared.inputs,
             "flow_run_id": summary["flow_run_id"], "data": data_record(data.report, bounds),
             "diagnosis": findings, "gates": {name: (summary.get(key) or {}).get("success") for

@@ -68,6 +68,11 @@ def test_a_diverged_run_is_repaired_and_promoted(prefect_harness, tmp_path):
     html = (run_dir / "report.html").read_text()
     assert "Repair attempts" in html and "training.gradient_clip=1" in html
     assert html.index("<h2>Diagnosis</h2>") < html.index("Repair attempts")
+    # the champion holds the repaired config, yet the same data and the same asked-for config
+    # again have nothing new to teach: the next scheduled run skips training
+    again = train_flow(cfg, run_id="again")
+    assert again.get("skipped") and "nothing changed since champion repaired" in \
+        again["promotion_reason"]
 
 
 def test_auto_repair_off_is_a_single_fit(prefect_harness, tmp_path):

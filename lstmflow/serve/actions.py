@@ -124,7 +124,9 @@ def unchanged(root: Path, config: dict[str, Any], fingerprint: str) -> str | Non
         return None
     if not manifest or (manifest.get("data") or {}).get("fingerprint") != fingerprint:
         return None
-    if manifest.get("effective_config_sha256") != canonical_sha256(effective_config(config)):
+    wanted = canonical_sha256(effective_config(config))
+    if wanted not in (manifest.get("requested_config_sha256"),
+                      manifest.get("effective_config_sha256")):
         return None
     return (f"nothing changed since champion {pointer['version']}: same data (fingerprint "
             f"{fingerprint}) and same effective config; no training (registry.skip_unchanged; "

@@ -76,6 +76,10 @@ def version_record(cfg: PipelineConfig, metrics: dict[str, Any], meta: dict[str,
         "data": {"fingerprint": meta.get("data_fingerprint"), **(meta.get("data") or {})},
         "inputs": meta.get("inputs"),
         "config": config, "effective_config_sha256": canonical_sha256(effective_config(config)),
+        # the config the run was asked to train (before auto-repair changed it): the next run
+        # with the same data and this config has nothing new to learn (registry.skip_unchanged)
+        "requested_config_sha256": canonical_sha256(effective_config(
+            as_written(meta["asked"]) if meta.get("asked") is not None else config)),
         "gates": meta.get("gates"), "metrics": metrics, "diagnosis": meta.get("diagnosis"),
         "seeds": {"training.seed": cfg.training.seed,
                   "training.deterministic": cfg.training.deterministic},
