@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +29,8 @@ def evaluate_task(model, prepared: Prepared, cfg: PipelineConfig,
                               "validation: %s", [[round(w, 2) for w in r] for r in blend["weights"]])
     fcs, levels = forecast_test(model, prepared, cfg, stack)
     metrics = score(fcs, cfg.forecast.horizon, levels)
-    if blend:  # the model alone on the same points, for the report
-        alone = replace(prepared, state={k: v for k, v in prepared.state.items() if k != "blend"})
-        metrics["blend"] = blend_summary(blend, fcs, forecast_test(model, alone, cfg, stack)[0])
+    if blend:  # next to the model alone on the same points, for the report
+        metrics["blend"] = blend_summary(blend, fcs)
     if run_dir is not None:
         frame = forecast_frame(fcs[:REPORT_SERIES])
         write_atomic(Path(run_dir) / FORECASTS, lambda f: frame.to_parquet(f))

@@ -78,11 +78,12 @@ def fit_validation_blend(model, prepared, cfg, stack=None) -> dict[str, Any] | N
     return fit_blend(fcs, h, season) if fcs else None
 
 
-def blend_summary(blend: dict[str, Any], fcs: Sequence, alone: Sequence) -> dict[str, Any]:
+def blend_summary(blend: dict[str, Any], fcs: Sequence) -> dict[str, Any]:
     """What the report shows: the weights, their validation gain, and on the scored points the
-    MAE of the blended forecast next to the model alone (`alone`: the same origins unblended)."""
+    MAE of the blended forecast next to the model alone (`model_alone`, which
+    `series_forecast` keeps beside the blend)."""
     err = [np.abs(f.preds["model"] - f.actual)[f.ok] for f in fcs]
-    err_alone = [np.abs(g.preds["model"] - g.actual)[f.ok] for f, g in zip(fcs, alone, strict=True)]
+    err_alone = [np.abs(f.preds["model_alone"] - f.actual)[f.ok] for f in fcs]
     mae = float(np.concatenate(err).mean()) if err else None
     mae_alone = float(np.concatenate(err_alone).mean()) if err_alone else None
     return {**blend, "mae": mae, "mae_model_alone": mae_alone}
