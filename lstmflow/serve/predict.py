@@ -136,13 +136,14 @@ def forecast(champ: Champion, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[s
     for i, a in enumerate(usable):
         end = np.array([len(a.z) - 1])
         median = q[i:i + 1, :, version.model.median_index]  # [1, H]
-        point = blended_levels(a, end, median, version.state, h)[0]  # as evaluation scored it
+        alone = to_levels(a, end, median, version.state)  # [1, H] the network's own
+        point = blended_levels(a, end, median, version.state, h, alone)[0]  # as evaluation scored
         cols: dict[str, Any] = {
             "series_id": a.series_id,
             "timestamp": pd.date_range(a.timestamps[-1], periods=h + 1, freq=cfg.data.freq)[1:],
             "forecast": point}
         if q.shape[-1] > 1:  # quantile loss: the outer levels bound the interval, moved with
-            shift = point - to_levels(a, end, median, version.state)[0]  # the blend's shift
+            shift = point - alone[0]  # the blend's shift
             cols["lower"] = to_levels(a, end, q[i:i + 1, :, 0], version.state)[0] + shift
             cols["upper"] = to_levels(a, end, q[i:i + 1, :, -1], version.state)[0] + shift
         parts.append(pd.DataFrame(cols))
