@@ -215,9 +215,14 @@ def loader(
     steps: int | None = None,
 ) -> DataLoader:
     """DataLoader over whole-batch items (no per-window collate): `steps` batches per epoch
-    from a continuing shuffled stream when given, else one pass (`cap` windows) per epoch."""
+    from a continuing shuffled stream when given, else one pass (`cap` windows) per epoch.
+
+    The loader has its own generator: without one, every iterator (each epoch) draws its base
+    seed from torch's process-wide RNG, which can land between another fit's seeding and its
+    weight init when fits run in threads side by side (backtest folds), changing that init."""
     if steps is not None:
         sampler: Sampler = StreamBatches(len(ds), batch_size, steps, seed)
     else:
         sampler = EpochBatches(len(ds), batch_size, shuffle, seed, cap)
-    return DataLoader(ds, sampler=sampler, batch_size=None, num_workers=0)
+    return DataLoader(ds, sampler=sampler, batch_size=None, num_workers=0,
+                      generator=torch.Generator().manual_seed(seed))
