@@ -19,7 +19,10 @@ import yaml
 from lstmflow.backtest.results import BACKTEST, MEASURES, fold_rows, headline
 from lstmflow.durable import write_text
 from lstmflow.report import plots
-from lstmflow.report.html import _img, _table, diagnosis_html, gates_html, page, page_top, sig
+from lstmflow.report.html import diagnosis_html, gates_html
+from lstmflow.report.page import img as _img
+from lstmflow.report.page import page, page_top, sig
+from lstmflow.report.page import table as _table
 from lstmflow.runs import RUN_CONFIG
 
 BACKTEST_REPORT = "backtest.html"

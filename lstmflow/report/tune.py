@@ -14,7 +14,9 @@ import yaml
 
 from lstmflow.durable import write_text
 from lstmflow.report import plots
-from lstmflow.report.html import _img, _table, page, page_top, sig
+from lstmflow.report.page import img as _img
+from lstmflow.report.page import page, page_top, sig
+from lstmflow.report.page import table as _table
 
 TUNE_REPORT = "tune.html"
 MIN_IMPORTANCE_TRIALS = 5  # completed trials before importances say more than noise
