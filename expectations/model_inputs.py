@@ -9,20 +9,18 @@ import pandas as pd
 
 from expectations.runner import frame_locator, gate_result, run_suite
 from lstmflow.config import PipelineConfig
-from lstmflow.data.schema import SERIES
+from lstmflow.data.schema import WARM
 
 SEVERITY: dict[str, str] = {
     "inputs_order": "error", "inputs_finite": "error", "inputs_nan": "error", "inputs_scale": "error",
 }
 
 
-def warmed_up(frame: pd.DataFrame, inputs: list[str], cfg: PipelineConfig) -> pd.DataFrame:
-    """Rows past each series' feature warm-up (every engineered input defined)."""
-    from lstmflow.data.features import warmup_steps
-
-    warm = warmup_steps(cfg.features)
-    pos = frame.groupby(SERIES).cumcount()
-    return frame.loc[pos >= warm, inputs]
+def warmed_up(frame: pd.DataFrame, inputs: list[str]) -> pd.DataFrame:
+    """Rows where every input should be defined (prepare's WARM column): target and covariates
+    known, past the feature warm-up that follows the series start or a gap too long to impute.
+    Rows inside such gaps are gate 1's business (its 'missing' and 'gap' checks)."""
+    return frame.loc[frame[WARM].to_numpy(dtype=bool), inputs]
 
 
 def expected_inputs(cfg: PipelineConfig, frame: pd.DataFrame,
@@ -63,7 +61,7 @@ def input_expectations(inputs: list[str], cfg: PipelineConfig, expected: list[st
         exps.append(gxe.ExpectColumnValuesToNotBeNull(
             column=c, mostly=1 - q.max_missing_ratio,
             meta=_meta(cfg, "inputs_nan", f"NaN after the feature warm-up <= {q.max_missing_ratio:g} "
-                       "share (only gaps too long to impute)")))
+                       "share (the warm-up restarts after each gap too long to impute)")))
         exps.append(gxe.ExpectColumnValuesToBeBetween(
             column=c, min_value=-bound, max_value=bound,
             meta=_meta(cfg, "inputs_scale", f"scaled magnitude <= {bound:g}")))
@@ -76,6 +74,6 @@ def validate_model_inputs(frame: pd.DataFrame, inputs: list[str], cfg: PipelineC
                           ctx=None, calendar: list[str] | None = None) -> dict[str, Any]:
     """Run gate 2 on the warmed-up scaled inputs (in the order the model reads them)."""
     exps = input_expectations(inputs, cfg, expected_inputs(cfg, frame, calendar))
-    rows = run_suite("model-inputs", warmed_up(frame, inputs, cfg), exps, ctx=ctx,
+    rows = run_suite("model-inputs", warmed_up(frame, inputs), exps, ctx=ctx,
                      locate=frame_locator(frame))
     return gate_result(rows)

@@ -189,7 +189,7 @@ def test_model_inputs_inf_wrong_order_and_huge_values_fail(prepared_healthy):
     frame.loc[60, "mean_gap_3"] = 5e4
     gate = validate_model_inputs(frame, ["z", "vol_3", "mean_gap_3"], cfg)
     text = _lines(gate["failed"])
-    n = len(warmed_up(frame, prepared.inputs, cfg))  # rows past the feature warm-up
+    n = len(warmed_up(frame, prepared.inputs))  # rows past the feature warm-up
     assert "[model-inputs] table: expected feature columns present and in order failed, observed " \
         "['z', 'vol_3', 'mean_gap_3']" in text
     assert f"column 'vol_3': finite after scaling (no inf) failed, 1 of {n} rows unexpected, " \
@@ -203,7 +203,7 @@ def test_model_inputs_nan_after_warm_up_fail(prepared_healthy):
     frame = prepared.frame.copy()
     frame.loc[frame.index[20:100], "z"] = np.nan
     gate = validate_model_inputs(frame, prepared.inputs, cfg)
-    n = len(warmed_up(frame, prepared.inputs, cfg))
+    n = len(warmed_up(frame, prepared.inputs))
     assert re.search(rf"column 'z': NaN after the feature warm-up <= 0\.2 share .* failed, 80 of {n} rows",
                      _lines(gate["failed"])), _lines(gate["failed"])
 

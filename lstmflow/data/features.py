@@ -77,6 +77,13 @@ def warmup_steps(cfg: FeaturesConfig) -> int:
     return max(first)
 
 
+def warm_rows(frame: pd.DataFrame, level_col: str, cfg: FeaturesConfig) -> np.ndarray:
+    """[N] bool: the level is known and its run (from the series start or the end of a gap left
+    open) has warmup_steps earlier rows, so every engineered input is defined; causal."""
+    runs = Runs(pd.factorize(frame[SERIES])[0], frame[level_col].to_numpy(dtype="float64"))
+    return runs.flag & (runs.pos >= warmup_steps(cfg))
+
+
 def calendar_parts(cfg: FeaturesConfig, step: pd.Timedelta | None) -> list[str]:
     """The calendar parts to use: as configured, or chosen from the series' time step."""
     if cfg.calendar == "none":

@@ -24,10 +24,16 @@ import pandas as pd
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays, to_arrays
-from lstmflow.data.features import add_features, calendar_names, feature_names, fit_feature_state
+from lstmflow.data.features import (
+    add_features,
+    calendar_names,
+    feature_names,
+    fit_feature_state,
+    warm_rows,
+)
 from lstmflow.data.impute import impute
 from lstmflow.data.scale import apply_scalers, fit_scalers, scaler_arrays, transform_target
-from lstmflow.data.schema import LEVEL, OBSERVED, ORIGIN_OK, SERIES, TARGET, DataError, Z
+from lstmflow.data.schema import LEVEL, OBSERVED, ORIGIN_OK, SERIES, TARGET, WARM, DataError, Z
 from lstmflow.data.split import Bounds
 
 STATE_VERSION = 2
@@ -104,6 +110,9 @@ def prepare(
     # Linear interpolation reads the value after a gap: no window may end inside such a gap.
     interpolated = frame[columns].isna().to_numpy() & filled[columns].notna().to_numpy()
     feats[ORIGIN_OK] = ~interpolated.any(axis=1) if pcfg.impute == "linear" else True
+    # Rows the model-input gate checks: after a gap left open the features warm up again, like
+    # at the series start (windows skip both alike: models.data.window_ends).
+    feats[WARM] = warm_rows(filled, LEVEL, cfg.features) & filled[covs].notna().all(axis=1).to_numpy()
     inputs = input_columns(cfg, fstate["calendar"])
     passthrough = set(indicators) | set(calendar_names(fstate["calendar"]))
     report: dict[str, Any] = {"imputation": impute_report, "inputs": inputs, **feature_report}
