@@ -13,6 +13,7 @@ from lstmflow.data.features import (
     compute_features,
     feature_names,
     fit_feature_state,
+    warm_rows,
     warmup_steps,
 )
 from lstmflow.data.schema import SERIES, TARGET, TIME, DataError
@@ -79,6 +80,20 @@ def test_features_restart_after_a_gap_left_open():
         assert np.isnan(feats[name][40:50]).all(), name
         assert np.array_equal(feats[name][50:], fresh[name], equal_nan=True), name
         assert np.isfinite(feats[name][50 + warm :]).all(), name
+
+
+def test_warm_rows_are_the_rows_with_every_feature_defined_after_each_gap_left_open():
+    """The model-input gate checks these rows: the warm-up restarts after a gap, as at the start."""
+    f = make_frame(120, series=("A", "B"), seed=4)
+    a = np.flatnonzero((f[SERIES] == "A").to_numpy())
+    f.loc[a[40:50], TARGET] = np.nan  # gaps imputation left open
+    f.loc[a[[80, 81]], TARGET] = np.nan
+    feats = compute_features(f, TARGET, FULL, fstate_of(f))
+    warm = warm_rows(f, TARGET, FULL)
+    assert np.array_equal(warm, np.isfinite(np.column_stack(list(feats.values()))).all(axis=1))
+    w = warmup_steps(FULL)
+    assert not warm[a[:w]].any() and not warm[a[40 : 50 + w]].any() and warm[a[50 + w : 80]].all()
+    assert not warm[a[80 : 82 + w]].any() and warm[a[82 + w :]].all()
 
 
 def test_warmup_steps_is_the_first_row_where_every_input_is_defined():

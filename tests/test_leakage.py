@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lstmflow.config import FeaturesConfig
-from lstmflow.data.features import compute_features, fit_feature_state
+from lstmflow.data.features import compute_features, fit_feature_state, warm_rows
 from lstmflow.data.prepare import prepare
 from lstmflow.data.schema import SERIES, TARGET
 from lstmflow.data.split import split_bounds
@@ -62,9 +62,11 @@ def test_features_at_or_before_t_ignore_everything_after_t(t, edits, seed, gaps)
     f = with_holes(make_frame(N, seed=seed), gaps)
     fstate = fit_feature_state(f, TARGET, {"A": 40, "B": 40}, cfg)
     base = compute_features(f, TARGET, cfg, fstate)
-    new = compute_features(perturbed(f, "A", t, edits), TARGET, cfg, fstate)
+    g = perturbed(f, "A", t, edits)
+    new = compute_features(g, TARGET, cfg, fstate)
     rows = np.flatnonzero((f[SERIES] == "A").to_numpy())[: t + 1]
     other = (f[SERIES] == "B").to_numpy()
+    base["_warm"], new["_warm"] = warm_rows(f, TARGET, cfg), warm_rows(g, TARGET, cfg)
     for name in base:
         assert same(base[name][rows], new[name][rows]), name
         assert same(base[name][other], new[name][other]), name  # other series untouched
