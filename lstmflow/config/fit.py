@@ -47,6 +47,14 @@ class ModelConfig(_Section):
         "on the validation split only and saved in the model's state; the model alone where "
         "no blend helps on validation.",
     )
+    blend_tolerance_se: float = Field(
+        1.0, ge=0, le=10,
+        description="The blend's one-standard-error rule (0..10): per horizon step, the "
+        "simplest of (the better baseline, the model alone, the best blend) whose validation "
+        "MAE is within this many standard errors of the lowest is used (standard errors from "
+        "blocks of neighbouring origins). 0 takes the lowest validation MAE however small the "
+        "gain; on a random walk the rule keeps the random walk instead of a gain that is noise.",
+    )
     quantiles: list[float] = Field(
         [0.1, 0.5, 0.9],
         min_length=1,
