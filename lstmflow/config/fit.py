@@ -175,6 +175,14 @@ class TrainingConfig(_Section):
         "validation score (MAE over naive's, original units); the test period is never read "
         "to choose. All attempts share max_time_minutes.",
     )
+    repair_time_factor: float = Field(
+        1.0, ge=0.1, le=100,
+        description="Automatic repair: the refits together take at most this multiple of the "
+        "first fit's time (0.1..100; within max_time_minutes). A refit starts only while at "
+        "least half of the first fit's time is left and stops cleanly, best weights kept, when "
+        "its time is spent; so the default 1 keeps a run with repair within about twice a run "
+        "without. Not applied when the first fit broke (e.g. diverged early).",
+    )
     seed: int = Field(42, ge=0, description="Seed for torch, numpy and python.")
     deterministic: bool = Field(
         False,
