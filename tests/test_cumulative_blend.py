@@ -70,6 +70,49 @@ def test_blend_falls_back_to_naive_on_a_random_walk_and_keeps_a_good_model():
     assert apply_blend({"model": noisy}, None) is noisy
 
 
+def _walk(n: int, h: int, seed: int):
+    rng = np.random.default_rng(seed)
+    level = np.cumsum(rng.normal(size=n + h))
+    actual = np.stack([level[1 + k : n + 1 + k] for k in range(h)], 1)  # [N, H]
+    naive = np.repeat(level[:n, None], h, 1)  # [N, H]
+    snaive = np.stack([level[k % 2 - 1 : n + k % 2 - 1] if k % 2 else level[:n] for k in
+                       range(h)], 1)  # season 2: the value one season back
+    return rng, actual, naive, snaive
+
+
+def test_the_blend_keeps_the_random_walk_when_the_models_gain_is_noise():
+    """A model that is the random walk plus small noise beats it on some validation steps by
+    chance: the lowest-MAE weights (tolerance 0) take that gain, the one-SE rule does not."""
+    chance = 0
+    for seed in range(6):
+        rng, actual, naive, snaive = _walk(1500, 4, seed)
+        model = naive + rng.normal(scale=0.05, size=naive.shape)
+        fcs = [_forecast(actual, model, naive, snaive)]
+        greedy = fit_blend(fcs, 4, season=2, tolerance_se=0.0)
+        chance += sum(w[0] > 0 for w in greedy["weights"])
+        rule = fit_blend(fcs, 4, season=2)
+        assert all(w[0] == 0 for w in rule["weights"]), rule  # the baselines alone
+        assert rule["tolerance_se"] == 1.0
+    assert chance > 0  # the greedy choice does take noise somewhere, so the rule mattered
+
+
+def test_the_blend_takes_a_model_that_beats_the_baselines_beyond_noise():
+    rng, actual, naive, snaive = _walk(1500, 4, 0)
+    model = actual + rng.normal(scale=0.5, size=actual.shape)  # sees part of the next steps
+    b = fit_blend([_forecast(actual, model, naive, snaive)], 4, season=2)
+    assert all(w[0] >= 0.7 for w in b["weights"]) and all(g >= 0 for g in b["val_mae_gain"])
+
+
+def test_block_standard_error_grows_with_correlated_errors():
+    from lstmflow.fit.blend import block_se
+
+    rng = np.random.default_rng(1)
+    white = rng.normal(size=4000)
+    runs = np.repeat(rng.normal(size=200), 20)  # the same error for 20 neighbouring origins
+    assert block_se(runs, 20) > 3 * block_se(white, 20)
+    assert block_se(np.ones(1), 5) == float("inf")
+
+
 def test_simplex_grid_sums_to_one_and_starts_with_the_model_alone():
     g = simplex_grid(0.1)
     assert len(g) == 66 and np.allclose(g.sum(1), 1) and g[0].tolist() == [1.0, 0.0, 0.0]

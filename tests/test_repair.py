@@ -163,3 +163,31 @@ def test_the_same_overrides_are_never_tried_twice(tmp_path):
     again = attempt(1, overrides, ["training.learning_rate=0.00010"], ["training.seed=7"])
     assert plan([first, again], cfg)[1] == {"training.learning_rate": "0.0001",
                                             "training.seed": "7"}
+
+
+def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
+    """training.repair_time_factor x the usable first fit's time bounds the refits together
+    (within max_time_minutes); a first fit that broke bounds nothing but the run's budget."""
+    import pandas as pd
+
+    from lstmflow.fit.repair import Candidate, time_left
+    from lstmflow.fit.selection import KEY
+
+    cfg = co2_config(tmp_path, "training.max_time_minutes=10")
+    point = pd.DataFrame([[0] * len(KEY) + [1.0, 1.0, 1.0]], columns=[*KEY, "actual", "model",
+                                                                       "naive"])
+
+    def attempt(k, secs, usable=True):
+        fit = object() if usable else None
+        return Candidate(k, {}, cfg, None, fit, [], [], point, secs)
+
+    first = attempt(0, 100.0)
+    assert time_left([first], cfg) == 100.0  # factor 1: one fit's time for all refits
+    assert time_left([first, attempt(1, 60.0)], cfg) == 40.0  # under half: no further refit
+    wide = cfg.model_copy(update={"training": cfg.training.model_copy(
+        update={"repair_time_factor": 3.0})})
+    assert time_left([first, attempt(1, 60.0)], wide) == 240.0
+    assert time_left([first, attempt(1, 60.0)], wide.model_copy(update={
+        "training": wide.training.model_copy(update={"max_time_minutes": 3.0})})) == 20.0
+    broke = attempt(0, 2.0, usable=False)
+    assert time_left([broke, attempt(1, 60.0)], cfg) == 600.0 - 62.0

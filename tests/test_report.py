@@ -130,3 +130,14 @@ def test_rebuild_refuses_a_folder_with_nothing_to_report(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ConfigError, match=r"neither summary\.json nor config\.json"):
         rebuild_report(tmp_path / "empty")
+
+
+def test_the_metrics_say_whether_the_model_row_is_a_blend_and_its_weights():
+    from lstmflow.report.html import metrics_html
+
+    blend = {"parts": ["model", "naive", "seasonal_naive"], "season": 24, "tolerance_se": 1.0,
+             "weights": [[1.0, 0.0, 0.0], [0.3, 0.7, 0.0]], "mae": 1.5, "mae_model_alone": 1.75}
+    page = metrics_html({**metrics_block(METRICS), "blend": blend})
+    assert "weight per step: 1, 0.3." in page and "the network alone 1.75" in page
+    assert "within 1 standard error of" in page
+    assert "forecast alone (no blend)" in metrics_html(metrics_block(METRICS))

@@ -47,6 +47,14 @@ class ModelConfig(_Section):
         "on the validation split only and saved in the model's state; the model alone where "
         "no blend helps on validation.",
     )
+    blend_tolerance_se: float = Field(
+        1.0, ge=0, le=10,
+        description="The blend's one-standard-error rule (0..10): per horizon step, the "
+        "simplest of (the better baseline, the model alone, the best blend) whose validation "
+        "MAE is within this many standard errors of the lowest is used (standard errors from "
+        "blocks of neighbouring origins). 0 takes the lowest validation MAE however small the "
+        "gain; on a random walk the rule keeps the random walk instead of a gain that is noise.",
+    )
     quantiles: list[float] = Field(
         [0.1, 0.5, 0.9],
         min_length=1,
@@ -166,6 +174,14 @@ class TrainingConfig(_Section):
         "refit with the remedy applied (same split and seed) and keep the attempt with the best "
         "validation score (MAE over naive's, original units); the test period is never read "
         "to choose. All attempts share max_time_minutes.",
+    )
+    repair_time_factor: float = Field(
+        1.0, ge=0.1, le=100,
+        description="Automatic repair: the refits together take at most this multiple of the "
+        "first fit's time (0.1..100; within max_time_minutes). A refit starts only while at "
+        "least half of the first fit's time is left and stops cleanly, best weights kept, when "
+        "its time is spent; so the default 1 keeps a run with repair within about twice a run "
+        "without. Not applied when the first fit broke (e.g. diverged early).",
     )
     seed: int = Field(42, ge=0, description="Seed for torch, numpy and python.")
     deterministic: bool = Field(

@@ -24,13 +24,45 @@ def simplex_grid(step: float) -> np.ndarray:
     return np.array(sorted(rows, key=lambda r: -r[0]), dtype=float) / n  # [K, 3]
 
 
-def fit_blend(fcs: Sequence, horizon: int, season: int, step: float = 0.1,
-              min_gain: float = 0.0) -> dict[str, Any] | None:
-    """Weights [H, 3] over (model, naive, seasonal_naive) minimising validation MAE per step.
+def block_se(d: np.ndarray, block: int) -> float:
+    """Standard error of mean(d) from the means of contiguous blocks of `block` points: the
+    errors of neighbouring forecast origins are correlated, so single points overstate the
+    evidence. At least 5 blocks (shorter blocks when there are few points); inf below 2 points."""
+    block = max(1, min(block, len(d) // 5))
+    nb = len(d) // block
+    if nb < 2:
+        return float("inf")
+    means = d[: nb * block].reshape(nb, block).mean(axis=1)  # [nb]
+    return float(means.std(ddof=1) / np.sqrt(nb))
 
-    `fcs`: evaluate.SeriesForecast of the validation origins. A step keeps the model alone
-    unless a blend lowers its MAE by more than `min_gain` (a share). None without points."""
+
+def choose_weights(err: np.ndarray, grid: np.ndarray, block: int, tolerance_se: float) -> int:
+    """Row of `grid` to use from the absolute errors `err` [K, n] of every grid row: the
+    one-standard-error rule along the path of shrinkage toward the baselines. Of the rows whose
+    MAE is within `tolerance_se` standard errors of the lowest, the one with the least weight on
+    the model (then the lowest MAE): a gain of the model that validation cannot tell from noise
+    is not taken."""
+    mae = err.mean(axis=1)  # [K]
+    best = int(np.argmin(mae))
+    tied = np.round(mae / max(float(mae.max()), 1e-300), 9)  # equal parts (season 1) tie
+    for cand in np.lexsort((grid[:, 2], tied, grid[:, 0])):  # least model weight, lowest MAE
+        cand = int(cand)
+        if cand == best or mae[cand] - mae[best] <= tolerance_se * block_se(
+                err[cand] - err[best], block):
+            return cand
+    return best
+
+
+def fit_blend(fcs: Sequence, horizon: int, season: int, step: float = 0.1,
+              tolerance_se: float = 1.0) -> dict[str, Any] | None:
+    """Weights [H, 3] over (model, naive, seasonal_naive) per step, from validation MAE.
+
+    `fcs`: evaluate.SeriesForecast of the validation origins. Each step takes the weights with
+    the least model weight whose MAE is within `tolerance_se` standard errors of the lowest
+    (`choose_weights`; 0: the lowest MAE). `val_mae_gain`: 1 - MAE / the model alone's MAE on
+    validation; below 0 where a baseline the model does not beat beyond noise is served."""
     grid = simplex_grid(step)  # [K, 3]
+    block = max(horizon, season)
     weights, gains = [], []
     for h in range(horizon):
         cols = [np.stack([f.preds[m][:, h][f.ok[:, h]] for m in PARTS]) for f in fcs]  # [3, n]
@@ -40,13 +72,13 @@ def fit_blend(fcs: Sequence, horizon: int, season: int, step: float = 0.1,
             gains.append(0.0)
             continue
         parts = np.concatenate(cols, axis=1)  # [3, n]
-        mae = np.abs(grid @ parts - actual[None, :]).mean(axis=1)  # [K]
-        best = int(np.argmin(mae))
-        keep = mae[best] < mae[0] * (1 - min_gain)
-        weights.append(grid[best if keep else 0].tolist())
-        gains.append(float(1 - mae[best] / mae[0]) if keep and mae[0] > 0 else 0.0)
+        err = np.abs(grid @ parts - actual[None, :])  # [K, n]
+        mae = err.mean(axis=1)  # [K]
+        pick = choose_weights(err, grid, block, tolerance_se)
+        weights.append(grid[pick].tolist())
+        gains.append(float(1 - mae[pick] / mae[0]) if mae[0] > 0 else 0.0)
     return {"parts": list(PARTS), "season": season, "weights": weights,
-            "val_mae_gain": gains}
+            "val_mae_gain": gains, "tolerance_se": tolerance_se}
 
 
 def apply_blend(preds: dict[str, np.ndarray], blend: dict[str, Any] | None) -> np.ndarray:
@@ -75,7 +107,7 @@ def fit_validation_blend(model, prepared, cfg, stack=None) -> dict[str, Any] | N
     stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "val", stack)
     fcs = [f for f in collect_forecasts(prepared.arrays, stack, ends, zhat, state, h, season)
            if f.ok.any()]
-    return fit_blend(fcs, h, season) if fcs else None
+    return fit_blend(fcs, h, season, tolerance_se=cfg.model.blend_tolerance_se) if fcs else None
 
 
 def blend_summary(blend: dict[str, Any], fcs: Sequence) -> dict[str, Any]:

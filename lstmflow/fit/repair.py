@@ -18,8 +18,9 @@ The policy, after AutoTrainer (TDSC'24), applied to forecasting fits:
 A remedy is applied whole or not at all: one that needs a change a refit cannot make (data-quality
 gates, the evaluation split, the data source, the horizon) is left to the user. A remedy's
 `training.max_time_minutes` is dropped: the run's own value bounds all attempts together. Attempt
-0 may use all of it, as without repair; a refit starts only while the time left is at least what
-attempt 0 took, and stops cleanly (best weights kept) when the time left is spent.
+0 may use all of it, as without repair; refits together take at most `training.repair_time_factor`
+x attempt 0's time (when attempt 0 is usable), a refit starts only while at least half of attempt
+0's time is left, and stops cleanly (best weights kept) when its time is spent.
 
 Files: `attempts/<k>/` holds each attempt's history.json/.csv and attempt.json, and for refits
 their checkpoints (and lr_find.json); attempt 0's checkpoint stays where a run without repair
@@ -33,7 +34,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +45,11 @@ from lstmflow.data.prepare import Prepared, prepare
 from lstmflow.data.schema import DataError
 from lstmflow.durable import sweep, write_json
 from lstmflow.fit.attempt import diagnosis_config
-from lstmflow.fit.diagnosis import data_stats, fit_broken
+from lstmflow.fit.candidates import PROBLEMS, Candidate, Repair
+from lstmflow.fit.diagnosis import data_stats
 from lstmflow.fit.selection import (
     KEY,
     SCORE,
-    SCORE_TEXT,
     compare,
     validation_diagnosis,
     validation_forecasts,
@@ -63,66 +63,8 @@ KIND = "attempt-"  # crash-point names of an attempt's files: attempt-history.js
 REPAIRABLE = ("model.", "training.", "preprocess.", "features.", "forecast.input_size")
 REPREPARE = ("preprocess.", "features.")  # what `prepare` reads: a remedy here re-prepares
 RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
-PROBLEMS = ("error", "warning")
 # outcome findings that a random walk explains (no_signal present): no refit beats naive there
 DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
-
-
-@dataclass
-class Candidate:
-    """One fit of a repair: its overrides of the run's config and how it did on validation."""
-
-    index: int
-    overrides: dict[str, str]  # key -> value as --set writes it, over the run's config
-    cfg: PipelineConfig  # the run's config with the overrides (the one registered if chosen)
-    prepared: Prepared
-    fit: TrainResult | None  # None: the fit left no model (or never ran: `error`)
-    history: list[dict[str, Any]]
-    findings: list[dict[str, Any]]  # the validation diagnosis
-    points: pd.DataFrame  # scored validation points (selection.KEY, actual, model, naive)
-    secs: float
-    parent: int | None = None
-    remedy_for: str | None = None  # the finding whose remedy made this attempt
-    error: str | None = None
-    val: dict[str, Any] = field(default_factory=dict)  # selection.compare's figures
-
-    @property
-    def usable(self) -> bool:
-        return self.fit is not None and len(self.points) > 0 and not fit_broken(self.findings)
-
-    @property
-    def healthy(self) -> bool:
-        return self.error is None and not any(f["severity"] in PROBLEMS for f in self.findings)
-
-    def record(self) -> dict[str, Any]:
-        """What summary.json and attempt.json keep of it."""
-        fit = self.fit
-        return {
-            "attempt": self.index, "overrides": [f"{k}={v}" for k, v in self.overrides.items()],
-            "parent": self.parent, "remedy_for": self.remedy_for, **self.val,
-            "val_loss": fit.best_val_loss if fit else None, "usable": self.usable,
-            "findings": self.findings, "secs": round(self.secs, 2), "error": self.error,
-        }
-
-
-@dataclass
-class Repair:
-    attempts: list[Candidate]
-    chosen: int | None  # None: no attempt is usable
-    stopped: str  # why no further attempt was made: a key of report.summary.STOPPED
-
-    @property
-    def best(self) -> Candidate:
-        """The chosen attempt, or attempt 0 when none is usable."""
-        return self.attempts[self.chosen or 0]
-
-    def records(self) -> list[dict[str, Any]]:
-        return [{**a.record(), "chosen": a.index == self.chosen} for a in self.attempts]
-
-    def block(self) -> dict[str, Any]:
-        """summary.json's `repair`: the choice, why repair stopped, and the score's name."""
-        return {"chosen": self.chosen, "stopped": self.stopped, "score": SCORE,
-                "score_means": SCORE_TEXT, "attempts": len(self.attempts)}
 
 
 def repair(
@@ -140,7 +82,7 @@ def repair(
     attempts = [_judge(stats, 0, {}, cfg, prepared, fit, history,
                        _secs(run_dir, 0, first_secs))]
     _save(attempts[0], run_dir)
-    budget_s, stopped = cfg.training.max_time_minutes * 60, "rounds"
+    stopped = "rounds"
     while len(attempts) <= cfg.training.auto_repair:
         if attempts[-1].healthy:
             stopped = "healthy"
@@ -149,8 +91,8 @@ def repair(
         if step is None:
             stopped = "no remedy"
             break
-        left = budget_s - sum(a.secs for a in attempts)
-        if left < max(attempts[0].secs, 1.0):
+        left = time_left(attempts, cfg)
+        if left < max(attempts[0].secs / 2, 1.0):
             stopped = "time"
             break
         parent, overrides, why = step
@@ -163,6 +105,18 @@ def repair(
     if chosen:  # the run folder's history is the chosen attempt's (attempt 0's is there already)
         save_history(attempts[chosen].history, run_dir)
     return Repair(attempts, chosen, stopped)
+
+
+def time_left(attempts: list[Candidate], cfg: PipelineConfig) -> float:
+    """Seconds the next refit may take: what is left of the run's max_time_minutes, and of
+    repair_time_factor x the first fit's time when the first fit is usable (a fit that broke
+    early says nothing of how long a fit takes: then the run's budget alone bounds refits)."""
+    t = cfg.training
+    left = t.max_time_minutes * 60 - sum(a.secs for a in attempts)
+    if attempts[0].usable:
+        left = min(left, t.repair_time_factor * attempts[0].secs
+                   - sum(a.secs for a in attempts[1:]))
+    return left
 
 
 def applicable(overrides: list[str]) -> dict[str, str] | None:

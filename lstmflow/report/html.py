@@ -105,7 +105,23 @@ def metrics_html(metrics: dict[str, Any] | None) -> str:
         table += (f"<p>Interval {sig(iv['levels'][0])}-{sig(iv['levels'][1])} (nominal "
                   f"coverage {sig(iv['nominal'])}): coverage {sig(iv['coverage'])}, mean width "
                   f"{sig(iv['width'])} (over the MASE scale: {sig(iv['width_scaled'])}).</p>")
-    return text + table + note
+    return text + table + blend_html(metrics.get("blend")) + note
+
+
+def blend_html(blend: dict[str, Any] | None) -> str:
+    """One paragraph on what the "model" row serves: the network alone or its blend with the
+    baselines, weights per horizon step chosen on validation."""
+    if not blend:
+        return "<p>The model row is the network's forecast alone (no blend).</p>"
+    steps = ", ".join(f"{sig(w[0])}" for w in blend["weights"])  # [H] model weights
+    rule = blend.get("tolerance_se")
+    unit = "standard error" if rule == 1 else "standard errors"
+    why = (f"the least model weight within {sig(rule)} {unit} of the lowest validation "
+           "MAE" if rule else "the lowest validation MAE")
+    return (f"<p>The model row serves a blend per horizon step of the network, naive and seasonal "
+            f"naive (season {blend['season']}), weights chosen on the validation split ({why}); "
+            f"the network's weight per step: {escape(steps)}. On these points its MAE is "
+            f"{sig(blend.get('mae'))}, the network alone {sig(blend.get('mae_model_alone'))}.</p>")
 
 
 def gates_html(summary: dict[str, Any]) -> str:
