@@ -166,8 +166,9 @@ def test_the_same_overrides_are_never_tried_twice(tmp_path):
 
 
 def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
-    """training.repair_time_factor x the usable first fit's time bounds the refits together
-    (within max_time_minutes); a first fit that broke bounds nothing but the run's budget."""
+    """training.repair_time_factor x the usable first fit's time, at least a minute, bounds the
+    refits together (within max_time_minutes); a first fit that broke bounds nothing but the
+    run's budget."""
     import pandas as pd
 
     from lstmflow.fit.repair import Candidate, time_left
@@ -184,6 +185,8 @@ def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
     first = attempt(0, 100.0)
     assert time_left([first], cfg) == 100.0  # factor 1: one fit's time for all refits
     assert time_left([first, attempt(1, 60.0)], cfg) == 40.0  # under half: no further refit
+    quick = attempt(0, 0.5)  # e.g. a fit cut short by its own problem (too few steps)
+    assert time_left([quick], cfg) == 60.0 and time_left([quick, attempt(1, 50.0)], cfg) == 10.0
     wide = cfg.model_copy(update={"training": cfg.training.model_copy(
         update={"repair_time_factor": 3.0})})
     assert time_left([first, attempt(1, 60.0)], wide) == 240.0

@@ -178,10 +178,11 @@ class TrainingConfig(_Section):
     repair_time_factor: float = Field(
         1.0, ge=0.1, le=100,
         description="Automatic repair: the refits together take at most this multiple of the "
-        "first fit's time (0.1..100; within max_time_minutes). A refit starts only while at "
-        "least half of the first fit's time is left and stops cleanly, best weights kept, when "
-        "its time is spent; so the default 1 keeps a run with repair within about twice a run "
-        "without. Not applied when the first fit broke (e.g. diverged early).",
+        "first fit's time, and never less than a minute (0.1..100; within max_time_minutes). A "
+        "refit starts only while half of that share (at most half a minute) is left and stops "
+        "cleanly, best weights kept, when its time is spent; so the default 1 keeps a run with "
+        "repair within about twice a run without. Not applied when the first fit broke (e.g. "
+        "diverged early).",
     )
     seed: int = Field(42, ge=0, description="Seed for torch, numpy and python.")
     deterministic: bool = Field(

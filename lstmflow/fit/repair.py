@@ -19,8 +19,9 @@ A remedy is applied whole or not at all: one that needs a change a refit cannot 
 gates, the evaluation split, the data source, the horizon) is left to the user. A remedy's
 `training.max_time_minutes` is dropped: the run's own value bounds all attempts together. Attempt
 0 may use all of it, as without repair; refits together take at most `training.repair_time_factor`
-x attempt 0's time (when attempt 0 is usable), a refit starts only while at least half of attempt
-0's time is left, and stops cleanly (best weights kept) when its time is spent.
+x attempt 0's time, and at least a minute (when attempt 0 is usable), a refit starts only while
+half of that (at most half a minute) is left, and stops cleanly (best weights kept) when its time
+is spent.
 
 Files: `attempts/<k>/` holds each attempt's history.json/.csv and attempt.json, and for refits
 their checkpoints (and lr_find.json); attempt 0's checkpoint stays where a run without repair
@@ -63,6 +64,7 @@ KIND = "attempt-"  # crash-point names of an attempt's files: attempt-history.js
 REPAIRABLE = ("model.", "training.", "preprocess.", "features.", "forecast.input_size")
 REPREPARE = ("preprocess.", "features.")  # what `prepare` reads: a remedy here re-prepares
 RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
+REPAIR_FLOOR_S = 60.0  # the refits' share of time is never below this (see time_left)
 # outcome findings that a random walk explains (no_signal present): no refit beats naive there
 DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
 
@@ -92,7 +94,7 @@ def repair(
             stopped = "no remedy"
             break
         left = time_left(attempts, cfg)
-        if left < max(attempts[0].secs / 2, 1.0):
+        if left < max(min(attempts[0].secs, REPAIR_FLOOR_S) / 2, 1.0):
             stopped = "time"
             break
         parent, overrides, why = step
@@ -108,14 +110,15 @@ def repair(
 
 
 def time_left(attempts: list[Candidate], cfg: PipelineConfig) -> float:
-    """Seconds the next refit may take: what is left of the run's max_time_minutes, and of
-    repair_time_factor x the first fit's time when the first fit is usable (a fit that broke
-    early says nothing of how long a fit takes: then the run's budget alone bounds refits)."""
+    """Seconds the next refit may take: what is left of the run's max_time_minutes, and of the
+    refits' share, repair_time_factor x the first fit's time but at least REPAIR_FLOOR_S (a
+    short first fit is often short because of its problem: too few steps, a plateau). When
+    the first fit broke it says nothing of how long a fit takes: the run's budget alone."""
     t = cfg.training
     left = t.max_time_minutes * 60 - sum(a.secs for a in attempts)
     if attempts[0].usable:
-        left = min(left, t.repair_time_factor * attempts[0].secs
-                   - sum(a.secs for a in attempts[1:]))
+        share = max(t.repair_time_factor * attempts[0].secs, REPAIR_FLOOR_S)
+        left = min(left, share - sum(a.secs for a in attempts[1:]))
     return left
 
 

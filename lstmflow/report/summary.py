@@ -104,8 +104,8 @@ def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 STOPPED = {"healthy": "the last attempt is healthy on validation",
            "rounds": "the repair rounds (training.auto_repair) are used up",
            "no remedy": "no untried remedy a refit can apply is left",
-           "time": "the time left for refits (training.repair_time_factor x the first fit, "
-                   "within training.max_time_minutes) is under half of what the first fit took"}
+           "time": "the time left for refits (training.repair_time_factor x the first fit, at "
+                   "least a minute, within training.max_time_minutes) is too short for another"}
 
 
 def repair_line(attempts: list[dict[str, Any]], block: dict[str, Any]) -> str:
