@@ -22,7 +22,14 @@ from lstmflow.init.choose import (
     failing_checks,
     transform_candidates,
 )
-from lstmflow.init.infer import Inference, calendar_cycles, choose_season, choose_sizes
+from lstmflow.init.infer import (
+    MIN_TRAIN_WINDOWS,
+    Inference,
+    calendar_cycles,
+    choose_season,
+    choose_sizes,
+)
+from lstmflow.init.origins import fit_split
 from lstmflow.init.read import assign_columns, read_raw
 
 
@@ -84,6 +91,16 @@ def infer_config(
     }
     inf.why["preprocess.scaler"] = ("per series and column on the training rows: robust where "
                                     "the values are heavy-tailed, standard otherwise")
+    chosen = raw
+    raw, widened, unscorable = fit_split(frame, raw, lengths, MIN_TRAIN_WINDOWS)
+    if widened:
+        inf.notes.append(widened)
+        for key in ("forecast.input_size", "evaluation.val_size", "evaluation.test_size"):
+            part, name = key.split(".")
+            if raw[part][name] != chosen[part][name]:
+                inf.why[key] += f"; changed to {raw[part][name]}: see the note on the split"
+    if unscorable:
+        inf.undecided.append(unscorable)
     cfg = build_config(raw)
     short = sum(n < cfg.min_history() for n in lengths)
     if short:
