@@ -10,7 +10,7 @@ missing decides (never the values): nothing is tuned on the test period.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import math
 from typing import Any
 
 import numpy as np
@@ -20,83 +20,96 @@ from lstmflow.config import build_config
 from lstmflow.data.features import warmup_steps
 from lstmflow.data.schema import DataError
 
+MAX_TRIES = 20  # validation/test sizes tried at most (one prepare each)
 
-def scored_origins(frame: pd.DataFrame, raw: dict[str, Any]) -> dict[str, int]:
-    """Origins of the validation and test parts with at least one observed target in their
-    horizon (the ones evaluation scores), summed over the series a run keeps."""
+
+def scored_origins(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int]
+                   ) -> dict[int, dict[str, int]]:
+    """Per input_size in `sizes`: origins of the validation and test parts with at least one
+    observed target in their horizon (the points evaluation scores), summed over the series a
+    run with that input_size keeps. One prepare serves every size (it does not read it)."""
     from lstmflow.data.ingest import drop_short_series
     from lstmflow.data.prepare import prepare
     from lstmflow.data.split import split_bounds
     from models.data import StackedSeries, window_ends
 
-    cfg = build_config(raw)
+    cfgs = {s: build_config({**raw, "forecast": {**raw["forecast"], "input_size": s}})
+            for s in sizes}
+    cfg = cfgs[min(sizes)]  # keeps every series a longer window keeps
     frame, _ = drop_short_series(frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
     bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
     arrays = prepare(frame, bounds, cfg).arrays
     stack = StackedSeries(arrays, cfg.forecast.horizon)
-    out = {}
-    for split in ("val", "test"):
-        ends = window_ends(stack, arrays, split, cfg.forecast.input_size)  # [W] every origin
-        out[split] = int(np.isfinite(stack.future[ends].numpy()).any(axis=1).sum())
+    rows = np.array([len(a.z) for a in arrays])  # [S]
+    out: dict[int, dict[str, int]] = {}
+    for size, c in cfgs.items():
+        out[size] = {}
+        for split in ("val", "test"):
+            ends = window_ends(stack, arrays, split, size)  # [W] every usable origin
+            series = np.searchsorted(stack.offsets, ends, side="right") - 1  # [W]
+            kept = rows[series] >= c.min_history()  # the series a run with this size keeps
+            scored = np.isfinite(stack.future[ends].numpy()).any(axis=1)  # [W]
+            out[size][split] = int((scored & kept).sum())
     return out
 
 
-def _candidates(n: int, hold: int, input_size: int, horizon: int, season: int, warm: int,
-                min_train: int) -> Iterator[tuple[int, int]]:
-    """(input_size, hold) to try, in order: the chosen window with validation and test grown
-    by one horizon at a time, then each shorter window (down to max(2 x season, 2 x horizon))
-    likewise; only while the training part keeps input_size + horizon + warm-up + min_train rows."""
+def _window_sizes(input_size: int, horizon: int, season: int) -> list[int]:
+    """The chosen input_size, then shorter ones a horizon apart down to max(2 x season,
+    2 x horizon) (or the chosen size when that is already shorter)."""
     floor = min(input_size, max(2 * season, 2 * horizon))
-    step = max(1, horizon)
-    sizes = list(range(input_size, floor - 1, -step))
-    if sizes[-1] != floor:
-        sizes.append(floor)
-    for size in sizes:
-        h = hold
-        while n - 2 * h >= size + horizon + warm + min_train:
-            yield size, h
-            h += step
+    sizes = list(range(input_size, floor - 1, -max(1, horizon)))
+    return sizes if sizes[-1] == floor else [*sizes, floor]
 
 
 def fit_split(frame: pd.DataFrame, raw: dict[str, Any], lengths: list[int], min_train: int
               ) -> tuple[dict[str, Any], str | None, str | None]:
-    """The sizes in `raw` if validation and test each have at least `horizon` scored origins;
-    else the first candidate (see _candidates) that has. Returns (raw, note, undecided)."""
+    """The sizes in `raw` if validation and test each have at least `horizon` scored origins.
+    Else validation and test (kept equal) grow a horizon at a time (coarser when that would
+    take over MAX_TRIES steps) while the median series' training part keeps input_size +
+    horizon + warm-up + `min_train` rows; the chosen input_size at its smallest such size
+    wins, else the longest shorter window that works. Returns (raw, note, undecided)."""
     fc, ev = raw["forecast"], raw["evaluation"]
     horizon, input_size, hold = fc["horizon"], fc["input_size"], ev["test_size"]
     need = max(1, horizon)
-    counts = scored_origins(frame, raw)
+    counts = scored_origins(frame, raw, [input_size])[input_size]
     if min(counts.values()) >= need:
         return raw, None, None
     rule = (f"validation and test need at least {need} forecast origins each (one horizon) "
             "whose horizon holds an observed target")
-    found = f"with input_size {input_size} and {hold} rows each they have {counts['val']} and " \
-            f"{counts['test']} (the rows after a gap left open wait for the warm-up and " \
-            "input_size known rows)"
-    n = int(np.median(lengths))
-    warm = warmup_steps(build_config(raw).features)
-    for size, h in _candidates(n, hold, input_size, horizon, ev.get("season", 1), warm, min_train):
-        if (size, h) == (input_size, hold):
-            continue
-        trial = {**raw, "forecast": {**fc, "input_size": size},
-                 "evaluation": {**ev, "val_size": h, "test_size": h}}
+    found = (f"with input_size {input_size} and {hold} rows each they have {counts['val']} and "
+             f"{counts['test']} (after a gap left open, an origin waits for the warm-up and "
+             "input_size known rows)")
+    sizes = _window_sizes(input_size, horizon, ev.get("season", 1))
+    n, warm = int(np.median(lengths)), warmup_steps(build_config(raw).features)
+    room = n - min(sizes) - horizon - warm - min_train  # rows validation + test may take
+    step = max(1, horizon, math.ceil((room // 2 - hold) / MAX_TRIES))
+    found_at: dict[int, tuple[int, dict[str, int]]] = {}  # input_size -> (hold, counts)
+    for h in range(hold, room // 2 + 1, step):
+        fits = [s for s in sizes if n - 2 * h >= s + horizon + warm + min_train]
+        if not fits:  # the training part would be too short for every window
+            break
+        trial = {**raw, "evaluation": {**ev, "val_size": h, "test_size": h}}
         try:
-            got = scored_origins(frame, trial)
+            got = scored_origins(frame, trial, fits)
         except DataError:  # e.g. every series too short for these sizes
             continue
-        if min(got.values()) >= need:
-            what = []
-            if h != hold:
-                what.append(f"validation and test {hold} -> {h} rows each")
-            if size != input_size:
-                what.append(f"input_size {input_size} -> {size}")
-            note = (f"split widened ({'; '.join(what)}): {rule}; {found}; now {got['val']} "
-                    f"and {got['test']} (counted from where data is present, not its values)")
-            return trial, note, None
-    undecided = (f"{rule}; {found}, and no larger validation/test part (keeping the training "
-                 f"part at least input_size + horizon + {warm} warm-up + {min_train} rows) nor a "
-                 "shorter input_size makes enough: the file's last rows have a gap too long to "
-                 "evaluate on. The run will train but score no or few test points; fill or "
-                 "remove the gap, end the file before it, or raise preprocess.max_gap so that "
-                 "it is imputed")
-    return raw, None, undecided
+        for s in fits:
+            if s not in found_at and min(got[s].values()) >= need:
+                found_at[s] = (h, got[s])
+        if input_size in found_at:
+            break
+    if not found_at:
+        return raw, None, (
+            f"{rule}; {found}, and no larger validation/test part (the training part keeping "
+            f"input_size + horizon + {warm} warm-up + {min_train} rows) nor a shorter input_size "
+            f"(down to {sizes[-1]}) gives enough: the file's last rows have a gap too long to "
+            "evaluate on. The run would train but score no or few test points; fill or remove "
+            "the gap, end the file before it, or raise preprocess.max_gap so that it is imputed")
+    size = max(found_at)
+    h, got = found_at[size]
+    what = ([f"validation and test {hold} -> {h} rows each"] if h != hold else []) + \
+        ([f"input_size {input_size} -> {size}"] if size != input_size else [])
+    note = (f"split widened ({'; '.join(what)}): {rule}; {found}; now {got['val']} and "
+            f"{got['test']} (counted from where data is present, never from its values)")
+    return ({**raw, "forecast": {**fc, "input_size": size},
+             "evaluation": {**ev, "val_size": h, "test_size": h}}, note, None)
