@@ -7,7 +7,8 @@ Every choice is a rule on the data, stated in the note `lstmflow init` prints ne
   horizon    one season (or one calendar cycle when no season is found), unless given
   input      max(64, 4 x horizon, 2 x season) steps, at most 512 and a quarter of the training rows
   val/test   10% of the median series each, at least 2 x horizon (shorter series are left
-             out by data.short_series: drop, with a warning in every run)
+             out by data.short_series: drop, with a warning in every run); then checked on
+             the data and widened when a gap leaves no origin to score (lstmflow/init/origins.py)
 """
 
 from __future__ import annotations
