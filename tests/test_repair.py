@@ -194,3 +194,34 @@ def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
         "training": wide.training.model_copy(update={"max_time_minutes": 3.0})})) == 20.0
     broke = attempt(0, 2.0, usable=False)
     assert time_left([broke, attempt(1, 60.0)], cfg) == 600.0 - 62.0
+
+
+def test_a_remedy_that_only_lengthens_the_fit_needs_the_time_to_run_past_it(tmp_path):
+    """not_converged's remedy (more steps) with the same seed replays the first fit step for
+    step until it runs past it: with less time left than that it is not tried, the next
+    finding's remedy is; a remedy that changes more than the length always may be."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from lstmflow.fit.repair import Candidate, plan
+    from lstmflow.fit.selection import KEY
+
+    cfg = co2_config(tmp_path)
+    none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
+    longer = {"finding": "not_converged", "severity": "warning",
+              "remedy": {"overrides": ["training.max_steps=6000"]}}
+    smaller = {"finding": "overfitting", "severity": "warning",
+               "remedy": {"overrides": ["model.dropout=0.3"]}}
+    ran = SimpleNamespace(steps_run=3000)
+    first = Candidate(0, {}, cfg, None, ran, [], [longer, smaller], none, 100.0)
+    assert plan([first], cfg)[1] == {"training.max_steps": "6000"}  # time enough
+    assert plan([first], cfg, left_s=130.0)[1] == {"training.max_steps": "6000"}
+    assert plan([first], cfg, left_s=100.0)[1] == {"model.dropout": "0.3"}
+    first.findings = [longer]
+    assert plan([first], cfg, left_s=100.0) is None
+    both = {**longer, "remedy": {"overrides": ["training.max_steps=6000",
+                                               "training.learning_rate=0.01"]}}
+    first.findings = [both]
+    assert plan([first], cfg, left_s=100.0)[1] == {"training.max_steps": "6000",
+                                                   "training.learning_rate": "0.01"}

@@ -65,6 +65,8 @@ REPAIRABLE = ("model.", "training.", "preprocess.", "features.", "forecast.input
 REPREPARE = ("preprocess.", "features.")  # what `prepare` reads: a remedy here re-prepares
 RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
 REPAIR_FLOOR_S = 60.0  # the refits' share of time is never below this (see time_left)
+LENGTHEN = {"training.max_steps", "training.min_steps", "training.patience",
+            "training.max_epochs"}  # a remedy of only these keys lengthens the same fit
 # outcome findings that a random walk explains (no_signal present): no refit beats naive there
 DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
 
@@ -89,11 +91,11 @@ def repair(
         if attempts[-1].healthy:
             stopped = "healthy"
             break
-        step = plan(attempts, cfg)
+        left = time_left(attempts, cfg)
+        step = plan(attempts, cfg, left)
         if step is None:
             stopped = "no remedy"
             break
-        left = time_left(attempts, cfg)
         if left < max(min(attempts[0].secs, REPAIR_FLOOR_S) / 2, 1.0):
             stopped = "time"
             break
@@ -146,16 +148,17 @@ def triggers(f: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
     return not (walks and f["finding"] in DATA_EXPLAINED)
 
 
-def plan(attempts: list[Candidate], cfg: PipelineConfig
+def plan(attempts: list[Candidate], cfg: PipelineConfig, left_s: float = float("inf")
          ) -> tuple[Candidate, dict[str, str], str] | None:
     """(parent, overrides, finding) of the next attempt, or None when every remedy of the
-    parent's problems was tried or cannot be applied."""
+    parent's problems was tried, cannot be applied, or only lengthens a fit that `left_s`
+    seconds cannot lengthen (see `replays`)."""
     chosen = choose(attempts)
     parent = attempts[chosen] if chosen is not None else attempts[-1]
     tried = [_resolved(cfg, a.overrides) for a in attempts]
     for f in parent.findings:
         remedy = applicable(f["remedy"]["overrides"]) if triggers(f, parent.findings) else None
-        if remedy is None:
+        if remedy is None or replays(parent, remedy, left_s):
             continue
         overrides = {**parent.overrides, **remedy}
         try:
@@ -165,6 +168,15 @@ def plan(attempts: list[Candidate], cfg: PipelineConfig
         if resolved not in tried:
             return parent, overrides, f["finding"]
     return None
+
+
+def replays(parent: Candidate, remedy: dict[str, str], left_s: float) -> bool:
+    """Whether a remedy that only lengthens the fit (step budget keys) would be cut before it
+    gets 25% past the parent's steps, at the parent's pace: with the same seed it would then
+    replay the parent's fit step for step and change nothing."""
+    if not set(remedy) <= LENGTHEN or parent.fit is None or not parent.fit.steps_run:
+        return False
+    return left_s < 1.25 * parent.secs  # the time of 1.25 x its steps at its pace
 
 
 def choose(attempts: list[Candidate]) -> int | None:

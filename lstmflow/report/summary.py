@@ -103,7 +103,8 @@ def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
 
 STOPPED = {"healthy": "the last attempt is healthy on validation",
            "rounds": "the repair rounds (training.auto_repair) are used up",
-           "no remedy": "no untried remedy a refit can apply is left",
+           "no remedy": "no untried remedy a refit can apply is left (a remedy that only "
+                        "lengthens the fit needs the time to run past it)",
            "time": "the time left for refits (training.repair_time_factor x the first fit, at "
                    "least a minute, within training.max_time_minutes) is too short for another"}
 
