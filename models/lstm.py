@@ -15,7 +15,7 @@ import pytorch_lightning as pl
 import torch
 from torch import nn
 
-from models.net import DEFAULT_QUANTILES, Forecasts, add_layers, forecast_all, quantile_levels
+from models.net import DEFAULT_QUANTILES, Forecasts, add_layers, forecast_all, quantile_levels, segment_ends
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
 __all__ = ["DEFAULT_QUANTILES", "OPTIMIZERS", "LSTMForecaster", "pinball"]
@@ -51,13 +51,15 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         max_epochs: int = 50,
         max_steps: int | None = None,
         cumulative: bool = False,
+        segment_len: int = 1,
     ) -> None:
         super().__init__()
         quantiles = quantile_levels(loss, quantiles)
         self.save_hyperparameters()
         self.cumulative = cumulative  # predict_quantiles (models/net.py) differences it back
         # lstm, drop, head (models/net.py: the inference-only LSTMNet loads the same state dict)
-        add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout, quantiles)
+        add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout, quantiles,
+                   segment_len)
         self.point_loss = {
             "mse": nn.MSELoss(reduction="none"),
             "mae": nn.L1Loss(reduction="none"),
@@ -67,11 +69,11 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         self._l1_weights = [p for n, p in self.named_parameters() if "weight" in n]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """[B, L, F] -> [B, L, H, Q]: an H-step forecast (Q levels) from every timestep."""
+        """[B, L, F] -> [B, L', H, Q]: an H-step forecast (Q levels) from every segment end."""
         return forecast_all(self, x, self.hparams.horizon)
 
     def elementwise_loss(self, pred: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Loss per target: [B, L, H, Q], [B, L, H] -> [B, L, H]."""
+        """Loss per target: [B, L', H, Q], [B, L', H] -> [B, L', H]."""
         if self.point_loss is None:
             return pinball(pred, y, self.q_levels)
         return self.point_loss(pred[..., 0], y)
@@ -81,14 +83,19 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         """Mean loss over the targets the mask keeps (observed, inside the split, past burn-in)
         of `pred` [B, L, H, Q], the model's forecast when not given."""
         x, y, ok = batch  # [B, L, F], [B, L, H], [B, L, H]
-        err = self.elementwise_loss(self(x) if pred is None else pred, y)  # [B, L, H]
+        if self.segment_len > 1:  # targets of the steps the network forecasts from
+            at = segment_ends(x.shape[1], self.segment_len).to(y.device)  # [L']
+            y, ok = y[:, at], ok[:, at]  # [B, L', H]
+        err = self.elementwise_loss(self(x) if pred is None else pred, y)  # [B, L', H]
         return (err * ok).sum() / ok.sum().clamp(min=1)
 
     def zero_loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
         """The same loss for a constant forecast of 0 (the training centre of the scaled
         target): the yardstick the diagnosis uses to tell learning from none."""
         x, y, _ = batch
-        pred = torch.zeros(*y.shape, self.n_q, dtype=y.dtype, device=y.device)  # [B, L, H, Q]
+        steps = len(segment_ends(x.shape[1], self.segment_len))  # L'
+        pred = torch.zeros(y.shape[0], steps, y.shape[2], self.n_q, dtype=y.dtype,
+                           device=y.device)  # [B, L', H, Q]
         return self.masked_loss(batch, pred)
 
     def l1_term(self) -> torch.Tensor:

@@ -28,11 +28,14 @@ def quantile_levels(loss: str, quantiles: Sequence[float] | None) -> list[float]
 
 
 def add_layers(module: nn.Module, n_inputs: int, horizon: int, hidden_size: int,
-               num_layers: int, dropout: float, quantiles: list[float] | None) -> None:
+               num_layers: int, dropout: float, quantiles: list[float] | None,
+               segment_len: int = 1) -> None:
     """The layers `lstm`, `drop`, `head` (their names are the state dict's keys), the number of
-    levels `n_q`, the index of the median and the levels as a non-saved buffer."""
-    module.lstm = nn.LSTM(n_inputs, hidden_size, num_layers=num_layers, batch_first=True,
-                          dropout=dropout if num_layers > 1 else 0.0)
+    levels `n_q`, the index of the median and the levels as a non-saved buffer. With
+    `segment_len` p > 1 the LSTM reads p steps at once (p x n_inputs values per recurrent step)."""
+    module.segment_len = segment_len
+    module.lstm = nn.LSTM(n_inputs * segment_len, hidden_size, num_layers=num_layers,
+                          batch_first=True, dropout=dropout if num_layers > 1 else 0.0)
     module.drop = nn.Dropout(dropout)
     module.n_q = len(quantiles) if quantiles else 1
     module.median_index = quantiles.index(0.5) if quantiles else 0
@@ -41,9 +44,28 @@ def add_layers(module: nn.Module, n_inputs: int, horizon: int, hidden_size: int,
                            persistent=False)
 
 
+def segment_ends(length: int, segment_len: int) -> torch.Tensor:
+    """Positions in a window of `length` steps where a segment ends: the steps the network
+    forecasts from, the last one always the window's own last step (the forecast origin).
+    The first length % segment_len steps are dropped, so segments align on the origin."""
+    first = length % segment_len + segment_len - 1
+    return torch.arange(first, length, segment_len)  # [L // p]
+
+
+def segments(x: torch.Tensor, segment_len: int) -> torch.Tensor:
+    """[B, L, F] -> [B, L // p, p * F]: p consecutive steps side by side, aligned on the last
+    step (a view when p is 1 or divides L). Each segment holds only rows up to its own end."""
+    if segment_len == 1:
+        return x
+    b, length, f = x.shape
+    keep = length - length % segment_len
+    return x[:, length - keep :].reshape(b, keep // segment_len, segment_len * f)
+
+
 def forecast_all(module: nn.Module, x: torch.Tensor, horizon: int) -> torch.Tensor:
-    """[B, L, F] -> [B, L, H, Q]: an H-step forecast (Q levels) from every timestep."""
-    out, _ = module.lstm(x)  # [B, L, hidden]
+    """[B, L, F] -> [B, L', H, Q]: an H-step forecast (Q levels) from every segment end
+    (L' = L // segment_len; every timestep when segment_len is 1), the last from step L."""
+    out, _ = module.lstm(segments(x, module.segment_len))  # [B, L', hidden]
     b, l_, _ = out.shape
     return module.head(module.drop(out)).view(b, l_, horizon, module.n_q)
 
@@ -73,11 +95,11 @@ class LSTMNet(Forecasts, nn.Module):
     def __init__(self, n_inputs: int, horizon: int, hidden_size: int = 64, num_layers: int = 2,
                  dropout: float = 0.1, loss: str = "huber",
                  quantiles: Sequence[float] | None = None, cumulative: bool = False,
-                 **_training: Any) -> None:
+                 segment_len: int = 1, **_training: Any) -> None:
         super().__init__()
         self.horizon, self.cumulative = horizon, cumulative
         add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout,
-                   quantile_levels(loss, quantiles))
+                   quantile_levels(loss, quantiles), segment_len)
         self.eval()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

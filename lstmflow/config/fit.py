@@ -23,6 +23,15 @@ class ModelConfig(_Section):
     dropout: float = Field(
         0.1, ge=0, lt=1, description="Dropout between LSTM layers and before the head."
     )
+    segment_len: int | None = Field(
+        None, ge=1, le=64,
+        description="Steps the LSTM reads at once (1..64; empty: the power of two nearest "
+        "input_size / 12, so a window is about 12 recurrent steps): the input window is cut "
+        "into segments of this many steps, aligned on the forecast origin, and each recurrent "
+        "step reads one whole segment, so a fit costs about 1/segment_len of the recurrent work "
+        "(SegRNN, Lin et al. 2023). Training forecasts from every segment end instead of every "
+        "step. 1 gives the step-by-step LSTM of earlier versions. At most forecast.input_size.",
+    )
     loss: Literal["mse", "mae", "huber", "quantile"] = Field(
         "huber",
         description="Training loss; 'quantile' fits the `quantiles` (pinball loss) for "

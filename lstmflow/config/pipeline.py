@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ConfigDict, Field, ValidationError
+from pydantic import ConfigDict, Field, ValidationError, model_validator
 
 from lstmflow.config.backtest import BacktestConfig
 from lstmflow.config.base import ConfigError, _Section, describe_bounds
@@ -65,6 +65,13 @@ class PipelineConfig(_Section):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     tune: TuneConfig = Field(default_factory=TuneConfig)
     output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
+
+    @model_validator(mode="after")
+    def _segments_fit_the_window(self) -> PipelineConfig:
+        if (self.model.segment_len or 0) > self.forecast.input_size:
+            raise ValueError(f"model.segment_len ({self.model.segment_len}) must not exceed "
+                             f"forecast.input_size ({self.forecast.input_size})")
+        return self
 
     def min_history(self) -> int:
         """Fewest rows a series needs to yield at least one train, val and test window."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import threading
 import time
 import warnings
@@ -93,6 +94,18 @@ def cumulative_target(cfg: PipelineConfig) -> bool:
     return cfg.model.cumulative_target and cfg.preprocess.target_transform != "level"
 
 
+SEGMENT_STEPS = 12  # auto segment_len: about this many recurrent steps per input window
+
+
+def segment_len(cfg: PipelineConfig) -> int:
+    """Steps per LSTM input segment: `model.segment_len`, else the power of two nearest
+    input_size / SEGMENT_STEPS (96 -> 8, 192 -> 16, 64 -> 4, under 17 -> 1)."""
+    if cfg.model.segment_len is not None:
+        return cfg.model.segment_len
+    size = cfg.forecast.input_size
+    return int(min(size, max(1, 2 ** round(math.log2(size / SEGMENT_STEPS)))))
+
+
 def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None,
                 learning_rate: float | None = None):
     """The LightningModule with every guard of the model and training sections wired in;
@@ -123,6 +136,7 @@ def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None
         min_lr=t.min_lr,
         max_steps=budget.total_steps if budget else None,
         cumulative=cumulative_target(cfg),
+        segment_len=segment_len(cfg),
     )
 
 
@@ -172,7 +186,8 @@ def train_model(
     emit = log or logging.getLogger("lstmflow").info
     for note in budget.notes:
         emit(f"warning: {note}")
-    emit(describe_budget(budget))
+    emit(f"{describe_budget(budget)}; the LSTM reads {segment_len(cfg)}-step segments "
+         f"({cfg.forecast.input_size // segment_len(cfg)} recurrent steps a window)")
     train_dl = loader(train_ds, budget.batch_size, shuffle=True, seed=t.seed,
                       cap=t.max_windows_per_epoch if budget.mode == "epochs" else None,
                       steps=budget.steps_per_check if budget.mode == "steps" else None)

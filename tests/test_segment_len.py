@@ -1,0 +1,83 @@
+"""`model.segment_len`: the LSTM reads p steps at once. Causal, aligned on the origin, trained on
+the segment ends' targets, saved and loaded like any version, refused when longer than the window."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from lstmflow.config import ConfigError, build_config
+from lstmflow.serve.registry import load_version, save_version
+from models.lstm import LSTMForecaster
+from models.net import segment_ends, segments
+from tests.conftest import small_config_dict
+
+
+def _batch(length: int = 10, f: int = 3, h: int = 2):
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(4, length, f, generator=g)  # [B, L, F]
+    y = torch.randn(4, length, h, generator=g)  # [B, L, H]
+    return x, y, torch.ones(4, length, h, dtype=torch.bool)
+
+
+@pytest.mark.parametrize(("length", "p", "ends"), [(10, 4, [5, 9]), (12, 4, [3, 7, 11]),
+                                                   (5, 1, [0, 1, 2, 3, 4]), (7, 7, [6])])
+def test_segments_end_on_the_forecast_origin(length, p, ends):
+    assert segment_ends(length, p).tolist() == ends
+    x = torch.arange(length, dtype=torch.float32).view(1, length, 1)
+    seg = segments(x, p)  # [1, L // p, p]
+    assert seg.shape == (1, length // p, p)
+    assert seg[0, :, -1].tolist() == ends  # each segment's last value is its end step
+
+
+def test_a_forecast_never_reads_a_step_after_its_segment_end():
+    torch.manual_seed(0)
+    m = LSTMForecaster(3, 2, hidden_size=8, num_layers=2, dropout=0.0, segment_len=4).eval()
+    x, _, _ = _batch(length=12)
+    base = m(x)  # [B, 3, H, 1]: forecasts from steps 3, 7, 11
+    for step in range(12):
+        moved = x.clone()
+        moved[:, step] += 1.0
+        changed = (m(moved) - base).abs().amax(dim=(0, 2, 3)) > 0  # [3]
+        first = step // 4  # the segment holding `step`
+        assert not changed[:first].any(), f"a forecast before step {step} read it"
+        assert changed[first:].all()
+
+
+def test_training_scores_the_targets_of_the_segment_ends_only():
+    torch.manual_seed(0)
+    m = LSTMForecaster(3, 2, hidden_size=8, dropout=0.0, loss="mse", segment_len=4)
+    x, y, ok = _batch(length=10)
+    at = [5, 9]
+    pred = m(x)[..., 0]  # [B, 2, H]
+    want = ((pred - y[:, at]) ** 2).mean()
+    torch.testing.assert_close(m.masked_loss((x, y, ok)), want)
+    y2 = y.clone()
+    y2[:, [0, 1, 2, 3, 4, 6, 7, 8]] = 99.0  # targets of steps no forecast is made from
+    torch.testing.assert_close(m.masked_loss((x, y2, ok)), want)
+    ok2 = ok.clone()
+    ok2[:, 9] = False  # the origin's targets masked: only step 5 counts
+    torch.testing.assert_close(m.masked_loss((x, y, ok2)), ((pred[:, 0] - y[:, 5]) ** 2).mean())
+    assert m.zero_loss((x, y, ok)).item() == pytest.approx((y[:, at] ** 2).mean().item(), rel=1e-6)
+
+
+def test_a_segmented_version_loads_and_forecasts_the_same(tmp_path):
+    torch.manual_seed(0)
+    m = LSTMForecaster(n_inputs=3, horizon=2, hidden_size=4, num_layers=1, segment_len=3)
+    assert m.lstm.input_size == 9  # three steps of three inputs per recurrent step
+    record = {"config": {"name": "x"}, "metrics": {}, "data": {"fingerprint": "f" * 16},
+              "effective_config_sha256": "0" * 64, "decision": {"status": "champion"}}
+    version = load_version(save_version(tmp_path, "v1", m, {"scalers": {}}, record))
+    x = torch.randn(2, 8, 3)
+    assert version.model.segment_len == 3
+    torch.testing.assert_close(version.model.predict_quantiles(x), m.predict_quantiles(x))
+
+
+def test_a_segment_longer_than_the_window_is_refused(tmp_path):
+    cfg = small_config_dict(tmp_path / "d.csv", tmp_path / "out")
+    cfg["model"] = {"segment_len": cfg["forecast"]["input_size"] + 1}
+    with pytest.raises(ConfigError, match=r"model.segment_len .* must not exceed "
+                                          r"forecast.input_size"):
+        build_config(cfg)
+    cfg["model"] = {"segment_len": cfg["forecast"]["input_size"]}
+    assert build_config(cfg).model.segment_len == cfg["forecast"]["input_size"]
