@@ -95,7 +95,8 @@ def test_the_choice_never_reads_the_test_period(tmp_path):
     where another attempt is better on test."""
     runs = {}
     for scale in (None, 0.5):
-        cfg = co2_config(tmp_path / str(scale), *DIVERGE, "training.auto_repair=2")
+        cfg = co2_config(tmp_path / str(scale), *DIVERGE, "training.auto_repair=2",
+                         "model.segment_len=1")  # the step-by-step fits this case was built on
         prep = prepared(cfg, scale)
         runs[scale] = (_repair(cfg, prep, tmp_path / str(scale)), prep)
     (plain, _), (scaled, prep) = runs[None], runs[0.5]
@@ -213,7 +214,7 @@ def test_a_remedy_that_only_lengthens_the_fit_needs_the_time_to_run_past_it(tmp_
               "remedy": {"overrides": ["training.max_steps=6000"]}}
     smaller = {"finding": "overfitting", "severity": "warning",
                "remedy": {"overrides": ["model.dropout=0.3"]}}
-    ran = SimpleNamespace(steps_run=3000)
+    ran = SimpleNamespace(steps_run=3000, checkpoint=None)  # no checkpoint to continue from
     first = Candidate(0, {}, cfg, None, ran, [], [longer, smaller], none, 100.0)
     assert plan([first], cfg)[1] == {"training.max_steps": "6000"}  # time enough
     assert plan([first], cfg, left_s=130.0)[1] == {"training.max_steps": "6000"}
@@ -225,3 +226,52 @@ def test_a_remedy_that_only_lengthens_the_fit_needs_the_time_to_run_past_it(tmp_
     first.findings = [both]
     assert plan([first], cfg, left_s=100.0)[1] == {"training.max_steps": "6000",
                                                    "training.learning_rate": "0.01"}
+    first.findings = [longer]  # with a checkpoint the fit continues: any time left is new steps
+    ran.checkpoint = str(tmp_path / "last.ckpt")
+    (tmp_path / "last.ckpt").write_bytes(b"ckpt")
+    assert plan([first], cfg, left_s=30.0)[1] == {"training.max_steps": "6000"}
+
+
+def test_a_remedy_that_only_lengthens_the_fit_continues_it_from_its_checkpoint(tmp_path):
+    """More steps continue the parent's fit from its last checkpoint (clock at zero, no stop
+    pending) instead of replaying it: the curve is the parent's checks, then new ones, and it is
+    the curve a fresh fit with the longer budget records."""
+    import pandas as pd
+    import torch
+
+    from lstmflow.fit.checkpoint import FitState
+    from lstmflow.fit.repair import Candidate, _Stats, attempt_dir, refit
+    from lstmflow.fit.selection import KEY
+    from lstmflow.runs import checkpoint_path
+
+    short = ["training.max_steps=60", "training.val_check_steps=20", "training.patience=50",
+             "training.max_epochs=null"]
+    cfg = co2_config(tmp_path / "out", *short)
+    prep = prepared(cfg)
+    run = tmp_path / "run"
+    first = train_model(prep.arrays, cfg, run_dir=run)
+    assert len(first.history) == 3
+    none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
+    parent = Candidate(0, {}, cfg, prep, first, first.history, [], none, first.seconds)
+    said: list[str] = []
+    longer = refit(_Stats(), 1, {"training.max_steps": "100"}, parent, "not_converged", cfg,
+                   prep, None, None, run, False, 600.0, said.append)
+    assert any("continues attempt 0's fit from its checkpoint" in s for s in said)
+    assert longer.fit.resumed_from_epoch == 3  # started after the parent's three checks
+    assert longer.history[:3] == first.history  # the parent's curve, then two new checks
+    assert len(longer.history) == 5
+    seeded = torch.load(checkpoint_path(attempt_dir(run, 1)), weights_only=True)
+    assert seeded["global_step"] == 100
+    fresh = train_model(prep.arrays, co2_config(tmp_path / "o2", *short, "training.max_steps=100"),
+                        run_dir=tmp_path / "fresh")
+    # the same curve up to dropout's draws (the checkpoint keeps no RNG state)
+    np.testing.assert_allclose([r["val_loss"] for r in longer.history],
+                               [r["val_loss"] for r in fresh.history], rtol=1e-2)
+    # what the attempt resumed from: the parent's state with the clock at zero and no stop
+    from lstmflow.fit.extend import seed_checkpoint
+
+    seed_checkpoint(checkpoint_path(run), tmp_path / "seeded.ckpt", "attempt-last.ckpt")
+    ckpt = torch.load(tmp_path / "seeded.ckpt", weights_only=True)
+    timers = [v for k, v in ckpt["callbacks"].items() if k.startswith("Timer")]
+    assert timers and all(t == 0.0 for t in timers[0]["time_elapsed"].values())
+    assert ckpt[FitState.KEY] == {"should_stop": False} and ckpt["global_step"] == 60

@@ -48,6 +48,7 @@ from lstmflow.durable import sweep, write_json
 from lstmflow.fit.attempt import diagnosis_config
 from lstmflow.fit.candidates import PROBLEMS, Candidate, Repair
 from lstmflow.fit.diagnosis import data_stats
+from lstmflow.fit.extend import LENGTHEN, continues_from, seed_checkpoint
 from lstmflow.fit.selection import (
     KEY,
     SCORE,
@@ -65,8 +66,6 @@ REPAIRABLE = ("model.", "training.", "preprocess.", "features.", "forecast.input
 REPREPARE = ("preprocess.", "features.")  # what `prepare` reads: a remedy here re-prepares
 RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
 REPAIR_FLOOR_S = 60.0  # the refits' share of time is never below this (see time_left)
-LENGTHEN = {"training.max_steps", "training.min_steps", "training.patience",
-            "training.max_epochs"}  # a remedy of only these keys lengthens the same fit
 # outcome findings that a random walk explains (no_signal present): no refit beats naive there
 DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
 
@@ -102,7 +101,7 @@ def repair(
         parent, overrides, why = step
         log(f"repair {len(attempts)}: {why} in attempt {parent.index}: "
             + " ".join(f"--set {k}={v}" for k, v in overrides.items()))
-        attempts.append(refit(stats, len(attempts), overrides, parent.index, why, cfg, prepared,
+        attempts.append(refit(stats, len(attempts), overrides, parent, why, cfg, prepared,
                               frame, bounds, run_dir, resume, left, log))
         _save(attempts[-1], run_dir)
     chosen = choose(attempts)
@@ -173,8 +172,11 @@ def plan(attempts: list[Candidate], cfg: PipelineConfig, left_s: float = float("
 def replays(parent: Candidate, remedy: dict[str, str], left_s: float) -> bool:
     """Whether a remedy that only lengthens the fit (step budget keys) would be cut before it
     gets 25% past the parent's steps, at the parent's pace: with the same seed it would then
-    replay the parent's fit step for step and change nothing."""
+    replay the parent's fit step for step and change nothing. Never when the parent left a
+    checkpoint to continue from (lstmflow.fit.extend)."""
     if not set(remedy) <= LENGTHEN or parent.fit is None or not parent.fit.steps_run:
+        return False
+    if continues_from(parent, {**parent.overrides, **remedy}) is not None:
         return False
     return left_s < 1.25 * parent.secs  # the time of 1.25 x its steps at its pace
 
@@ -190,14 +192,16 @@ def choose(attempts: list[Candidate]) -> int | None:
     return min(ranked, key=lambda a: (a.val[SCORE], a.index)).index if ranked else None
 
 
-def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: int, why: str,
+def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, why: str,
           cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame, bounds: dict,
           run_dir: Path, resume: bool, left_s: float, log: Callable[[str], None]) -> Candidate:
     """Attempt `k`: the run's config with `overrides`, fitted in `attempts/<k>/` within
-    `left_s` seconds (resumed from its checkpoint when the run resumes), then judged."""
+    `left_s` seconds (resumed from its checkpoint when the run resumes), then judged. A remedy
+    that only lengthens the parent's fit continues it from its checkpoint."""
     folder, start = attempt_dir(run_dir, k), time.perf_counter()
     sets = [f"{key}={v}" for key, v in overrides.items()]
     fit, history, error, this = None, [], None, cfg
+    source = continues_from(parent, overrides)
     try:
         this = with_overrides(cfg, sets)
         timed = with_overrides(this, [f"{RUN_BUDGET}={max(left_s / 60, 1e-3):.4f}"])
@@ -206,6 +210,10 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: int, why: st
         again = resume and checkpoint_path(folder).is_file()
         for sub in (folder, checkpoint_path(folder).parent) if resume else ():
             sweep(sub)  # the leftovers of a killed writer (the run lock is ours)
+        if source and not again:
+            log(f"repair {k}: continues attempt {parent.index}'s fit from its checkpoint")
+            seed_checkpoint(source, checkpoint_path(folder), f"{KIND}last.ckpt")
+            again = True
         fit = train_model(prepared.arrays, timed, log=log, run_dir=folder, resume=again,
                           checkpoint_kind=f"{KIND}last.ckpt")
         history = fit.history
@@ -215,7 +223,7 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: int, why: st
         error = str(exc)
         log(f"repair {k} could not run: {error}")
     out = _judge(stats, k, overrides, this, prepared, fit, history,
-                 time.perf_counter() - start, parent, why, error)
+                 time.perf_counter() - start, parent.index, why, error)
     out.secs = _secs(run_dir, k, out.secs)
     return out
 

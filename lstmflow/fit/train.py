@@ -214,6 +214,7 @@ def train_model(
         warnings.filterwarnings("ignore", ".*LeafSpec.*")  # torch pytree deprecation in Lightning
         warnings.filterwarnings("ignore", ".*Total length of `DataLoader` across ranks.*")
         warnings.filterwarnings("ignore", ".*Checkpoint directory .* exists and is not empty.*")
+        warnings.filterwarnings("ignore", ".*The dirpath has changed from.*")  # a continued fit
         warnings.filterwarnings("ignore", ".*`training_step` returned `None`.*")  # counted
         # Saturated gates of a diverging fit leave gradients in the subnormal range, where CPU
         # arithmetic runs ~100x slower (measured: 2.5 s a step instead of 20 ms): values below
