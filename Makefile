@@ -26,8 +26,10 @@ $(STAMP): $(PY) pyproject.toml constraints.txt
 run: $(STAMP)
 	$(VENV)/bin/lstmflow train --config configs/default.yaml
 
+# Two workers (pytest-xdist): each fit uses one torch thread, so a 2-core CI runner does twice
+# the work (measured: 592 tests in 340 s with -n 2, 661-740 s in one process).
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
