@@ -81,3 +81,17 @@ def test_a_segment_longer_than_the_window_is_refused(tmp_path):
         build_config(cfg)
     cfg["model"] = {"segment_len": cfg["forecast"]["input_size"]}
     assert build_config(cfg).model.segment_len == cfg["forecast"]["input_size"]
+
+
+@pytest.mark.parametrize(("input_size", "expected"), [(8, 1), (16, 1), (24, 2), (64, 4),
+                                                      (96, 8), (192, 16), (512, 32)])
+def test_the_default_segment_gives_about_twelve_recurrent_steps(tmp_path, input_size, expected):
+    from lstmflow.fit.train import build_model, segment_len
+
+    cfg = small_config_dict(tmp_path / "d.csv", tmp_path / "out")
+    cfg["forecast"]["input_size"] = input_size
+    built = build_config(cfg)
+    assert built.model.segment_len is None and segment_len(built) == expected
+    assert build_model(built, n_inputs=3).hparams.segment_len == expected  # saved with the weights
+    cfg["model"] = {"segment_len": 1}
+    assert segment_len(build_config(cfg)) == 1  # the step-by-step LSTM on request
