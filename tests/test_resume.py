@@ -175,3 +175,22 @@ def test_resume_config_follows_the_target_rename(setup, tmp_path):
     assert set(again.quality.bounds) == {"target"} and again.quality.jump_columns == ["target"]
     with pytest.raises(ConfigError, match="output_dir cannot change"):
         resume_config(run_dir, [f"output_dir={tmp_path / 'elsewhere'}"])
+
+
+def test_a_checkpoint_from_before_segments_resumes_step_by_step(setup, tmp_path):
+    """A run killed under an lstmflow without model.segment_len (its checkpoint's network reads
+    one step at a time, its config has no key) resumes with that network, not the new default."""
+    from lstmflow.durable import write_atomic
+    from lstmflow.fit.train import segment_len
+
+    cfg, arrays = setup
+    assert segment_len(cfg) > 1  # the default for this window is segments
+    raw = cfg.model_dump(mode="json")
+    raw["model"]["segment_len"] = 1
+    kill_after_two_epochs(build_config(raw), arrays, tmp_path / "run")
+    path = checkpoint_path(tmp_path / "run")
+    ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    del ckpt["hyper_parameters"]["segment_len"]  # as the older version wrote it
+    write_atomic(path, lambda f: torch.save(ckpt, f))
+    resumed = train_model(arrays, cfg, run_dir=tmp_path / "run", resume=True)
+    assert resumed.model.segment_len == 1 and resumed.epochs_run == 4

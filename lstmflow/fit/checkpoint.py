@@ -75,3 +75,10 @@ def checkpoint_epochs(ckpt: Path | None) -> int:
             f"cannot resume: checkpoint '{ckpt}' is truncated or corrupt ({first}); start a new "
             "run instead"
         ) from None
+
+
+def checkpoint_segment_len(ckpt: Path) -> int:
+    """The segment length of the network in a checkpoint: 1 for one written before
+    model.segment_len existed (the step-by-step LSTM)."""
+    hp = torch.load(ckpt, map_location="cpu", weights_only=True).get("hyper_parameters") or {}
+    return int(hp.get("segment_len") or 1)

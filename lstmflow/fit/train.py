@@ -161,7 +161,7 @@ def train_model(
     """
     import pytorch_lightning as pl
 
-    from lstmflow.fit.checkpoint import checkpoint_epochs
+    from lstmflow.fit.checkpoint import checkpoint_epochs, checkpoint_segment_len
     from models.callbacks import BestWeights, HistoryRecorder
     from models.data import loader
 
@@ -170,6 +170,9 @@ def train_model(
     ckpt_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
     resumed_from = checkpoint_epochs(ckpt) if resume else None
+    if resume and cfg.model.segment_len is None:  # auto: the network the checkpoint holds
+        cfg = cfg.model_copy(update={"model": cfg.model.model_copy(
+            update={"segment_len": checkpoint_segment_len(ckpt)})})
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
     train_ds, val_ds = build_datasets(arrays, cfg)
     if len(train_ds) == 0:
