@@ -85,3 +85,51 @@ def test_a_gap_too_long_to_evaluate_on_is_said_under_not_decided(tmp_path):
     assert "preprocess.max_gap" in said[0]
     text = render_yaml(inf, "lstmflow init --data lost.csv")
     assert "# NOT DECIDED: validation and test need at least 6 forecast origins" in text
+
+
+def _business_hours(tmp_path, stretch: int, days: int = 40):
+    """A 5-minute random walk recorded `stretch` steps a day from 07:00 (the night absent)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(5)
+    stamps = [pd.Timestamp("2024-01-01 07:00") + pd.Timedelta(days=d) + pd.Timedelta(minutes=5 * i)
+              for d in range(days) for i in range(stretch)]
+    values = 100 + np.cumsum(rng.normal(0, 1, len(stamps)))
+    path = tmp_path / f"calls_{stretch}.csv"
+    pd.DataFrame({"timestamp": stamps, "calls": values}).to_csv(path, index=False)
+    return path
+
+
+def test_a_window_longer_than_the_stretches_between_gaps_is_shortened_until_windows_fit(
+        tmp_path):
+    """Business hours on a 5-minute grid: 97 rows a day, then 15 h absent (longer than
+    max_gap). init's usual 64-row window fits (97 - 20 warm-up rows), a day-long one does not:
+    asked for a horizon whose rule wants 4 x 36 = 144 rows, init shortens the window to the
+    longest that leaves training windows and says so; the written config trains."""
+    from lstmflow.init.origins import SHORTER, _windows
+
+    path = _business_hours(tmp_path, stretch=97)
+    inf = infer_config(str(path), log=lambda _: None, horizon=36, try_transforms=False,
+                       output_dir=str(tmp_path / "out"))
+    size = inf.raw["forecast"]["input_size"]
+    note = next(n for n in inf.notes if n.startswith("input_size 144 -> "))
+    assert f"-> {size}:" in note and "with input_size 144 0 training windows fit" in note
+    assert size in SHORTER and size < 97 - 20
+    text = render_yaml(inf, "lstmflow init --data calls_97.csv")
+    (tmp_path / "calls.yaml").write_text(text, encoding="utf-8")
+    cfg = load_config(tmp_path / "calls.yaml")
+    assert cfg.forecast.input_size == size
+    from lstmflow.data.ingest import ingest
+
+    frame = ingest(cfg.data).frame  # the windows a run of the written config gets
+    counts = _windows(frame, inf.raw, [144, size])
+    assert counts[144]["train"] == 0 and counts[size]["train"] >= 50
+
+
+def test_stretches_too_short_for_any_window_are_said_not_decided(tmp_path):
+    path = _business_hours(tmp_path, stretch=20, days=300)
+    inf = infer_config(str(path), log=lambda _: None, horizon=4, try_transforms=True,
+                       output_dir=str(tmp_path / "out"))
+    assert any("no input_size down to 8 gives 50" in u for u in inf.undecided)
+    assert any("target transform not compared (no training window fits)" in u
+               for u in inf.undecided)

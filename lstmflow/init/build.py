@@ -29,7 +29,7 @@ from lstmflow.init.infer import (
     choose_season,
     choose_sizes,
 )
-from lstmflow.init.origins import fit_split
+from lstmflow.init.origins import fit_split, fit_window
 from lstmflow.init.read import assign_columns, read_raw
 
 
@@ -91,6 +91,13 @@ def infer_config(
     }
     inf.why["preprocess.scaler"] = ("per series and column on the training rows: robust where "
                                     "the values are heavy-tailed, standard otherwise")
+    raw, shortened, no_window = fit_window(frame, raw, MIN_TRAIN_WINDOWS)
+    if shortened:
+        inf.notes.append(shortened)
+        inf.why["forecast.input_size"] += (f"; changed to {raw['forecast']['input_size']}: see "
+                                           "the note on the window")
+    if no_window:
+        inf.undecided.append(no_window)
     chosen = raw
     raw, widened, unscorable = fit_split(frame, raw, lengths, MIN_TRAIN_WINDOWS)
     if widened:
@@ -114,7 +121,7 @@ def infer_config(
             inf.undecided.append(f"the file fails the '{check}' check ({'; '.join(lines)[:300]}): "
                                  "set to a warning so that training runs; fix the data or "
                                  f"remove quality.severity.{check} to enforce it")
-    if try_transforms and len(candidates) > 1:
+    if try_transforms and len(candidates) > 1 and not no_window:
         log(f"comparing target transforms by a short validation fit ({why_candidates}):")
         best, scores = choose_transform(frame, raw, candidates, log, fit_steps)
         raw["preprocess"]["target_transform"] = best
@@ -122,7 +129,8 @@ def infer_config(
             "lowest validation MAE after the same short fit: " + ", ".join(
                 f"{k} {v['val_mae']:.4g}" for k, v in scores.items()))
     else:
-        inf.undecided.append("target transform not compared (--no-fit): 'diff' kept")
+        why_not = "no training window fits" if no_window else "--no-fit"
+        inf.undecided.append(f"target transform not compared ({why_not}): 'diff' kept")
     build_config(raw)  # what is written must load
     inf.raw = raw
     return inf

@@ -23,11 +23,15 @@ from lstmflow.data.schema import DataError
 MAX_TRIES = 20  # validation/test sizes tried at most (one prepare each)
 
 
-def scored_origins(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int]
-                   ) -> dict[int, dict[str, int]]:
-    """Per input_size in `sizes`: origins of the validation and test parts with at least one
-    observed target in their horizon (the points evaluation scores), summed over the series a
-    run with that input_size keeps. One prepare serves every size (it does not read it)."""
+SHORTER = (384, 256, 192, 128, 96, 64, 48, 32, 24, 16, 12, 8)  # input sizes fit_window tries
+
+
+def _windows(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int]
+             ) -> dict[int, dict[str, int]]:
+    """Per input_size in `sizes`: training origins, and validation and test origins with at
+    least one observed target in their horizon (the points evaluation scores), summed over the
+    series a run with that input_size keeps. One prepare serves every size (it does not read
+    it)."""
     from lstmflow.data.ingest import drop_short_series
     from lstmflow.data.prepare import prepare
     from lstmflow.data.split import split_bounds
@@ -44,13 +48,50 @@ def scored_origins(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int]
     out: dict[int, dict[str, int]] = {}
     for size, c in cfgs.items():
         out[size] = {}
-        for split in ("val", "test"):
+        for split in ("train", "val", "test"):
             ends = window_ends(stack, arrays, split, size)  # [W] every usable origin
             series = np.searchsorted(stack.offsets, ends, side="right") - 1  # [W]
             kept = rows[series] >= c.min_history()  # the series a run with this size keeps
-            scored = np.isfinite(stack.future[ends].numpy()).any(axis=1)  # [W]
-            out[size][split] = int((scored & kept).sum())
+            if split != "train":
+                kept &= np.isfinite(stack.future[ends].numpy()).any(axis=1)  # [W] scored
+            out[size][split] = int(kept.sum())
     return out
+
+
+def scored_origins(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int]
+                   ) -> dict[int, dict[str, int]]:
+    """Per input_size in `sizes`: the scored origins of the validation and test parts."""
+    return {s: {k: v for k, v in c.items() if k != "train"}
+            for s, c in _windows(frame, raw, sizes).items()}
+
+
+def fit_window(frame: pd.DataFrame, raw: dict[str, Any], min_train: int
+               ) -> tuple[dict[str, Any], str | None, str | None]:
+    """The input_size in `raw` if at least `min_train` training windows fit between the gaps a
+    run leaves open (longer than preprocess.max_gap; a window needs input_size known, warm rows),
+    else the longest of SHORTER that gives them. Data recorded in stretches (business hours: a
+    5-minute series from 07:00 to 21:00) fits no window longer than a stretch. Returns (raw,
+    note, undecided)."""
+    size = raw["forecast"]["input_size"]
+    sizes = [size, *(s for s in SHORTER if s < size)]
+    try:
+        counts = _windows(frame, raw, sizes)
+    except DataError:  # every series too short even for the smallest window: said elsewhere
+        return raw, None, None
+    if counts[size]["train"] >= min_train:
+        return raw, None, None
+    fits = [s for s in sizes if counts[s]["train"] >= min_train]
+    found = (f"with input_size {size} {counts[size]['train']} training windows fit between the "
+             "gaps longer than preprocess.max_gap (a window needs input_size rows known and past "
+             "the feature warm-up after a gap)")
+    if not fits:
+        return raw, None, (
+            f"{found}, and no input_size down to {sizes[-1]} gives {min_train}: the data's "
+            "stretches between gaps are too short. Raise preprocess.max_gap so that the gaps "
+            "are imputed, or resample the file to a coarser step")
+    note = (f"input_size {size} -> {fits[0]}: {found}; {counts[fits[0]]['train']} with "
+            f"{fits[0]} (counted from where data is present, never from its values)")
+    return {**raw, "forecast": {**raw["forecast"], "input_size": fits[0]}}, note, None
 
 
 def _window_sizes(input_size: int, horizon: int, season: int) -> list[int]:
