@@ -127,7 +127,7 @@ def test_a_window_longer_than_the_stretches_between_gaps_is_shortened_until_wind
 
 
 def test_stretches_too_short_for_any_window_are_said_not_decided(tmp_path):
-    path = _business_hours(tmp_path, stretch=20, days=300)
+    path = _business_hours(tmp_path, stretch=20, days=40)
     inf = infer_config(str(path), log=lambda _: None, horizon=4, try_transforms=True,
                        output_dir=str(tmp_path / "out"))
     assert any("no input_size down to 8 gives 50" in u for u in inf.undecided)
