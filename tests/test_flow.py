@@ -49,6 +49,9 @@ def test_flow_completes_and_writes_summary(flow_run):
     assert set(summary["data_stats"]["per_series"]) == {"AAPL", "MSFT"}
     report = out / "runs" / "flowtest" / "report.html"
     assert summary["report_path"] == str(report.resolve()) and report.is_file()
+    # how the LSTM read its window: the default for input_size 24 is 2-step segments
+    assert summary["training"]["segment_len"] == 2
+    assert "the LSTM read its input in 2-step segments" in report.read_text(encoding="utf-8")
     # Every method is scored on the same points.
     points = {summary["metrics"][m]["points"] for m in ("model", "naive", "seasonal_naive")}
     assert len(points) == 1

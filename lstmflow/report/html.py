@@ -21,7 +21,7 @@ from lstmflow.report import plots
 from lstmflow.report.page import img as _img
 from lstmflow.report.page import page, sig
 from lstmflow.report.page import table as _table
-from lstmflow.report.summary import promotion_line, repair_line
+from lstmflow.report.summary import promotion_line, repair_line, segments_read
 from lstmflow.runs import HISTORY, RUN_CONFIG
 
 REPORT = "report.html"
@@ -174,7 +174,7 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
         steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
         facts.append(f"Trained {steps}{t.get('epochs_run')} validation checks in "
                      f"{sig(t.get('seconds'))} s; best val loss {sig(t.get('best_val_loss'))} at "
-                     f"check {(t.get('best_epoch') or 0) + 1}.")
+                     f"check {(t.get('best_epoch') or 0) + 1}{segments_read(t)}.")
     facts.append(promotion_line(summary))
     parts = [
         f"<h1>lstmflow run {escape(summary['run_id'])} <span class='status "

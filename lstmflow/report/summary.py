@@ -81,6 +81,15 @@ def sig(v: float | None, digits: int = 4) -> float | None:
     return float(f"{v:.{digits}g}")
 
 
+def segments_read(training: dict[str, Any]) -> str:
+    """How the LSTM read its window, for the training sentence (nothing for old summaries)."""
+    p = training.get("segment_len")
+    if p is None:
+        return ""
+    return "; the LSTM read its input step by step" if p == 1 else \
+        f"; the LSTM read its input in {p}-step segments (model.segment_len)"
+
+
 def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per series (and 'ALL'): MAE of each method, the model's MAE relative to both
     baselines, MASE and sMAPE; 4 significant digits."""
@@ -216,7 +225,8 @@ def render_markdown(summary: dict[str, Any]) -> str:
     if t:
         steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
         lines += [f"Trained {steps}{t['epochs_run']} validation checks in {t['seconds']:.1f}s; "
-                  f"best validation loss {t['best_val_loss']:.4g} at check {t['best_epoch'] + 1}."]
+                  f"best validation loss {t['best_val_loss']:.4g} at check {t['best_epoch'] + 1}"
+                  f"{segments_read(t)}."]
         if t.get("learning_rate") is not None:
             auto = (summary.get("config") or {}).get("training", {}).get("learning_rate") == "auto"
             found = " (found by the learning-rate finder: lr_find.json)" if auto else ""
