@@ -1,7 +1,8 @@
 """LSTM forecaster as a LightningModule: a direct multi-horizon head on every timestep.
 
-Training puts a loss on every step of a window after the burn-in (one forward pass, many
-targets); prediction reads the last step, the real forecast origin. With `cumulative` the head
+Training puts a loss on every step of a window after the burn-in (every segment end when the
+network reads `segment_len` steps at once, models/net.py; one forward pass, many targets);
+prediction reads the last step, the real forecast origin. With `cumulative` the head
 is trained on changes since the origin (see models.data.WindowBatches) and prediction returns
 them as per-step increments, so every consumer sees the same layout. With the quantile loss the
 head emits Q levels per horizon step and the 0.5 level is the point forecast.
@@ -81,7 +82,7 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
     def masked_loss(self, batch: tuple[torch.Tensor, ...], pred: torch.Tensor | None = None
                     ) -> torch.Tensor:
         """Mean loss over the targets the mask keeps (observed, inside the split, past burn-in)
-        of `pred` [B, L, H, Q], the model's forecast when not given."""
+        of `pred` [B, L', H, Q] (one row per segment end), the model's forecast when not given."""
         x, y, ok = batch  # [B, L, F], [B, L, H], [B, L, H]
         if self.segment_len > 1:  # targets of the steps the network forecasts from
             at = segment_ends(x.shape[1], self.segment_len).to(y.device)  # [L']

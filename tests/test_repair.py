@@ -275,3 +275,36 @@ def test_a_remedy_that_only_lengthens_the_fit_continues_it_from_its_checkpoint(t
     timers = [v for k, v in ckpt["callbacks"].items() if k.startswith("Timer")]
     assert timers and all(t == 0.0 for t in timers[0]["time_elapsed"].values())
     assert ckpt[FitState.KEY] == {"should_stop": False} and ckpt["global_step"] == 60
+
+
+def test_what_a_continued_fit_cannot_honour_is_refitted_and_the_lr_finder_result_goes_along(
+        tmp_path):
+    """Continuing restores the schedule and the patience from the checkpoint: under cosine, or
+    for a patience remedy, the attempt refits instead. The parent's lr_find.json goes with the
+    seeded checkpoint (learning_rate: auto reuses it rather than finding another rate)."""
+    from types import SimpleNamespace
+
+    import pandas as pd
+    import torch
+
+    from lstmflow.fit.extend import continues_from, seed_checkpoint
+    from lstmflow.fit.repair import Candidate
+    from lstmflow.fit.selection import KEY
+
+    ckpt = tmp_path / "parent" / "checkpoints" / "last.ckpt"
+    ckpt.parent.mkdir(parents=True)
+    torch.save({"callbacks": {"Timer": {"time_elapsed": {"train": 5.0}}}, "global_step": 9}, ckpt)
+    (tmp_path / "parent" / "lr_find.json").write_text('{"chosen": 0.004}')
+    none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
+    fit = SimpleNamespace(steps_run=9, checkpoint=str(ckpt))
+
+    def parent(*sets):
+        return Candidate(0, {}, co2_config(tmp_path / "o", *sets), None, fit, [], [], none, 1.0)
+
+    more = {"training.max_steps": "6000"}
+    assert continues_from(parent(), more) == ckpt
+    assert continues_from(parent("training.scheduler=cosine"), more) is None
+    assert continues_from(parent(), {"training.patience": "20"}) is None
+    assert continues_from(parent(), {**more, "model.dropout": "0.3"}) is None
+    seed_checkpoint(ckpt, tmp_path / "attempt" / "checkpoints" / "last.ckpt", "attempt-last.ckpt")
+    assert (tmp_path / "attempt" / "lr_find.json").read_text() == '{"chosen": 0.004}'

@@ -84,7 +84,8 @@ def test_a_segment_longer_than_the_window_is_refused(tmp_path):
 
 
 @pytest.mark.parametrize(("input_size", "expected"), [(8, 1), (16, 1), (24, 2), (64, 4),
-                                                      (96, 8), (192, 16), (512, 32)])
+                                                      (96, 8), (192, 16), (512, 32),
+                                                      (2048, 64)])
 def test_the_default_segment_gives_about_twelve_recurrent_steps(tmp_path, input_size, expected):
     from lstmflow.fit.train import build_model, segment_len
 

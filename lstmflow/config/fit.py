@@ -30,7 +30,9 @@ class ModelConfig(_Section):
         "into segments of this many steps, aligned on the forecast origin, and each recurrent "
         "step reads one whole segment, so a fit costs about 1/segment_len of the recurrent work "
         "(SegRNN, Lin et al. 2023). Training forecasts from every segment end instead of every "
-        "step. 1 gives the step-by-step LSTM of earlier versions. At most forecast.input_size.",
+        "step (training.burn_in still counts steps). When segment_len does not divide "
+        "input_size, the oldest input_size % segment_len steps of a window are not read. 1 "
+        "gives the step-by-step LSTM of earlier versions. At most forecast.input_size.",
     )
     loss: Literal["mse", "mae", "huber", "quantile"] = Field(
         "huber",

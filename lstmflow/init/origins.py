@@ -81,9 +81,9 @@ def fit_window(frame: pd.DataFrame, raw: dict[str, Any], min_train: int
     if counts[size]["train"] >= min_train:
         return raw, None, None
     fits = [s for s in sizes if counts[s]["train"] >= min_train]
-    found = (f"with input_size {size} {counts[size]['train']} training windows fit between the "
-             "gaps longer than preprocess.max_gap (a window needs input_size rows known and past "
-             "the feature warm-up after a gap)")
+    found = (f"with input_size {size} {counts[size]['train']} training windows fit in the "
+             "data (a window needs input_size rows known and past the feature warm-up, which "
+             "restarts after each gap longer than preprocess.max_gap)")
     if not fits:
         return raw, None, (
             f"{found}, and no input_size down to {sizes[-1]} gives {min_train}: the data's "
