@@ -52,6 +52,11 @@ def test_init_on_the_sample_reproduces_the_hand_written_config(sample_config):
     assert any("fewer than" in n and "1 of 5 series" in n for n in inf.notes)  # FB is short
     text = path.read_text()
     assert "  freq: B  # the most common step" in text and text.startswith("# Written by")
+    from lstmflow.fit.train import segment_len
+
+    p = segment_len(cfg)  # what training will use (its rule: tests/test_segment_len.py)
+    assert f"model: {{}}  # the LSTM reads its {cfg.forecast.input_size}-step window in {p}-step " \
+        "segments" in text
 
 
 def test_the_inferred_config_trains_without_edits(prefect_harness, sample_config):

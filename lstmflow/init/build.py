@@ -16,6 +16,7 @@ import numpy as np
 
 from lstmflow.config import DataConfig, build_config
 from lstmflow.data.ingest import canonicalize
+from lstmflow.fit.train import segment_len
 from lstmflow.init.choose import (
     SHORT_FIT_STEPS,
     choose_transform,
@@ -84,6 +85,7 @@ def infer_config(
         "name": name, "data": data,
         "forecast": {"horizon": horizon, "input_size": sizes["input_size"]},
         "preprocess": {"scaler": "auto", "target_transform": "diff"},
+        "model": {},
         "evaluation": {"test_size": sizes["test_size"], "val_size": sizes["val_size"],
                        "season": season},
         "training": {},
@@ -131,6 +133,9 @@ def infer_config(
     else:
         why_not = "no training window fits" if no_window else "--no-fit"
         inf.undecided.append(f"target transform not compared ({why_not}): 'diff' kept")
-    build_config(raw)  # what is written must load
+    p = segment_len(build_config(raw))  # what is written must load
+    inf.why["model"] = (f"the LSTM reads its {raw['forecast']['input_size']}-step window in "
+                        f"{p}-step segments (model.segment_len, chosen when training starts: "
+                        "about 12 recurrent steps a window; 1 reads it step by step)")
     inf.raw = raw
     return inf
