@@ -308,3 +308,27 @@ def test_what_a_continued_fit_cannot_honour_is_refitted_and_the_lr_finder_result
     assert continues_from(parent(), {**more, "model.dropout": "0.3"}) is None
     seed_checkpoint(ckpt, tmp_path / "attempt" / "checkpoints" / "last.ckpt", "attempt-last.ckpt")
     assert (tmp_path / "attempt" / "lr_find.json").read_text() == '{"chosen": 0.004}'
+
+
+def test_a_fit_cut_by_its_time_limit_continues_past_the_cut(tmp_path):
+    """A parent stopped by max_time (its checkpoint holds the Timer's stop) still continues:
+    the copy clears the stop (without that, checked: no new step), and the continued fit runs
+    new steps."""
+    import pandas as pd
+
+    from lstmflow.fit.repair import Candidate, _Stats, refit
+    from lstmflow.fit.selection import KEY
+
+    cfg = co2_config(tmp_path / "out", "training.max_steps=200", "training.val_check_steps=20",
+                     "training.patience=50", "training.max_epochs=null",
+                     "training.max_time_minutes=0.002")  # about 0.1 s: cut after a few steps
+    prep = prepared(cfg)
+    run = tmp_path / "run"
+    first = train_model(prep.arrays, cfg, run_dir=run)
+    assert first.steps_run < 200  # the clock ended it
+    none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
+    parent = Candidate(0, {}, cfg, prep, first, first.history, [], none, first.seconds)
+    longer = refit(_Stats(), 1, {"training.max_steps": "400"}, parent, "not_converged", cfg,
+                   prep, None, None, run, False, 600.0, lambda _: None)
+    assert longer.fit.steps_run > first.steps_run
+    assert len(longer.history) > len(first.history)
