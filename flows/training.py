@@ -156,6 +156,7 @@ def _train_steps(
         "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
         "windows": fit.windows, "history_path": str(run_dir / HISTORY),
         "resumed_from_epoch": fit.resumed_from_epoch, "checkpoint": fit.checkpoint,
+        "continued_from_epoch": fit.continued_from_epoch,
         "steps_run": fit.steps_run, "budget": fit.budget, "learning_rate": fit.learning_rate,
         "segment_len": getattr(fit.model, "segment_len", 1),  # model.segment_len as resolved
     }

@@ -257,7 +257,8 @@ def test_a_remedy_that_only_lengthens_the_fit_continues_it_from_its_checkpoint(t
     longer = refit(_Stats(), 1, {"training.max_steps": "100"}, parent, "not_converged", cfg,
                    prep, None, None, run, False, 600.0, said.append)
     assert any("continues attempt 0's fit from its checkpoint" in s for s in said)
-    assert longer.fit.resumed_from_epoch == 3  # started after the parent's three checks
+    assert longer.fit.continued_from_epoch == 3  # started after the parent's three checks
+    assert longer.fit.resumed_from_epoch is None  # the run itself was not resumed
     assert longer.history[:3] == first.history  # the parent's curve, then two new checks
     assert len(longer.history) == 5
     seeded = torch.load(checkpoint_path(attempt_dir(run, 1)), weights_only=True)

@@ -217,6 +217,9 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, w
         fit = train_model(prepared.arrays, timed, log=log, run_dir=folder, resume=again,
                           checkpoint_kind=f"{KIND}last.ckpt")
         history = fit.history
+        if source:  # its `seconds` are this attempt's own steps, its curve the whole fit's
+            fit.continued_from_epoch = parent.fit.epochs_run
+            fit.resumed_from_epoch = fit.resumed_from_epoch if resume else None
     except FitDiverged as exc:
         history = exc.history
     except (ConfigError, DataError, TrainingError) as exc:

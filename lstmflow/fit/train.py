@@ -51,6 +51,7 @@ class TrainResult:
     seconds: float
     windows: dict[str, int] = field(default_factory=dict)
     resumed_from_epoch: int | None = None  # epochs already done in the checkpoint resumed from
+    continued_from_epoch: int | None = None  # a repair that continued its parent's fit there
     checkpoint: str | None = None  # path of last.ckpt when the fit was checkpointed
     stack: Any = None  # models.data.StackedSeries the fit read: predictions reuse it
     budget: dict[str, Any] = field(default_factory=dict)  # the resolved Budget (as_dict)
