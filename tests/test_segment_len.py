@@ -96,3 +96,26 @@ def test_the_default_segment_gives_about_twelve_recurrent_steps(tmp_path, input_
     assert build_model(built, n_inputs=3).hparams.segment_len == expected  # saved with the weights
     cfg["model"] = {"segment_len": 1}
     assert segment_len(build_config(cfg)) == 1  # the step-by-step LSTM on request
+
+
+@pytest.mark.parametrize(("stride", "p", "used"), [(8, 8, 9), (4, 2, 5), (16, 4, 17), (1, 8, 1),
+                                                   (8, 1, 8), (9, 8, 9)])
+def test_training_targets_cover_every_phase_of_the_segments(tmp_path, stride, p, used):
+    """The loss sits on segment ends, which are a fixed distance from each window's end: a
+    window stride with a factor in common with the segment length would train on the same
+    rows mod p only, so the stride is raised to the next value without one."""
+    from lstmflow.fit.train import build_datasets, window_stride
+    from tests.test_budget import series
+
+    raw = small_config_dict(tmp_path / "d.csv", tmp_path / "out")
+    raw["forecast"] = {"horizon": 3, "input_size": 32}
+    raw["model"] = {"segment_len": p}
+    raw["training"].update(window_stride=stride)
+    cfg = build_config(raw)
+    arrays = [series(2_000)]
+    assert window_stride(cfg, arrays) == used
+    train, _ = build_datasets(arrays, cfg)
+    ends = train.ends.numpy()  # [W] window ends (one series: padded rows = rows)
+    back = 31 - segment_ends(32, p).numpy()  # [L'] steps from each window end to a segment end
+    rows = (ends[:, None] - back[None, :]).ravel()
+    assert len(set(rows % p)) == p  # every phase is trained on

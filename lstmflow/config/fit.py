@@ -165,7 +165,9 @@ class TrainingConfig(_Section):
     window_stride: int | None = Field(
         None, ge=1, le=100_000,
         description="Steps between consecutive training windows of a series (1..100,000); "
-        "chosen from the number of rows when absent (every origin up to ~1M windows).",
+        "chosen from the number of rows when absent (every origin up to ~1M windows). Raised to "
+        "the next value with no factor in common with model.segment_len, so the segment ends "
+        "of the windows cover every row (summary.json: training.budget.window_stride).",
     )
     max_windows_per_epoch: int | None = Field(
         None, ge=1,

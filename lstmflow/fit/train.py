@@ -75,13 +75,24 @@ def save_history(history: list[dict[str, Any]], run_dir: Path, kind: str = ""
     return jpath, cpath
 
 
+def window_stride(cfg: PipelineConfig, arrays: Sequence[SeriesArrays]) -> int:
+    """Steps between training windows: `choose_stride`, raised to the next value with no
+    common factor with segment_len. Windows end stride apart and the loss sits on segment ends,
+    so with a common factor every target would fall on the same rows mod the segment length
+    (stride 8 with 8-step segments: one origin in 8 ever trained on)."""
+    stride, p = choose_stride(cfg.training, train_rows(arrays)), segment_len(cfg)
+    while math.gcd(stride, p) > 1:
+        stride += 1
+    return stride
+
+
 def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
     """Train/val window datasets over one stacked tensor (shared: `train_ds.stack`)."""
     from models.data import StackedSeries, WindowBatches, window_ends
 
     L, t = cfg.forecast.input_size, cfg.training
     stack = StackedSeries(arrays, cfg.forecast.horizon)
-    train_ends = window_ends(stack, arrays, "train", L, choose_stride(t, train_rows(arrays)))
+    train_ends = window_ends(stack, arrays, "train", L, window_stride(cfg, arrays))
     val_ends = window_ends(stack, arrays, "val", L)
     cum = cumulative_target(cfg)
     return (
@@ -187,7 +198,7 @@ def train_model(
         raise TrainingError(
             "no validation window fits: raise evaluation.val_size above forecast.horizon."
         )
-    budget = resolve_budget(t, len(train_ds), len(val_ds), choose_stride(t, train_rows(arrays)))
+    budget = resolve_budget(t, len(train_ds), len(val_ds), window_stride(cfg, arrays))
     emit = log or logging.getLogger("lstmflow").info
     for note in budget.notes:
         emit(f"warning: {note}")
