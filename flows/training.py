@@ -158,7 +158,7 @@ def _train_steps(
         "resumed_from_epoch": fit.resumed_from_epoch, "checkpoint": fit.checkpoint,
         "continued_from_epoch": fit.continued_from_epoch,
         "steps_run": fit.steps_run, "budget": fit.budget, "learning_rate": fit.learning_rate,
-        "segment_len": getattr(fit.model, "segment_len", 1),  # model.segment_len as resolved
+        "segment_len": fit.model.segment_len,  # model.segment_len as resolved
     }
     summary["warnings"] += fit.budget.get("notes", [])
     metrics = evaluate_task(fit.model, prepared, cfg, run_dir, fit.stack)

@@ -202,8 +202,9 @@ def train_model(
     emit = log or logging.getLogger("lstmflow").info
     for note in budget.notes:
         emit(f"warning: {note}")
-    emit(f"{describe_budget(budget)}; the LSTM reads {segment_len(cfg)}-step segments "
-         f"({cfg.forecast.input_size // segment_len(cfg)} recurrent steps a window)")
+    p = segment_len(cfg)
+    emit(f"{describe_budget(budget)}; the LSTM reads {p}-step segments "
+         f"({cfg.forecast.input_size // p} recurrent steps a window)")
     train_dl = loader(train_ds, budget.batch_size, shuffle=True, seed=t.seed,
                       cap=t.max_windows_per_epoch if budget.mode == "epochs" else None,
                       steps=budget.steps_per_check if budget.mode == "steps" else None)

@@ -26,12 +26,12 @@ MAX_TRIES = 20  # validation/test sizes tried at most (one prepare each)
 SHORTER = (384, 256, 192, 128, 96, 64, 48, 32, 24, 16, 12, 8)  # input sizes fit_window tries
 
 
-def _windows(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int]
-             ) -> dict[int, dict[str, int]]:
-    """Per input_size in `sizes`: training origins, and validation and test origins with at
-    least one observed target in their horizon (the points evaluation scores), summed over the
-    series a run with that input_size keeps. One prepare serves every size (it does not read
-    it)."""
+def _windows(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int],
+             splits: tuple[str, ...] = ("train", "val", "test")) -> dict[int, dict[str, int]]:
+    """Per input_size in `sizes` and split in `splits`: training origins, and validation and
+    test origins with at least one observed target in their horizon (the points evaluation
+    scores), summed over the series a run with that input_size keeps. One prepare serves every
+    size (it does not read it)."""
     from lstmflow.data.ingest import drop_short_series
     from lstmflow.data.prepare import prepare
     from lstmflow.data.split import split_bounds
@@ -48,7 +48,7 @@ def _windows(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int]
     out: dict[int, dict[str, int]] = {}
     for size, c in cfgs.items():
         out[size] = {}
-        for split in ("train", "val", "test"):
+        for split in splits:
             ends = window_ends(stack, arrays, split, size)  # [W] every usable origin
             series = np.searchsorted(stack.offsets, ends, side="right") - 1  # [W]
             kept = rows[series] >= c.min_history()  # the series a run with this size keeps
@@ -61,8 +61,7 @@ def _windows(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int]
 def scored_origins(frame: pd.DataFrame, raw: dict[str, Any], sizes: list[int]
                    ) -> dict[int, dict[str, int]]:
     """Per input_size in `sizes`: the scored origins of the validation and test parts."""
-    return {s: {k: v for k, v in c.items() if k != "train"}
-            for s, c in _windows(frame, raw, sizes).items()}
+    return _windows(frame, raw, sizes, ("val", "test"))
 
 
 def fit_window(frame: pd.DataFrame, raw: dict[str, Any], min_train: int
