@@ -166,6 +166,31 @@ def test_the_same_overrides_are_never_tried_twice(tmp_path):
                                             "training.seed": "7"}
 
 
+def test_a_remedy_the_config_refuses_is_skipped_and_said(tmp_path):
+    """A remedy that makes an invalid config (a window shorter than an explicit
+    model.segment_len) is not tried; the next finding's remedy is, and the refusal is said
+    with the finding, the overrides and the config's own error."""
+    import pandas as pd
+
+    from lstmflow.fit.repair import Candidate, plan
+    from lstmflow.fit.selection import KEY
+
+    cfg = co2_config(tmp_path, "model.segment_len=8")
+    none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
+    short = {"finding": "too_long_window", "severity": "warning",
+             "remedy": {"overrides": ["forecast.input_size=4"]}}
+    smaller = {"finding": "overfitting", "severity": "warning",
+               "remedy": {"overrides": ["model.dropout=0.3"]}}
+    first = Candidate(0, {}, cfg, None, None, [], [short, smaller], none, 1.0)
+    invalid: dict[str, str] = {}
+    assert plan([first], cfg, invalid=invalid)[1] == {"model.dropout": "0.3"}
+    (why,) = invalid
+    assert invalid[why] == "too_long_window"
+    assert "--set forecast.input_size=4" in why and "segment_len (8)" in why
+    first.findings = [short]
+    assert plan([first], cfg, invalid=invalid) is None
+
+
 def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
     """training.repair_time_factor x the usable first fit's time, at least a minute, bounds the
     refits together (within max_time_minutes); a first fit that broke bounds nothing but the

@@ -83,6 +83,26 @@ def test_a_segment_longer_than_the_window_is_refused(tmp_path):
     assert build_config(cfg).model.segment_len == cfg["forecast"]["input_size"]
 
 
+def test_tuning_never_draws_a_window_shorter_than_an_explicit_segment(tmp_path):
+    """The default input_size range (half to twice the window) starts at an explicit
+    segment_len; an explicit range below it is refused naming both keys."""
+    from lstmflow.tune.space import input_range
+
+    cfg = small_config_dict(tmp_path / "d.csv", tmp_path / "out")
+    size = cfg["forecast"]["input_size"]
+    cfg["model"] = {"segment_len": size}
+    assert input_range(build_config(cfg)) == (size, 2 * size)
+    cfg["model"] = {"segment_len": 1}
+    assert input_range(build_config(cfg)) == (max(2, size // 2), 2 * size)
+    cfg["model"] = {"segment_len": size}
+    cfg["tune"] = {"space": {"input_size": [size - 1, size]}}
+    with pytest.raises(ConfigError, match=r"model.segment_len .* low end of "
+                                          r"tune.space.input_size"):
+        build_config(cfg)
+    cfg["tune"] = {"space": {"input_size": [size, size + 4]}}
+    assert build_config(cfg).tune.space.input_size == (size, size + 4)
+
+
 @pytest.mark.parametrize(("input_size", "expected"), [(8, 1), (16, 1), (24, 2), (64, 4),
                                                       (96, 8), (192, 16), (512, 32),
                                                       (2048, 64)])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,9 @@ from lstmflow.config.quality import QualityConfig
 from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
 from lstmflow.config.tune import TuneConfig
+
+SEGMENT_STEPS = 12  # auto model.segment_len: about this many recurrent steps per input window
+SEGMENT_MAX = 64  # auto model.segment_len at most (the key's own upper bound)
 
 # Form titles of the sections (the Prefect UI otherwise shows the class name); a section
 # without an entry keeps its class name.
@@ -71,7 +75,21 @@ class PipelineConfig(_Section):
         if (self.model.segment_len or 0) > self.forecast.input_size:
             raise ValueError(f"model.segment_len ({self.model.segment_len}) must not exceed "
                              f"forecast.input_size ({self.forecast.input_size})")
+        searched = self.tune.space.input_size
+        if searched and (self.model.segment_len or 0) > searched[0]:
+            raise ValueError(f"model.segment_len ({self.model.segment_len}) must not exceed "
+                             f"the low end of tune.space.input_size ({searched[0]}): those "
+                             "trials' windows would hold no segment; raise the low end or leave "
+                             "model.segment_len empty (automatic: it follows each window)")
         return self
+
+    def segment_len(self) -> int:
+        """Steps per LSTM input segment: `model.segment_len`, else the power of two nearest
+        input_size / SEGMENT_STEPS (96 -> 8, 192 -> 16, 64 -> 4, under 17 -> 1), at most 64."""
+        if self.model.segment_len is not None:
+            return self.model.segment_len
+        size = self.forecast.input_size
+        return int(min(size, SEGMENT_MAX, max(1, 2 ** round(math.log2(size / SEGMENT_STEPS)))))
 
     def min_history(self) -> int:
         """Fewest rows a series needs to yield at least one train, val and test window."""

@@ -59,6 +59,7 @@ class Repair:
     attempts: list[Candidate]
     chosen: int | None  # None: no attempt is usable
     stopped: str  # why no further attempt was made: a key of report.summary.STOPPED
+    skipped: list[str] = field(default_factory=list)  # remedies the config refused, and why
 
     @property
     def best(self) -> Candidate:
@@ -71,4 +72,5 @@ class Repair:
     def block(self) -> dict[str, Any]:
         """summary.json's `repair`: the choice, why repair stopped, and the score's name."""
         return {"chosen": self.chosen, "stopped": self.stopped, "score": SCORE,
-                "score_means": SCORE_TEXT, "attempts": len(self.attempts)}
+                "score_means": SCORE_TEXT, "attempts": len(self.attempts),
+                "skipped": self.skipped}

@@ -86,12 +86,17 @@ def repair(
                        _secs(run_dir, 0, first_secs))]
     _save(attempts[0], run_dir)
     stopped = "rounds"
+    invalid: dict[str, str] = {}  # remedies this config refuses: why -> finding
+    said: set[str] = set()
     while len(attempts) <= cfg.training.auto_repair:
         if attempts[-1].healthy:
             stopped = "healthy"
             break
         left = time_left(attempts, cfg)
-        step = plan(attempts, cfg, left)
+        step = plan(attempts, cfg, left, invalid)
+        for why in invalid.keys() - said:
+            log(f"repair: {why}")
+            said.add(why)
         if step is None:
             stopped = "no remedy"
             break
@@ -107,7 +112,7 @@ def repair(
     chosen = choose(attempts)
     if chosen:  # the run folder's history is the chosen attempt's (attempt 0's is there already)
         save_history(attempts[chosen].history, run_dir)
-    return Repair(attempts, chosen, stopped)
+    return Repair(attempts, chosen, stopped, sorted(invalid))
 
 
 def time_left(attempts: list[Candidate], cfg: PipelineConfig) -> float:
@@ -147,11 +152,12 @@ def triggers(f: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
     return not (walks and f["finding"] in DATA_EXPLAINED)
 
 
-def plan(attempts: list[Candidate], cfg: PipelineConfig, left_s: float = float("inf")
-         ) -> tuple[Candidate, dict[str, str], str] | None:
+def plan(attempts: list[Candidate], cfg: PipelineConfig, left_s: float = float("inf"),
+         invalid: dict[str, str] | None = None) -> tuple[Candidate, dict[str, str], str] | None:
     """(parent, overrides, finding) of the next attempt, or None when every remedy of the
     parent's problems was tried, cannot be applied, or only lengthens a fit that `left_s`
-    seconds cannot lengthen (see `replays`)."""
+    seconds cannot lengthen (see `replays`). A remedy the config refuses (a window shorter
+    than an explicit model.segment_len, say) is skipped and said in `invalid`."""
     chosen = choose(attempts)
     parent = attempts[chosen] if chosen is not None else attempts[-1]
     tried = [_resolved(cfg, a.overrides) for a in attempts]
@@ -162,7 +168,10 @@ def plan(attempts: list[Candidate], cfg: PipelineConfig, left_s: float = float("
         overrides = {**parent.overrides, **remedy}
         try:
             resolved = _resolved(cfg, overrides)
-        except ConfigError:
+        except ConfigError as exc:
+            if invalid is not None:
+                sets = " ".join(f"--set {k}={v}" for k, v in remedy.items())
+                invalid[f"skipped the remedy for {f['finding']} ({sets}): {exc}"] = f["finding"]
             continue
         if resolved not in tried:
             return parent, overrides, f["finding"]

@@ -106,17 +106,9 @@ def cumulative_target(cfg: PipelineConfig) -> bool:
     return cfg.model.cumulative_target and cfg.preprocess.target_transform != "level"
 
 
-SEGMENT_STEPS = 12  # auto segment_len: about this many recurrent steps per input window
-SEGMENT_MAX = 64  # auto segment_len at most (the key's own upper bound)
-
-
 def segment_len(cfg: PipelineConfig) -> int:
-    """Steps per LSTM input segment: `model.segment_len`, else the power of two nearest
-    input_size / SEGMENT_STEPS (96 -> 8, 192 -> 16, 64 -> 4, under 17 -> 1), at most 64."""
-    if cfg.model.segment_len is not None:
-        return cfg.model.segment_len
-    size = cfg.forecast.input_size
-    return int(min(size, SEGMENT_MAX, max(1, 2 ** round(math.log2(size / SEGMENT_STEPS)))))
+    """Steps per LSTM input segment (`PipelineConfig.segment_len`: the key, else automatic)."""
+    return cfg.segment_len()
 
 
 def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None,

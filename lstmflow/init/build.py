@@ -16,7 +16,6 @@ import numpy as np
 
 from lstmflow.config import DataConfig, build_config
 from lstmflow.data.ingest import canonicalize
-from lstmflow.fit.train import segment_len
 from lstmflow.init.choose import (
     SHORT_FIT_STEPS,
     choose_transform,
@@ -133,7 +132,7 @@ def infer_config(
     else:
         why_not = "no training window fits" if no_window else "--no-fit"
         inf.undecided.append(f"target transform not compared ({why_not}): 'diff' kept")
-    p = segment_len(build_config(raw))  # what is written must load
+    p = build_config(raw).segment_len()  # what is written must load
     inf.why["model"] = (f"the LSTM reads its {raw['forecast']['input_size']}-step window in "
                         f"{p}-step segments (model.segment_len, chosen when training starts: "
                         "about 12 recurrent steps a window; 1 reads it step by step)")

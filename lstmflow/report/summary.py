@@ -122,6 +122,8 @@ def repair_line(attempts: list[dict[str, Any]], block: dict[str, Any]) -> str:
     """What automatic repair did, in one line, from summary.json's `attempts` and `repair`."""
     n, first, score = len(attempts), attempts[0], block["score"]
     why = STOPPED.get(block["stopped"], block["stopped"])
+    if block.get("skipped"):
+        why += "; " + "; ".join(block["skipped"])
     if block["chosen"] is None:
         return f"auto-repair: none of {n} attempts produced a usable model ({why})"
     if n == 1:

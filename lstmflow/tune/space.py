@@ -25,9 +25,11 @@ def transforms(cfg: PipelineConfig) -> list[str]:
 
 
 def input_range(cfg: PipelineConfig) -> tuple[int, int]:
-    """The input_size range: `tune.space.input_size`, or half to twice the config's window."""
+    """The input_size range: `tune.space.input_size`, or half to twice the config's window
+    (never below an explicit model.segment_len: a window holds at least one segment)."""
     own = cfg.forecast.input_size
-    return cfg.tune.space.input_size or (max(2, own // 2), min(5000, 2 * own))
+    low = max(2, own // 2, cfg.model.segment_len or 1)
+    return cfg.tune.space.input_size or (low, min(5000, 2 * own))
 
 
 def bounds(cfg: PipelineConfig, name: str) -> tuple:
