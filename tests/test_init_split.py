@@ -5,6 +5,8 @@ keeps the sizes init always chose, and a gap nothing fixes is said under NOT DEC
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -85,6 +87,24 @@ def test_a_gap_too_long_to_evaluate_on_is_said_under_not_decided(tmp_path):
     assert "preprocess.max_gap" in said[0]
     text = render_yaml(inf, "lstmflow init --data lost.csv")
     assert "# NOT DECIDED: validation and test need at least 6 forecast origins" in text
+
+
+def test_widening_the_split_keeps_enough_training_windows_between_the_gaps(tmp_path):
+    """Rows 100-639 and 880-959 absent: widening validation/test to 136 rows leaves the 64-step
+    window under MIN_TRAIN_WINDOWS training windows (only 100 + 240 rows around the first
+    hole), so init takes a shorter window that keeps them, and says how many."""
+    from lstmflow.init.build import MIN_TRAIN_WINDOWS
+
+    df = random_walk(N, seed=3, freq="h").drop(index=np.r_[100:640, 880:960])
+    path = tmp_path / "starved.csv"
+    df.to_csv(path, index=False)
+    inf = infer_config(str(path), **QUIET)
+    sizes = _sizes(inf)
+    assert sizes["val_size"] == sizes["test_size"] > 100 and sizes["input_size"] < 64
+    note = next(n for n in inf.notes if n.startswith("split widened"))
+    assert f"input_size 64 -> {sizes['input_size']}" in note and "training windows" in note
+    trained = int(re.search(r"with (\d+) training windows", note).group(1))
+    assert trained >= MIN_TRAIN_WINDOWS
 
 
 def _business_hours(tmp_path, stretch: int, days: int = 40):

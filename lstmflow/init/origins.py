@@ -124,32 +124,40 @@ def fit_split(frame: pd.DataFrame, raw: dict[str, Any], lengths: list[int], min_
     room = n - min(sizes) - horizon - warm - min_train  # rows validation + test may take
     step = max(1, horizon, math.ceil((room // 2 - hold) / MAX_TRIES))
     found_at: dict[int, tuple[int, dict[str, int]]] = {}  # input_size -> (hold, counts)
+    starved = -1  # most training windows a split that scored enough left, when under min_train
     for h in range(hold, room // 2 + 1, step):
         fits = [s for s in sizes if n - 2 * h >= s + horizon + warm + min_train]
         if not fits:  # the training part would be too short for every window
             break
         trial = {**raw, "evaluation": {**ev, "val_size": h, "test_size": h}}
         try:
-            got = scored_origins(frame, trial, fits)
+            got = _windows(frame, trial, fits)
         except DataError:  # e.g. every series too short for these sizes
             continue
         for s in fits:
-            if s not in found_at and min(got[s].values()) >= need:
+            scored = min(got[s]["val"], got[s]["test"]) >= need
+            if s not in found_at and scored and got[s]["train"] >= min_train:
                 found_at[s] = (h, got[s])
+            elif scored:  # the gaps leave too few training windows before the wider split
+                starved = max(starved, got[s]["train"])
         if input_size in found_at:
             break
     if not found_at:
+        starving = (f" (the wider parts that do leave at most {starved} training windows "
+                    f"between the gaps, under {min_train})" if starved >= 0 else "")
         return raw, None, (
             f"{rule}; {found}, and no larger validation/test part (the training part keeping "
-            f"input_size + horizon + {warm} warm-up + {min_train} rows) nor a shorter input_size "
-            f"(down to {sizes[-1]}) gives enough: the file's last rows have a gap too long to "
-            "evaluate on. The run would train but score no or few test points; fill or remove "
-            "the gap, end the file before it, or raise preprocess.max_gap so that it is imputed")
+            f"input_size + horizon + {warm} warm-up rows and {min_train} training windows) nor a "
+            f"shorter input_size (down to {sizes[-1]}) gives enough{starving}: the file's last "
+            "rows have a gap too long to evaluate on. The run would train but score no or few "
+            "test points; fill or remove the gap, end the file before it, or raise "
+            "preprocess.max_gap so that it is imputed")
     size = max(found_at)
     h, got = found_at[size]
     what = ([f"validation and test {hold} -> {h} rows each"] if h != hold else []) + \
         ([f"input_size {input_size} -> {size}"] if size != input_size else [])
     note = (f"split widened ({'; '.join(what)}): {rule}; {found}; now {got['val']} and "
-            f"{got['test']} (counted from where data is present, never from its values)")
+            f"{got['test']}, with {got['train']} training windows (counted from where data is "
+            "present, never from its values)")
     return ({**raw, "forecast": {**fc, "input_size": size},
              "evaluation": {**ev, "val_size": h, "test_size": h}}, note, None)
