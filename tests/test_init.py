@@ -96,6 +96,66 @@ def test_integer_dates_weekly_data_and_a_european_csv(tmp_path):
         infer_config(str(FIXTURES / "european_bom.csv"), try_transforms=False, **QUIET)
 
 
+def test_texts_marking_missing_values_become_na_values_and_other_texts_are_refused(tmp_path):
+    """A covariate whose gaps are written 'nil' (a real CGM export does this) is kept, 'nil'
+    goes into data.na_values so that the run reads it as missing; a column of varied texts is
+    left out; a --target with such texts is refused naming the column."""
+    from lstmflow.data.ingest import ingest
+
+    walk = random_walk(800, freq="h")
+    walk["isig"] = (walk["value"] * 0.1).round(3).astype(str)
+    nil = walk.index % 9 == 4
+    walk.loc[nil, "isig"] = "nil"
+    walk["note"] = (walk["value"] * 0.1).round(3).astype(str)
+    texts = (walk.index % 7 == 3) & (walk.index > 600)  # past the rows sampled for numbers
+    walk.loc[texts, "note"] = [f"sensor {i}" for i in range(texts.sum())]
+    walk["value_txt"] = walk["value"].astype(str)
+    walk.loc[5, "value_txt"] = "err1"
+    path = tmp_path / "cgm.csv"
+    walk.to_csv(path, index=False)
+    inf = infer_config(str(path), "value", try_transforms=False, **QUIET)
+    d = inf.raw["data"]
+    assert d["na_values"][-1] == "nil" and "isig" in d["covariates"]
+    assert "note" not in d["covariates"]
+    assert any(f"'note' left out: {texts.sum()} value(s) are not numbers" in n for n in inf.notes)
+    assert any(f"['nil'] in column 'isig' ({nil.sum()} rows) read as missing" in n
+               for n in inf.notes)
+    out = tmp_path / "cgm.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    frame = ingest(load_config(out).data).frame
+    assert frame["isig"].isna().sum() == nil.sum()
+    with pytest.raises(DataError, match=r"column 'value_txt': 1 value\(s\) are not numbers"):
+        infer_config(str(path), "value_txt", try_transforms=False, **QUIET)
+
+
+def _growth(tmp_path, sign: float = 1.0):
+    """4000 days of a price growing e^16-fold: its late daily changes are thousands of the
+    training part's interquartile ranges, as a century of an index's are."""
+    rng = np.random.default_rng(4)
+    n = 4000
+    value = sign * 100 * np.exp(np.cumsum(rng.normal(0.004, 0.01, n)))
+    path = tmp_path / "growth.csv"
+    pd.DataFrame({"date": pd.date_range("1990-01-01", periods=n, freq="D"),
+                  "value": value}).to_csv(path, index=False)
+    return path
+
+
+def test_a_transform_the_input_gate_would_refuse_is_not_chosen(tmp_path):
+    """Init compares only transforms whose scaled inputs pass the run's model-input gate: the
+    written config must train without edits (a century of the Dow Jones under 'diff' did not)."""
+    inf = infer_config(str(_growth(tmp_path)), fit_steps=12, **QUIET)
+    why = inf.why["preprocess.target_transform"]
+    assert inf.raw["preprocess"]["target_transform"] == "log_return"
+    assert "diff not fitted, the model-input gate would refuse it" in why
+    assert "scaled magnitude <= 1000 failed" in why
+
+
+def test_when_the_gate_refuses_every_transform_init_says_so(tmp_path):
+    inf = infer_config(str(_growth(tmp_path, sign=-1.0)), fit_steps=12, **QUIET)
+    (said,) = [u for u in inf.undecided if "every target transform" in u]
+    assert "level:" in said and "diff:" in said and "quality.max_scaled_abs" in said
+
+
 def test_season_comes_from_the_autocorrelation():
     n = 24 * 60
     rng = np.random.default_rng(0)

@@ -46,7 +46,8 @@ def _to_numeric(df: pd.DataFrame, cols: list[str], cfg: DataConfig, names: dict[
         if len(bad):
             raise DataError(
                 f"data file '{cfg.path}', column '{names.get(c, c)}': {len(bad)} value(s) are not "
-                f"numbers (e.g. {list(bad.astype(str).unique()[:3])})"
+                f"numbers (e.g. {list(bad.astype(str).unique()[:3])}); if they mean a missing "
+                "value, add them to data.na_values"
             )
         df[c] = num.astype("float64")
 

@@ -18,6 +18,7 @@ from lstmflow.config import DataConfig, build_config
 from lstmflow.data.ingest import canonicalize
 from lstmflow.init.choose import (
     SHORT_FIT_STEPS,
+    TransformsRefused,
     choose_transform,
     failing_checks,
     transform_candidates,
@@ -45,6 +46,9 @@ def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
         data["delimiter"] = delim
     if decimal and decimal != ".":
         data["decimal"] = decimal
+    if cols.na_markers:
+        default = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
+        data["na_values"] = [*default, *cols.na_markers]
     return data
 
 
@@ -124,11 +128,21 @@ def infer_config(
                                  f"remove quality.severity.{check} to enforce it")
     if try_transforms and len(candidates) > 1 and not no_window:
         log(f"comparing target transforms by a short validation fit ({why_candidates}):")
-        best, scores = choose_transform(frame, raw, candidates, log, fit_steps)
-        raw["preprocess"]["target_transform"] = best
-        inf.why["preprocess.target_transform"] = (
-            "lowest validation MAE after the same short fit: " + ", ".join(
-                f"{k} {v['val_mae']:.4g}" for k, v in scores.items()))
+        try:
+            best, scores, refused = choose_transform(frame, raw, candidates, log, fit_steps)
+        except TransformsRefused as exc:
+            inf.undecided.append(
+                "every target transform makes inputs the model-input gate refuses ("
+                + "; ".join(f"{k}: {v}" for k, v in exc.refused.items())[:600] + "): the run "
+                "would stop at gate 2; 'diff' kept. Raise quality.max_scaled_abs if such "
+                "values are real, or cut the file to a period of similar scale")
+        else:
+            raw["preprocess"]["target_transform"] = best
+            inf.why["preprocess.target_transform"] = (
+                "lowest validation MAE after the same short fit: " + ", ".join(
+                    f"{k} {v['val_mae']:.4g}" for k, v in scores.items())
+                + "".join(f"; {k} not fitted, the model-input gate would refuse it: "
+                          f"{v[:200]}" for k, v in refused.items()))
     else:
         why_not = "no training window fits" if no_window else "--no-fit"
         inf.undecided.append(f"target transform not compared ({why_not}): 'diff' kept")

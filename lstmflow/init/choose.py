@@ -41,8 +41,23 @@ def transform_candidates(frame: pd.DataFrame, train_share: float) -> tuple[list[
     return ["level", "diff"], "the target is not always positive: log_return is not a candidate"
 
 
+def input_gate_failure(prepared, cfg: PipelineConfig) -> str | None:
+    """What the run's model-input gate (gate 2) would refuse in these prepared inputs, or None:
+    a transform whose scaled values break it (a diff over a century of prices: the 2008 moves
+    are a thousand early-century IQRs) would make a config that `lstmflow train` refuses."""
+    from expectations.model_inputs import validate_model_inputs
+    from expectations.runner import describe_failure, gate_context
+
+    gate = validate_model_inputs(prepared.frame, prepared.inputs, cfg, ctx=gate_context(),
+                                 calendar=prepared.state["feature_state"]["calendar"])
+    if gate["success"]:
+        return None
+    return "; ".join(describe_failure(r) for r in gate["failed"])
+
+
 def short_fit_score(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, float]:
-    """Validation MAE (original units) of a short fit, and relative to seasonal naive."""
+    """Validation MAE (original units) of a short fit, and relative to seasonal naive; only
+    `refused` (gate 2's failure) when the run's input gate would refuse the prepared inputs."""
     from lstmflow.data.ingest import drop_short_series
     from lstmflow.data.prepare import prepare
     from lstmflow.data.split import split_bounds
@@ -53,6 +68,9 @@ def short_fit_score(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, float
     frame, _ = drop_short_series(frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
     bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
     prepared = prepare(frame, bounds, cfg)
+    refused = input_gate_failure(prepared, cfg)
+    if refused:
+        return {"refused": refused}
     fit = train_model(prepared.arrays, cfg, log=lambda _: None)
     stack, ends, zhat = predict_origins(fit.model, prepared.arrays, cfg, "val")
     m = evaluate(prepared.arrays, stack, ends, zhat, prepared.state, cfg.forecast.horizon,
@@ -65,20 +83,36 @@ def short_fit_score(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, float
 def choose_transform(
     frame: pd.DataFrame, raw: dict[str, Any], candidates: list[str],
     log: Callable[[str], None] = print, steps: int = SHORT_FIT_STEPS,
-) -> tuple[str, dict[str, dict[str, float]]]:
-    """The candidate with the lowest validation MAE after the same short fit, and all scores."""
+) -> tuple[str, dict[str, dict[str, float]], dict[str, str]]:
+    """The candidate with the lowest validation MAE after the same short fit, all scores, and
+    the candidates the model-input gate would refuse (not fitted; kind -> the gate's words)."""
     scores: dict[str, dict[str, float]] = {}
+    refused: dict[str, str] = {}
     for kind in candidates:
         trial = {**raw, "preprocess": {**raw.get("preprocess", {}), "target_transform": kind},
                  "training": {**raw.get("training", {}), **short_fit_budget(steps)}}
-        scores[kind] = short_fit_score(frame, build_config(trial))
-        s = scores[kind]
+        s = short_fit_score(frame, build_config(trial))
+        if "refused" in s:
+            refused[kind] = s["refused"]
+            log(f"  {kind:<10} not fitted: the model-input gate would refuse it ({s['refused']})")
+            continue
+        scores[kind] = s
         rel = s["val_rel_snaive"]
         log(f"  {kind:<10} validation MAE {s['val_mae']:.4g}"
             f"{f' ({rel:.3f} of seasonal naive)' if rel is not None else ''} after "
             f"{s['steps']} steps, {s['seconds']:.0f} s")
+    if not scores:
+        raise TransformsRefused(refused)
     best = min(scores, key=lambda k: scores[k]["val_mae"])
-    return best, scores
+    return best, scores, refused
+
+
+class TransformsRefused(Exception):
+    """Every candidate transform makes inputs the model-input gate refuses."""
+
+    def __init__(self, refused: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in refused.items()))
+        self.refused = refused
 
 
 def failing_checks(frame: pd.DataFrame, cfg: PipelineConfig, report: dict[str, Any]

@@ -24,6 +24,7 @@ TARGET_NAMES = ("target", "y", "value", "values")
 FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
            "%d.%m.%Y %H:%M", "%Y%m%d%H%M", "%d-%m-%Y", "%Y/%m/%d", "%Y/%m/%d %H:%M")
 SAMPLE = 500  # values per column tried when looking for timestamps
+MAX_MARKERS = 3  # distinct texts a numeric column may hold as missing-value markers ('nil', '-')
 
 
 @dataclass
@@ -37,6 +38,7 @@ class Columns:
     covariates: list[str]
     numeric: list[str]
     notes: list[str] = field(default_factory=list)
+    na_markers: list[str] = field(default_factory=list)  # texts read as missing (data.na_values)
 
 
 def sniff_csv(path: str) -> tuple[str, str]:
@@ -134,9 +136,11 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str]:
     )
 
 
-def numeric_columns(raw: pd.DataFrame, skip: set[str]) -> list[str]:
-    """Columns that hold numbers (booleans as 0/1 included), besides `skip`."""
-    out = []
+def numeric_columns(raw: pd.DataFrame, skip: set[str]) -> tuple[list[str], list[str]]:
+    """Columns that hold numbers (booleans as 0/1 included), besides `skip`, and notes on the
+    mostly numeric ones left out because other texts sit among their numbers. Texts that only
+    mark missing values (see `_markers`) keep a column numeric."""
+    out, notes = [], []
     for c in raw.columns:
         if str(c) in skip:
             continue
@@ -144,10 +148,44 @@ def numeric_columns(raw: pd.DataFrame, skip: set[str]) -> list[str]:
         if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
             out.append(str(c))
         elif col.dtype == object or pd.api.types.is_string_dtype(col):
-            num = pd.to_numeric(col.dropna().head(SAMPLE), errors="coerce")
-            if len(num) and num.notna().all():
+            values = col.dropna()
+            num = pd.to_numeric(values, errors="coerce")
+            if not len(num) or num.notna().mean() < 0.5:
+                continue
+            texts = values[num.isna()].astype(str)
+            if _markers(texts):
                 out.append(str(c))
-    return out
+            else:
+                notes.append(f"column '{c}' left out: {len(texts)} value(s) are not numbers "
+                             f"(e.g. {list(texts.unique()[:3])})")
+    return out, notes
+
+
+def _markers(texts: pd.Series) -> bool:
+    """Whether these texts (of a column otherwise holding numbers) can be missing-value markers:
+    at most MAX_MARKERS distinct ones, none holding a digit, each written more than once (a
+    one-off text is a typo to fix, not a convention)."""
+    counts = texts.astype(str).value_counts()
+    return len(counts) <= MAX_MARKERS and bool((counts > 1).all()) and not any(
+        re.search(r"\d", t) for t in counts.index)
+
+
+def missing_markers(raw: pd.DataFrame, numeric: list[str]) -> tuple[list[str], list[str]]:
+    """The texts that mark missing values in numeric columns ('nil', '-'), for data.na_values,
+    and a note per column that holds them."""
+    markers: list[str] = []
+    notes = []
+    for c in numeric:
+        col = raw[c]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            continue
+        texts = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()].astype(str)
+        if len(texts):
+            found = list(texts.unique())
+            markers += [t for t in found if t not in markers]
+            notes.append(f"missing values: {found} in column '{c}' ({len(texts)} rows) read as "
+                         "missing (data.na_values)")
+    return markers, notes
 
 
 def find_series(raw: pd.DataFrame, time_col: str, numeric: list[str]) -> tuple[str | None, str]:
@@ -165,18 +203,23 @@ def find_series(raw: pd.DataFrame, time_col: str, numeric: list[str]) -> tuple[s
 
 
 def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> Columns:
-    """Timestamp, series, target and covariates of a long table, each with its reason."""
+    """Timestamp, series, target and covariates of a long table, each with its reason; texts
+    that mark missing values in numeric columns are set missing in `raw` (see missing_markers)."""
     if target is not None and target not in raw.columns:
         raise DataError(f"data file '{path}': --target column '{target}' is not in the file "
                         f"(columns: {[str(c) for c in raw.columns[:20]]})")
     time_col, fmt, why_time = find_timestamp(raw, path)
-    numeric = numeric_columns(raw, {time_col})
+    numeric, text_notes = numeric_columns(raw, {time_col})
+    markers, marker_notes = missing_markers(raw, numeric)
+    text_notes += marker_notes
+    if markers:  # what the run will read as missing, read as missing here too
+        raw[numeric] = raw[numeric].mask(raw[numeric].isin(markers))
     series, why_series = find_series(raw, time_col, numeric)
     if series is None and raw[time_col].duplicated().any():
         raise DataError(f"data file '{path}', column '{time_col}': {why_series}; give one row per "
                         "timestamp, or a column naming each series")
     numeric = [c for c in numeric if c != series]
-    notes = [f"timestamp: {why_time}", f"series: {why_series}"]
+    notes = [f"timestamp: {why_time}", f"series: {why_series}", *text_notes]
     if target is None:
         named = [c for c in numeric if c.lower() in TARGET_NAMES]
         if len(numeric) == 1:
@@ -193,10 +236,14 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     else:
         why = "given with --target"
         if target not in numeric:
-            raise DataError(f"data file '{path}', column '{target}': --target must hold numbers")
+            col = raw[target]
+            texts = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()].astype(str)
+            raise DataError(f"data file '{path}', column '{target}': {len(texts)} value(s) are "
+                            f"not numbers (e.g. {list(texts.unique()[:3])}): --target must hold "
+                            "numbers")
     notes.append(f"target: '{target}' ({why})")
     covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
-    return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes)
+    return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers)
 
 
 def choose_covariates(raw: pd.DataFrame, candidates: list[str], target: str,
