@@ -31,6 +31,22 @@ def test_bad_file_is_refused_with_a_specific_message(file, sections, pattern):
     assert "Traceback" not in str(err.value)
 
 
+@pytest.mark.parametrize("policy", ["first", "last", "mean"])
+def test_conflicting_duplicates_are_resolved_as_data_duplicates_says(policy):
+    """Two rows of 'a' @ 2020-01-11 with different values: 'error' (default) refuses the file
+    (the bad-file case above); first / last / mean keep one row, counted in the report."""
+    raw = pd.read_csv(FIXTURES / "conflicting_duplicates.csv")
+    both = raw.loc[raw["date"] == "2020-01-11", "value"].to_numpy()
+    assert len(both) == 2 and both[0] != both[1]
+    r = ingest(_cfg("conflicting_duplicates.csv", data={"duplicates": policy}))
+    row = r.frame[r.frame[TIME] == pd.Timestamp("2020-01-11")]
+    want = {"first": both[0], "last": both[1], "mean": both.mean()}[policy]
+    assert len(row) == 1 and row[TARGET].iloc[0] == pytest.approx(want)
+    assert not r.frame.duplicated([SERIES, TIME]).any()
+    assert r.report["conflicting_duplicates"] == {"rows": 2, "kept": policy}
+    assert any("data.duplicates: " + policy in line for line in describe_ingest(r.report))
+
+
 def test_healthy_file_needs_no_fixing():
     r = ingest(_cfg("healthy.csv"))
     assert r.report["was_sorted"] is True

@@ -128,6 +128,27 @@ def test_texts_marking_missing_values_become_na_values_and_other_texts_are_refus
         infer_config(str(path), "value_txt", try_transforms=False, **QUIET)
 
 
+def test_a_few_timestamps_written_twice_make_one_series_not_a_panel(tmp_path):
+    """An integer reading named 'target' with 3 timestamps written twice (a real CGM export):
+    init took the readings for a series key (hundreds of 'series', 14.5 million grid rows).
+    Now: one series, the clashing rows averaged (data.duplicates: mean), said as NOT DECIDED."""
+    walk = random_walk(600, freq="5min")
+    walk["target"] = (walk.pop("value") * 2).round().astype(int)
+    walk["isig"] = walk["target"] / 10.0
+    twice = walk.iloc[[100, 300, 500]].assign(target=lambda d: d["target"] + 2)
+    path = tmp_path / "cgm.csv"
+    pd.concat([walk, twice]).sort_values("date", kind="stable").to_csv(path, index=False)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    d = inf.raw["data"]
+    assert "series_column" not in d and d["target_column"] == "target"
+    assert d["duplicates"] == "mean" and d["covariates"] == ["isig"]
+    (said,) = [u for u in inf.undecided if "timestamps with different values" in u]
+    assert said.startswith("6 rows share 3 timestamps") and "data.duplicates: mean" in said
+    out = tmp_path / "cgm.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    assert load_config(out).data.duplicates == "mean"
+
+
 def _growth(tmp_path, sign: float = 1.0):
     """4000 days of a price growing e^16-fold: its late daily changes are thousands of the
     training part's interquartile ranges, as a century of an index's are."""

@@ -40,6 +40,13 @@ class DataConfig(_Section):
     covariates: list[str] = Field(
         [], description="Extra numeric input columns, observed up to time t."
     )
+    duplicates: Literal["error", "first", "last", "mean"] = Field(
+        "error",
+        description="Rows of one (series, timestamp) with different values: 'error' refuses "
+        "the file (nothing tells which is right); 'first' or 'last' keeps that row of the file, "
+        "'mean' averages their values. Counted in the ingest report either way; identical rows "
+        "are always dropped.",
+    )
     freq: str | None = Field(
         None, description="Pandas frequency alias (e.g. 'D', 'B', 'h'); inferred when absent."
     )

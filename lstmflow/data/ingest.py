@@ -52,18 +52,28 @@ def _to_numeric(df: pd.DataFrame, cols: list[str], cfg: DataConfig, names: dict[
         df[c] = num.astype("float64")
 
 
-def _refuse_conflicts(df: pd.DataFrame, cfg: DataConfig) -> None:
-    """Two rows of one (series, timestamp) with different values: no way to tell which is right."""
+def _resolve_conflicts(df: pd.DataFrame, cfg: DataConfig, values: list[str]
+                      ) -> tuple[pd.DataFrame, int]:
+    """Rows of one (series, timestamp) with different values: refused under data.duplicates
+    'error' (no way to tell which is right), else one row per stamp as the policy says.
+    Returns the frame (sorted by series and time) and the number of rows that clashed."""
     clash = df.duplicated([SERIES, TIME], keep=False)
     if not clash.any():
-        return
-    ex = df.loc[clash, [SERIES, TIME]].drop_duplicates().head(3)
-    examples = [f"{s} @ {stamp(t)}" for s, t in zip(ex[SERIES], ex[TIME], strict=True)]
-    raise DataError(
-        f"data file '{cfg.path}', column '{cfg.timestamp_column}': {int(clash.sum())} rows share a "
-        f"(series, timestamp) with different values (e.g. {examples}); duplicate timestamps must "
-        "hold identical values"
-    )
+        return df, 0
+    if cfg.duplicates == "error":
+        ex = df.loc[clash, [SERIES, TIME]].drop_duplicates().head(3)
+        examples = [f"{s} @ {stamp(t)}" for s, t in zip(ex[SERIES], ex[TIME], strict=True)]
+        raise DataError(
+            f"data file '{cfg.path}', column '{cfg.timestamp_column}': {int(clash.sum())} rows "
+            f"share a (series, timestamp) with different values (e.g. {examples}); duplicate "
+            "timestamps must hold identical values, or set data.duplicates (first, last, mean)"
+        )
+    if cfg.duplicates in ("first", "last"):
+        return df[~df.duplicated([SERIES, TIME], keep=cfg.duplicates)], int(clash.sum())
+    means = df[clash].groupby([SERIES, TIME], sort=False, observed=True)[values].mean()
+    kept = df[~df.duplicated([SERIES, TIME], keep="first")].set_index([SERIES, TIME])
+    kept.loc[means.index, values] = means
+    return kept.reset_index()[df.columns], int(clash.sum())
 
 
 def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
@@ -92,7 +102,9 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     exact = df.duplicated(keep="first")
     report["exact_duplicates_dropped"] = int(exact.sum())
     df = df[~exact]
-    _refuse_conflicts(df, cfg)
+    df, clashed = _resolve_conflicts(df, cfg, values)
+    if clashed:
+        report["conflicting_duplicates"] = {"rows": clashed, "kept": cfg.duplicates}
     step = series_step(df)  # of the rows as read: prediction compares it with the champion's
     report["step"] = str(step) if step is not None else None
     freq = cfg.freq or infer_freq(df)
@@ -123,6 +135,10 @@ def describe_ingest(report: dict[str, Any]) -> list[str]:
         lines.append("rows were not in (series, timestamp) order: sorted")
     if report.get("exact_duplicates_dropped"):
         lines.append(f"{report['exact_duplicates_dropped']} exact duplicate row(s) dropped")
+    if report.get("conflicting_duplicates"):
+        c = report["conflicting_duplicates"]
+        lines.append(f"{c['rows']} row(s) shared a (series, timestamp) with different values: "
+                     f"one row per stamp kept (data.duplicates: {c['kept']})")
     if report.get("off_grid_rows_dropped"):
         lines.append(f"{report['off_grid_rows_dropped']} row(s) off the '{report['freq']}' grid dropped")
     if report.get("gap_rows_added"):

@@ -46,6 +46,8 @@ def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
         data["delimiter"] = delim
     if decimal and decimal != ".":
         data["decimal"] = decimal
+    if cols.duplicates:
+        data["duplicates"] = cols.duplicates
     if cols.na_markers:
         default = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
         data["na_values"] = [*default, *cols.na_markers]
@@ -65,6 +67,7 @@ def infer_config(
     frame, freq = ingested.frame, ingested.freq
     data["freq"] = freq
     inf = Inference(raw={}, notes=list(cols.notes))
+    inf.undecided += cols.undecided
     inf.why["data.freq"] = f"the most common step between timestamps is '{freq}'"
     lengths = [int(n) for n in frame.groupby("series_id").size()]
     train_share = 1 - 0.2  # the season is measured on the part before validation and test

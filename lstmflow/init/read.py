@@ -39,6 +39,8 @@ class Columns:
     numeric: list[str]
     notes: list[str] = field(default_factory=list)
     na_markers: list[str] = field(default_factory=list)  # texts read as missing (data.na_values)
+    duplicates: str | None = None  # data.duplicates when a few timestamps repeat with other values
+    undecided: list[str] = field(default_factory=list)
 
 
 def sniff_csv(path: str) -> tuple[str, str]:
@@ -188,13 +190,20 @@ def missing_markers(raw: pd.DataFrame, numeric: list[str]) -> tuple[list[str], l
     return markers, notes
 
 
-def find_series(raw: pd.DataFrame, time_col: str, numeric: list[str]) -> tuple[str | None, str]:
-    """A repeated low-cardinality key that makes (key, timestamp) unique, or None."""
+MAX_CLASH_SHARE = 0.01  # timestamps repeating with other values, at most, in one series
+
+
+def find_series(raw: pd.DataFrame, time_col: str, numeric: list[str], target: str | None = None
+                ) -> tuple[str | None, str]:
+    """A repeated low-cardinality key that makes (key, timestamp) unique, or None. Never the
+    target (given, or named like one): integer readings can look like a key."""
     if not raw[time_col].duplicated().any():
         return None, "timestamps are unique: one series"
     for c in raw.columns:
         c = str(c)
         if c == time_col or (c in numeric and not pd.api.types.is_integer_dtype(raw[c])):
+            continue
+        if c == target or c.lower() in TARGET_NAMES:
             continue
         k = raw[c].nunique(dropna=False)
         if 1 < k <= max(2, len(raw) // 10) and not raw.duplicated([c, time_col]).any():
@@ -214,10 +223,24 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     text_notes += marker_notes
     if markers:  # what the run will read as missing, read as missing here too
         raw[numeric] = raw[numeric].mask(raw[numeric].isin(markers))
-    series, why_series = find_series(raw, time_col, numeric)
+    series, why_series = find_series(raw, time_col, numeric, target)
+    duplicates, undecided = None, []
     if series is None and raw[time_col].duplicated().any():
-        raise DataError(f"data file '{path}', column '{time_col}': {why_series}; give one row per "
-                        "timestamp, or a column naming each series")
+        clash = raw.drop_duplicates()[time_col].duplicated(keep=False)
+        if clash.mean() > MAX_CLASH_SHARE:
+            raise DataError(f"data file '{path}', column '{time_col}': {why_series}; give one row "
+                            "per timestamp, or a column naming each series")
+        why_series = "timestamps repeat only in identical rows (dropped): one series"
+        if clash.any():  # a few stamps written twice with other values: one series all the same
+            stamps = raw.drop_duplicates()[time_col][clash]
+            duplicates = "mean"
+            why_series = (f"one series: {int(clash.sum())} rows share {stamps.nunique()} "
+                          "timestamps with different values, too few for a series key")
+            undecided.append(
+                f"{int(clash.sum())} rows share {stamps.nunique()} timestamps with different "
+                f"values (e.g. {list(stamps.astype(str).unique()[:3])}): nothing tells which is "
+                "right, so their values are averaged (data.duplicates: mean) so that training "
+                "runs; fix the file or choose first / last")
     numeric = [c for c in numeric if c != series]
     notes = [f"timestamp: {why_time}", f"series: {why_series}", *text_notes]
     if target is None:
@@ -243,7 +266,8 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
                             "numbers")
     notes.append(f"target: '{target}' ({why})")
     covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
-    return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers)
+    return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers,
+                   duplicates, undecided)
 
 
 def choose_covariates(raw: pd.DataFrame, candidates: list[str], target: str,

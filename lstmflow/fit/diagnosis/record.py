@@ -115,7 +115,10 @@ def pct(ratio: float) -> str:
 
 
 def versus(ratio: float) -> str:
-    """A ratio to a reference in words: 1.36 -> '36% above', 0.42 -> '58% below'."""
+    """A ratio to a reference in words: 1.36 -> '36% above', 0.42 -> '58% below', 1.00002 ->
+    'equal to' (a blend that serves the baseline itself reads 1: not '0% above')."""
+    if abs(ratio - 1) < 5e-4:
+        return "equal to"
     return f"{pct(ratio - 1)} above" if ratio >= 1 else f"{pct(1 - ratio)} below"
 
 
