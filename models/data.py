@@ -96,7 +96,8 @@ def window_ends(
 
 
 class WindowBatches(Dataset):
-    """A dataset whose items are whole batches: `ds[list_of_positions]` -> (x, y, mask).
+    """A dataset whose items are whole batches: `ds[list_of_positions]` -> (x [B, L, F],
+    y [B, L', H], mask [B, L', H]), targets at the window positions `at` (all L by default).
 
     `cumulative`: y[..., h] is the sum of the increments z[t+1 .. t+h+1] (the change since
     origin t of a differenced target), still only from rows after the origin."""
@@ -110,11 +111,18 @@ class WindowBatches(Dataset):
         burn_in: int = 0,
         every_step: bool = True,
         cumulative: bool = False,
+        at: Sequence[int] | torch.Tensor | None = None,
     ) -> None:
         self.stack, self.window, self.split = stack, window, split
         self.cumulative = cumulative  # targets: sums of the first h increments (change since origin)
         self.ends = torch.as_tensor(ends, dtype=torch.long)  # [W] origins, padded space
         self.steps = torch.arange(window - 1, -1, -1)  # [L]: offsets back from the origin
+        # [L'] window positions whose targets are built (every step by default): the segment
+        # ends a network with segments forecasts from, or only the origin. Building [B, L, H]
+        # targets to use L' of them cost more than the fit's own step on long windows.
+        self.at = torch.arange(window) if at is None else torch.as_tensor(at, dtype=torch.long)
+        if len(self.at) == 0 or int(self.at[-1]) != window - 1:
+            raise ValueError("the target positions must end at the window's last step")
         self.burn_in = min(burn_in, window - 1)
         self.every_step = every_step
         self.ahead = torch.arange(1, stack.horizon + 1)  # [H]
@@ -128,16 +136,16 @@ class WindowBatches(Dataset):
         ends = self.ends[positions]  # [B]
         x_ends, limit = self.stack.locate(ends)  # [B], [B]
         x = self.stack.x[x_ends[:, None] - self.steps[None, :]]  # [B, L, F]
-        rows = ends[:, None] - self.steps[None, :]  # [B, L] padded-space rows
-        y = self.stack.future[rows]  # [B, L, H]
+        rows = ends[:, None] - self.steps[None, self.at]  # [B, L'] padded-space rows
+        y = self.stack.future[rows]  # [B, L', H]
         if self.cumulative:  # a NaN increment leaves every later sum NaN (masked below)
-            y = y.cumsum(-1)  # [B, L, H]
-        ok = torch.isfinite(y)  # [B, L, H]: unobserved targets get no loss
+            y = y.cumsum(-1)  # [B, L', H]
+        ok = torch.isfinite(y)  # [B, L', H]: unobserved targets get no loss
         ok &= self.stack.origin_ok[rows][:, :, None]  # no step inside an interpolated gap
         if self.split == "train" and self.every_step:
             last_row = (limit[:, None] - self.ahead)[:, None, :]  # [B, 1, H]: row + h < limit
             ok &= rows[:, :, None] < last_row  # targets stay inside the training rows
-            ok[:, : self.burn_in] = False
+            ok[:, self.at < self.burn_in] = False
         else:
             ok[:, :-1] = False  # the last step only: the real forecast origin
             if self.split == "train":

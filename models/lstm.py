@@ -83,11 +83,14 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
                     ) -> torch.Tensor:
         """Mean loss over the targets the mask keeps (observed, inside the split, past burn-in)
         of `pred` [B, L', H, Q] (one row per segment end), the model's forecast when not given."""
-        x, y, ok = batch  # [B, L, F], [B, L, H], [B, L, H]
-        if self.segment_len > 1:  # targets of the steps the network forecasts from
+        x, y, ok = batch  # [B, L, F], [B, T, H], [B, T, H]: T targets per window
+        pred = self(x) if pred is None else pred  # [B, L', H, Q]
+        if y.shape[1] == x.shape[1] and pred.shape[1] != y.shape[1]:  # every step's targets
             at = segment_ends(x.shape[1], self.segment_len).to(y.device)  # [L']
             y, ok = y[:, at], ok[:, at]  # [B, L', H]
-        err = self.elementwise_loss(self(x) if pred is None else pred, y)  # [B, L', H]
+        elif y.shape[1] < pred.shape[1]:  # the last T segment ends' targets (the origin's)
+            pred = pred[:, -y.shape[1]:]
+        err = self.elementwise_loss(pred, y)  # [B, T, H]
         return (err * ok).sum() / ok.sum().clamp(min=1)
 
     def zero_loss(self, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -96,7 +99,7 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         x, y, _ = batch
         steps = len(segment_ends(x.shape[1], self.segment_len))  # L'
         pred = torch.zeros(y.shape[0], steps, y.shape[2], self.n_q, dtype=y.dtype,
-                           device=y.device)  # [B, L', H, Q]
+                           device=y.device)  # [B, L', H, Q] (masked_loss takes the targets' T)
         return self.masked_loss(batch, pred)
 
     def l1_term(self) -> torch.Tensor:

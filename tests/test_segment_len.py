@@ -139,3 +139,32 @@ def test_training_targets_cover_every_phase_of_the_segments(tmp_path, stride, p,
     back = 31 - segment_ends(32, p).numpy()  # [L'] steps from each window end to a segment end
     rows = (ends[:, None] - back[None, :]).ravel()
     assert len(set(rows % p)) == p  # every phase is trained on
+
+
+@pytest.mark.parametrize(("p", "every_step"), [(8, True), (1, True), (4, False)])
+def test_datasets_build_only_the_targets_the_loss_reads_and_the_losses_do_not_change(
+        tmp_path, p, every_step):
+    """Training builds targets at the segment ends, validation at the origin only ([B, L', H]
+    and [B, 1, H] instead of [B, L, H]); every loss is what the full target block gives."""
+    from lstmflow.fit.train import build_datasets, build_model
+    from models.data import WindowBatches
+    from tests.test_budget import series
+
+    raw = small_config_dict(tmp_path / "d.csv", tmp_path / "out")
+    raw["forecast"] = {"horizon": 3, "input_size": 32}
+    raw["model"] = {"segment_len": p}
+    raw["training"].update(burn_in=9, every_step=every_step)
+    cfg = build_config(raw)
+    arrays = [series(600)]
+    train, val = build_datasets(arrays, cfg)
+    model = build_model(cfg, n_inputs=arrays[0].x.shape[1]).eval()
+    for ds, kind, width in ((train, "train", 32 // p if every_step else 1), (val, "val", 1)):
+        pos = torch.arange(min(len(ds), 64))
+        x, y, ok = ds[pos]
+        assert y.shape == ok.shape == (len(pos), width, 3)
+        full = WindowBatches(ds.stack, ds.ends.numpy(), 32, kind, ds.burn_in, ds.every_step)
+        assert full[pos][1].shape[1] == 32
+        torch.testing.assert_close(model.masked_loss((x, y, ok)), model.masked_loss(full[pos]))
+        torch.testing.assert_close(model.zero_loss((x, y, ok)), model.zero_loss(full[pos]))
+    with pytest.raises(ValueError, match="must end at the window's last step"):
+        WindowBatches(train.stack, train.ends.numpy(), 32, "train", at=[0, 5])

@@ -22,7 +22,7 @@ def _predict(model, arrays: Sequence[SeriesArrays], cfg: PipelineConfig, split: 
     L = cfg.forecast.input_size
     stack = stack if stack is not None else StackedSeries(arrays, cfg.forecast.horizon)
     ends = window_ends(stack, arrays, split, L)
-    ds = WindowBatches(stack, ends, L, split)
+    ds = WindowBatches(stack, ends, L, split, at=[L - 1])  # inputs only: the least targets
     out = [fn(ds[list(range(i, min(i + 1024, len(ds))))][0]) for i in range(0, len(ds), 1024)]
     return stack, ends, out
 

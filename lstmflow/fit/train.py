@@ -89,15 +89,19 @@ def window_stride(cfg: PipelineConfig, arrays: Sequence[SeriesArrays]) -> int:
 def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
     """Train/val window datasets over one stacked tensor (shared: `train_ds.stack`)."""
     from models.data import StackedSeries, WindowBatches, window_ends
+    from models.net import segment_ends
 
     L, t = cfg.forecast.input_size, cfg.training
     stack = StackedSeries(arrays, cfg.forecast.horizon)
     train_ends = window_ends(stack, arrays, "train", L, window_stride(cfg, arrays))
     val_ends = window_ends(stack, arrays, "val", L)
     cum = cumulative_target(cfg)
+    # targets only where the loss reads them: every segment end in training, the origin in
+    # validation (a [B, L, H] target block cost more than the step on long windows)
+    train_at = segment_ends(L, segment_len(cfg)) if t.every_step else [L - 1]
     return (
-        WindowBatches(stack, train_ends, L, "train", t.burn_in, t.every_step, cum),
-        WindowBatches(stack, val_ends, L, "val", cumulative=cum),
+        WindowBatches(stack, train_ends, L, "train", t.burn_in, t.every_step, cum, train_at),
+        WindowBatches(stack, val_ends, L, "val", cumulative=cum, at=[L - 1]),
     )
 
 
