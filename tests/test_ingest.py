@@ -47,6 +47,39 @@ def test_conflicting_duplicates_are_resolved_as_data_duplicates_says(policy):
     assert any("data.duplicates: " + policy in line for line in describe_ingest(r.report))
 
 
+def _drifting(tmp_path, n: int = 300):
+    """5-minute readings whose clock jitters, as a CGM export's do: from 09:51, a 4-minute step
+    after reading 19 of every 40 and a 6-minute one after reading 39 (readings 20-39 sit a
+    minute early), plus one extra reading a minute after reading 90 (on the grid)."""
+    stamps, t = [], pd.Timestamp("2020-01-01 09:51")
+    for i in range(n):
+        stamps.append(t)
+        t += pd.Timedelta(minutes={19: 4, 39: 6}.get(i % 40, 5))
+    stamps.append(stamps[90] + pd.Timedelta(minutes=1))  # lands on reading 90's step, farther
+    df = pd.DataFrame({"date": stamps, "series": "a", "value": range(len(stamps))})
+    path = tmp_path / "drift.csv"
+    df.sort_values("date").to_csv(path, index=False)
+    return path, df
+
+
+def test_off_grid_round_moves_drifting_stamps_to_the_nearest_step(tmp_path):
+    """Under 'drop' (the default) every reading a minute early is lost; under 'round' each
+    moves to its nearest step, and the closer of two rows on one step wins."""
+    path, df = _drifting(tmp_path)
+    early = sum(20 <= i % 40 <= 39 for i in range(300))  # 140 readings a minute early
+    dropped = ingest(_cfg(str(path), data={"freq": "5min"}))
+    assert dropped.report["off_grid_rows_dropped"] == early + 1
+    r = ingest(_cfg(str(path), data={"freq": "5min", "off_grid": "round"}))
+    assert r.report["off_grid_rows_dropped"] == 0
+    assert r.report["rounded_to_grid"] == {"rows": early + 1, "dropped_as_farther": 1}
+    assert r.frame[TARGET].notna().sum() == 300  # every reading kept but the farther twin
+    assert r.frame.loc[r.frame[TARGET] == 90, TIME].iloc[0] == df["date"][90]  # the closer
+    assert 300 not in set(r.frame[TARGET])  # the twin's value is gone
+    assert (r.frame[TIME].diff().dropna() == pd.Timedelta(minutes=5)).all()
+    with pytest.raises(DataError, match=r"data.off_grid 'round' needs a fixed step .* 'MS'"):
+        ingest(_cfg(str(path), data={"freq": "MS", "off_grid": "round"}))
+
+
 def test_healthy_file_needs_no_fixing():
     r = ingest(_cfg("healthy.csv"))
     assert r.report["was_sorted"] is True

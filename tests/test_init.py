@@ -149,6 +149,21 @@ def test_a_few_timestamps_written_twice_make_one_series_not_a_panel(tmp_path):
     assert load_config(out).data.duplicates == "mean"
 
 
+def test_readings_that_drift_off_the_grid_are_rounded_onto_it(tmp_path):
+    """A 5-minute sensor whose clock jitters (half its readings a minute early): init sets
+    data.off_grid: round, says why, and the file no longer fails the off_grid check."""
+    from tests.test_ingest import _drifting
+
+    path, _ = _drifting(tmp_path, n=1200)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    assert inf.raw["data"]["off_grid"] == "round" and inf.raw["data"]["freq"] == "5min"
+    assert inf.why["data.off_grid"].startswith("50% of the rows sit off the '5min' grid")
+    assert not any("'off_grid' check" in u for u in inf.undecided)
+    on_grid = infer_config(str(ROOT / "data" / "sample" / "co2_weekly.csv"),
+                           try_transforms=False, **QUIET)
+    assert "off_grid" not in on_grid.raw["data"]
+
+
 def _growth(tmp_path, sign: float = 1.0):
     """4000 days of a price growing e^16-fold: its late daily changes are thousands of the
     training part's interquartile ranges, as a century of an index's are."""

@@ -47,6 +47,14 @@ class DataConfig(_Section):
         "'mean' averages their values. Counted in the ingest report either way; identical rows "
         "are always dropped.",
     )
+    off_grid: Literal["drop", "round"] = Field(
+        "drop",
+        description="Timestamps off the series' grid (its first stamp + k steps): 'drop' the "
+        "rows (gate 1's off_grid check counts them); 'round' moves each to the nearest grid "
+        "step, keeping the closest row where two land on one step (sensor clocks that drift: "
+        "a CGM's 5-minute readings at :51, :56, :00). 'round' needs a fixed step ('5min', 'h', "
+        "'D'), not a calendar one ('MS', 'B', 'W').",
+    )
     freq: str | None = Field(
         None, description="Pandas frequency alias (e.g. 'D', 'B', 'h'); inferred when absent."
     )

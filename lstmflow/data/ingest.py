@@ -24,7 +24,13 @@ from lstmflow.data.read import (
     read_table,
 )
 from lstmflow.data.schema import SERIES, TARGET, TIME, DataError, stamp
-from lstmflow.data.timestamps import _parse_times, _regrid, infer_freq, series_step
+from lstmflow.data.timestamps import (
+    _parse_times,
+    _regrid,
+    infer_freq,
+    series_step,
+    snap_to_grid,
+)
 from lstmflow.durable import write_atomic
 
 
@@ -108,6 +114,9 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     step = series_step(df)  # of the rows as read: prediction compares it with the champion's
     report["step"] = str(step) if step is not None else None
     freq = cfg.freq or infer_freq(df)
+    if cfg.off_grid == "round":
+        df, moved, lost = snap_to_grid(df, freq, cfg.path)
+        report["rounded_to_grid"] = {"rows": moved, "dropped_as_farther": lost}
     try:
         grid, off_grid = _regrid(df, freq)
     except ValueError as exc:
@@ -139,6 +148,11 @@ def describe_ingest(report: dict[str, Any]) -> list[str]:
         c = report["conflicting_duplicates"]
         lines.append(f"{c['rows']} row(s) shared a (series, timestamp) with different values: "
                      f"one row per stamp kept (data.duplicates: {c['kept']})")
+    if report.get("rounded_to_grid", {}).get("rows"):
+        r = report["rounded_to_grid"]
+        lines.append(f"{r['rows']} row(s) moved to the nearest '{report['freq']}' grid step "
+                     f"(data.off_grid: round), {r['dropped_as_farther']} dropped as farther from "
+                     "a step another row had")
     if report.get("off_grid_rows_dropped"):
         lines.append(f"{report['off_grid_rows_dropped']} row(s) off the '{report['freq']}' grid dropped")
     if report.get("gap_rows_added"):

@@ -116,6 +116,26 @@ def infer_freq(ts: pd.DataFrame) -> str:
     return pd.tseries.frequencies.to_offset(step).freqstr
 
 
+def snap_to_grid(df: pd.DataFrame, freq: str, path: str) -> tuple[pd.DataFrame, int, int]:
+    """Move each series' stamps to the nearest step of its grid (its first stamp + k steps),
+    keeping the row closest to its step where several land on one. Returns the frame (sorted
+    by series and time), the rows moved and the rows dropped as farther from their step."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if not isinstance(offset, pd.offsets.Tick):
+        raise DataError(f"data file '{path}': data.off_grid 'round' needs a fixed step such as "
+                        f"'5min' or 'h'; '{freq}' is a calendar frequency (set data.off_grid: drop)")
+    step = pd.Timedelta(offset)
+    first = df.groupby(SERIES, sort=False)[TIME].transform("min")  # [N] each series' anchor
+    k = ((df[TIME] - first) / step).round()  # [N] nearest step number
+    snapped = first + k * step
+    distance = (df[TIME] - snapped).abs()
+    moved = int((distance > pd.Timedelta(0)).sum())
+    out = df.assign(**{TIME: snapped, "_distance": distance})
+    out = out.sort_values([SERIES, TIME, "_distance"], kind="stable")
+    keep = ~out.duplicated([SERIES, TIME], keep="first")
+    return out[keep].drop(columns="_distance"), moved, int((~keep).sum())
+
+
 def _regrid(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, dict[str, int]]:
     """Reindex each series on its own regular grid; returns the frame and off-grid rows per series."""
     parts, off_grid = [], {}

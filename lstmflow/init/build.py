@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lstmflow.config import DataConfig, build_config
 from lstmflow.data.ingest import canonicalize
@@ -54,6 +55,19 @@ def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
     return data
 
 
+def drifting_clock(report: dict[str, Any], freq: str) -> str | None:
+    """The share of rows off a fixed-step grid ('74%') when it is more than the off_grid
+    check allows, else None (calendar steps are never rounded)."""
+    from lstmflow.config.quality import QualityConfig
+
+    offset = pd.tseries.frequencies.to_offset(freq)
+    share = report.get("off_grid_rows_dropped", 0) / max(1, report.get("rows_read", 1))
+    limit = QualityConfig.model_fields["max_off_grid_ratio"].default
+    if not isinstance(offset, pd.offsets.Tick) or share <= limit:
+        return None
+    return f"{share:.0%}"
+
+
 def infer_config(
     path: str, target: str | None = None, horizon: int | None = None,
     output_dir: str = "outputs", try_transforms: bool = True,
@@ -64,10 +78,19 @@ def infer_config(
     cols = assign_columns(raw_table, path, target)
     data = _data_section(path, cols, delim, decimal)
     ingested = canonicalize(raw_table, DataConfig(**data))
-    frame, freq = ingested.frame, ingested.freq
-    data["freq"] = freq
     inf = Inference(raw={}, notes=list(cols.notes))
     inf.undecided += cols.undecided
+    drifted = drifting_clock(ingested.report, ingested.freq)
+    if drifted:  # readings that drift off the grid: moved to it instead of dropped
+        data["off_grid"] = "round"
+        ingested = canonicalize(raw_table, DataConfig(**data, freq=ingested.freq))
+        moved = ingested.report["rounded_to_grid"]
+        inf.why["data.off_grid"] = (
+            f"{drifted} of the rows sit off the '{ingested.freq}' grid (a clock that drifts): "
+            f"each moved to its nearest step, {moved['dropped_as_farther']} dropped where "
+            "another row was closer to the same step")
+    frame, freq = ingested.frame, ingested.freq
+    data["freq"] = freq
     inf.why["data.freq"] = f"the most common step between timestamps is '{freq}'"
     lengths = [int(n) for n in frame.groupby("series_id").size()]
     train_share = 1 - 0.2  # the season is measured on the part before validation and test
