@@ -80,6 +80,17 @@ def test_off_grid_round_moves_drifting_stamps_to_the_nearest_step(tmp_path):
         ingest(_cfg(str(path), data={"freq": "MS", "off_grid": "round"}))
 
 
+def test_off_grid_round_takes_a_day_as_24_hours(tmp_path):
+    """pandas 3 makes 'D' a calendar day; stamps carry no zone here, so it rounds as 24 h."""
+    stamps = pd.date_range("2020-01-01 09:00", periods=60, freq="D")
+    stamps = stamps + pd.to_timedelta([(i % 3) * 7 for i in range(60)], unit="min")  # 09:00-09:14
+    path = tmp_path / "daily.csv"
+    pd.DataFrame({"date": stamps, "series": "a", "value": range(60)}).to_csv(path, index=False)
+    r = ingest(_cfg(str(path), data={"freq": "D", "off_grid": "round"}))
+    assert r.report["rounded_to_grid"] == {"rows": 40, "dropped_as_farther": 0}
+    assert len(r.frame) == 60 and (r.frame[TIME].dt.strftime("%H:%M") == "09:00").all()
+
+
 def test_healthy_file_needs_no_fixing():
     r = ingest(_cfg("healthy.csv"))
     assert r.report["was_sorted"] is True

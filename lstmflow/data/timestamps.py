@@ -116,15 +116,26 @@ def infer_freq(ts: pd.DataFrame) -> str:
     return pd.tseries.frequencies.to_offset(step).freqstr
 
 
+def fixed_step(freq: str) -> pd.Timedelta | None:
+    """The step of a fixed-length frequency ('5min', 'h', 'D' as 24 hours: timestamps here
+    carry no zone), None for calendar ones ('B', 'W', 'MS')."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    if isinstance(offset, pd.offsets.Tick):
+        return pd.Timedelta(offset)
+    if isinstance(offset, pd.offsets.Day):  # pandas 3: a calendar day, 24 h without a zone
+        return pd.Timedelta(days=offset.n)
+    return None
+
+
 def snap_to_grid(df: pd.DataFrame, freq: str, path: str) -> tuple[pd.DataFrame, int, int]:
     """Move each series' stamps to the nearest step of its grid (its first stamp + k steps),
     keeping the row closest to its step where several land on one. Returns the frame (sorted
     by series and time), the rows moved and the rows dropped as farther from their step."""
-    offset = pd.tseries.frequencies.to_offset(freq)
-    if not isinstance(offset, pd.offsets.Tick):
+    step = fixed_step(freq)
+    if step is None:
         raise DataError(f"data file '{path}': data.off_grid 'round' needs a fixed step such as "
-                        f"'5min' or 'h'; '{freq}' is a calendar frequency (set data.off_grid: drop)")
-    step = pd.Timedelta(offset)
+                        f"'5min', 'h' or 'D'; '{freq}' is a calendar frequency (set "
+                        "data.off_grid: drop)")
     first = df.groupby(SERIES, sort=False)[TIME].transform("min")  # [N] each series' anchor
     k = ((df[TIME] - first) / step).round()  # [N] nearest step number
     snapped = first + k * step

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from lstmflow.config import DataConfig, build_config
 from lstmflow.data.ingest import canonicalize
+from lstmflow.data.timestamps import fixed_step
 from lstmflow.init.choose import (
     SHORT_FIT_STEPS,
     TransformsRefused,
@@ -60,10 +60,9 @@ def drifting_clock(report: dict[str, Any], freq: str) -> str | None:
     check allows, else None (calendar steps are never rounded)."""
     from lstmflow.config.quality import QualityConfig
 
-    offset = pd.tseries.frequencies.to_offset(freq)
     share = report.get("off_grid_rows_dropped", 0) / max(1, report.get("rows_read", 1))
     limit = QualityConfig.model_fields["max_off_grid_ratio"].default
-    if not isinstance(offset, pd.offsets.Tick) or share <= limit:
+    if fixed_step(freq) is None or share <= limit:
         return None
     return f"{share:.0%}"
 
