@@ -198,3 +198,17 @@ def test_expected_shape_of_a_wide_table():
     assert expected_shape(cfg) == ("a CSV or Parquet table with a header row: column 'date' "
                                    "(timestamps), then one numeric column per series, one row per "
                                    "time step")
+
+
+def test_na_values_apply_to_parquet_files_too(tmp_path):
+    """read_parquet has no na_values: a 'nil' listed there is still read as missing (init
+    writes such markers for any format)."""
+    df = pd.DataFrame({"date": pd.date_range("2020-01-01", periods=40).astype(str),
+                       "series": "a", "value": [str(float(i)) for i in range(40)]})
+    df.loc[[3, 7], "value"] = "nil"
+    path = tmp_path / "marked.parquet"
+    df.to_parquet(path)
+    r = ingest(_cfg(str(path), data={"na_values": ["", "nil"]}))
+    assert r.frame[TARGET].isna().sum() == 2 and r.frame[TARGET].iloc[4] == 4.0
+    with pytest.raises(DataError, match=r"not numbers \(e\.g\. \['nil'\]\)"):
+        ingest(_cfg(str(path)))

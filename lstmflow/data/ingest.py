@@ -47,8 +47,9 @@ def _to_numeric(df: pd.DataFrame, cols: list[str], cfg: DataConfig, names: dict[
         if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c]):
             df[c] = df[c].astype("float64")
             continue
-        num = pd.to_numeric(df[c], errors="coerce")
-        bad = df[c][num.isna() & df[c].notna()]
+        marked = df[c].astype(str).isin(cfg.na_values) & df[c].notna()  # Parquet: not read as NA
+        num = pd.to_numeric(df[c].mask(marked), errors="coerce")
+        bad = df[c][num.isna() & df[c].notna() & ~marked]
         if len(bad):
             raise DataError(
                 f"data file '{cfg.path}', column '{names.get(c, c)}': {len(bad)} value(s) are not "

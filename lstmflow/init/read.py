@@ -226,13 +226,14 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     series, why_series = find_series(raw, time_col, numeric, target)
     duplicates, undecided = None, []
     if series is None and raw[time_col].duplicated().any():
-        clash = raw.drop_duplicates()[time_col].duplicated(keep=False)
+        used = raw.drop_duplicates([time_col, *numeric])  # columns a run never reads don't clash
+        clash = used[time_col].duplicated(keep=False)
         if clash.mean() > MAX_CLASH_SHARE:
             raise DataError(f"data file '{path}', column '{time_col}': {why_series}; give one row "
                             "per timestamp, or a column naming each series")
         why_series = "timestamps repeat only in identical rows (dropped): one series"
         if clash.any():  # a few stamps written twice with other values: one series all the same
-            stamps = raw.drop_duplicates()[time_col][clash]
+            stamps = used[time_col][clash]
             duplicates = "mean"
             why_series = (f"one series: {int(clash.sum())} rows share {stamps.nunique()} "
                           "timestamps with different values, too few for a series key")
