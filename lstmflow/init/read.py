@@ -138,11 +138,12 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str]:
     )
 
 
-def numeric_columns(raw: pd.DataFrame, skip: set[str]) -> tuple[list[str], list[str]]:
-    """Columns that hold numbers (booleans as 0/1 included), besides `skip`, and notes on the
-    mostly numeric ones left out because other texts sit among their numbers. Texts that only
-    mark missing values (see `_markers`) keep a column numeric."""
-    out, notes = [], []
+def numeric_columns(raw: pd.DataFrame, skip: set[str]
+                    ) -> tuple[list[str], list[str], list[str]]:
+    """Columns that hold numbers (booleans as 0/1 included), besides `skip`; the texts that
+    only mark missing values among them ('nil', '-': see `_markers`), for data.na_values; and
+    notes on both those markers and the mostly numeric columns left out for other texts."""
+    out, markers, notes = [], [], []
     for c in raw.columns:
         if str(c) in skip:
             continue
@@ -155,12 +156,17 @@ def numeric_columns(raw: pd.DataFrame, skip: set[str]) -> tuple[list[str], list[
             if not len(num) or num.notna().mean() < 0.5:
                 continue
             texts = values[num.isna()].astype(str)
-            if _markers(texts):
-                out.append(str(c))
-            else:
+            found = list(texts.unique())
+            if not _markers(texts):
                 notes.append(f"column '{c}' left out: {len(texts)} value(s) are not numbers "
-                             f"(e.g. {list(texts.unique()[:3])})")
-    return out, notes
+                             f"(e.g. {found[:3]})")
+                continue
+            out.append(str(c))
+            if found:
+                markers += [t for t in found if t not in markers]
+                notes.append(f"missing values: {found} in column '{c}' ({len(texts)} rows) "
+                             "read as missing (data.na_values)")
+    return out, markers, notes
 
 
 def _markers(texts: pd.Series) -> bool:
@@ -170,24 +176,6 @@ def _markers(texts: pd.Series) -> bool:
     counts = texts.astype(str).value_counts()
     return len(counts) <= MAX_MARKERS and bool((counts > 1).all()) and not any(
         re.search(r"\d", t) for t in counts.index)
-
-
-def missing_markers(raw: pd.DataFrame, numeric: list[str]) -> tuple[list[str], list[str]]:
-    """The texts that mark missing values in numeric columns ('nil', '-'), for data.na_values,
-    and a note per column that holds them."""
-    markers: list[str] = []
-    notes = []
-    for c in numeric:
-        col = raw[c]
-        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
-            continue
-        texts = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()].astype(str)
-        if len(texts):
-            found = list(texts.unique())
-            markers += [t for t in found if t not in markers]
-            notes.append(f"missing values: {found} in column '{c}' ({len(texts)} rows) read as "
-                         "missing (data.na_values)")
-    return markers, notes
 
 
 MAX_CLASH_SHARE = 0.01  # timestamps repeating with other values, at most, in one series
@@ -213,14 +201,12 @@ def find_series(raw: pd.DataFrame, time_col: str, numeric: list[str], target: st
 
 def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> Columns:
     """Timestamp, series, target and covariates of a long table, each with its reason; texts
-    that mark missing values in numeric columns are set missing in `raw` (see missing_markers)."""
+    that mark missing values in numeric columns are set missing in `raw` (see numeric_columns)."""
     if target is not None and target not in raw.columns:
         raise DataError(f"data file '{path}': --target column '{target}' is not in the file "
                         f"(columns: {[str(c) for c in raw.columns[:20]]})")
     time_col, fmt, why_time = find_timestamp(raw, path)
-    numeric, text_notes = numeric_columns(raw, {time_col})
-    markers, marker_notes = missing_markers(raw, numeric)
-    text_notes += marker_notes
+    numeric, markers, text_notes = numeric_columns(raw, {time_col})
     if markers:  # what the run will read as missing, read as missing here too
         raw[numeric] = raw[numeric].mask(raw[numeric].isin(markers))
     series, why_series = find_series(raw, time_col, numeric, target)
