@@ -8,6 +8,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from prefect import Task, get_client, get_run_logger
 from prefect.context import get_run_context
@@ -74,15 +75,16 @@ def _api_for_workers(plan: FanOut) -> Iterator[None]:
     PREFECT_API_URL) its loopback address goes into the settings every task carries; without
     it each worker process would start an embedded API of its own, and the flow run would not
     see its folds. Workers on other machines cannot reach a loopback address: say so."""
-    if PREFECT_API_URL.value():
-        yield
-        return
+    named = PREFECT_API_URL.value()  # also set by the CLI's temporary server (cli/server.py)
     with get_client(sync_client=True) as client:
         url = str(client.api_url).rstrip("/")
-    if plan.address:
+    if plan.address and urlsplit(url).hostname in ("127.0.0.1", "localhost", "::1"):
         get_run_logger().warning(
-            f"the flow runs on Prefect's embedded API ({url}): Dask workers on other machines "
-            f"than this one cannot report to it. Set PREFECT_API_URL to a Prefect server every "
-            "worker can reach (README: 'Run the folds on a Dask cluster')")
+            f"the flow reports to a Prefect API on loopback ({url}): Dask workers on other "
+            f"machines than this one cannot report to it. Set PREFECT_API_URL to a Prefect "
+            "server every worker can reach (README: 'Run the folds on a Dask cluster')")
+    if named:
+        yield
+        return
     with temporary_settings({PREFECT_API_URL: url}):
         yield

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from lstmflow.cli.common import RUNNER_FLAGS, add_common, add_runner_flags, flag_config, run_flow
+from lstmflow.cli.server import start_api_server
 
 FLAGS = (  # flag -> config key it sets
     ("folds", "backtest.folds"), ("step", "backtest.step"), ("window", "backtest.window"),
@@ -27,7 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     cfg = flag_config(args, FLAGS)
+    api_ready = start_api_server()  # boots while the flow's modules import
     from flows.backtest import backtest_flow
     from lstmflow.backtest.results import BACKTEST, render_text
 
-    return run_flow(args, cfg, backtest_flow, BACKTEST, render_text, "backtest")
+    return run_flow(args, cfg, backtest_flow, BACKTEST, render_text, "backtest", api_ready)

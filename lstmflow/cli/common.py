@@ -70,14 +70,17 @@ def flag_config(args: argparse.Namespace, flags: Sequence[tuple[str, str]],
 
 
 def run_flow(args: argparse.Namespace, cfg: PipelineConfig, flow: Callable, results: str,
-             render: Callable[[dict], str], what: str) -> int:
-    """Run a fan-out flow (backtest, tune) in a new run folder and `finish` with its results."""
+             render: Callable[[dict], str], what: str,
+             api_ready: Callable[[], None] = lambda: None) -> int:
+    """Run a fan-out flow (backtest, tune) in a new run folder and `finish` with its results;
+    `api_ready` waits for the API server `start_api_server` started."""
     from flows.training import new_run_id
     from lstmflow.runs import run_folder
 
     run_id = new_run_id()
     run_dir = run_folder(cfg.output_dir, run_id)
     print(f"lstmflow: {what} {run_id} -> {run_dir}", file=sys.stderr)
+    api_ready()
     state = flow(cfg, run_id=run_id, return_state=True)
     return finish(args, state, run_dir / results, render, what)
 

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from lstmflow.cli.common import add_common, config_from, fail
+from lstmflow.cli.server import start_api_server
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,8 +37,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from lstmflow.serve.manifest import RegistryError
 
     if args.flow or os.environ.get("PREFECT_API_URL"):
+        api_ready = start_api_server()  # boots while the flow's modules import
         from flows.predict import predict_flow
 
+        api_ready()
         state = predict_flow(cfg, out=str(out) if out else None, return_state=True)
         if not state.is_completed():
             return fail(state.message or f"the prediction flow ended {state.name}")

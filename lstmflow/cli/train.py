@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from lstmflow.cli.common import add_common, config_from, fail, finish
+from lstmflow.cli.server import start_api_server
 from lstmflow.config import PipelineConfig, load_config
 from lstmflow.runs import run_folder
 
@@ -54,6 +55,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from lstmflow.data.read import check_path
 
     check_path(cfg.data.path)  # fail fast, before the API server starts
+    api_ready = start_api_server()  # boots while the flow's modules import
     from flows.training import new_run_id, train_flow
     from lstmflow.report.summary import render_text
 
@@ -62,6 +64,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         run_dir = run_folder(cfg.output_dir, run_id)
     verb = "resuming run" if args.resume else "run"
     print(f"lstmflow: {verb} {run_id} -> {run_dir}", file=sys.stderr)
+    api_ready()
     state = train_flow(cfg, run_id=run_id, resume=bool(args.resume), force=args.force,
                        return_state=True)
     return finish(args, state, run_dir / "summary.json", render_text, "training")

@@ -7,6 +7,7 @@ import argparse
 import json
 
 from lstmflow.cli.common import RUNNER_FLAGS, add_common, add_runner_flags, flag_config, run_flow
+from lstmflow.cli.server import start_api_server
 
 FLAGS = (  # flag -> config key it sets
     ("trials", "tune.trials"), ("folds", "tune.folds"), ("study", "tune.study"),
@@ -31,8 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_tune(args: argparse.Namespace) -> int:
     timeout = [] if args.timeout is None else [f"tune.timeout_minutes={json.dumps(args.timeout / 60)}"]
     cfg = flag_config(args, FLAGS, timeout)
+    api_ready = start_api_server()  # boots while the flow's modules import
     from flows.tune import tune_flow
     from lstmflow.report.tune import render_text
     from lstmflow.tune.study import TUNE_JSON
 
-    return run_flow(args, cfg, tune_flow, TUNE_JSON, render_text, "tune")
+    return run_flow(args, cfg, tune_flow, TUNE_JSON, render_text, "tune", api_ready)
