@@ -80,6 +80,26 @@ def test_off_grid_round_moves_drifting_stamps_to_the_nearest_step(tmp_path):
         ingest(_cfg(str(path), data={"freq": "MS", "off_grid": "round"}))
 
 
+@pytest.mark.parametrize("off_grid", ["drop", "round"])
+def test_a_lone_off_phase_first_reading_does_not_move_the_grid(tmp_path, off_grid):
+    """5-minute readings on :00, :05, ... after one first reading at 23:56:30: the grid is the
+    phase the readings share. Anchored at the first stamp, 'drop' lost every other reading and
+    'round' met each one half a step from two grid steps."""
+    stamps = [pd.Timestamp("2020-01-01 23:56:30"),
+              *pd.date_range("2020-01-02", periods=200, freq="5min")]
+    path = tmp_path / "late_start.csv"
+    pd.DataFrame({"date": stamps, "series": "a", "value": range(201)}).to_csv(path, index=False)
+    r = ingest(_cfg(str(path), data={"freq": "5min", "off_grid": off_grid}))
+    on_grid = r.frame[r.frame[TARGET].notna()]
+    assert (on_grid[TIME].dt.second == 0).all() and (on_grid[TIME].dt.minute % 5 == 0).all()
+    assert list(on_grid[TARGET].iloc[-200:]) == list(range(1, 201))  # every regular reading
+    if off_grid == "drop":
+        assert r.report["off_grid_rows_dropped"] == 1 and r.frame[TIME].iloc[0] == stamps[1]
+    else:  # the lone reading moves to 23:55 (nearest step), before the others
+        assert r.report["rounded_to_grid"] == {"rows": 1, "dropped_as_farther": 0}
+        assert r.frame[TIME].iloc[0] == pd.Timestamp("2020-01-01 23:55") and len(r.frame) == 201
+
+
 def test_off_grid_round_takes_a_day_as_24_hours(tmp_path):
     """pandas 3 makes 'D' a calendar day; stamps carry no zone here, so it rounds as 24 h."""
     stamps = pd.date_range("2020-01-01 09:00", periods=60, freq="D")

@@ -128,7 +128,7 @@ def fixed_step(freq: str) -> pd.Timedelta | None:
 
 
 def snap_to_grid(df: pd.DataFrame, freq: str, path: str) -> tuple[pd.DataFrame, int, int]:
-    """Move each series' stamps to the nearest step of its grid (its first stamp + k steps),
+    """Move each series' stamps to the nearest step of its grid (`grid_anchor` + k steps),
     keeping the row closest to its step where several land on one. Returns the frame (sorted
     by series and time), the rows moved and the rows dropped as farther from their step."""
     step = fixed_step(freq)
@@ -136,9 +136,9 @@ def snap_to_grid(df: pd.DataFrame, freq: str, path: str) -> tuple[pd.DataFrame, 
         raise DataError(f"data file '{path}': data.off_grid 'round' needs a fixed step such as "
                         f"'5min', 'h' or 'D'; '{freq}' is a calendar frequency (set "
                         "data.off_grid: drop)")
-    first = df.groupby(SERIES, sort=False)[TIME].transform("min")  # [N] each series' anchor
-    k = ((df[TIME] - first) / step).round()  # [N] nearest step number
-    snapped = first + k * step
+    anchor = df.groupby(SERIES, sort=False)[TIME].transform(lambda t: grid_anchor(t, step))
+    k = ((df[TIME] - anchor) / step).round()  # [N] nearest step number (negative before it)
+    snapped = anchor + k * step
     distance = (df[TIME] - snapped).abs()
     moved = int((distance > pd.Timedelta(0)).sum())
     out = df.assign(**{TIME: snapped, "_distance": distance})
@@ -147,11 +147,25 @@ def snap_to_grid(df: pd.DataFrame, freq: str, path: str) -> tuple[pd.DataFrame, 
     return out[keep].drop(columns="_distance"), moved, int((~keep).sum())
 
 
+def grid_anchor(times: pd.Series, step: pd.Timedelta) -> pd.Timestamp:
+    """The first stamp on the phase (time modulo `step`) most stamps share: a series' grid
+    starts there, so a lone off-phase first reading does not move every other one off it."""
+    times = times.sort_values()
+    phase = (times - times.iloc[0]) % step  # [N] offset from the first stamp's phase
+    counts = phase.value_counts()
+    best = counts.index[0] if counts.iloc[0] > counts.get(pd.Timedelta(0), 0) else pd.Timedelta(0)
+    return times[phase == best].iloc[0]
+
+
 def _regrid(df: pd.DataFrame, freq: str) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Reindex each series on its own regular grid; returns the frame and off-grid rows per series."""
+    """Reindex each series on its own regular grid; returns the frame and off-grid rows per series.
+    A fixed-step grid starts at `grid_anchor` (rows before it are off the grid); a calendar one
+    ('B', 'W', 'MS') at the first stamp."""
     parts, off_grid = [], {}
+    step = fixed_step(freq)
     for sid, g in df.groupby(SERIES, sort=True):
-        grid = pd.date_range(g[TIME].iloc[0], g[TIME].iloc[-1], freq=freq)
+        start = g[TIME].iloc[0] if step is None else grid_anchor(g[TIME], step)
+        grid = pd.date_range(start, g[TIME].iloc[-1], freq=freq)
         on = g[TIME].isin(grid)
         off_grid[str(sid)] = int((~on).sum())
         part = g[on].set_index(TIME).reindex(grid)
