@@ -220,6 +220,22 @@ def test_unreadable_input_is_refused_clearly(file, args, message):
         infer_config(str(FIXTURES / file), *args, try_transforms=False, **QUIET)
 
 
+@pytest.mark.parametrize(("target", "why"), [
+    ("date", "it is the timestamp column"),
+    ("series", r"it is a series key \(2 repeated values"),
+    ("blank", r"it holds no value \(every row is empty\)"),
+])
+def test_a_target_that_is_not_a_series_of_numbers_says_what_it_is(tmp_path, target, why):
+    """Said before as '0 value(s) are not numbers' (or accepted, for an empty column)."""
+    days = pd.date_range("2020-01-01", periods=40, freq="D")
+    df = pd.DataFrame({"date": list(days) * 2, "series": ["a"] * 40 + ["b"] * 40,
+                       "value": np.arange(80.0), "blank": np.nan})
+    path = tmp_path / "panel.parquet"
+    df.to_parquet(path)
+    with pytest.raises(DataError, match=f"column '{target}': {why}.*--target must name a column"):
+        infer_config(str(path), target, try_transforms=False, **QUIET)
+
+
 def test_several_numeric_columns_need_a_target(tmp_path):
     df = pd.read_parquet(SAMPLE).head(50)
     path = tmp_path / "wide.csv"

@@ -209,6 +209,10 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     numeric, markers, text_notes = numeric_columns(raw, {time_col})
     if markers:  # what the run will read as missing, read as missing here too
         raw[numeric] = raw[numeric].mask(raw[numeric].isin(markers))
+    if target is not None and (target not in numeric or raw[target].notna().sum() == 0):
+        raise DataError(f"data file '{path}', column '{target}': "
+                        f"{_not_a_target(raw, target, time_col)}: --target must name a column "
+                        "of numbers to forecast")
     series, why_series = find_series(raw, time_col, numeric, target)
     duplicates, undecided = None, []
     if series is None and raw[time_col].duplicated().any():
@@ -245,16 +249,27 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
                             "covariates)")
     else:
         why = "given with --target"
-        if target not in numeric:
-            col = raw[target]
-            texts = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()].astype(str)
-            raise DataError(f"data file '{path}', column '{target}': {len(texts)} value(s) are "
-                            f"not numbers (e.g. {list(texts.unique()[:3])}): --target must hold "
-                            "numbers")
     notes.append(f"target: '{target}' ({why})")
     covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
     return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers,
                    duplicates, undecided)
+
+
+def _not_a_target(raw: pd.DataFrame, target: str, time_col: str) -> str:
+    """Why the --target column cannot be forecast, in its own terms."""
+    col = raw[target]
+    if target == time_col:
+        return "it is the timestamp column"
+    k = col.nunique()
+    if 1 < k <= max(2, len(raw) // 10) and not raw.duplicated([target, time_col]).any() \
+            and pd.to_numeric(col, errors="coerce").isna().all():
+        return f"it is a series key ({k} repeated values naming the series)"
+    if col.notna().sum() == 0:
+        return "it holds no value (every row is empty)"
+    texts = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()].astype(str)
+    if not len(texts):
+        return f"its values are not numbers (type {col.dtype})"
+    return f"{len(texts)} value(s) are not numbers (e.g. {list(texts.unique()[:3])})"
 
 
 def choose_covariates(raw: pd.DataFrame, candidates: list[str], target: str,
