@@ -70,6 +70,22 @@ def test_overfitting_on_a_few_hundred_points(sample_slice, tmp_path):
     assert "overfitting" in found, found
 
 
+def test_underfitting_is_named_on_a_random_walk_too(sample_slice, tmp_path):
+    """Daily returns have nothing to learn (no_signal), but a one-unit LSTM that never reaches
+    the constant forecast's training loss still underfits; a working fit there does not."""
+    raw = small_config_dict(sample_slice, tmp_path)
+    raw["training"].update(max_epochs=2, learning_rate=0.001)
+    weak = build_config({**raw, "model": {**raw["model"], "hidden_size": 1}})
+    found = blind(fit_and_diagnose(prepared(weak), weak))
+    assert {"underfitting", "no_signal"} <= {f["finding"] for f in found}, found
+    under = next(f for f in found if f["finding"] == "underfitting")
+    assert "a constant forecast's" in under["evidence"] and under["remedy"]["overrides"]
+    fine = build_config(small_config_dict(sample_slice, tmp_path))
+    found = blind(fit_and_diagnose(prepared(fine), fine))
+    assert "no_signal" in {f["finding"] for f in found}
+    assert "underfitting" not in {f["finding"] for f in found}, found
+
+
 def test_a_healthy_fit_gets_no_error(co2_healthy):
     attempt, _ = co2_healthy
     found = blind(attempt)

@@ -54,9 +54,16 @@ def underfitting(run: Run) -> Finding | None:
             or divergence(run):
         return None  # a stuck optimiser or a blown-up fit explains the high loss better
     signal = float(np.median(r2))
-    if signal <= T.NO_SIGNAL_R2:
-        return None  # nothing to learn: no_signal says so
     best = int(np.nanargmin(train))
+    if signal <= T.NO_SIGNAL_R2:  # nothing to learn (no_signal): the constant is the bar
+        if train[best] / ref < 1 + T.UNDERFIT_ABOVE_ZERO:
+            return None
+        return finding("underfitting", "warning",
+                       f"the lowest train loss {fmt(train[best])} (epoch {epoch_no(best)}) is "
+                       f"{versus(train[best] / ref)} a constant forecast's {fmt(ref)}: the "
+                       f"changes are not predictable from the past (out-of-sample R2 of a "
+                       f"linear model {pct(signal)}), but a fit should still reach the constant "
+                       "forecast's loss", run)
     if 1 - train[best] / ref >= T.UNDERFIT_SHARE * signal:
         return None
     return finding("underfitting", "warning",

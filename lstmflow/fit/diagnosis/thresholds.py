@@ -61,6 +61,10 @@ TRAIN_FALLING = 0.02  # train loss at the end at least 2% below its value at the
 # sample; half accounts for losses (MAE, Huber, pinball) that shrink less than MSE does for the
 # same gain: 1 - sqrt(1 - R2) >= R2 / 2 for MAE under normal errors.
 UNDERFIT_SHARE = 0.5
+# On a series with nothing to learn (no_signal) a fit can at best match the constant forecast
+# in training, and a working one gets close (bench: stocks and S&P 500 fits end at 0.5-0.99 of
+# it): a lowest training loss 10% or more above it means the model could not fit even that.
+UNDERFIT_ABOVE_ZERO = 0.10
 # Not converged: the val loss was lowest in one of the last 2 epochs and still fell by this
 # share over the last third of the run: early stopping did not end the fit, the budget did.
 NOT_CONVERGED_LAST = 2
