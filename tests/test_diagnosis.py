@@ -101,7 +101,8 @@ def test_remedies_read_the_config_for_values_only(co2_healthy, tmp_path):
     steep = co2_config(tmp_path, "training.optimizer=rmsprop", "training.learning_rate=1.0",
                        "training.gradient_clip=0").model_dump(mode="json")
     history = [dict(h) for h in attempt.history]
-    history[0]["train_loss"] = 50 * history[0]["train_loss_zero"]  # as if the loss had blown up
+    for h in history:  # as if the loss had blown up and stayed up
+        h["train_loss"] = 50 * h["train_loss_zero"]
     found = diagnose(history, attempt.metrics, attempt.stats, steep)
     default = diagnose(history, attempt.metrics, attempt.stats)
     assert [f["evidence"] for f in found] == [f["evidence"] for f in default]
@@ -125,6 +126,22 @@ def test_non_finite_losses_and_weights_are_divergence_errors():
     assert "7 training batches had a non-finite loss (first in epoch 3)" in div["evidence"]
     assert "the weights held 12 non-finite values after epoch 3" in div["evidence"]
     assert diagnose([])[0]["finding"] == "divergence"  # not even one epoch ended
+
+
+def test_a_loss_that_blew_up_and_came_back_is_a_warning_not_a_broken_fit():
+    """A spike in epoch 1 that the fit recovers from leaves sound weights (the best val loss
+    is kept): divergence says so as a warning with the lower learning rate, and the fit stays
+    usable; a loss still blown up at the end is an error, the fit broken."""
+    zero = {"train_loss_zero": [1.0] * 3, "val_loss_zero": [0.2] * 3}
+    back = _history(train_loss=[30.0, 2.0, 0.9], val_loss=[6.0, 0.3, 0.19], **zero)
+    div = diagnose(back)[0]
+    assert (div["finding"], div["severity"]) == ("divergence", "warning")
+    assert "the train loss reached 30 in epoch 1, 30x" in div["evidence"]
+    assert "then came back: train loss 0.9 in epoch 3 (0.90x), val loss 0.19 in epoch 3 " \
+        "(0.95x), best val loss 0.19" in div["evidence"]
+    assert div["remedy"]["overrides"] and not fit_broken(diagnose(back))
+    stuck = _history(train_loss=[30.0, 2.0, 12.0], val_loss=[6.0, 0.3, 0.19], **zero)
+    assert diagnose(stuck)[0]["severity"] == "error" and fit_broken(diagnose(stuck))
 
 
 def test_data_blowup_is_told_apart_from_a_bad_learning_rate():

@@ -47,7 +47,7 @@ def divergence(run: Run) -> Finding | None:
     if run.epochs == 0:
         return finding("divergence", "error", "training stopped before its first epoch ended and "
                        "produced no finite validation loss", run)
-    why = []
+    why, spikes = [], []
     bad_loss, bad_w = run.curve("nonfinite_losses"), run.curve("nonfinite_weights")
     if np.nansum(bad_loss) > 0:
         why.append(f"{int(np.nansum(bad_loss))} training batches had a non-finite loss "
@@ -62,8 +62,9 @@ def divergence(run: Run) -> Finding | None:
         loss, ref = run.curve(f"{split}_loss"), reference(run, split)
         if ref and np.isfinite(loss).any() and np.nanmax(loss) >= T.LOSS_BLOWUP * ref:
             i = int(np.nanargmax(loss))
-            why.append(f"the {split} loss reached {fmt(loss[i])} in epoch {epoch_no(i)}, "
-                       f"{fmt(loss[i] / ref, 2)}x what a constant forecast scores ({fmt(ref)})")
+            spikes.append(f"the {split} loss reached {fmt(loss[i])} in epoch {epoch_no(i)}, "
+                          f"{fmt(loss[i] / ref, 2)}x what a constant forecast scores "
+                          f"({fmt(ref)})")
     train = run.curve("train_loss")
     fin = np.flatnonzero(np.isfinite(train))
     if len(fin) > 1:
@@ -71,6 +72,10 @@ def divergence(run: Run) -> Finding | None:
         if train[lo] > 0 and train[last] >= T.TRAIN_RISE * train[lo]:
             why.append(f"the train loss climbed from its minimum {fmt(train[lo])} (epoch "
                        f"{epoch_no(lo)}) to {fmt(train[last])} (epoch {epoch_no(last)})")
+    if spikes and not why and recovered(run):  # the kept weights are sound: a warning
+        return finding("divergence", "warning", "; ".join(spikes) + f", then came back: "
+                       f"{recovered(run)}; the fit is usable, the learning rate too high", run)
+    why += spikes
     if not why:
         return None
     extreme = data_extreme(run)
@@ -78,6 +83,23 @@ def divergence(run: Run) -> Finding | None:
         why.append(f"the data explains it: the scaled target reaches {fmt(extreme[2])} in the "
                    f"{extreme[1]} part of series {extreme[0]}")
     return finding("divergence", "error", "; ".join(why), run, "data" if extreme else None)
+
+
+def recovered(run: Run) -> str | None:
+    """How a fit whose loss blew up came back, or None: both losses end under LOSS_BLOWUP x a
+    constant forecast's, and the best validation loss (the weights kept) is finite."""
+    out = []
+    for split in ("train", "val"):
+        loss, ref = run.curve(f"{split}_loss"), reference(run, split)
+        if not ref or not len(loss) or not np.isfinite(loss[-1]) \
+                or loss[-1] >= T.LOSS_BLOWUP * ref:
+            return None
+        out.append(f"{split} loss {fmt(loss[-1])} in epoch {epoch_no(len(loss) - 1)} "
+                   f"({loss[-1] / ref:.2f}x)")
+    val = run.curve("val_loss")
+    if not np.isfinite(val).any():
+        return None
+    return ", ".join(out) + f", best val loss {fmt(np.nanmin(val))}"
 
 
 def _gradient_ends(run: Run, stat: str) -> tuple[str, np.ndarray, np.ndarray] | None:
