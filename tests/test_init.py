@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from lstmflow.config import load_config
-from lstmflow.data.schema import DataError
+from lstmflow.data.schema import TARGET, TIME, DataError
 from lstmflow.init.build import infer_config
 from lstmflow.init.infer import calendar_cycles, choose_season
 from lstmflow.init.render import render_yaml
@@ -234,6 +234,30 @@ def test_a_target_that_is_not_a_series_of_numbers_says_what_it_is(tmp_path, targ
     df.to_parquet(path)
     with pytest.raises(DataError, match=f"column '{target}': {why}.*--target must name a column"):
         infer_config(str(path), target, try_transforms=False, **QUIET)
+
+
+def test_stamps_with_offsets_across_daylight_saving_are_read_in_utc(tmp_path):
+    """An export in local time with its UTC offset ('+01:00' in winter, '+02:00' in summer):
+    init found no timestamp column; now it sets data.timezone UTC, and the run's grid is
+    regular across the change (no 23-hour day, no repeated hour)."""
+    from lstmflow.data.ingest import ingest
+
+    stamps = pd.date_range("2021-10-25", "2021-11-05", freq="h", tz="Europe/Berlin")
+    stamps = stamps.union(pd.date_range("2021-03-20", "2021-04-02", freq="h", tz="Europe/Berlin"))
+    text = stamps.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)$", r":\1", regex=True)
+    path = tmp_path / "local.csv"
+    pd.DataFrame({"time": text, "load": np.arange(len(stamps), dtype=float)}).to_csv(path,
+                                                                                    index=False)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    assert inf.raw["data"]["timezone"] == "UTC"
+    assert any("2 UTC offsets ['+01:00', '+02:00']" in n for n in inf.notes)
+    out = tmp_path / "local.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    frame = ingest(load_config(out).data).frame
+    observed = frame[frame[TARGET].notna()]
+    assert len(observed) == len(stamps)  # every reading, none merged or dropped
+    march = observed[observed[TIME] < pd.Timestamp("2021-06-01")]
+    assert (march[TIME].diff().dropna() == pd.Timedelta(hours=1)).all()
 
 
 def test_several_numeric_columns_need_a_target(tmp_path):

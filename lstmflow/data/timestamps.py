@@ -36,14 +36,14 @@ def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
 
 
 # A UTC offset after a clock time: '...T10:00:00+05:00', '... 10:00Z' (not the '-01' of a date).
-_OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
+OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)$")
 
 
 def _parse_mixed_zones(values: pd.Series, fmt: str, cfg: DataConfig) -> pd.Series:
     """Stamps in several zones: refuse naive next to aware, or offsets with no data.timezone."""
     where = f"data file '{cfg.path}', column '{cfg.timestamp_column}'"
     text = values.dropna().astype(str).str.strip()
-    offsets = text.str.extract(_OFFSET, expand=False)
+    offsets = text.str.extract(OFFSET, expand=False)
     aware, naive = text[offsets.notna()], text[offsets.isna()]
     if len(aware) and len(naive):
         raise DataError(

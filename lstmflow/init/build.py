@@ -39,6 +39,8 @@ def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
     data: dict[str, Any] = {"path": path, "timestamp_column": cols.timestamp}
     if cols.timestamp_format:
         data["timestamp_format"] = cols.timestamp_format
+    if cols.timezone:
+        data["timezone"] = cols.timezone
     if cols.series:
         data["series_column"] = cols.series
     data["target_column"] = cols.target

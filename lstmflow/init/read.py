@@ -16,6 +16,7 @@ import pandas as pd
 from lstmflow.config.data import DataConfig
 from lstmflow.data.read import _format_of, check_path
 from lstmflow.data.schema import DataError
+from lstmflow.data.timestamps import OFFSET
 
 NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
 TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|month|week)\b", re.I)
@@ -41,6 +42,7 @@ class Columns:
     na_markers: list[str] = field(default_factory=list)  # texts read as missing (data.na_values)
     duplicates: str | None = None  # data.duplicates when a few timestamps repeat with other values
     undecided: list[str] = field(default_factory=list)
+    timezone: str | None = None  # data.timezone when the stamps carry several UTC offsets
 
 
 def sniff_csv(path: str) -> tuple[str, str]:
@@ -122,15 +124,40 @@ def timestamp_format(col: pd.Series) -> str | bool | None:
     return next((f for f in FORMATS if _parses(text, f)), False)
 
 
-def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str]:
-    """The timestamp column (a name like 'date' first), its format and the reason."""
+def utc_offsets(col: pd.Series) -> list[str]:
+    """The distinct UTC offsets of ISO 8601 stamps that carry several ('+01:00', '+02:00' across
+    daylight saving), when every stamp carries one and all parse; else []."""
+    if col.dtype != object and not pd.api.types.is_string_dtype(col):
+        return []
+    text = col.dropna().astype(str).str.strip()
+    offsets = text.str.extract(OFFSET, expand=False)
+    kinds = sorted(offsets.dropna().unique().tolist())
+    if len(kinds) < 2 or offsets.isna().any():
+        return []
+    try:
+        ts = pd.to_datetime(text.head(SAMPLE), format="ISO8601", utc=True)
+    except (ValueError, TypeError, OverflowError):
+        return []
+    return kinds if ts.notna().all() and ts.min().year >= 1000 else []
+
+
+def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, str | None]:
+    """The timestamp column (a name like 'date' first), its format, the reason, and the zone
+    ('UTC') that stamps with several UTC offsets need (data.timezone)."""
     named = [c for c in raw.columns if TIME_NAMES.match(str(c))]
     order = named + [c for c in raw.columns if c not in named]
     for c in order:
         fmt = timestamp_format(raw[c])
         if fmt is not False:
             how = "ISO 8601" if fmt is None else f"format {fmt!r}"
-            return str(c), fmt, f"column '{c}' parses as timestamps ({how})"
+            return str(c), fmt, f"column '{c}' parses as timestamps ({how})", None
+        offsets = utc_offsets(raw[c])
+        if offsets:
+            return str(c), None, (
+                f"column '{c}' parses as timestamps (ISO 8601) with {len(offsets)} UTC offsets "
+                f"{offsets[:4]} (daylight saving, or several zones): converted to UTC "
+                "(data.timezone) so that the grid stays regular; name a zone such as "
+                "'Europe/Berlin' there to keep local clock time"), "UTC"
     raise DataError(
         f"data file '{path}': no column parses as timestamps (tried ISO 8601 and {len(FORMATS)} "
         f"common formats on columns {[str(c) for c in raw.columns[:20]]}); give the file a date "
@@ -205,7 +232,7 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     if target is not None and target not in raw.columns:
         raise DataError(f"data file '{path}': --target column '{target}' is not in the file "
                         f"(columns: {[str(c) for c in raw.columns[:20]]})")
-    time_col, fmt, why_time = find_timestamp(raw, path)
+    time_col, fmt, why_time, zone = find_timestamp(raw, path)
     numeric, markers, text_notes = numeric_columns(raw, {time_col})
     if markers:  # what the run will read as missing, read as missing here too
         raw[numeric] = raw[numeric].mask(raw[numeric].isin(markers))
@@ -252,7 +279,7 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     notes.append(f"target: '{target}' ({why})")
     covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
     return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers,
-                   duplicates, undecided)
+                   duplicates, undecided, timezone=zone)
 
 
 def _not_a_target(raw: pd.DataFrame, target: str, time_col: str) -> str:
