@@ -111,6 +111,31 @@ def test_off_grid_round_takes_a_day_as_24_hours(tmp_path):
     assert len(r.frame) == 60 and (r.frame[TIME].dt.strftime("%H:%M") == "09:00").all()
 
 
+def test_unix_time_in_seconds_or_milliseconds(tmp_path):
+    """data.timestamp_format unix_s / unix_ms read numbers since 1970 as UTC clock time (or
+    data.timezone's); texts among them, or milliseconds read as seconds, are named."""
+    stamps = pd.date_range("2022-03-26", periods=72, freq="h")  # UTC
+    secs = (stamps - pd.Timestamp("1970-01-01")) // pd.Timedelta("1s")
+    for fmt, scale in (("unix_s", 1), ("unix_ms", 1000)):
+        path = tmp_path / f"{fmt}.csv"
+        pd.DataFrame({"date": secs * scale, "series": "a", "value": range(72)}).to_csv(path,
+                                                                                     index=False)
+        r = ingest(_cfg(str(path), data={"timestamp_format": fmt, "freq": "h"}))
+        assert list(r.frame[TIME]) == list(stamps) and r.freq == "h"
+    berlin = ingest(_cfg(str(tmp_path / "unix_s.csv"),
+                         data={"timestamp_format": "unix_s", "timezone": "Europe/Berlin",
+                               "freq": "h"}))
+    assert berlin.frame[TIME].iloc[0] == pd.Timestamp("2022-03-26 01:00")  # UTC+1 in winter
+    with pytest.raises(DataError, match=r"column 'date': .* out of range as s .*'unix_ms'\?"):
+        ingest(_cfg(str(tmp_path / "unix_ms.csv"), data={"timestamp_format": "unix_s"}))
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"date": [str(secs[0]), "yesterday", str(secs[2])], "series": "a",
+                  "value": [1, 2, 3]}).to_csv(bad, index=False)
+    with pytest.raises(DataError, match=r"column 'date': 1 timestamp\(s\) are not numbers "
+                                        r"\(e.g. 'yesterday'\)"):
+        ingest(_cfg(str(bad), data={"timestamp_format": "unix_s"}))
+
+
 def test_healthy_file_needs_no_fixing():
     r = ingest(_cfg("healthy.csv"))
     assert r.report["was_sorted"] is True

@@ -260,6 +260,24 @@ def test_stamps_with_offsets_across_daylight_saving_are_read_in_utc(tmp_path):
     assert (march[TIME].diff().dropna() == pd.Timedelta(hours=1)).all()
 
 
+def test_unix_time_is_read_only_in_a_column_named_like_a_time(tmp_path):
+    """Seconds (or milliseconds, or fractional seconds) since 1970 in 'ts' / 'open_time' are the
+    timestamps; the same numbers in a column named 'count' are not taken for a clock."""
+    stamps = pd.date_range("2023-01-01", periods=300, freq="h")
+    secs = ((stamps - pd.Timestamp("1970-01-01")) // pd.Timedelta("1s")).to_numpy()
+    wave = np.sin(np.arange(300) * 2 * np.pi / 24)
+    for name, values, fmt in (("ts", secs, "unix_s"), ("open_time", secs * 1000, "unix_ms"),
+                              ("time", secs + 0.25, "unix_s")):
+        path = tmp_path / f"{name}.csv"
+        pd.DataFrame({name: values, "value": wave}).to_csv(path, index=False)
+        inf = infer_config(str(path), try_transforms=False, **QUIET)
+        assert inf.raw["data"]["timestamp_format"] == fmt and inf.raw["data"]["freq"] == "h"
+    path = tmp_path / "count.csv"
+    pd.DataFrame({"count": secs, "value": wave}).to_csv(path, index=False)
+    with pytest.raises(DataError, match="no column parses as timestamps"):
+        infer_config(str(path), try_transforms=False, **QUIET)
+
+
 def test_several_numeric_columns_need_a_target(tmp_path):
     df = pd.read_parquet(SAMPLE).head(50)
     path = tmp_path / "wide.csv"

@@ -26,7 +26,8 @@ class DataConfig(_Section):
     )
     timestamp_column: str = Field(description="Column holding the timestamps.")
     timestamp_format: str | None = Field(
-        None, description="strftime format of the timestamps; parsed as ISO 8601 when absent."
+        None, description="strftime format of the timestamps; parsed as ISO 8601 when absent; "
+        "'unix_s' / 'unix_ms' for numbers of seconds / milliseconds since 1970-01-01 UTC."
     )
     timezone: str | None = Field(
         None, description="Convert timestamps to this zone, then drop it (e.g. 'UTC')."

@@ -11,11 +11,36 @@ import pandas as pd
 from lstmflow.config import DataConfig
 from lstmflow.data.schema import SERIES, TIME, DataError
 
+UNIX = {"unix_s": "s", "unix_ms": "ms"}  # data.timestamp_format values: epoch numbers, UTC
+
+
+def _parse_unix(values: pd.Series, cfg: DataConfig) -> pd.Series:
+    """Seconds or milliseconds since 1970-01-01 UTC, as UTC (or data.timezone) clock time."""
+    where = f"data file '{cfg.path}', column '{cfg.timestamp_column}'"
+    unit = UNIX[cfg.timestamp_format]
+    num = pd.to_numeric(values, errors="coerce")
+    bad = values[num.isna() & values.notna()]
+    if len(bad):
+        raise DataError(f"{where}: {len(bad)} timestamp(s) are not numbers (e.g. "
+                        f"{bad.iloc[0]!r}); data.timestamp_format '{cfg.timestamp_format}' "
+                        "reads numbers since 1970-01-01 UTC")
+    try:
+        ts = pd.to_datetime(num, unit=unit).astype("datetime64[ns]")
+    except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
+        other = "unix_s" if unit == "ms" else "unix_ms"
+        raise DataError(f"{where}: {num.max():.0f} is out of range as {unit} since 1970 (did you "
+                        f"mean data.timestamp_format '{other}'?)") from None
+    if cfg.timezone:
+        ts = ts.dt.tz_localize("UTC").dt.tz_convert(cfg.timezone).dt.tz_localize(None)
+    return ts
+
 
 def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
     """Parse timestamps strictly; name the column and show a bad example on failure."""
     if pd.api.types.is_datetime64_any_dtype(values):
         ts = values
+    elif cfg.timestamp_format in UNIX:
+        ts = _parse_unix(values, cfg)
     else:
         fmt = cfg.timestamp_format or "ISO8601"
         try:

@@ -16,15 +16,10 @@ import pandas as pd
 from lstmflow.config.data import DataConfig
 from lstmflow.data.read import _format_of, check_path
 from lstmflow.data.schema import DataError
-from lstmflow.data.timestamps import OFFSET
+from lstmflow.init.times import find_timestamp
 
 NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
-TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|month|week)\b", re.I)
 TARGET_NAMES = ("target", "y", "value", "values")
-# strftime formats tried, in order, when a column does not parse as ISO 8601
-FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
-           "%d.%m.%Y %H:%M", "%Y%m%d%H%M", "%d-%m-%Y", "%Y/%m/%d", "%Y/%m/%d %H:%M")
-SAMPLE = 500  # values per column tried when looking for timestamps
 MAX_MARKERS = 3  # distinct texts a numeric column may hold as missing-value markers ('nil', '-')
 
 
@@ -96,73 +91,6 @@ def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, str, str]:
     if raw.empty:
         raise DataError(f"data file '{path}' has a header but no rows")
     return raw, delim, decimal
-
-
-def _parses(values: pd.Series, fmt: str) -> bool:
-    try:
-        ts = pd.to_datetime(values, format=fmt)
-    except (ValueError, TypeError, OverflowError):
-        return False
-    return bool(ts.notna().all()) and ts.min().year >= 1000
-
-
-def timestamp_format(col: pd.Series) -> str | bool | None:
-    """None: ISO 8601 (pandas' default); a strftime format; False: not timestamps."""
-    if pd.api.types.is_datetime64_any_dtype(col):
-        return None
-    values = col.dropna().head(SAMPLE)
-    if values.empty or pd.api.types.is_float_dtype(values) or pd.api.types.is_bool_dtype(values):
-        return False
-    if pd.api.types.is_integer_dtype(values):  # only 8-digit dates like 19580329
-        return "%Y%m%d" if values.between(10_000_101, 99_991_231).all() and _parses(
-            values.astype(str), "%Y%m%d") else False
-    text = values.astype(str)
-    if not text.str.contains(r"\d", regex=True).all():
-        return False
-    if _parses(text, "ISO8601"):
-        return None
-    return next((f for f in FORMATS if _parses(text, f)), False)
-
-
-def utc_offsets(col: pd.Series) -> list[str]:
-    """The distinct UTC offsets of ISO 8601 stamps that carry several ('+01:00', '+02:00' across
-    daylight saving), when every stamp carries one and all parse; else []."""
-    if col.dtype != object and not pd.api.types.is_string_dtype(col):
-        return []
-    text = col.dropna().astype(str).str.strip()
-    offsets = text.str.extract(OFFSET, expand=False)
-    kinds = sorted(offsets.dropna().unique().tolist())
-    if len(kinds) < 2 or offsets.isna().any():
-        return []
-    try:
-        ts = pd.to_datetime(text.head(SAMPLE), format="ISO8601", utc=True)
-    except (ValueError, TypeError, OverflowError):
-        return []
-    return kinds if ts.notna().all() and ts.min().year >= 1000 else []
-
-
-def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, str | None]:
-    """The timestamp column (a name like 'date' first), its format, the reason, and the zone
-    ('UTC') that stamps with several UTC offsets need (data.timezone)."""
-    named = [c for c in raw.columns if TIME_NAMES.match(str(c))]
-    order = named + [c for c in raw.columns if c not in named]
-    for c in order:
-        fmt = timestamp_format(raw[c])
-        if fmt is not False:
-            how = "ISO 8601" if fmt is None else f"format {fmt!r}"
-            return str(c), fmt, f"column '{c}' parses as timestamps ({how})", None
-        offsets = utc_offsets(raw[c])
-        if offsets:
-            return str(c), None, (
-                f"column '{c}' parses as timestamps (ISO 8601) with {len(offsets)} UTC offsets "
-                f"{offsets[:4]} (daylight saving, or several zones): converted to UTC "
-                "(data.timezone) so that the grid stays regular; name a zone such as "
-                "'Europe/Berlin' there to keep local clock time"), "UTC"
-    raise DataError(
-        f"data file '{path}': no column parses as timestamps (tried ISO 8601 and {len(FORMATS)} "
-        f"common formats on columns {[str(c) for c in raw.columns[:20]]}); give the file a date "
-        "or datetime column"
-    )
 
 
 def numeric_columns(raw: pd.DataFrame, skip: set[str]
