@@ -136,6 +136,25 @@ def test_unix_time_in_seconds_or_milliseconds(tmp_path):
         ingest(_cfg(str(bad), data={"timestamp_format": "unix_s"}))
 
 
+def test_dates_and_times_of_day_apart_in_a_wide_file(tmp_path):
+    """data.time_of_day_column joins '<date> <time>' before parsing, in the wide layout too
+    (the time column is not a series); it may not double as another column."""
+    from lstmflow.config import ConfigError
+
+    stamps = pd.date_range("2021-05-01 22:00", periods=8, freq="h")
+    path = tmp_path / "wide.csv"
+    pd.DataFrame({"day": stamps.strftime("%d.%m.%Y"), "clock": stamps.strftime("%H:%M"),
+                  "north": range(8), "south": range(10, 18)}).to_csv(path, index=False)
+    r = ingest(_cfg(str(path), data={"layout": "wide", "timestamp_column": "day",
+                                     "time_of_day_column": "clock", "target_column": "target",
+                                     "series_column": None, "timestamp_format": "%d.%m.%Y %H:%M",
+                                     "freq": "h"}))
+    assert sorted(r.frame[SERIES].unique()) == ["north", "south"]
+    assert list(r.frame.loc[r.frame[SERIES] == "north", TIME]) == list(stamps)
+    with pytest.raises(ConfigError, match="time_of_day_column 'value' is also used"):
+        _cfg("healthy.csv", data={"time_of_day_column": "value"})
+
+
 def test_healthy_file_needs_no_fixing():
     r = ingest(_cfg("healthy.csv"))
     assert r.report["was_sorted"] is True

@@ -15,6 +15,7 @@ from lstmflow.config import load_config
 from lstmflow.data.schema import TARGET, TIME, DataError
 from lstmflow.init.build import infer_config
 from lstmflow.init.infer import calendar_cycles, choose_season
+from lstmflow.init.read import assign_columns
 from lstmflow.init.render import render_yaml
 from tests.conftest import ROOT, SAMPLE, random_walk
 from tests.fixtures.cases import FIXTURES
@@ -276,6 +277,34 @@ def test_unix_time_is_read_only_in_a_column_named_like_a_time(tmp_path):
     pd.DataFrame({"count": secs, "value": wave}).to_csv(path, index=False)
     with pytest.raises(DataError, match="no column parses as timestamps"):
         infer_config(str(path), try_transforms=False, **QUIET)
+
+
+def test_dates_and_times_of_day_in_two_columns_make_one_timestamp(tmp_path):
+    """A logger's 'Date;Time;...' export (UCI household power's layout: d/m/Y dates, '?' for
+    missing): init took the dates alone, found each repeated 1440 times and refused the file;
+    now both columns make the timestamp (data.time_of_day_column) and the run reads every
+    minute. A time-of-day column that does not tell the repeated dates apart is not used."""
+    from lstmflow.data.ingest import ingest
+
+    stamps = pd.date_range("2006-12-16 17:24", periods=1500, freq="min")
+    power = np.round(2 + np.sin(np.arange(1500) * 2 * np.pi / 1440), 3).astype(object)
+    power[100:103] = "?"
+    path = tmp_path / "household.txt"
+    pd.DataFrame({"Date": stamps.strftime("%-d/%-m/%Y"), "Time": stamps.strftime("%H:%M:%S"),
+                  "Global_active_power": power}).to_csv(path, sep=";", index=False)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    data = inf.raw["data"]
+    assert (data["timestamp_column"], data["time_of_day_column"]) == ("Date", "Time")
+    assert data["timestamp_format"] == "%d/%m/%Y %H:%M:%S" and data["freq"] == "min"
+    out = tmp_path / "household.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    frame = ingest(load_config(out).data).frame
+    assert list(frame[TIME]) == list(stamps) and frame[TARGET].isna().sum() == 3
+    days = pd.date_range("2020-01-01", periods=60, freq="D")  # a reading a day, same clock time
+    panel = pd.DataFrame({"date": list(days.strftime("%Y-%m-%d")) * 2, "at": "09:00",
+                          "site": ["a"] * 60 + ["b"] * 60, "value": np.arange(120.0)})
+    cols = assign_columns(panel, "daily.csv")
+    assert cols.time_of_day is None and cols.series == "site"
 
 
 def test_several_numeric_columns_need_a_target(tmp_path):

@@ -29,6 +29,11 @@ class DataConfig(_Section):
         None, description="strftime format of the timestamps; parsed as ISO 8601 when absent; "
         "'unix_s' / 'unix_ms' for numbers of seconds / milliseconds since 1970-01-01 UTC."
     )
+    time_of_day_column: str | None = Field(
+        None, description="Column holding the time of day when timestamp_column holds only "
+        "dates (loggers that write 'Date' and 'Time' apart): each row's '<date> <time>' is "
+        "parsed, so timestamp_format describes both (e.g. '%d/%m/%Y %H:%M:%S')."
+    )
     timezone: str | None = Field(
         None, description="Convert timestamps to this zone, then drop it (e.g. 'UTC')."
     )
@@ -78,6 +83,11 @@ class DataConfig(_Section):
     def _check_columns(self) -> DataConfig:
         if self.layout == "wide" and (self.series_column or self.covariates):
             raise ValueError("data.layout 'wide' takes no series_column and no covariates")
+        if self.time_of_day_column and self.time_of_day_column in (
+                self.timestamp_column, self.target_column, self.series_column,
+                *self.covariates, *(self.wide_columns or [])):
+            raise ValueError(f"data.time_of_day_column '{self.time_of_day_column}' is also "
+                             "used as another column")
         return self
 
 

@@ -102,7 +102,7 @@ def _not_a_table(cfg: DataConfig) -> str | None:
 
 
 def _require_columns(raw: pd.DataFrame, cfg: DataConfig) -> None:
-    need = [cfg.timestamp_column]
+    need = [cfg.timestamp_column, *([cfg.time_of_day_column] if cfg.time_of_day_column else [])]
     if cfg.layout == "long":
         need += [cfg.target_column, *cfg.covariates]
         if cfg.series_column:
@@ -133,8 +133,21 @@ def _require_columns(raw: pd.DataFrame, cfg: DataConfig) -> None:
         )
 
 
+def date_and_time(dates: pd.Series, times: pd.Series) -> pd.Series:
+    """'<date> <time>' per row from a date column and a time-of-day column (missing where
+    either is): the text data.timestamp_format describes."""
+    if pd.api.types.is_datetime64_any_dtype(dates):
+        dates = dates.dt.strftime("%Y-%m-%d")
+    joined = dates.astype("string").str.strip() + " " + times.astype("string").str.strip()
+    return joined.astype(object).where(dates.notna() & times.notna())
+
+
 def _to_long(raw: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
     """Bring either layout to series_id, timestamp, target, covariates (unparsed)."""
+    if cfg.time_of_day_column:
+        raw = raw.assign(**{cfg.timestamp_column: date_and_time(
+            raw[cfg.timestamp_column], raw[cfg.time_of_day_column])}).drop(
+            columns=[cfg.time_of_day_column])
     if cfg.layout == "wide":
         cols = cfg.wide_columns or [c for c in raw.columns if c != cfg.timestamp_column]
         long = raw.melt(id_vars=[cfg.timestamp_column], value_vars=cols, var_name=SERIES,

@@ -41,6 +41,8 @@ def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
         data["timestamp_format"] = cols.timestamp_format
     if cols.timezone:
         data["timezone"] = cols.timezone
+    if cols.time_of_day:
+        data["time_of_day_column"] = cols.time_of_day
     if cols.series:
         data["series_column"] = cols.series
     data["target_column"] = cols.target

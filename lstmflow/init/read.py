@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 
 from lstmflow.config.data import DataConfig
-from lstmflow.data.read import _format_of, check_path
+from lstmflow.data.read import _format_of, check_path, date_and_time
 from lstmflow.data.schema import DataError
-from lstmflow.init.times import find_timestamp
+from lstmflow.init.times import find_timestamp, time_of_day
 
 NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
 TARGET_NAMES = ("target", "y", "value", "values")
@@ -38,6 +38,7 @@ class Columns:
     duplicates: str | None = None  # data.duplicates when a few timestamps repeat with other values
     undecided: list[str] = field(default_factory=list)
     timezone: str | None = None  # data.timezone when the stamps carry several UTC offsets
+    time_of_day: str | None = None  # data.time_of_day_column: times apart from the dates
 
 
 def sniff_csv(path: str) -> tuple[str, str]:
@@ -161,17 +162,24 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
         raise DataError(f"data file '{path}': --target column '{target}' is not in the file "
                         f"(columns: {[str(c) for c in raw.columns[:20]]})")
     time_col, fmt, why_time, zone = find_timestamp(raw, path)
-    numeric, markers, text_notes = numeric_columns(raw, {time_col})
+    clock = time_of_day(raw, time_col, fmt)
+    if clock:  # dates in one column, times of day in another: parsed together
+        fmt = clock[1]
+        why_time = (f"columns '{time_col}' (dates) and '{clock[0]}' (times of day) parse "
+                    f"together as timestamps ({'ISO 8601' if fmt is None else repr(fmt)})")
+    numeric, markers, text_notes = numeric_columns(raw, {time_col, *(clock[:1] if clock else ())})
     if markers:  # what the run will read as missing, read as missing here too
         raw[numeric] = raw[numeric].mask(raw[numeric].isin(markers))
+    view = raw.assign(**{time_col: date_and_time(raw[time_col], raw[clock[0]])}).drop(
+        columns=[clock[0]]) if clock else raw  # one timestamp column, as a run reads it
     if target is not None and (target not in numeric or raw[target].notna().sum() == 0):
         raise DataError(f"data file '{path}', column '{target}': "
-                        f"{_not_a_target(raw, target, time_col)}: --target must name a column "
+                        f"{_not_a_target(view, target, time_col)}: --target must name a column "
                         "of numbers to forecast")
-    series, why_series = find_series(raw, time_col, numeric, target)
+    series, why_series = find_series(view, time_col, numeric, target)
     duplicates, undecided = None, []
-    if series is None and raw[time_col].duplicated().any():
-        used = raw.drop_duplicates([time_col, *numeric])  # columns a run never reads don't clash
+    if series is None and view[time_col].duplicated().any():
+        used = view.drop_duplicates([time_col, *numeric])  # columns a run never reads don't clash
         clash = used[time_col].duplicated(keep=False)
         if clash.mean() > MAX_CLASH_SHARE:
             raise DataError(f"data file '{path}', column '{time_col}': {why_series}; give one row "
@@ -207,7 +215,7 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     notes.append(f"target: '{target}' ({why})")
     covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
     return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers,
-                   duplicates, undecided, timezone=zone)
+                   duplicates, undecided, timezone=zone, time_of_day=clock[0] if clock else None)
 
 
 def _not_a_target(raw: pd.DataFrame, target: str, time_col: str) -> str:

@@ -81,6 +81,32 @@ def utc_offsets(col: pd.Series) -> list[str]:
     return kinds if ts.notna().all() and ts.min().year >= 1000 else []
 
 
+CLOCK = re.compile(r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")  # a time of day: 17:24, 17:24:00.5
+
+
+def time_of_day(raw: pd.DataFrame, date_col: str, fmt: str | None) -> tuple[str, str | None] | None:
+    """(column, format of '<date> <time>') when `date_col` repeats its dates and another column
+    holds times of day (HH:MM[:SS]) that tell those rows apart; else None."""
+    from lstmflow.data.read import date_and_time
+
+    if fmt in ("unix_s", "unix_ms") or not raw[date_col].duplicated().any():
+        return None
+    formats = [None] if fmt is None else [f"{fmt} %H:%M:%S", f"{fmt} %H:%M",
+                                           f"{fmt} %H:%M:%S.%f"]
+    for c in raw.columns:
+        text = raw[c].dropna().astype(str).str.strip()
+        if c == date_col or text.empty or not text.head(SAMPLE).str.match(CLOCK).all():
+            continue
+        joined = date_and_time(raw[date_col], raw[c])
+        if joined.duplicated().sum() >= raw[date_col].duplicated().sum():
+            continue
+        sample = joined.dropna().head(SAMPLE)
+        for f in formats:
+            if _parses(sample, f or "ISO8601"):
+                return str(c), f
+    return None
+
+
 def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, str | None]:
     """The timestamp column (a name like 'date' first), its format, the reason, and the zone
     ('UTC') that stamps with several UTC offsets need (data.timezone)."""
