@@ -72,3 +72,26 @@ def test_a_named_server_or_a_forbidden_temporary_one_starts_nothing(tmp_path):
         'active = "remote"\n[profiles.remote]\nPREFECT_API_URL = "http://127.0.0.1:9/api"\n')
     profile = _run(tmp_path)
     assert profile["url"] is None and profile["children"] == []
+
+
+def test_the_console_script_runs_every_exit_handler_and_keeps_the_exit_code(tmp_path):
+    """`run` skips module teardown (os._exit) only after the atexit handlers ran, with main's
+    code; an argparse exit takes Python's usual way out."""
+    mark = tmp_path / "handler-ran"
+    script = (  # the handler is registered while the command runs, as Prefect's are
+        f"import atexit, pathlib, sys\nsys.argv = ['lstmflow', *sys.argv[1:]]\n"
+        "import lstmflow.cli as cli\nreal = cli.main\n"
+        "def main(argv=None):\n"
+        f"    atexit.register(lambda: pathlib.Path({str(mark)!r}).write_text('yes'))\n"
+        "    return real(argv)\n"
+        "cli.main = main\ncli.run()\n")
+    for args, code in ((["validate", "--config", "nope.yaml"], 2), (["--bogus"], 2),
+                       (["report", "--help"], 0)):
+        mark.unlink(missing_ok=True)
+        r = subprocess.run([sys.executable, "-c", script, *args], cwd=ROOT, capture_output=True,
+                           text=True, timeout=60)
+        assert r.returncode == code, r.stderr[-2000:]
+        assert mark.read_text() == "yes"
+    assert "config file 'nope.yaml' does not exist" in subprocess.run(
+        [sys.executable, "-c", script, "validate", "--config", "nope.yaml"], cwd=ROOT,
+        capture_output=True, text=True, timeout=60).stderr

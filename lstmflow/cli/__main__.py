@@ -1,7 +1,5 @@
 """`python -m lstmflow.cli`."""
 
-import sys
+from lstmflow.cli import run
 
-from lstmflow.cli import main
-
-sys.exit(main())
+run()

@@ -58,6 +58,23 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def preload(modules: tuple[str, ...]) -> None:
+    """Import `modules` in a background thread while this one waits on the server and the
+    flow's first API calls (I/O: the GIL is free). Called once this thread holds no import
+    lock, so the two cannot deadlock; a failure here is left for the real import to report."""
+    import importlib
+    import threading
+
+    def run() -> None:
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # the task's own import says what is wrong
+                return
+
+    threading.Thread(target=run, name="lstmflow-preload", daemon=True).start()
+
+
 def start_api_server() -> Callable[[], None]:
     """Start the temporary server now unless Prefect's settings (environment, profile, .env,
     prefect.toml) name an API or forbid a temporary one; returns `wait()`, which blocks until
