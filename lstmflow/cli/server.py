@@ -58,6 +58,9 @@ def _stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+HEAVY = ("great_expectations", "pytorch_lightning")  # what the gates and the fits import
+
+
 def preload(modules: tuple[str, ...]) -> None:
     """Import `modules` in a background thread while this one waits on the server and the
     flow's first API calls (I/O: the GIL is free). Called once this thread holds no import

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from lstmflow.cli.common import add_common, config_from, fail, finish
-from lstmflow.cli.server import preload, start_api_server
+from lstmflow.cli.server import HEAVY, preload, start_api_server
 from lstmflow.config import PipelineConfig, load_config
 from lstmflow.runs import run_folder
 
@@ -64,7 +64,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         run_dir = run_folder(cfg.output_dir, run_id)
     verb = "resuming run" if args.resume else "run"
     print(f"lstmflow: {verb} {run_id} -> {run_dir}", file=sys.stderr)
-    preload(("great_expectations", "pytorch_lightning"))  # the gates' and the fit's imports
+    preload(HEAVY)  # while the server boots: the gates' and the fit's imports
     api_ready()
     state = train_flow(cfg, run_id=run_id, resume=bool(args.resume), force=args.force,
                        return_state=True)
