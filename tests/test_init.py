@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from lstmflow.config import load_config
-from lstmflow.data.schema import TARGET, TIME, DataError
+from lstmflow.data.schema import SERIES, TARGET, TIME, DataError
 from lstmflow.init.build import infer_config
 from lstmflow.init.infer import calendar_cycles, choose_season
 from lstmflow.init.read import assign_columns
@@ -305,6 +305,34 @@ def test_dates_and_times_of_day_in_two_columns_make_one_timestamp(tmp_path):
                           "site": ["a"] * 60 + ["b"] * 60, "value": np.arange(120.0)})
     cols = assign_columns(panel, "daily.csv")
     assert cols.time_of_day is None and cols.series == "site"
+
+
+def test_a_wide_file_is_read_as_one_series_per_column(tmp_path):
+    """Prices pivoted to one column per ticker (the issue's 'long or wide'): init refused it
+    for want of --target; now it writes data.layout wide, says so under NOT DECIDED, and a
+    column that starts later (FB's listing) is a shorter series, not 90% missing."""
+    from lstmflow.data.ingest import describe_ingest, ingest
+
+    long = pd.read_parquet(SAMPLE)
+    wide = long.pivot(index="Date", columns="Ticker", values="Adj Close").reset_index()
+    wide.columns.name = None
+    path = tmp_path / "wide.csv"
+    wide.to_csv(path, index=False)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    assert inf.raw["data"]["layout"] == "wide" and "target_column" not in inf.raw["data"]
+    assert any("read as one series per column (data.layout: wide)" in u for u in inf.undecided)
+    assert not any("'missing' check" in u or "'gap' check" in u for u in inf.undecided)
+    out = tmp_path / "wide.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    r = ingest(load_config(out).data)
+    fb = r.frame[r.frame[SERIES] == "FB"]
+    assert fb[TIME].min() == pd.Timestamp(long.loc[long["Ticker"] == "FB", "Date"].min())
+    assert fb[TARGET].notna().sum() == (long["Ticker"] == "FB").sum()
+    assert fb[TARGET].isna().mean() < 0.05  # holidays on the 'B' grid, not 12 years before it
+    assert any("before a column's first value or after its last dropped" in line
+               for line in describe_ingest(r.report))
+    with pytest.raises(DataError, match=r"several numeric columns .* pass --target COL"):
+        infer_config(str(SAMPLE), try_transforms=False, **QUIET)  # a long panel: still asks
 
 
 def test_several_numeric_columns_need_a_target(tmp_path):

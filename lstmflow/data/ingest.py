@@ -106,6 +106,9 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     in_order = (sid.shift() < sid) | ((sid.shift() == sid) & (ts.shift() <= ts))
     report["was_sorted"] = bool(in_order.iloc[1:].all())
     df = df.sort_values([SERIES, TIME], kind="stable")
+    if cfg.layout == "wide":  # a column's empty cells before its first value or after its last
+        df, outside = _observed_span(df)  # are a series that had not begun or had ended
+        report["wide_rows_outside_series"] = outside
     exact = df.duplicated(keep="first")
     report["exact_duplicates_dropped"] = int(exact.sum())
     df = df[~exact]
@@ -136,6 +139,18 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     return IngestResult(frame=grid.reset_index(drop=True), freq=freq, report=report)
 
 
+def _observed_span(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Each series' rows from its first observed target to its last (rows sorted by series and
+    time): in a wide file a series that starts later (a listing, a new sensor) or ends earlier
+    fills its column with empty cells, which are not missing data. Returns the rows kept and
+    the count dropped."""
+    seen = df[TARGET].notna()
+    began = seen.groupby(df[SERIES], sort=False).cummax()
+    ongoing = seen[::-1].groupby(df[SERIES][::-1], sort=False).cummax()[::-1]
+    keep = began & ongoing
+    return df[keep], int((~keep).sum())
+
+
 def describe_ingest(report: dict[str, Any]) -> list[str]:
     """What ingestion fixed, one line each (empty when the file needed nothing)."""
     lines = []
@@ -143,6 +158,10 @@ def describe_ingest(report: dict[str, Any]) -> list[str]:
         lines.append("the file starts with a UTF-8 byte-order mark (ignored)")
     if report.get("was_sorted") is False:
         lines.append("rows were not in (series, timestamp) order: sorted")
+    if report.get("wide_rows_outside_series"):
+        lines.append(f"{report['wide_rows_outside_series']} empty cell(s) before a column's first "
+                     "value or after its last dropped (wide layout: the series had not begun or "
+                     "had ended)")
     if report.get("exact_duplicates_dropped"):
         lines.append(f"{report['exact_duplicates_dropped']} exact duplicate row(s) dropped")
     if report.get("conflicting_duplicates"):

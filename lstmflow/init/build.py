@@ -43,10 +43,15 @@ def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
         data["timezone"] = cols.timezone
     if cols.time_of_day:
         data["time_of_day_column"] = cols.time_of_day
-    if cols.series:
-        data["series_column"] = cols.series
-    data["target_column"] = cols.target
-    data["covariates"] = cols.covariates
+    if cols.wide is not None:
+        data["layout"] = "wide"
+        if cols.wide:
+            data["wide_columns"] = cols.wide
+    else:
+        if cols.series:
+            data["series_column"] = cols.series
+        data["target_column"] = cols.target
+        data["covariates"] = cols.covariates
     if delim and delim != ",":
         data["delimiter"] = delim
     if decimal and decimal != ".":

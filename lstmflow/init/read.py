@@ -39,6 +39,7 @@ class Columns:
     undecided: list[str] = field(default_factory=list)
     timezone: str | None = None  # data.timezone when the stamps carry several UTC offsets
     time_of_day: str | None = None  # data.time_of_day_column: times apart from the dates
+    wide: list[str] | None = None  # layout wide: the series columns ([]: every other column)
 
 
 def sniff_csv(path: str) -> tuple[str, str]:
@@ -206,6 +207,17 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
         elif not numeric:
             raise DataError(f"data file '{path}': no numeric column to forecast (columns: "
                             f"{[str(c) for c in raw.columns[:20]]})")
+        elif series is None and numeric == [str(c) for c in raw.columns
+                                             if c not in (time_col, *(clock or ())[:1])]:
+            # nothing but numbers beside the time, as a pivot writes it: one series per column
+            notes[1] = (f"series: one per numeric column (data.layout: wide): {len(numeric)} "
+                        f"columns, none named target/y/value ({_listed(numeric)})")
+            undecided.append(f"{len(numeric)} numeric columns and none named target/y/value: "
+                             "read as one series per column (data.layout: wide); pass --target "
+                             "COL to forecast one of them with the others as covariates")
+            return Columns(time_col, fmt, None, None, [], numeric, notes, markers, duplicates,
+                           undecided, timezone=zone, time_of_day=clock[0] if clock else None,
+                           wide=[])
         else:
             raise DataError(f"data file '{path}': several numeric columns {numeric[:10]} and none "
                             "is named target/y/value: pass --target COL (the others become "
@@ -216,6 +228,11 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
     return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers,
                    duplicates, undecided, timezone=zone, time_of_day=clock[0] if clock else None)
+
+
+def _listed(items: list[str], limit: int = 5) -> str:
+    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit
+                                       else "")
 
 
 def _not_a_target(raw: pd.DataFrame, target: str, time_col: str) -> str:
