@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from lstmflow.cli.common import add_common, config_from, fail
-from lstmflow.cli.server import start_api_server
+from lstmflow.cli.server import HEAVY, preload, start_api_server
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,6 +40,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         api_ready = start_api_server()  # boots while the flow's modules import
         from flows.predict import predict_flow
 
+        preload(HEAVY[:1])  # the gate's import (prediction needs torch, not Lightning)
         api_ready()
         state = predict_flow(cfg, out=str(out) if out else None, return_state=True)
         if not state.is_completed():
