@@ -151,6 +151,13 @@ def test_dates_and_times_of_day_apart_in_a_wide_file(tmp_path):
                                      "freq": "h"}))
     assert sorted(r.frame[SERIES].unique()) == ["north", "south"]
     assert list(r.frame.loc[r.frame[SERIES] == "north", TIME]) == list(stamps)
+    pd.DataFrame({"day": ["01.05.2021", "01.05.2021"], "clock": ["22:00", "noon"],
+                  "north": [1, 2]}).to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"columns 'day' \+ 'clock': timestamps do not parse "
+                                        r"with format '%d.%m.%Y %H:%M' \(e.g. '01.05.2021 noon'\)"):
+        ingest(_cfg(str(path), data={"layout": "wide", "timestamp_column": "day",
+                                     "time_of_day_column": "clock", "series_column": None,
+                                     "timestamp_format": "%d.%m.%Y %H:%M", "freq": "h"}))
     with pytest.raises(ConfigError, match="time_of_day_column 'value' is also used"):
         _cfg("healthy.csv", data={"time_of_day_column": "value"})
 

@@ -30,6 +30,7 @@ from lstmflow.data.timestamps import (
     infer_freq,
     series_step,
     snap_to_grid,
+    stamp_columns,
 )
 from lstmflow.durable import write_atomic
 
@@ -71,7 +72,7 @@ def _resolve_conflicts(df: pd.DataFrame, cfg: DataConfig, values: list[str]
         ex = df.loc[clash, [SERIES, TIME]].drop_duplicates().head(3)
         examples = [f"{s} @ {stamp(t)}" for s, t in zip(ex[SERIES], ex[TIME], strict=True)]
         raise DataError(
-            f"data file '{cfg.path}', column '{cfg.timestamp_column}': {int(clash.sum())} rows "
+            f"{stamp_columns(cfg)}: {int(clash.sum())} rows "
             f"share a (series, timestamp) with different values (e.g. {examples}); duplicate "
             "timestamps must hold identical values, or set data.duplicates (first, last, mean)"
         )
@@ -97,7 +98,7 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     df[TIME] = _parse_times(df[TIME], cfg)
     if df[TIME].isna().any():
         n = int(df[TIME].isna().sum())
-        raise DataError(f"data file '{cfg.path}', column '{cfg.timestamp_column}': {n} empty timestamp(s)")
+        raise DataError(f"{stamp_columns(cfg)}: {n} empty timestamp(s)")
     values = [TARGET, *cfg.covariates]
     _to_numeric(df, values, cfg, names)
     report: dict[str, Any] = {"rows_read": len(raw)}

@@ -14,9 +14,18 @@ from lstmflow.data.schema import SERIES, TIME, DataError
 UNIX = {"unix_s": "s", "unix_ms": "ms"}  # data.timestamp_format values: epoch numbers, UTC
 
 
+def stamp_columns(cfg: DataConfig) -> str:
+    """Where timestamp errors point: the file and its timestamp column, or both columns when
+    a time-of-day column holds the times (data.time_of_day_column)."""
+    if cfg.time_of_day_column:
+        return (f"data file '{cfg.path}', columns '{cfg.timestamp_column}' + "
+                f"'{cfg.time_of_day_column}'")
+    return f"data file '{cfg.path}', column '{cfg.timestamp_column}'"
+
+
 def _parse_unix(values: pd.Series, cfg: DataConfig) -> pd.Series:
     """Seconds or milliseconds since 1970-01-01 UTC, as UTC (or data.timezone) clock time."""
-    where = f"data file '{cfg.path}', column '{cfg.timestamp_column}'"
+    where = stamp_columns(cfg)
     unit = UNIX[cfg.timestamp_format]
     num = pd.to_numeric(values, errors="coerce")
     bad = values[num.isna() & values.notna()]
@@ -52,7 +61,7 @@ def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
                 bad = _first_unparseable(values, fmt)
                 hint = "; set data.timestamp_format (strftime codes)" if fmt == "ISO8601" else ""
                 raise DataError(
-                    f"data file '{cfg.path}', column '{cfg.timestamp_column}': timestamps do not "
+                    f"{stamp_columns(cfg)}: timestamps do not "
                     f"parse with format {fmt!r} (e.g. {bad!r}){hint}"
                 ) from None
     if isinstance(ts.dtype, pd.DatetimeTZDtype):
@@ -66,7 +75,7 @@ OFFSET = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?\s*(Z|[+-]\d{2}(?::?\d{2})
 
 def _parse_mixed_zones(values: pd.Series, fmt: str, cfg: DataConfig) -> pd.Series:
     """Stamps in several zones: refuse naive next to aware, or offsets with no data.timezone."""
-    where = f"data file '{cfg.path}', column '{cfg.timestamp_column}'"
+    where = stamp_columns(cfg)
     text = values.dropna().astype(str).str.strip()
     offsets = text.str.extract(OFFSET, expand=False)
     aware, naive = text[offsets.notna()], text[offsets.isna()]
