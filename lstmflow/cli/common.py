@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from lstmflow.cli.server import HEAVY, preload
 from lstmflow.config import PipelineConfig, load_config
 
 
@@ -80,8 +81,6 @@ def run_flow(args: argparse.Namespace, cfg: PipelineConfig, flow: Callable, resu
     run_id = new_run_id()
     run_dir = run_folder(cfg.output_dir, run_id)
     print(f"lstmflow: {what} {run_id} -> {run_dir}", file=sys.stderr)
-    from lstmflow.cli.server import HEAVY, preload
-
     preload(HEAVY)
     api_ready()
     state = flow(cfg, run_id=run_id, return_state=True)

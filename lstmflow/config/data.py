@@ -55,7 +55,8 @@ class DataConfig(_Section):
     )
     off_grid: Literal["drop", "round"] = Field(
         "drop",
-        description="Timestamps off the series' grid (its first stamp + k steps): 'drop' the "
+        description="Timestamps off the series' grid (k steps from the phase most of its stamps "
+        "share): 'drop' the "
         "rows (gate 1's off_grid check counts them); 'round' moves each to the nearest grid "
         "step, keeping the closest row where two land on one step (sensor clocks that drift: "
         "a CGM's 5-minute readings at :51, :56, :00). 'round' needs a fixed step ('5min', 'h', "

@@ -24,7 +24,8 @@ def stamp_columns(cfg: DataConfig) -> str:
 
 
 def _parse_unix(values: pd.Series, cfg: DataConfig) -> pd.Series:
-    """Seconds or milliseconds since 1970-01-01 UTC, as UTC (or data.timezone) clock time."""
+    """Seconds or milliseconds since 1970-01-01 UTC, as UTC instants (`_parse_times` converts
+    them to data.timezone's clock time like any zoned stamp)."""
     where = stamp_columns(cfg)
     unit = UNIX[cfg.timestamp_format]
     num = pd.to_numeric(values, errors="coerce")
@@ -34,14 +35,11 @@ def _parse_unix(values: pd.Series, cfg: DataConfig) -> pd.Series:
                         f"{bad.iloc[0]!r}); data.timestamp_format '{cfg.timestamp_format}' "
                         "reads numbers since 1970-01-01 UTC")
     try:
-        ts = pd.to_datetime(num, unit=unit).astype("datetime64[ns]")
+        return pd.to_datetime(num, unit=unit, utc=True).astype("datetime64[ns, UTC]")
     except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
         other = "unix_s" if unit == "ms" else "unix_ms"
         raise DataError(f"{where}: {num.max():.0f} is out of range as {unit} since 1970 (did you "
                         f"mean data.timestamp_format '{other}'?)") from None
-    if cfg.timezone:
-        ts = ts.dt.tz_localize("UTC").dt.tz_convert(cfg.timezone).dt.tz_localize(None)
-    return ts
 
 
 def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:

@@ -43,10 +43,8 @@ def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
         data["timezone"] = cols.timezone
     if cols.time_of_day:
         data["time_of_day_column"] = cols.time_of_day
-    if cols.wide is not None:
+    if cols.wide:
         data["layout"] = "wide"
-        if cols.wide:
-            data["wide_columns"] = cols.wide
     else:
         if cols.series:
             data["series_column"] = cols.series

@@ -39,7 +39,7 @@ class Columns:
     undecided: list[str] = field(default_factory=list)
     timezone: str | None = None  # data.timezone when the stamps carry several UTC offsets
     time_of_day: str | None = None  # data.time_of_day_column: times apart from the dates
-    wide: list[str] | None = None  # layout wide: the series columns ([]: every other column)
+    wide: bool = False  # data.layout wide: every column beside the time is a series
 
 
 def sniff_csv(path: str) -> tuple[str, str]:
@@ -164,15 +164,17 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
                         f"(columns: {[str(c) for c in raw.columns[:20]]})")
     time_col, fmt, why_time, zone = find_timestamp(raw, path)
     clock = time_of_day(raw, time_col, fmt)
+    tod = clock[0] if clock else None  # data.time_of_day_column
     if clock:  # dates in one column, times of day in another: parsed together
         fmt = clock[1]
-        why_time = (f"columns '{time_col}' (dates) and '{clock[0]}' (times of day) parse "
+        why_time = (f"columns '{time_col}' (dates) and '{tod}' (times of day) parse "
                     f"together as timestamps ({'ISO 8601' if fmt is None else repr(fmt)})")
-    numeric, markers, text_notes = numeric_columns(raw, {time_col, *(clock[:1] if clock else ())})
+    stamp_cols = [time_col, *([tod] if tod else [])]
+    numeric, markers, text_notes = numeric_columns(raw, set(stamp_cols))
     if markers:  # what the run will read as missing, read as missing here too
         raw[numeric] = raw[numeric].mask(raw[numeric].isin(markers))
-    view = raw.assign(**{time_col: date_and_time(raw[time_col], raw[clock[0]])}).drop(
-        columns=[clock[0]]) if clock else raw  # one timestamp column, as a run reads it
+    view = raw.assign(**{time_col: date_and_time(raw[time_col], raw[tod])}).drop(
+        columns=[tod]) if tod else raw  # one timestamp column, as a run reads it
     if target is not None and (target not in numeric or raw[target].notna().sum() == 0):
         raise DataError(f"data file '{path}', column '{target}': "
                         f"{_not_a_target(view, target, time_col)}: --target must name a column "
@@ -207,8 +209,7 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
         elif not numeric:
             raise DataError(f"data file '{path}': no numeric column to forecast (columns: "
                             f"{[str(c) for c in raw.columns[:20]]})")
-        elif series is None and numeric == [str(c) for c in raw.columns
-                                             if c not in (time_col, *(clock or ())[:1])]:
+        elif series is None and numeric == [str(c) for c in raw.columns if c not in stamp_cols]:
             # nothing but numbers beside the time, as a pivot writes it: one series per column
             notes[1] = (f"series: one per numeric column (data.layout: wide): {len(numeric)} "
                         f"columns, none named target/y/value ({_listed(numeric)})")
@@ -216,8 +217,7 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
                              "read as one series per column (data.layout: wide); pass --target "
                              "COL to forecast one of them with the others as covariates")
             return Columns(time_col, fmt, None, None, [], numeric, notes, markers, duplicates,
-                           undecided, timezone=zone, time_of_day=clock[0] if clock else None,
-                           wide=[])
+                           undecided, timezone=zone, time_of_day=tod, wide=True)
         else:
             raise DataError(f"data file '{path}': several numeric columns {numeric[:10]} and none "
                             "is named target/y/value: pass --target COL (the others become "
@@ -227,7 +227,7 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     notes.append(f"target: '{target}' ({why})")
     covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
     return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers,
-                   duplicates, undecided, timezone=zone, time_of_day=clock[0] if clock else None)
+                   duplicates, undecided, timezone=zone, time_of_day=tod)
 
 
 def _listed(items: list[str], limit: int = 5) -> str:
@@ -240,13 +240,13 @@ def _not_a_target(raw: pd.DataFrame, target: str, time_col: str) -> str:
     col = raw[target]
     if target == time_col:
         return "it is the timestamp column"
-    k = col.nunique()
+    k, num = col.nunique(), pd.to_numeric(col, errors="coerce")
     if 1 < k <= max(2, len(raw) // 10) and not raw.duplicated([target, time_col]).any() \
-            and pd.to_numeric(col, errors="coerce").isna().all():
+            and num.isna().all():
         return f"it is a series key ({k} repeated values naming the series)"
     if col.notna().sum() == 0:
         return "it holds no value (every row is empty)"
-    texts = col[pd.to_numeric(col, errors="coerce").isna() & col.notna()].astype(str)
+    texts = col[num.isna() & col.notna()].astype(str)
     if not len(texts):
         return f"its values are not numbers (type {col.dtype})"
     return f"{len(texts)} value(s) are not numbers (e.g. {list(texts.unique()[:3])})"

@@ -11,7 +11,7 @@ import re
 import pandas as pd
 
 from lstmflow.data.schema import DataError
-from lstmflow.data.timestamps import OFFSET
+from lstmflow.data.timestamps import OFFSET, UNIX
 
 TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|month|week)\b", re.I)
 # strftime formats tried, in order, when a column does not parse as ISO 8601
@@ -89,7 +89,8 @@ def time_of_day(raw: pd.DataFrame, date_col: str, fmt: str | None) -> tuple[str,
     holds times of day (HH:MM[:SS]) that tell those rows apart; else None."""
     from lstmflow.data.read import date_and_time
 
-    if fmt in ("unix_s", "unix_ms") or not raw[date_col].duplicated().any():
+    repeats = int(raw[date_col].duplicated().sum())
+    if fmt in UNIX or not repeats:
         return None
     formats = [None] if fmt is None else [f"{fmt} %H:%M:%S", f"{fmt} %H:%M",
                                            f"{fmt} %H:%M:%S.%f"]
@@ -98,7 +99,7 @@ def time_of_day(raw: pd.DataFrame, date_col: str, fmt: str | None) -> tuple[str,
         if c == date_col or text.empty or not text.head(SAMPLE).str.match(CLOCK).all():
             continue
         joined = date_and_time(raw[date_col], raw[c])
-        if joined.duplicated().sum() >= raw[date_col].duplicated().sum():
+        if joined.duplicated().sum() >= repeats:
             continue
         sample = joined.dropna().head(SAMPLE)
         for f in formats:
@@ -116,7 +117,7 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, 
         fmt = timestamp_format(raw[c])
         if fmt is not False:
             how = "ISO 8601" if fmt is None else f"format {fmt!r}"
-            if fmt in ("unix_s", "unix_ms"):
+            if fmt in UNIX:
                 how = f"{'seconds' if fmt == 'unix_s' else 'milliseconds'} since 1970-01-01 UTC"
             return str(c), fmt, f"column '{c}' parses as timestamps ({how})", None
         offsets = utc_offsets(raw[c])

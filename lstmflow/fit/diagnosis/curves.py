@@ -72,9 +72,10 @@ def divergence(run: Run) -> Finding | None:
         if train[lo] > 0 and train[last] >= T.TRAIN_RISE * train[lo]:
             why.append(f"the train loss climbed from its minimum {fmt(train[lo])} (epoch "
                        f"{epoch_no(lo)}) to {fmt(train[last])} (epoch {epoch_no(last)})")
-    if spikes and not why and recovered(run):  # the kept weights are sound: a warning
+    back = recovered(run) if spikes and not why else None
+    if back:  # the kept weights are sound: a warning
         return finding("divergence", "warning", "; ".join(spikes) + f", then came back: "
-                       f"{recovered(run)}; the fit is usable, the learning rate too high", run)
+                       f"{back}; the fit is usable, the learning rate too high", run)
     why += spikes
     if not why:
         return None
