@@ -331,13 +331,31 @@ def test_a_wide_file_is_read_as_one_series_per_column(tmp_path):
     assert fb[TARGET].isna().mean() < 0.05  # holidays on the 'B' grid, not 12 years before it
     assert any("before a column's first value or after its last dropped" in line
                for line in describe_ingest(r.report))
-    with pytest.raises(DataError, match=r"several numeric columns .* pass --target COL"):
-        infer_config(str(SAMPLE), try_transforms=False, **QUIET)  # a long panel: still asks
+
+
+def test_a_price_table_forecasts_its_close(tmp_path):
+    """Exported price bars (Date,Open,High,Low,Close,Adj Close,Volume) name no column 'target'
+    and are not comparable series: the (adjusted) close is the target, the rest covariates,
+    and NOT DECIDED says it was a guess. The bundled sample (a long panel of bars) gets the
+    target its hand-written config names."""
+    long = pd.read_parquet(SAMPLE)
+    cols = assign_columns(long.copy(), "stocks.parquet")
+    assert (cols.series, cols.target) == ("Ticker", "Adj Close") and not cols.wide
+    assert {"Open", "High", "Low", "Volume"} <= set(cols.covariates)
+    assert any("'Adj Close' guessed as the closing price" in u for u in cols.undecided)
+    bars = long[long["Ticker"] == "IBM"].drop(columns=["Ticker", "Adj Close"])
+    bars.columns = ["date", "open", "high", "low", "close", "volume"]
+    cols = assign_columns(bars, "ibm.csv")  # one ticker: no key, no adjusted close
+    assert (cols.series, cols.target, cols.wide) == (None, "close", False)
+    assert assign_columns(bars, "ibm.csv", target="volume").target == "volume"
+    readings = bars.rename(columns={"open": "a", "high": "b", "low": "c"})  # a close alone
+    assert assign_columns(readings.copy(), "r.csv").wide  # is no price table: still wide
 
 
 def test_several_numeric_columns_need_a_target(tmp_path):
     df = pd.read_parquet(SAMPLE).head(50)
-    path = tmp_path / "wide.csv"
+    df.columns = ["site", "when", "north", "south", "east", "west", "up", "down"]
+    path = tmp_path / "panel.csv"
     df.to_csv(path, index=False)
     with pytest.raises(DataError, match=r"several numeric columns .* pass --target COL"):
         infer_config(str(path), try_transforms=False, **QUIET)

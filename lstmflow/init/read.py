@@ -202,10 +202,15 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     notes = [f"timestamp: {why_time}", f"series: {why_series}", *text_notes]
     if target is None:
         named = [c for c in numeric if c.lower() in TARGET_NAMES]
+        price = closing_price(numeric)
         if len(numeric) == 1:
             target, why = numeric[0], "the only numeric column"
         elif named:
             target, why = named[0], "named like a target"
+        elif price:
+            target, why = price, "the closing price of an open/high/low/close table"
+            undecided.append(f"target: '{price}' guessed as the closing price of a price table; "
+                             "pass --target COL to forecast another column")
         elif not numeric:
             raise DataError(f"data file '{path}': no numeric column to forecast (columns: "
                             f"{[str(c) for c in raw.columns[:20]]})")
@@ -228,6 +233,20 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
     return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers,
                    duplicates, undecided, timezone=zone, time_of_day=tod)
+
+
+PRICE_PARTS = ("open", "high", "low")  # with a close: a price table (OHLC[V] bars)
+CLOSES = ("adjclose", "adjustedclose", "close", "closeprice", "last")  # most wanted first
+
+
+def closing_price(numeric: list[str]) -> str | None:
+    """The close column of an open/high/low/close table (adjusted close first: splits and
+    dividends do not jump it), or None. Exported price bars (Yahoo, brokers, exchanges) name
+    no column 'target', and their columns are not comparable series (prices beside volume)."""
+    key = {re.sub(r"[^a-z]", "", c.lower()): c for c in numeric}
+    if sum(p in key for p in PRICE_PARTS) < 2:
+        return None
+    return next((key[c] for c in CLOSES if c in key), None)
 
 
 def _listed(items: list[str], limit: int = 5) -> str:
