@@ -93,7 +93,7 @@ class HistoryRecorder(pl.Callback):
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         if self.epochs and self.epochs[-1]["epoch"] == trainer.current_epoch:
             return  # a fit resumed at this epoch's end runs the hook again: recorded already
-        m = trainer.callback_metrics
+        m = {**trainer.callback_metrics, **train_means(pl_module)}
         row: dict[str, Any] = {
             "epoch": trainer.current_epoch,
             "step": trainer.global_step,  # optimizer steps so far (an epoch is a validation period)
@@ -179,7 +179,7 @@ class EpochLogger(pl.Callback):
         self._lr = trainer.optimizers[0].param_groups[0]["lr"]
 
     def on_train_epoch_end(self, trainer, pl_module) -> None:
-        m = trainer.callback_metrics
+        m = {**trainer.callback_metrics, **train_means(pl_module)}
         lr = self._lr
         where = (f"check {trainer.current_epoch + 1} (step {trainer.global_step}/{self._max_steps})"
                  if self._max_steps else f"epoch {trainer.current_epoch + 1}/{trainer.max_epochs}")
@@ -188,6 +188,14 @@ class EpochLogger(pl.Callback):
             f"train_loss={_fmt(m.get('train_loss'))} val_loss={_fmt(m.get('val_loss'))} "
             f"lr={lr:.2e} ({time.perf_counter() - self._start:.1f}s)"
         )
+
+
+def train_means(pl_module) -> dict[str, float | None]:
+    """The epoch's training losses the module summed (`LSTMForecaster.train_means`; None for
+    an epoch without a finite step): callbacks run before the module's own epoch-end hook logs
+    them, so `callback_metrics` would still hold the last epoch's."""
+    means = getattr(pl_module, "train_means", None)
+    return means() if means else {}
 
 
 def _variance(xs: list[float]) -> float | None:

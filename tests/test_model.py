@@ -119,3 +119,49 @@ def test_config_refuses_quantiles_without_median(tmp_path):
     raw["model"].update(loss="quantile", quantiles=[0.1, 0.9])
     with pytest.raises(ConfigError, match=r"model\.quantiles"):
         build_config(raw)
+
+
+def test_the_recorded_training_loss_is_the_batch_weighted_mean_of_the_epoch():
+    """The module sums its step losses and logs them once an epoch (self.log on every step
+    cost a tenth of a small batch's step): the recorder, which runs before that log, still
+    gets this epoch's batch-size-weighted mean, and an epoch without a finite step records
+    none rather than the last epoch's."""
+    import pytorch_lightning as pl
+
+    from models.callbacks import HistoryRecorder
+
+    class Steps(pl.Callback):
+        def __init__(self):
+            self.seen: list[list[tuple[float, int]]] = []
+
+        def on_train_epoch_start(self, trainer, pl_module):
+            self.seen.append([])
+
+        def on_train_batch_end(self, trainer, pl_module, outputs, b, batch_idx):
+            if outputs:
+                self.seen[-1].append((float(outputs["loss"]), b[0].shape[0]))
+
+    x, y, ok = batch(b=10, seed=1)
+    data = [(x[:6], y[:6], ok[:6]), (x[6:], y[6:], ok[6:])]  # batches of 6 and 4 windows
+    bad = [(torch.full_like(x[:3], float("nan")), y[:3], ok[:3])]
+
+    class Epochs(torch.utils.data.IterableDataset):
+        epoch = -1
+
+        def __iter__(self):
+            self.epoch += 1
+            yield from (bad if self.epoch == 2 else data)
+
+    torch.manual_seed(0)
+    model = LSTMForecaster(3, 2, hidden_size=8, dropout=0.0, scheduler="none")
+    recorder, steps = HistoryRecorder(), Steps()
+    trainer = pl.Trainer(max_epochs=3, callbacks=[recorder, steps], logger=False,
+                         enable_checkpointing=False, enable_progress_bar=False,
+                         enable_model_summary=False)
+    trainer.fit(model, torch.utils.data.DataLoader(Epochs(), batch_size=None))
+    for row, seen in zip(recorder.epochs[:2], steps.seen[:2], strict=True):
+        mean = sum(v * n for v, n in seen) / sum(n for _, n in seen)
+        assert row["train_loss"] == pytest.approx(mean, rel=1e-6)
+        assert row["train_loss_zero"] > 0
+    assert recorder.epochs[2]["train_loss"] is None and recorder.epochs[2]["nonfinite_losses"] == 1
+    assert trainer.callback_metrics["train_loss"] == pytest.approx(recorder.epochs[1]["train_loss"])
