@@ -17,6 +17,7 @@ from lstmflow.config.data import DataConfig
 from lstmflow.data.read import _format_of, check_path, date_and_time
 from lstmflow.data.schema import DataError
 from lstmflow.init.times import find_timestamp, time_of_day
+from lstmflow.text import listed
 
 NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
 TARGET_NAMES = ("target", "y", "value", "values")
@@ -217,7 +218,7 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
         elif series is None and numeric == [str(c) for c in raw.columns if c not in stamp_cols]:
             # nothing but numbers beside the time, as a pivot writes it: one series per column
             notes[1] = (f"series: one per numeric column (data.layout: wide): {len(numeric)} "
-                        f"columns, none named target/y/value ({_listed(numeric)})")
+                        f"columns, none named target/y/value ({listed(numeric, 5)})")
             undecided.append(f"{len(numeric)} numeric columns and none named target/y/value: "
                              "read as one series per column (data.layout: wide); pass --target "
                              "COL to forecast one of them with the others as covariates")
@@ -247,11 +248,6 @@ def closing_price(numeric: list[str]) -> str | None:
     if sum(p in key for p in PRICE_PARTS) < 2:
         return None
     return next((key[c] for c in CLOSES if c in key), None)
-
-
-def _listed(items: list[str], limit: int = 5) -> str:
-    return ", ".join(items[:limit]) + (f" and {len(items) - limit} more" if len(items) > limit
-                                       else "")
 
 
 def _not_a_target(raw: pd.DataFrame, target: str, time_col: str) -> str:

@@ -14,8 +14,9 @@ from typing import Any
 
 from lstmflow.fit.diagnosis import thresholds as T
 from lstmflow.fit.diagnosis.curves import finding
-from lstmflow.fit.diagnosis.outcome import _listed, _predictability
+from lstmflow.fit.diagnosis.outcome import _predictability
 from lstmflow.fit.diagnosis.record import Finding, Run, fmt, pct, versus
+from lstmflow.text import listed
 
 
 def _unpredictable(run: Run) -> dict[str, float]:
@@ -56,7 +57,7 @@ def _verdict(run: Run, name: str, hits: list[str], evidence: dict[str, str], cau
     failed = [s for s in hits if s not in walks or (persistent is not None and s not in persistent)]
     shown = failed or hits
     n = len(run.shapes()) if name != "short_context" else len(run.series_stats())
-    text = (f"{len(shown)} of {n} series ({_listed(shown)}): {evidence[shown[0]]}")
+    text = (f"{len(shown)} of {n} series ({listed(shown)}): {evidence[shown[0]]}")
     if not failed:
         r2 = ", ".join(f"{s} {pct(walks[s])}" for s in hits[:3])
         return finding(name, "info", f"{text}; expected: their changes are not predictable from "

@@ -7,16 +7,12 @@ import numpy as np
 from lstmflow.fit.diagnosis import thresholds as T
 from lstmflow.fit.diagnosis.curves import divergence, finding, is_plateau, reference
 from lstmflow.fit.diagnosis.record import Finding, Run, epoch_no, fmt, pct, versus
+from lstmflow.text import listed
 
 
 def _predictability(run: Run) -> dict[str, float]:
     return {sid: s["predictability"] for sid, s in run.series_stats().items()
             if s.get("predictability") is not None}
-
-
-def _listed(items: list[str], limit: int = 3) -> str:
-    more = f" and {len(items) - limit} more" if len(items) > limit else ""
-    return ", ".join(items[:limit]) + more
 
 
 def random_walks(run: Run) -> list[str]:
@@ -36,7 +32,7 @@ def no_signal(run: Run) -> Finding | None:
     if not walks:
         return None
     r2 = _predictability(run)
-    shown = _listed([f"{s} {pct(r2[s])}" for s in walks])
+    shown = listed([f"{s} {pct(r2[s])}" for s in walks])
     scored = (f"; the model's MAE is not {pct(T.NO_SIGNAL_GAIN)} below naive's there either"
               if run.metrics else "")
     return finding("no_signal", "info",
@@ -101,7 +97,7 @@ def distribution_shift(run: Run) -> Finding | None:
                    f"in the {split} period of series {sid} the scaled target's spread is "
                    f"{fmt(ratio, 2)}x the training spread and its median moved {fmt(loc, 2)} "
                    f"training spreads; {len(names)} of {len(run.series_stats())} series shifted "
-                   f"({_listed(names)})", run)
+                   f"({listed(names)})", run)
 
 
 def _ratio(run: Run, ref: str) -> float | None:
