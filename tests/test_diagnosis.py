@@ -104,7 +104,8 @@ def test_remedies_read_the_config_for_values_only(co2_healthy, tmp_path):
     for h in history:  # as if the loss had blown up and stayed up
         h["train_loss"] = 50 * h["train_loss_zero"]
     found = diagnose(history, attempt.metrics, attempt.stats, steep)
-    default = diagnose(history, attempt.metrics, attempt.stats)
+    plain = co2_config(tmp_path).model_dump(mode="json")  # the same budget kind: step checks
+    default = diagnose(history, attempt.metrics, attempt.stats, plain)
     assert [f["evidence"] for f in found] == [f["evidence"] for f in default]
     div = next(f for f in found if f["finding"] == "divergence")
     assert div["severity"] == "error" and "50x what a constant forecast scores" in div["evidence"]
@@ -116,6 +117,21 @@ def _history(**curves) -> list[dict]:
     """A recorded history from per-epoch lists (what HistoryRecorder writes, trimmed)."""
     n = len(next(iter(curves.values())))
     return [{"epoch": i, **{k: v[i] for k, v in curves.items()}} for i in range(n)]
+
+
+def test_evidence_names_checks_and_steps_as_the_training_log_does():
+    """Under a step budget (the default) a history row is a validation check: evidence says
+    'check 3 (step 384)', as the log line 'check 3 (step 384/3072)' does, not 'epoch 3'; under
+    the deprecated training.max_epochs it stays 'epoch 3'."""
+    h = _history(train_loss=[0.5, 0.3, 0.2, 0.1], val_loss=[0.5, 0.4, 0.6, 0.8],
+                 step=[128, 256, 384, 512])
+    steps = {"training": {"max_epochs": None}}
+    over = next(f for f in diagnose(h, config=steps) if f["finding"] == "overfitting")
+    assert "val loss fell to 0.4 at check 2 (step 256) then rose 100% by check 4 (step 512)" \
+        in over["evidence"], over["evidence"]
+    epochs = {"training": {"max_epochs": 4}}
+    over = next(f for f in diagnose(h, config=epochs) if f["finding"] == "overfitting")
+    assert "val loss fell to 0.4 at epoch 2 then rose 100% by epoch 4" in over["evidence"]
 
 
 def test_non_finite_losses_and_weights_are_divergence_errors():
@@ -136,8 +152,8 @@ def test_a_loss_that_blew_up_and_came_back_is_a_warning_not_a_broken_fit():
     back = _history(train_loss=[30.0, 2.0, 0.9], val_loss=[6.0, 0.3, 0.19], **zero)
     div = diagnose(back)[0]
     assert (div["finding"], div["severity"]) == ("divergence", "warning")
-    assert "the train loss reached 30 in epoch 1, 30x" in div["evidence"]
-    assert "then came back: train loss 0.9 in epoch 3 (0.90x), val loss 0.19 in epoch 3 " \
+    assert "the train loss reached 30 at epoch 1, 30x" in div["evidence"]
+    assert "then came back: train loss 0.9 at epoch 3 (0.90x), val loss 0.19 at epoch 3 " \
         "(0.95x), best val loss 0.19" in div["evidence"]
     assert div["remedy"]["overrides"] and not fit_broken(diagnose(back))
     stuck = _history(train_loss=[30.0, 2.0, 12.0], val_loss=[6.0, 0.3, 0.19], **zero)
@@ -174,7 +190,7 @@ def test_healthy_history_gets_one_healthy_finding():
                  weight_change=[0.1, 0.05, 0.02, 0.01, 0.01])
     (only,) = diagnose(h)
     assert only["finding"] == "healthy" and only["severity"] == "info"
-    assert "val loss fell from 0.5 to 0.4 (best at epoch 3 of 5)" in only["evidence"]
+    assert "val loss fell from 0.5 to 0.4, best at epoch 3 of 5 epochs" in only["evidence"]
 
 
 def test_findings_outside_the_vocabulary_are_refused():

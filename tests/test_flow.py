@@ -166,7 +166,7 @@ def test_a_fit_that_diverges_fails_and_still_explains_itself(prefect_harness, tm
     assert summary["status"] == "failed" and summary["error_type"] == "TrainingError"
     top = summary["diagnosis"][0]
     assert (top["finding"], top["severity"]) == ("divergence", "error")
-    assert "the validation loss was not finite in epoch 1" in top["evidence"]
+    assert "the validation loss was not finite at epoch 1" in top["evidence"]
     assert "the data explains it" in top["evidence"]
     assert top["remedy"]["overrides"] == ["quality.enabled=true", "model.loss=huber"]
     # a data problem: automatic repair (on by default) makes no pointless refit

@@ -34,7 +34,7 @@ def to_png(fig) -> str:
 
 
 def _log_axis(ax) -> None:
-    """Log y axis with plain tick labels (0.3, not 3x10^-1) and whole epochs on x."""
+    """Log y axis with plain tick labels (0.3, not 3x10^-1) and whole numbers on x."""
     from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
     ax.set_yscale("log")
@@ -55,25 +55,34 @@ def _positive(ax, x: np.ndarray, y: np.ndarray, **kw) -> None:
         ax.plot(x[ok], y[ok], **kw)
 
 
+def _x_axis(history: list[dict[str, Any]]) -> tuple[np.ndarray, str]:
+    """One x per history row: the optimizer step it ended at (what the training log counts),
+    or the epoch number for histories recorded without steps."""
+    steps = [h.get("step") for h in history]
+    if all(isinstance(s, int) for s in steps):
+        return np.asarray(steps), "optimizer step (a point per validation check)"
+    return np.arange(1, len(history) + 1), "epoch"
+
+
 def loss_and_lr(history: list[dict[str, Any]]) -> str | None:
-    """Train and val loss per epoch (log scale) with the constant-forecast reference, and the
-    learning rate per epoch."""
+    """Train and val loss at each validation check (log scale) with the constant-forecast
+    reference, and the learning rate."""
     if not history:
         return None
-    epochs = np.arange(1, len(history) + 1)
+    x, xlabel = _x_axis(history)
     fig, ax = _figure(1, 2, width=11)
     loss, lr = ax[0, 0], ax[0, 1]
     for split in ("train", "val"):
-        _positive(loss, epochs, _curve(history, f"{split}_loss"), color=COLORS[split],
+        _positive(loss, x, _curve(history, f"{split}_loss"), color=COLORS[split],
                   marker="o", ms=3, label=f"{split} loss")
-        _positive(loss, epochs, _curve(history, f"{split}_loss_zero"), color=COLORS[split],
+        _positive(loss, x, _curve(history, f"{split}_loss_zero"), color=COLORS[split],
                   ls=":", label=f"{split}: constant forecast")
     _log_axis(loss)
-    loss.set(xlabel="epoch", ylabel="loss (scaled units)", title="Loss by epoch")
+    loss.set(xlabel=xlabel, ylabel="loss (scaled units)", title="Loss at each validation check")
     loss.legend(fontsize=8)
-    _positive(lr, epochs, _curve(history, "lr"), color="#9467bd", marker="o", ms=3)
+    _positive(lr, x, _curve(history, "lr"), color="#9467bd", marker="o", ms=3)
     _log_axis(lr)
-    lr.set(xlabel="epoch", ylabel="learning rate", title="Learning rate by epoch")
+    lr.set(xlabel=xlabel, ylabel="learning rate", title="Learning rate")
     for a in (loss, lr):
         a.grid(alpha=0.3)
     return to_png(fig)
@@ -103,23 +112,24 @@ def lr_finder(result: dict[str, Any] | None) -> str | None:
 
 
 def gradient_norms(history: list[dict[str, Any]]) -> str | None:
-    """Mean gradient norm per layer and epoch (before clipping), log scale; max as dashes."""
+    """Mean gradient norm per layer between validation checks (before clipping), log scale;
+    max as dashes."""
     layers = sorted({k.split(":", 1)[1] for h in history for k in h
                      if k.startswith("grad_norm_mean:")},
                     key=lambda n: (n == "head", int(n[6:]) if n.startswith("lstm.l") else 0))
     if not layers:
         return None
-    epochs = np.arange(1, len(history) + 1)
+    x, xlabel = _x_axis(history)
     fig, ax = _figure(width=11)
     a = ax[0, 0]
     cmap = _colormap(len(layers))
     for i, layer in enumerate(layers):
-        _positive(a, epochs, _curve(history, f"grad_norm_mean:{layer}"), color=cmap[i],
+        _positive(a, x, _curve(history, f"grad_norm_mean:{layer}"), color=cmap[i],
                   marker="o", ms=3, label=f"{layer} mean")
-        _positive(a, epochs, _curve(history, f"grad_norm_max:{layer}"), color=cmap[i], ls="--",
+        _positive(a, x, _curve(history, f"grad_norm_max:{layer}"), color=cmap[i], ls="--",
                   alpha=0.6)
     _log_axis(a)
-    a.set(xlabel="epoch", ylabel="gradient norm",
+    a.set(xlabel=xlabel, ylabel="gradient norm",
           title="Gradient norm per layer (solid: mean per step, dashed: max), before clipping")
     a.grid(alpha=0.3)
     a.legend(fontsize=8, ncol=min(4, len(layers)))

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from lstmflow.fit.diagnosis import thresholds as T
-from lstmflow.fit.diagnosis.record import Finding, Run, epoch_no, fmt, pct
+from lstmflow.fit.diagnosis.record import Finding, Run, fmt, pct
 from lstmflow.fit.diagnosis.remedies import REMEDIES
 
 
@@ -37,32 +37,33 @@ def reference(run: Run, split: str) -> float | None:
     return float(np.nanmedian(ref)) if np.isfinite(ref).any() else None
 
 
-def _first(mask: np.ndarray) -> int:
-    return epoch_no(int(np.flatnonzero(mask)[0]))
+def _first(run: Run, mask: np.ndarray) -> str:
+    """The first row where `mask` holds, as the log names it ('check 2 (step 256)')."""
+    return run.at(int(np.flatnonzero(mask)[0]))
 
 
 def divergence(run: Run) -> Finding | None:
     """Non-finite losses or weights, a loss far above a constant forecast's, or a training
     loss climbing off its minimum."""
     if run.epochs == 0:
-        return finding("divergence", "error", "training stopped before its first epoch ended and "
-                       "produced no finite validation loss", run)
+        return finding("divergence", "error", f"training stopped before its first {run.span} ended "
+                       "and produced no finite validation loss", run)
     why, spikes = [], []
     bad_loss, bad_w = run.curve("nonfinite_losses"), run.curve("nonfinite_weights")
     if np.nansum(bad_loss) > 0:
         why.append(f"{int(np.nansum(bad_loss))} training batches had a non-finite loss "
-                   f"(first in epoch {_first(bad_loss > 0)})")
+                   f"(first in {_first(run, bad_loss > 0)})")
     if np.nansum(bad_w) > 0:
-        why.append(f"the weights held {int(np.nanmax(bad_w))} non-finite values after epoch "
-                   f"{_first(bad_w > 0)}")
+        why.append(f"the weights held {int(np.nanmax(bad_w))} non-finite values after "
+                   f"{_first(run, bad_w > 0)}")
     val = run.curve("val_loss")
     if not np.isfinite(val).all():
-        why.append(f"the validation loss was not finite in epoch {_first(~np.isfinite(val))}")
+        why.append(f"the validation loss was not finite at {_first(run, ~np.isfinite(val))}")
     for split in ("train", "val"):
         loss, ref = run.curve(f"{split}_loss"), reference(run, split)
         if ref and np.isfinite(loss).any() and np.nanmax(loss) >= T.LOSS_BLOWUP * ref:
             i = int(np.nanargmax(loss))
-            spikes.append(f"the {split} loss reached {fmt(loss[i])} in epoch {epoch_no(i)}, "
+            spikes.append(f"the {split} loss reached {fmt(loss[i])} at {run.at(i)}, "
                           f"{fmt(loss[i] / ref, 2)}x what a constant forecast scores "
                           f"({fmt(ref)})")
     train = run.curve("train_loss")
@@ -70,8 +71,8 @@ def divergence(run: Run) -> Finding | None:
     if len(fin) > 1:
         lo, last = int(np.nanargmin(train)), fin[-1]
         if train[lo] > 0 and train[last] >= T.TRAIN_RISE * train[lo]:
-            why.append(f"the train loss climbed from its minimum {fmt(train[lo])} (epoch "
-                       f"{epoch_no(lo)}) to {fmt(train[last])} (epoch {epoch_no(last)})")
+            why.append(f"the train loss climbed from its minimum {fmt(train[lo])} ("
+                       f"{run.at(lo)}) to {fmt(train[last])} ({run.at(last)})")
     back = recovered(run) if spikes and not why else None
     if back:  # the kept weights are sound: a warning
         return finding("divergence", "warning", "; ".join(spikes) + f", then came back: "
@@ -95,7 +96,7 @@ def recovered(run: Run) -> str | None:
         if not ref or not len(loss) or not np.isfinite(loss[-1]) \
                 or loss[-1] >= T.LOSS_BLOWUP * ref:
             return None
-        out.append(f"{split} loss {fmt(loss[-1])} in epoch {epoch_no(len(loss) - 1)} "
+        out.append(f"{split} loss {fmt(loss[-1])} at {run.at(len(loss) - 1)} "
                    f"({loss[-1] / ref:.2f}x)")
     val = run.curve("val_loss")
     if not np.isfinite(val).any():
@@ -119,7 +120,7 @@ def exploding_gradients(run: Run) -> Finding | None:
     bad = run.curve("nonfinite_grads")
     if np.nansum(bad) > 0:
         why.append(f"{int(np.nansum(bad))} optimiser steps had non-finite gradients (first in "
-                   f"epoch {_first(bad > 0)})")
+                   f"{_first(run, bad > 0)})")
     ends = _gradient_ends(run, "max")
     if ends is not None:
         first, g0, gh = ends
@@ -127,7 +128,7 @@ def exploding_gradients(run: Run) -> Finding | None:
         if np.isfinite(ratio).any() and np.nanmax(ratio) > T.EXPLODE_RATIO:
             i = int(np.nanargmax(ratio))
             why.append(f"the gradient norm of the first LSTM layer ({first}) reached "
-                       f"{fmt(g0[i])} in epoch {epoch_no(i)}, {fmt(ratio[i], 2)}x the head's "
+                       f"{fmt(g0[i])} at {run.at(i)}, {fmt(ratio[i], 2)}x the head's "
                        f"({fmt(gh[i])})")
     if not why:
         return None
@@ -147,7 +148,7 @@ def vanishing_gradients(run: Run) -> Finding | None:
         return None
     if a < T.VANISH_ABS and a < T.VANISH_RATIO * b:
         return finding("vanishing_gradients", "warning",
-                       f"in the last epoch the mean gradient norm of the first LSTM layer "
+                       f"in the last {run.span} the mean gradient norm of the first LSTM layer "
                        f"({first}) was {fmt(a)}, {fmt(b / a if a > 0 else np.inf, 2)}x smaller "
                        f"than the head's ({fmt(b)})", run)
     return None
@@ -165,8 +166,8 @@ def overfitting(run: Run) -> Finding | None:
     gl = val[last] / val[b] - 1
     if gl >= T.OVERFIT_GL and train[last] <= (1 - T.TRAIN_FALLING) * train[b]:
         return finding("overfitting", "warning",
-                       f"val loss fell to {fmt(val[b])} at epoch {epoch_no(b)} then rose "
-                       f"{pct(gl)} by epoch {epoch_no(last)} while train loss kept falling "
+                       f"val loss fell to {fmt(val[b])} at {run.at(b)} then rose "
+                       f"{pct(gl)} by {run.at(last)} while train loss kept falling "
                        f"from {fmt(train[b])} to {fmt(train[last])}", run)
     return None
 
@@ -189,9 +190,10 @@ def plateau(run: Run) -> Finding | None:
         return None
     gain, moved = found
     val = run.curve("val_loss")
-    moved_s = f"; the weights changed at most {pct(moved)} in an epoch" if np.isfinite(moved) else ""
+    moved_s = (f"; the weights changed at most {pct(moved)} in a {run.span}"
+               if np.isfinite(moved) else "")
     return finding("plateau", "warning",
-                   f"over {run.epochs} epochs the val loss improved only {pct(gain)} "
+                   f"over {run.epochs} {run.unit}s the val loss improved only {pct(gain)} "
                    f"({fmt(val[0])} to {fmt(np.nanmin(val))}){moved_s}", run)
 
 
@@ -209,8 +211,8 @@ def not_converged(run: Run) -> Finding | None:
         return None  # recovering from a blow-up is not a budget problem
     return finding("not_converged", "warning",
                    f"the val loss was still falling when training stopped: {pct(gain)} lower "
-                   f"over the last {last - start} epochs ({fmt(val[start])} to {fmt(val[b])}, "
-                   f"best in epoch {epoch_no(b)} of {run.epochs})", run)
+                   f"over the last {last - start} {run.unit}s ({fmt(val[start])} to {fmt(val[b])}, "
+                   f"best at {run.at(b)} of {run.epochs})", run)
 
 
 def noisy_optimisation(run: Run) -> Finding | None:
@@ -224,9 +226,10 @@ def noisy_optimisation(run: Run) -> Finding | None:
     if ups.sum() < max(2, T.NOISE_SHARE * len(jumps)):
         return None
     cv = np.sqrt(run.curve("batch_loss_var")) / np.where(train > 0, train, np.nan)
-    spread = (f"; within an epoch the batch losses spread up to {pct(float(np.nanmax(cv)))} "
+    spread = (f"; within a {run.span} the batch losses spread up to "
+              f"{pct(float(np.nanmax(cv)))} "
               "of their mean") if np.isfinite(cv).any() else ""
     return finding("noisy_optimisation", "warning",
-                   f"the epoch-mean train loss rose by {pct(T.NOISE_RISE)} or more in "
-                   f"{int(ups.sum())} of {len(jumps)} epochs (largest jump "
+                   f"the mean train loss of a {run.span} rose by {pct(T.NOISE_RISE)} or more "
+                   f"in {int(ups.sum())} of {len(jumps)} {run.unit}s (largest jump "
                    f"{pct(float(np.nanmax(jumps)))}){spread}", run)

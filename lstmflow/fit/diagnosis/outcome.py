@@ -6,7 +6,7 @@ import numpy as np
 
 from lstmflow.fit.diagnosis import thresholds as T
 from lstmflow.fit.diagnosis.curves import divergence, finding, is_plateau, reference
-from lstmflow.fit.diagnosis.record import Finding, Run, epoch_no, fmt, pct, versus
+from lstmflow.fit.diagnosis.record import Finding, Run, fmt, pct, versus
 from lstmflow.text import listed
 
 
@@ -55,7 +55,7 @@ def underfitting(run: Run) -> Finding | None:
         if train[best] / ref < 1 + T.UNDERFIT_ABOVE_ZERO:
             return None
         return finding("underfitting", "warning",
-                       f"the lowest train loss {fmt(train[best])} (epoch {epoch_no(best)}) is "
+                       f"the lowest train loss {fmt(train[best])} ({run.at(best)}) is "
                        f"{versus(train[best] / ref)} a constant forecast's {fmt(ref)}: the "
                        f"changes are not predictable from the past (out-of-sample R2 of a "
                        f"linear model {pct(signal)}), but a fit should still reach the constant "
@@ -63,7 +63,7 @@ def underfitting(run: Run) -> Finding | None:
     if 1 - train[best] / ref >= T.UNDERFIT_SHARE * signal:
         return None
     return finding("underfitting", "warning",
-                   f"the lowest train loss {fmt(train[best])} (epoch {epoch_no(best)}) is "
+                   f"the lowest train loss {fmt(train[best])} ({run.at(best)}) is "
                    f"{versus(train[best] / ref)} a constant forecast's {fmt(ref)}, while a linear model "
                    f"of past changes removes {pct(signal)} of the error variance out of sample",
                    run)
@@ -135,9 +135,10 @@ def healthy(run: Run) -> Finding:
     parts = []
     if np.isfinite(val).any():
         b = int(np.nanargmin(val))
-        parts.append(f"val loss fell from {fmt(val[0])} to {fmt(val[b])} (best at epoch "
-                     f"{epoch_no(b)} of {run.epochs})" if b else
-                     f"val loss was lowest in epoch 1 ({fmt(val[0])}) of {run.epochs}")
+        parts.append(f"val loss fell from {fmt(val[0])} to {fmt(val[b])}, best at "
+                     f"{run.at(b)} of {run.epochs} {run.unit}s" if b else
+                     f"val loss was lowest ({fmt(val[0])}) at the first of {run.epochs} "
+                     f"{run.unit}s, {run.at(0)}")
     if run.overall("model"):
         rel = {ref: _ratio(run, ref) for ref in ("naive", "seasonal_naive")}
         parts.append(f"the model's {run.period} MAE is " + " and ".join(

@@ -70,6 +70,25 @@ class Run:
     def epochs(self) -> int:
         return len(self.history)
 
+    @property
+    def unit(self) -> str:
+        """What a history row is, as the training log names it: a validation 'check' under a
+        step budget, an 'epoch' under training.max_epochs or when the config is unknown."""
+        t = (self.config or {}).get("training") or {}
+        return "check" if self.config is not None and t.get("max_epochs") is None else "epoch"
+
+    @property
+    def span(self) -> str:
+        """The training between two rows: 'validation period' or 'epoch'."""
+        return "validation period" if self.unit == "check" else "epoch"
+
+    def at(self, i: int) -> str:
+        """Row i as people find it in the training log: 'check 3 (step 384)' or 'epoch 3'."""
+        step = self.history[i].get("step") if 0 <= i < len(self.history) else None
+        if self.unit == "check" and isinstance(step, int):
+            return f"check {epoch_no(i)} (step {step})"
+        return f"{self.unit} {epoch_no(i)}"
+
     def layers(self) -> list[str]:
         """Layers with recorded gradient norms, input side first (`lstm.l0`, ..., `head`)."""
         names = {k.split(":", 1)[1] for h in self.history for k in h

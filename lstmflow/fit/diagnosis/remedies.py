@@ -142,7 +142,7 @@ def overfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
     if c.get("model.hidden_size") > 16:
         c.set("model.hidden_size", c.get("model.hidden_size") // 2)
     return ("The model memorises the training windows: regularise it (more dropout and weight "
-            "decay) or make it smaller; early stopping already kept the best epoch.", c.items)
+            "decay) or make it smaller; early stopping already kept the best weights.", c.items)
 
 
 def underfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
