@@ -64,6 +64,8 @@ RESEARCH_SERIES = {
     "us_gasoline_weekly": ("W-MON", 4, 104, 52, 156, 104, "diff", None),
     "sp500_daily": ("B", 5, 64, 5, 250, 60, "log_return", 1500),
     "taylor_halfhourly": ("30min", 48, 96, 48, 672, 336, "diff", None),
+    "beijing_pm25_hourly": ("h", 24, 48, 24, 720, 336, "diff", 4000),  # spiky, gaps
+    "clemson_temp_daily": ("D", 7, 56, 1, 365, 365, "diff", 3000),  # no weekly cycle
 }
 SHIFTED = {"shift_x3": 3.0}
 
