@@ -237,7 +237,7 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
 
 
 PRICE_PARTS = ("open", "high", "low")  # with a close: a price table (OHLC[V] bars)
-CLOSES = ("adjclose", "adjustedclose", "close", "closeprice", "last")  # most wanted first
+CLOSES = ("adjclose", "adjustedclose", "close", "closeprice", "last", "price")  # most wanted first
 
 
 def closing_price(numeric: list[str]) -> str | None:
