@@ -377,3 +377,26 @@ def test_cli_writes_the_config_and_refuses_without_traceback(tmp_path):
     bad = run_cli("init", "--data", str(FIXTURES / "not_csv.csv"), "--out", str(tmp_path / "x.yaml"))
     assert bad.returncode == 2 and "is binary" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_a_saved_row_index_or_a_second_clock_is_no_covariate(tmp_path):
+    """`df.to_csv()` without index=False writes 'Unnamed: 0' (0, 1, 2 ...), and a kline export
+    has close_time beside open_time: both became covariates, which the test period takes
+    beyond every value seen in training. A cumulative meter (rises by varying amounts) and a
+    counter restarting per series are told apart from readings the same way."""
+    rng = np.random.default_rng(0)
+    n = 300
+    stamps = pd.date_range("2021-01-01", periods=n, freq="h")
+    df = pd.DataFrame({"Unnamed: 0": np.arange(n), "timestamp": stamps.astype(str),
+                       "target": rng.normal(size=n).cumsum(), "temp": rng.normal(size=n),
+                       "meter": np.abs(rng.normal(size=n)).cumsum(),
+                       "close_time": (stamps - pd.Timestamp(0)) // pd.Timedelta("1ms") + 3599999})
+    df = df.drop(index=[50, 51, 200])  # a few gaps: the clock steps twice as far there
+    cols = assign_columns(df.copy(), "k.csv")
+    assert cols.covariates == ["temp", "meter"]
+    assert any("covariate 'Unnamed: 0' left out: it only ever rises or falls, by 1" in n_
+               for n_ in cols.notes)
+    assert any("covariate 'close_time' left out" in n_ for n_ in cols.notes)
+    panel = pd.concat([df.assign(site=s, step=np.arange(len(df))) for s in ("a", "b")])
+    cols = assign_columns(panel.drop(columns=["Unnamed: 0"]), "p.csv")
+    assert cols.series == "site" and "step" not in cols.covariates and "temp" in cols.covariates

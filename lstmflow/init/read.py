@@ -10,12 +10,12 @@ import csv
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from lstmflow.config.data import DataConfig
 from lstmflow.data.read import _format_of, check_path, date_and_time
 from lstmflow.data.schema import DataError
+from lstmflow.init.covariates import choose_covariates
 from lstmflow.init.times import find_timestamp, time_of_day
 from lstmflow.text import listed
 
@@ -231,7 +231,8 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     else:
         why = "given with --target"
     notes.append(f"target: '{target}' ({why})")
-    covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target)
+    covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target,
+                                        series=series)
     return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers,
                    duplicates, undecided, timezone=zone, time_of_day=tod)
 
@@ -265,24 +266,3 @@ def _not_a_target(raw: pd.DataFrame, target: str, time_col: str) -> str:
     if not len(texts):
         return f"its values are not numbers (type {col.dtype})"
     return f"{len(texts)} value(s) are not numbers (e.g. {list(texts.unique()[:3])})"
-
-
-def choose_covariates(raw: pd.DataFrame, candidates: list[str], target: str,
-                      max_missing: float = 0.2) -> tuple[list[str], list[str]]:
-    """Numeric columns used as inputs: not mostly missing, not constant, not a copy of the target."""
-    keep, notes = [], []
-    y = pd.to_numeric(raw[target], errors="coerce")
-    for c in candidates:
-        x = pd.to_numeric(raw[c], errors="coerce").astype("float64")
-        missing = float(x.isna().mean())
-        if missing > max_missing:
-            notes.append(f"covariate '{c}' left out: {missing:.0%} missing (> {max_missing:.0%})")
-        elif x.nunique() <= 1:
-            notes.append(f"covariate '{c}' left out: constant")
-        elif np.allclose(x.to_numpy(), y.to_numpy(), equal_nan=True):
-            notes.append(f"covariate '{c}' left out: a copy of the target")
-        else:
-            keep.append(c)
-    if keep:
-        notes.append(f"covariates: {keep} (numeric, observed up to each time step)")
-    return keep, notes
