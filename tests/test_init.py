@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from lstmflow.config import load_config
+from lstmflow.config import ConfigError, build_config, load_config
 from lstmflow.data.schema import SERIES, TARGET, TIME, DataError
 from lstmflow.init.build import infer_config
 from lstmflow.init.infer import calendar_cycles, choose_season
@@ -400,3 +400,38 @@ def test_a_saved_row_index_or_a_second_clock_is_no_covariate(tmp_path):
     panel = pd.concat([df.assign(site=s, step=np.arange(len(df))) for s in ("a", "b")])
     cols = assign_columns(panel.drop(columns=["Unnamed: 0"]), "p.csv")
     assert cols.series == "site" and "step" not in cols.covariates and "temp" in cols.covariates
+
+
+@pytest.mark.parametrize(("sep", "dec", "mark", "text"), [
+    (",", ".", ",", '"{:,.2f}"'),  # investing.com, spreadsheets: "4,742.83"
+    (";", ",", ".", "{:,.2f}"),  # a European export: 4.742,83
+])
+def test_numbers_with_grouped_digits_are_read_as_numbers(tmp_path, sep, dec, mark, text):
+    """An export that writes '4,742.83' had every column read as text: init refused the file
+    ('no numeric column'). Now it finds the thousands mark, writes data.thousands, and the
+    run reads the same numbers."""
+    from lstmflow.data.ingest import ingest
+
+    rng = np.random.default_rng(1)
+    price = 4000 + rng.normal(size=400).cumsum() * 20
+
+    def fmt(v: float) -> str:
+        return text.format(v).replace(",", "X").replace(".", dec).replace("X", mark)
+
+    stamps = pd.date_range("2020-01-01", periods=400, freq="D").strftime("%Y-%m-%d")
+    lines = [f"date{sep}value"] + [f"{t}{sep}{fmt(v)}" for t, v in zip(stamps, price, strict=True)]
+    path = tmp_path / "grouped.csv"
+    path.write_text("\n".join(lines) + "\n")
+    assert "4" in lines[1] and mark in lines[1]
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    assert inf.raw["data"]["thousands"] == mark
+    assert "data.thousands" in inf.why
+    out = tmp_path / "grouped.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    frame = ingest(load_config(out).data).frame
+    assert np.allclose(frame[TARGET].to_numpy(), np.round(price, 2))
+
+
+def test_thousands_and_decimal_marks_must_differ():
+    with pytest.raises(ConfigError, match=r"data\.thousands '\.' is also data\.decimal"):
+        build_config({"data": {"path": "x.csv", "timestamp_column": "t", "thousands": "."}})

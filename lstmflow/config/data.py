@@ -71,6 +71,11 @@ class DataConfig(_Section):
     )
     delimiter: str = Field(",", min_length=1, max_length=1, description="CSV delimiter.")
     decimal: str = Field(".", min_length=1, max_length=1, description="CSV decimal mark.")
+    thousands: str | None = Field(
+        None, min_length=1, max_length=1,
+        description="CSV thousands separator, as in '4,742.83' (',') or '4.742,83' ('.'); "
+        "numbers are read without one when absent.",
+    )
     series: list[str] | None = Field(
         None, description="Only these series (default: all in the file)."
     )
@@ -82,6 +87,9 @@ class DataConfig(_Section):
 
     @model_validator(mode="after")
     def _check_columns(self) -> DataConfig:
+        if self.thousands is not None and self.thousands == self.decimal:
+            raise ValueError(f"data.thousands '{self.thousands}' is also data.decimal: a "
+                             "number could not be read")
         if self.layout == "wide" and (self.series_column or self.covariates):
             raise ValueError("data.layout 'wide' takes no series_column and no covariates")
         if self.time_of_day_column and self.time_of_day_column in (

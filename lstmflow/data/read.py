@@ -73,6 +73,7 @@ def read_table(cfg: DataConfig) -> pd.DataFrame:
             cfg.path,
             sep=cfg.delimiter,
             decimal=cfg.decimal,
+            thousands=cfg.thousands,
             na_values=cfg.na_values,
             keep_default_na=False,
             encoding="utf-8-sig",

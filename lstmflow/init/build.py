@@ -35,7 +35,7 @@ from lstmflow.init.origins import fit_split, fit_window
 from lstmflow.init.read import assign_columns, read_raw
 
 
-def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
+def _data_section(path: str, cols, dialect: dict[str, str]) -> dict[str, Any]:
     data: dict[str, Any] = {"path": path, "timestamp_column": cols.timestamp}
     if cols.timestamp_format:
         data["timestamp_format"] = cols.timestamp_format
@@ -50,10 +50,7 @@ def _data_section(path: str, cols, delim: str, decimal: str) -> dict[str, Any]:
             data["series_column"] = cols.series
         data["target_column"] = cols.target
         data["covariates"] = cols.covariates
-    if delim and delim != ",":
-        data["delimiter"] = delim
-    if decimal and decimal != ".":
-        data["decimal"] = decimal
+    data.update(dialect)  # delimiter, decimal, thousands where not the defaults
     if cols.duplicates:
         data["duplicates"] = cols.duplicates
     if cols.na_markers:
@@ -80,9 +77,9 @@ def infer_config(
     log: Callable[[str], None] = print, fit_steps: int = SHORT_FIT_STEPS,
 ) -> Inference:
     """Infer a config for the file at `path`; raises DataError for what it cannot read."""
-    raw_table, delim, decimal = read_raw(path)
+    raw_table, dialect = read_raw(path)
     cols = assign_columns(raw_table, path, target)
-    data = _data_section(path, cols, delim, decimal)
+    data = _data_section(path, cols, dialect)
     ingested = canonicalize(raw_table, DataConfig(**data))
     inf = Inference(raw={}, notes=list(cols.notes))
     inf.undecided += cols.undecided
@@ -98,6 +95,9 @@ def infer_config(
     frame, freq = ingested.frame, ingested.freq
     data["freq"] = freq
     inf.why["data.freq"] = f"the most common step between timestamps is '{freq}'"
+    if "thousands" in dialect:
+        inf.why["data.thousands"] = (f"numbers group their digits with '{dialect['thousands']}' "
+                                     "(as in '4,742.83'), so they are read with it")
     lengths = [int(n) for n in frame.groupby("series_id").size()]
     train_share = 1 - 0.2  # the season is measured on the part before validation and test
     season, why_season = choose_season(frame, freq, train_share)

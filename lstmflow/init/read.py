@@ -72,20 +72,34 @@ def sniff_csv(path: str) -> tuple[str, str]:
     return delim, decimal
 
 
-def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, str, str]:
-    """The file as a table, with the delimiter and decimal mark used (CSV) or '' (Parquet)."""
+def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, dict[str, str]]:
+    """The file as a table, and the CSV dialect it was read with as data.* keys that differ
+    from the defaults (delimiter, decimal, thousands; none for Parquet)."""
     check_path(path)
     probe = DataConfig(path=path, timestamp_column="?", format=fmt)
     if _format_of(probe) == "parquet":
         try:
-            return pd.read_parquet(path), "", ""
+            return pd.read_parquet(path), {}
         except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
             raise DataError(f"data file '{path}' could not be read as parquet: "
                             f"{str(exc).splitlines()[0]}") from None
     delim, decimal = sniff_csv(path)
+    raw = _read_csv(path, delim, decimal, None)
+    thousands = thousands_mark(raw, decimal)
+    if thousands:  # '4,742.83': read again so that these columns are numbers
+        raw = _read_csv(path, delim, decimal, thousands)
+    dialect = {"delimiter": delim, "decimal": decimal, "thousands": thousands}
+    return raw, {k: v for k, v in dialect.items() if v and v != DIALECT_DEFAULTS.get(k)}
+
+
+DIALECT_DEFAULTS = {"delimiter": ",", "decimal": "."}
+
+
+def _read_csv(path: str, delim: str, decimal: str, thousands: str | None) -> pd.DataFrame:
     try:
-        raw = pd.read_csv(path, sep=delim, decimal=decimal, na_values=NA_VALUES,
-                          keep_default_na=False, encoding="utf-8-sig", low_memory=False)
+        raw = pd.read_csv(path, sep=delim, decimal=decimal, thousands=thousands,
+                          na_values=NA_VALUES, keep_default_na=False, encoding="utf-8-sig",
+                          low_memory=False)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"data file '{path}' could not be read as csv: "
                         f"{str(exc).splitlines()[0]}") from None
@@ -93,7 +107,29 @@ def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, str, str]:
         raise DataError(f"data file '{path}' is empty") from None
     if raw.empty:
         raise DataError(f"data file '{path}' has a header but no rows")
-    return raw, delim, decimal
+    return raw
+
+
+def thousands_mark(raw: pd.DataFrame, decimal: str) -> str | None:
+    """',' (or '.' where ',' is the decimal mark) when a text column holds numbers with their
+    digits grouped by it, as spreadsheet and finance-site exports write them ('4,742.83'):
+    at least half of its values, and they all read as numbers once it is removed."""
+    mark = "," if decimal != "," else "."
+    grouped = re.compile(rf"^[-+]?\d{{1,3}}(?:{re.escape(mark)}\d{{3}})+"
+                         rf"(?:{re.escape(decimal)}\d+)?$")
+    for c in raw.columns:
+        col = raw[c]
+        if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
+            continue
+        values = col.dropna().astype(str).str.strip()
+        values = values[values != ""]
+        hits = values.str.match(grouped)
+        if len(values) and hits.mean() >= 0.5:
+            plain = values.str.replace(mark, "", regex=False).str.replace(decimal, ".",
+                                                                          regex=False)
+            if pd.to_numeric(plain, errors="coerce").notna().all():
+                return mark
+    return None
 
 
 def numeric_columns(raw: pd.DataFrame, skip: set[str]
