@@ -349,7 +349,10 @@ def test_a_price_table_forecasts_its_close(tmp_path):
     assert (cols.series, cols.target, cols.wide) == (None, "close", False)
     assert assign_columns(bars, "ibm.csv", target="volume").target == "volume"
     investing = bars.rename(columns={"close": "Price"}).assign(Change=["0.5%"] * len(bars))
-    assert assign_columns(investing, "inv.csv").target == "Price"  # investing.com's export
+    inv = assign_columns(investing, "inv.csv")  # investing.com's export
+    assert inv.target == "Price" and "Change" not in inv.covariates
+    assert any("column 'Change' left out: numbers with a unit or scale suffix" in n
+               for n in inv.notes)
     readings = bars.rename(columns={"open": "a", "high": "b", "low": "c"})  # a close alone
     assert assign_columns(readings.copy(), "r.csv").wide  # is no price table: still wide
 

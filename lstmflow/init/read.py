@@ -21,6 +21,7 @@ from lstmflow.text import listed
 
 NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
 TARGET_NAMES = ("target", "y", "value", "values")
+UNIT_NUMBER = r"^[-+]?\d[\d.,]*\s?(%|[KkMmBbTt])$"  # '3.44B', '-0.57%', '12K': not plain numbers
 MAX_MARKERS = 3  # distinct texts a numeric column may hold as missing-value markers ('nil', '-')
 
 
@@ -148,6 +149,10 @@ def numeric_columns(raw: pd.DataFrame, skip: set[str]
             values = col.dropna()
             num = pd.to_numeric(values, errors="coerce")
             if not len(num) or num.notna().mean() < 0.5:
+                if len(values) and values.astype(str).str.strip().str.match(UNIT_NUMBER).mean() >= 0.5:
+                    notes.append(f"column '{c}' left out: numbers with a unit or scale suffix "
+                                 f"(e.g. {list(values.astype(str).unique()[:3])}); write them as "
+                                 "plain numbers to use it")
                 continue
             texts = values[num.isna()].astype(str)
             found = list(texts.unique())
