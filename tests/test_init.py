@@ -438,3 +438,47 @@ def test_numbers_with_grouped_digits_are_read_as_numbers(tmp_path, sep, dec, mar
 def test_thousands_and_decimal_marks_must_differ():
     with pytest.raises(ConfigError, match=r"data\.thousands '\.' is also data\.decimal"):
         build_config({"data": {"path": "x.csv", "timestamp_column": "t", "thousands": "."}})
+
+
+@pytest.mark.parametrize(("name", "first", "per_day", "freq"), [
+    ("HE", 1, 24, "h"),  # ERCOT / PJM: hour ending 1..24
+    ("Hour", 0, 24, "h"),  # hour beginning 0..23
+    ("SETTLEMENT_PERIOD", 1, 48, "30min"),  # GB / AEMO settlement periods 1..48
+])
+def test_period_numbers_beside_dates_are_times_of_day(tmp_path, name, first, per_day, freq):
+    """Energy-market exports write 'Date,HE,Price' with HE 1..24: init took HE for a key of 24
+    daily series. A column named like an hour or period whose whole numbers count the periods
+    of the day is now data.time_of_day_column, each period read as its start."""
+    from lstmflow.data.ingest import ingest
+
+    days = pd.date_range("2022-01-01", periods=120, freq="D")
+    rng = np.random.default_rng(2)
+    rows = [(d.strftime("%m/%d/%Y"), p, 50 + 10 * np.sin(p / per_day * 6.28) + rng.normal())
+            for d in days for p in range(first, first + per_day)]
+    path = tmp_path / "market.csv"
+    pd.DataFrame(rows, columns=["Date", name, "Price"]).to_csv(path, index=False)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    data = inf.raw["data"]
+    assert data["time_of_day_column"] == name and "series_column" not in data
+    assert data["freq"] == freq and data["target_column"] == "Price"
+    out = tmp_path / "market.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    frame = ingest(load_config(out).data).frame
+    assert len(frame) == 120 * per_day and frame[TARGET].notna().all()
+    assert frame[TIME].iloc[0] == pd.Timestamp("2022-01-01 00:00")
+    assert frame[TIME].iloc[-1] == pd.Timestamp("2022-04-30 23:00" if per_day == 24
+                                                 else "2022-04-30 23:30")
+    keyed = pd.DataFrame(rows, columns=["Date", "zone", "Price"])  # not named like a period
+    assert assign_columns(keyed, "zones.csv").series == "zone"
+
+
+def test_month_first_dates_are_told_from_day_first_across_the_whole_column(tmp_path):
+    """The format was guessed from the first 500 stamps: 5-minute readings stamped
+    '01/02/2022 10:05' fill 500 rows within two days, where '%d/%m/%Y' parses as well as
+    '%m/%d/%Y', and the run then failed on '01/13/2022'. Distinct values spread over the
+    whole column decide it now."""
+    stamps = pd.date_range("2022-01-01", periods=20 * 288, freq="5min")
+    df = pd.DataFrame({"when": stamps.strftime("%m/%d/%Y %H:%M"),
+                       "value": np.random.default_rng(3).normal(size=len(stamps)).cumsum()})
+    cols = assign_columns(df, "logger.csv")
+    assert (cols.timestamp, cols.timestamp_format) == ("when", "%m/%d/%Y %H:%M")

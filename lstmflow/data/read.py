@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from lstmflow.config import DataConfig
@@ -134,11 +135,37 @@ def _require_columns(raw: pd.DataFrame, cfg: DataConfig) -> None:
         )
 
 
+PERIODS_PER_DAY = {24: 24, 25: 24, 48: 48, 49: 48, 50: 48, 96: 96, 97: 96, 98: 96, 100: 96}
+
+
+def periods_of_day(times: pd.Series) -> pd.Series | None:
+    """'HH:MM' for a column of whole numbers that count the periods of a day, as energy
+    markets write them: hours 1..24 ('hour ending', 25 on the autumn's long day) or 0..23,
+    half hours 1..48 (settlement periods), quarter hours 1..96. Period p of K starts
+    (p - 1) x 24 h / K into the day (p x 24 h / K when they count from 0). None otherwise."""
+    num = pd.to_numeric(times, errors="coerce")
+    seen = num.dropna()
+    if seen.empty or len(seen) < num.notna().sum() or num[times.notna()].isna().any() \
+            or not np.allclose(seen, seen.round()):
+        return None
+    low, high = int(seen.min()), int(seen.max())
+    per_day = PERIODS_PER_DAY.get(high) if low >= 1 else PERIODS_PER_DAY.get(high + 1)
+    if per_day is None or low < 0:
+        return None
+    minutes = ((num - 1) if low >= 1 else num) * (1440 // per_day)
+    text = minutes.map(lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}" if pd.notna(m) else None)
+    return text.astype(object)
+
+
 def date_and_time(dates: pd.Series, times: pd.Series) -> pd.Series:
     """'<date> <time>' per row from a date column and a time-of-day column (missing where
-    either is): the text data.timestamp_format describes."""
+    either is): the text data.timestamp_format describes. A column of period numbers
+    (`periods_of_day`: hour ending 1..24, settlement period 1..48) is read as their start."""
     if pd.api.types.is_datetime64_any_dtype(dates):
         dates = dates.dt.strftime("%Y-%m-%d")
+    periods = periods_of_day(times)
+    if periods is not None:
+        times = periods
     joined = dates.astype("string").str.strip() + " " + times.astype("string").str.strip()
     return joined.astype(object).where(dates.notna() & times.notna())
 

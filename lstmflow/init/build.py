@@ -24,6 +24,7 @@ from lstmflow.init.choose import (
     failing_checks,
     transform_candidates,
 )
+from lstmflow.init.dialect import read_raw
 from lstmflow.init.infer import (
     MIN_TRAIN_WINDOWS,
     Inference,
@@ -32,7 +33,7 @@ from lstmflow.init.infer import (
     choose_sizes,
 )
 from lstmflow.init.origins import fit_split, fit_window
-from lstmflow.init.read import assign_columns, read_raw
+from lstmflow.init.read import assign_columns
 
 
 def _data_section(path: str, cols, dialect: dict[str, str]) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Read a user's file without a config: CSV dialect sniffed, columns given roles (plain functions).
+"""A user's table without a config: its columns given roles (plain functions; the file is read by
+init/dialect.py).
 
 Each decision comes with the reason `lstmflow init` prints; what cannot be decided from the file
 is refused with a message that names the file and says which flag settles it.
@@ -6,20 +7,17 @@ is refused with a message that names the file and says which flag settles it.
 
 from __future__ import annotations
 
-import csv
 import re
 from dataclasses import dataclass, field
 
 import pandas as pd
 
-from lstmflow.config.data import DataConfig
-from lstmflow.data.read import _format_of, check_path, date_and_time
+from lstmflow.data.read import date_and_time, periods_of_day
 from lstmflow.data.schema import DataError
 from lstmflow.init.covariates import choose_covariates
 from lstmflow.init.times import find_timestamp, time_of_day
 from lstmflow.text import listed
 
-NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
 TARGET_NAMES = ("target", "y", "value", "values")
 UNIT_NUMBER = r"^[-+]?\d[\d.,]*\s?(%|[KkMmBbTt])$"  # '3.44B', '-0.57%', '12K': not plain numbers
 MAX_MARKERS = 3  # distinct texts a numeric column may hold as missing-value markers ('nil', '-')
@@ -42,95 +40,6 @@ class Columns:
     timezone: str | None = None  # data.timezone when the stamps carry several UTC offsets
     time_of_day: str | None = None  # data.time_of_day_column: times apart from the dates
     wide: bool = False  # data.layout wide: every column beside the time is a series
-
-
-def sniff_csv(path: str) -> tuple[str, str]:
-    """Delimiter and decimal mark from the first 64 KB (',' and '.' when it cannot tell)."""
-    import fsspec
-
-    try:
-        with fsspec.open(path, "rb", compression="infer") as fh:
-            head = fh.read(65536)
-    except OSError as exc:
-        raise DataError(f"data file '{path}' could not be opened: {exc}") from None
-    if b"\x00" in head:
-        raise DataError(f"data file '{path}' is binary (it holds NUL bytes): give a CSV or Parquet file")
-    try:
-        text = head.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
-            raise DataError(f"data file '{path}' is not UTF-8 text (byte at offset {exc.start}): "
-                            "give a CSV or Parquet file") from None
-        text = head[: exc.start].decode("utf-8-sig")
-    if not text.strip():
-        raise DataError(f"data file '{path}' is empty")
-    lines = text.splitlines()[:50]
-    try:
-        delim = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
-    except csv.Error:
-        delim = ","
-    decimal = "," if delim != "," and re.search(r"\d,\d", "\n".join(lines[1:])) else "."
-    return delim, decimal
-
-
-def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, dict[str, str]]:
-    """The file as a table, and the CSV dialect it was read with as data.* keys that differ
-    from the defaults (delimiter, decimal, thousands; none for Parquet)."""
-    check_path(path)
-    probe = DataConfig(path=path, timestamp_column="?", format=fmt)
-    if _format_of(probe) == "parquet":
-        try:
-            return pd.read_parquet(path), {}
-        except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
-            raise DataError(f"data file '{path}' could not be read as parquet: "
-                            f"{str(exc).splitlines()[0]}") from None
-    delim, decimal = sniff_csv(path)
-    raw = _read_csv(path, delim, decimal, None)
-    thousands = thousands_mark(raw, decimal)
-    if thousands:  # '4,742.83': read again so that these columns are numbers
-        raw = _read_csv(path, delim, decimal, thousands)
-    dialect = {"delimiter": delim, "decimal": decimal, "thousands": thousands}
-    return raw, {k: v for k, v in dialect.items() if v and v != DIALECT_DEFAULTS.get(k)}
-
-
-DIALECT_DEFAULTS = {"delimiter": ",", "decimal": "."}
-
-
-def _read_csv(path: str, delim: str, decimal: str, thousands: str | None) -> pd.DataFrame:
-    try:
-        raw = pd.read_csv(path, sep=delim, decimal=decimal, thousands=thousands,
-                          na_values=NA_VALUES, keep_default_na=False, encoding="utf-8-sig",
-                          low_memory=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"data file '{path}' could not be read as csv: "
-                        f"{str(exc).splitlines()[0]}") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"data file '{path}' is empty") from None
-    if raw.empty:
-        raise DataError(f"data file '{path}' has a header but no rows")
-    return raw
-
-
-def thousands_mark(raw: pd.DataFrame, decimal: str) -> str | None:
-    """',' (or '.' where ',' is the decimal mark) when a text column holds numbers with their
-    digits grouped by it, as spreadsheet and finance-site exports write them ('4,742.83'):
-    at least half of its values, and they all read as numbers once it is removed."""
-    mark = "," if decimal != "," else "."
-    grouped = re.compile(rf"^[-+]?\d{{1,3}}(?:{re.escape(mark)}\d{{3}})+"
-                         rf"(?:{re.escape(decimal)}\d+)?$")
-    for c in raw.columns:
-        col = raw[c]
-        if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
-            continue
-        values = col.dropna().astype(str).str.strip()
-        values = values[values != ""]
-        hits = values.str.match(grouped)
-        if len(values) and hits.mean() >= 0.5:
-            plain = values.str.replace(mark, "", regex=False).str.replace(decimal, ".",
-                                                                          regex=False)
-            if pd.to_numeric(plain, errors="coerce").notna().all():
-                return mark
-    return None
 
 
 def numeric_columns(raw: pd.DataFrame, skip: set[str]
@@ -209,7 +118,10 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     tod = clock[0] if clock else None  # data.time_of_day_column
     if clock:  # dates in one column, times of day in another: parsed together
         fmt = clock[1]
-        why_time = (f"columns '{time_col}' (dates) and '{tod}' (times of day) parse "
+        num = pd.to_numeric(raw[tod], errors="coerce")
+        what = (f"period numbers {int(num.min())}..{int(num.max())} of the day, each read as its "
+                "start" if periods_of_day(raw[tod]) is not None else "times of day")
+        why_time = (f"columns '{time_col}' (dates) and '{tod}' ({what}) parse "
                     f"together as timestamps ({'ISO 8601' if fmt is None else repr(fmt)})")
     stamp_cols = [time_col, *([tod] if tod else [])]
     numeric, markers, text_notes = numeric_columns(raw, set(stamp_cols))

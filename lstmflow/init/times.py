@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from lstmflow.data.schema import DataError
@@ -18,6 +19,9 @@ TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|m
 FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
            "%d.%m.%Y %H:%M", "%Y%m%d%H%M", "%d-%m-%Y", "%Y/%m/%d", "%Y/%m/%d %H:%M")
 SAMPLE = 500  # values per column tried when looking for timestamps
+# A column of period numbers (hour ending 1..24, settlement period 1..48) is a time of day only
+# under a name that says so: small whole numbers beside repeated dates are otherwise a key.
+PERIOD_NAMES = re.compile(r"(hour|^he$|^hr$|_hr$|period|interval|^sp$|settlement)", re.I)
 # Whole numbers read as Unix time (data.timestamp_format) only in a column named like a time and
 # only between these instants: a count or an id is not taken for a clock.
 EPOCH_NAMES = re.compile(r"(epoch|unix|time|^ts$|_ts$|^t$)", re.I)
@@ -42,11 +46,21 @@ def unix_format(values: pd.Series) -> str | bool:
     return False
 
 
+def spread(values: pd.Series, n: int = SAMPLE) -> pd.Series:
+    """Up to n distinct values spread over the whole column: its first rows can all fall in
+    one day or month (5-minute data, 48 periods a day), where day-first and month-first
+    dates both parse."""
+    distinct = values.drop_duplicates()
+    if len(distinct) <= n:
+        return distinct
+    return distinct.iloc[np.linspace(0, len(distinct) - 1, n).round().astype(int)]
+
+
 def timestamp_format(col: pd.Series) -> str | bool | None:
     """None: ISO 8601 (pandas' default); a strftime format; False: not timestamps."""
     if pd.api.types.is_datetime64_any_dtype(col):
         return None
-    values = col.dropna().head(SAMPLE)
+    values = spread(col.dropna())
     if values.empty or pd.api.types.is_bool_dtype(values):
         return False
     if pd.api.types.is_float_dtype(values):  # Unix time with fractions of a second only
@@ -87,7 +101,7 @@ CLOCK = re.compile(r"^\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?$")  # a time of day: 17:24,
 def time_of_day(raw: pd.DataFrame, date_col: str, fmt: str | None) -> tuple[str, str | None] | None:
     """(column, format of '<date> <time>') when `date_col` repeats its dates and another column
     holds times of day (HH:MM[:SS]) that tell those rows apart; else None."""
-    from lstmflow.data.read import date_and_time
+    from lstmflow.data.read import date_and_time, periods_of_day
 
     repeats = int(raw[date_col].duplicated().sum())
     if fmt in UNIX or not repeats:
@@ -96,12 +110,15 @@ def time_of_day(raw: pd.DataFrame, date_col: str, fmt: str | None) -> tuple[str,
                                            f"{fmt} %H:%M:%S.%f"]
     for c in raw.columns:
         text = raw[c].dropna().astype(str).str.strip()
-        if c == date_col or text.empty or not text.head(SAMPLE).str.match(CLOCK).all():
+        if c == date_col or text.empty:
+            continue
+        clock = text.head(SAMPLE).str.match(CLOCK).all()
+        if not clock and not (PERIOD_NAMES.search(str(c)) and periods_of_day(raw[c]) is not None):
             continue
         joined = date_and_time(raw[date_col], raw[c])
         if joined.duplicated().sum() >= repeats:
             continue
-        sample = joined.dropna().head(SAMPLE)
+        sample = spread(joined.dropna())
         for f in formats:
             if _parses(sample, f or "ISO8601"):
                 return str(c), f

@@ -1,0 +1,104 @@
+"""Read a user's file without a config: the CSV dialect (delimiter, decimal mark, thousands
+separator) sniffed from the text, or Parquet as it is."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import pandas as pd
+
+from lstmflow.config.data import DataConfig
+from lstmflow.data.read import _format_of, check_path
+from lstmflow.data.schema import DataError
+
+NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
+
+
+def sniff_csv(path: str) -> tuple[str, str]:
+    """Delimiter and decimal mark from the first 64 KB (',' and '.' when it cannot tell)."""
+    import fsspec
+
+    try:
+        with fsspec.open(path, "rb", compression="infer") as fh:
+            head = fh.read(65536)
+    except OSError as exc:
+        raise DataError(f"data file '{path}' could not be opened: {exc}") from None
+    if b"\x00" in head:
+        raise DataError(f"data file '{path}' is binary (it holds NUL bytes): give a CSV or Parquet file")
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not just a character cut at the end of the sample
+            raise DataError(f"data file '{path}' is not UTF-8 text (byte at offset {exc.start}): "
+                            "give a CSV or Parquet file") from None
+        text = head[: exc.start].decode("utf-8-sig")
+    if not text.strip():
+        raise DataError(f"data file '{path}' is empty")
+    lines = text.splitlines()[:50]
+    try:
+        delim = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        delim = ","
+    decimal = "," if delim != "," and re.search(r"\d,\d", "\n".join(lines[1:])) else "."
+    return delim, decimal
+
+
+def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, dict[str, str]]:
+    """The file as a table, and the CSV dialect it was read with as data.* keys that differ
+    from the defaults (delimiter, decimal, thousands; none for Parquet)."""
+    check_path(path)
+    probe = DataConfig(path=path, timestamp_column="?", format=fmt)
+    if _format_of(probe) == "parquet":
+        try:
+            return pd.read_parquet(path), {}
+        except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
+            raise DataError(f"data file '{path}' could not be read as parquet: "
+                            f"{str(exc).splitlines()[0]}") from None
+    delim, decimal = sniff_csv(path)
+    raw = _read_csv(path, delim, decimal, None)
+    thousands = thousands_mark(raw, decimal)
+    if thousands:  # '4,742.83': read again so that these columns are numbers
+        raw = _read_csv(path, delim, decimal, thousands)
+    dialect = {"delimiter": delim, "decimal": decimal, "thousands": thousands}
+    return raw, {k: v for k, v in dialect.items() if v and v != DIALECT_DEFAULTS.get(k)}
+
+
+DIALECT_DEFAULTS = {"delimiter": ",", "decimal": "."}
+
+
+def _read_csv(path: str, delim: str, decimal: str, thousands: str | None) -> pd.DataFrame:
+    try:
+        raw = pd.read_csv(path, sep=delim, decimal=decimal, thousands=thousands,
+                          na_values=NA_VALUES, keep_default_na=False, encoding="utf-8-sig",
+                          low_memory=False)
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise DataError(f"data file '{path}' could not be read as csv: "
+                        f"{str(exc).splitlines()[0]}") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file '{path}' is empty") from None
+    if raw.empty:
+        raise DataError(f"data file '{path}' has a header but no rows")
+    return raw
+
+
+def thousands_mark(raw: pd.DataFrame, decimal: str) -> str | None:
+    """',' (or '.' where ',' is the decimal mark) when a text column holds numbers with their
+    digits grouped by it, as spreadsheet and finance-site exports write them ('4,742.83'):
+    at least half of its values, and they all read as numbers once it is removed."""
+    mark = "," if decimal != "," else "."
+    grouped = re.compile(rf"^[-+]?\d{{1,3}}(?:{re.escape(mark)}\d{{3}})+"
+                         rf"(?:{re.escape(decimal)}\d+)?$")
+    for c in raw.columns:
+        col = raw[c]
+        if not (col.dtype == object or pd.api.types.is_string_dtype(col)):
+            continue
+        values = col.dropna().astype(str).str.strip()
+        values = values[values != ""]
+        hits = values.str.match(grouped)
+        if len(values) and hits.mean() >= 0.5:
+            plain = values.str.replace(mark, "", regex=False).str.replace(decimal, ".",
+                                                                          regex=False)
+            if pd.to_numeric(plain, errors="coerce").notna().all():
+                return mark
+    return None
