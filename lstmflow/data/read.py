@@ -140,7 +140,7 @@ PERIODS_PER_DAY = {24: 24, 25: 24, 48: 48, 49: 48, 50: 48, 96: 96, 97: 96, 98: 9
 
 def periods_of_day(times: pd.Series) -> pd.Series | None:
     """'HH:MM' for a column of whole numbers that count the periods of a day, as energy
-    markets write them: hours 1..24 ('hour ending', 25 on the autumn's long day) or 0..23,
+    markets write them: hours 1..24 ('hour ending'; 25 on the autumn's long day) or 0..23,
     half hours 1..48 (settlement periods), quarter hours 1..96. Period p of K starts
     (p - 1) x 24 h / K into the day (p x 24 h / K when they count from 0). None otherwise."""
     num = pd.to_numeric(times, errors="coerce")
@@ -152,7 +152,10 @@ def periods_of_day(times: pd.Series) -> pd.Series | None:
     per_day = PERIODS_PER_DAY.get(high) if low >= 1 else PERIODS_PER_DAY.get(high + 1)
     if per_day is None or low < 0:
         return None
-    minutes = ((num - 1) if low >= 1 else num) * (1440 // per_day)
+    # the long day's extra period (hour 25) shares the last period's start: a repeated stamp,
+    # as any clock's repeated autumn hour is (data.duplicates decides)
+    index = (num.clip(upper=per_day) - 1) if low >= 1 else num.clip(upper=per_day - 1)
+    minutes = index * (1440 // per_day)
     text = minutes.map(lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}" if pd.notna(m) else None)
     return text.astype(object)
 
