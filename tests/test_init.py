@@ -482,3 +482,41 @@ def test_month_first_dates_are_told_from_day_first_across_the_whole_column(tmp_p
                        "value": np.random.default_rng(3).normal(size=len(stamps)).cumsum()})
     cols = assign_columns(df, "logger.csv")
     assert (cols.timestamp, cols.timestamp_format) == ("when", "%m/%d/%Y %H:%M")
+
+
+def test_a_column_of_years_is_an_annual_timestamp_and_split_dates_are_named(tmp_path):
+    """'Year,Value' (annual data) was refused: no column parsed as timestamps. A whole-number
+    column named like a year now does ('%Y'), and the run reads it; a year beside month
+    columns is not taken for the timestamp, and the refusal says the dates are split."""
+    from lstmflow.data.ingest import ingest
+
+    years = np.arange(1900, 2021)
+    path = tmp_path / "annual.csv"
+    pd.DataFrame({"Year": years, "Value": np.random.default_rng(4).normal(size=len(years))}
+                 ).to_csv(path, index=False)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    assert inf.raw["data"]["timestamp_format"] == "%Y"
+    assert inf.raw["data"]["freq"].startswith(("YS", "AS"))
+    out = tmp_path / "annual.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    frame = ingest(load_config(out).data).frame
+    assert frame[TIME].iloc[0] == pd.Timestamp("1900-01-01") and len(frame) == len(years)
+    split = tmp_path / "split.csv"
+    pd.DataFrame({"Year": np.repeat([2000, 2001], 12), "Month": np.tile(np.arange(1, 13), 2),
+                  "Value": np.arange(24.0)}).to_csv(split, index=False)
+    with pytest.raises(DataError, match=r"dates seem split over columns \['Month'\]"):
+        infer_config(str(split), try_transforms=False, **QUIET)
+
+
+@pytest.mark.parametrize(("stamp", "fmt"), [
+    ("%b-%Y", "%b-%Y"), ("%b-%y", "%b-%y"), ("%B %Y", "%B %Y"), ("%d %b %Y", "%d %b %Y"),
+    ("%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M %p"), ("%d/%m/%y", "%d/%m/%y"),
+])
+def test_month_names_two_digit_years_and_am_pm_parse(stamp, fmt):
+    """Spreadsheet exports write 'Jan-20', 'January 2020', '31 Jan 2020', '1/31/2020 1:00 PM':
+    none was among the formats tried."""
+    freq = "MS" if "%d" not in stamp else ("h" if "%I" in stamp else "D")
+    stamps = pd.date_range("2019-01-01", periods=300, freq=freq)
+    df = pd.DataFrame({"Date": stamps.strftime(stamp), "value": np.arange(300.0)})
+    cols = assign_columns(df, "sheet.csv")
+    assert (cols.timestamp, cols.timestamp_format) == ("Date", fmt)

@@ -42,6 +42,14 @@ def _parse_unix(values: pd.Series, cfg: DataConfig) -> pd.Series:
                         f"mean data.timestamp_format '{other}'?)") from None
 
 
+def _digits(values: pd.Series) -> pd.Series:
+    """Whole numbers as their digits ('1990', not '1990.0'; missing stays missing)."""
+    whole = values.dropna()
+    if len(whole) and not np.allclose(whole, whole.round()):
+        return values.astype(str)
+    return values.astype("Int64").astype("string").astype(object).where(values.notna())
+
+
 def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
     """Parse timestamps strictly; name the column and show a bad example on failure."""
     if pd.api.types.is_datetime64_any_dtype(values):
@@ -50,6 +58,8 @@ def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
         ts = _parse_unix(values, cfg)
     else:
         fmt = cfg.timestamp_format or "ISO8601"
+        if pd.api.types.is_numeric_dtype(values):  # 19580329 or 1990 under '%Y%m%d' / '%Y':
+            values = _digits(values)  # pandas will read numbers as epochs, not as text
         try:
             ts = pd.to_datetime(values, format=fmt)
         except (ValueError, TypeError) as exc:

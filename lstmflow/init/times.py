@@ -14,11 +14,16 @@ import pandas as pd
 from lstmflow.data.schema import DataError
 from lstmflow.data.timestamps import OFFSET, UNIX
 
-TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|month|week)\b", re.I)
+TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|month|week|year)\b",
+                        re.I)
 # strftime formats tried, in order, when a column does not parse as ISO 8601
 FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%m/%d/%Y %H:%M",
-           "%d.%m.%Y %H:%M", "%Y%m%d%H%M", "%d-%m-%Y", "%Y/%m/%d", "%Y/%m/%d %H:%M")
+           "%d.%m.%Y %H:%M", "%Y%m%d%H%M", "%d-%m-%Y", "%Y/%m/%d", "%Y/%m/%d %H:%M",
+           "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M:%S %p", "%d/%m/%y", "%m/%d/%y",
+           "%b-%y", "%b-%Y", "%b %Y", "%B %Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y")
 SAMPLE = 500  # values per column tried when looking for timestamps
+DATE_PARTS = re.compile(r"^(month|mon|mm|quarter|qtr|q|week|wk|day|dd)$", re.I)  # beside a year
+YEAR_NAMES = re.compile(r"^(year|yr|yyyy|jahr|annee|año|ano)$", re.I)  # whole numbers as years
 # A column of period numbers (hour ending 1..24, settlement period 1..48) is a time of day only
 # under a name that says so: small whole numbers beside repeated dates are otherwise a key.
 PERIOD_NAMES = re.compile(r"(hour|^he$|^hr$|_hr$|period|interval|^sp$|settlement)", re.I)
@@ -69,6 +74,8 @@ def timestamp_format(col: pd.Series) -> str | bool | None:
         if values.between(10_000_101, 99_991_231).all() and _parses(values.astype(str),
                                                                      "%Y%m%d"):
             return "%Y%m%d"
+        if YEAR_NAMES.search(str(col.name)) and values.between(1000, 2999).all():
+            return "%Y"  # annual data: a column of years
         return unix_format(values) if EPOCH_NAMES.search(str(col.name)) else False
     text = values.astype(str)
     if not text.str.contains(r"\d", regex=True).all():
@@ -130,8 +137,11 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, 
     ('UTC') that stamps with several UTC offsets need (data.timezone)."""
     named = [c for c in raw.columns if TIME_NAMES.match(str(c))]
     order = named + [c for c in raw.columns if c not in named]
+    parts = [str(c) for c in raw.columns if DATE_PARTS.match(str(c))]
     for c in order:
         fmt = timestamp_format(raw[c])
+        if fmt == "%Y" and parts:  # year, month (, day) in columns of their own
+            continue
         if fmt is not False:
             how = "ISO 8601" if fmt is None else f"format {fmt!r}"
             if fmt in UNIX:
@@ -144,8 +154,10 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, 
                 f"{offsets[:4]} (daylight saving, or several zones): converted to UTC "
                 "(data.timezone) so that the grid stays regular; name a zone such as "
                 "'Europe/Berlin' there to keep local clock time"), "UTC"
+    split = (f"; the dates seem split over columns {parts} and a year column: join them into "
+             "one date column ('1990-03' or '1990-03-01')") if parts else ""
     raise DataError(
         f"data file '{path}': no column parses as timestamps (tried ISO 8601 and {len(FORMATS)} "
         f"common formats on columns {[str(c) for c in raw.columns[:20]]}); give the file a date "
-        "or datetime column"
+        f"or datetime column{split}"
     )
