@@ -520,3 +520,25 @@ def test_month_names_two_digit_years_and_am_pm_parse(stamp, fmt):
     df = pd.DataFrame({"Date": stamps.strftime(stamp), "value": np.arange(300.0)})
     cols = assign_columns(df, "sheet.csv")
     assert (cols.timestamp, cols.timestamp_format) == ("Date", fmt)
+
+
+@pytest.mark.parametrize("write", ["{y}Q{q}", "{y}-Q{q}", "Q{q} {y}"])
+def test_quarters_are_timestamps(tmp_path, write):
+    """Quarterly macro data ('2020Q1', '2020-Q1', 'Q1 2020') had no timestamp column; it is
+    now data.timestamp_format 'quarter', each quarter read as its first day, and a value that
+    is no quarter is refused by name."""
+    from lstmflow.data.ingest import ingest
+
+    quarters = [write.format(y=y, q=q) for y in range(1990, 2024) for q in range(1, 5)]
+    path = tmp_path / "gdp.csv"
+    pd.DataFrame({"period": quarters, "gdp": np.linspace(100, 200, len(quarters))}
+                 ).to_csv(path, index=False)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    assert inf.raw["data"]["timestamp_format"] == "quarter"
+    out = tmp_path / "gdp.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    frame = ingest(load_config(out).data).frame
+    assert list(frame[TIME].iloc[:2]) == [pd.Timestamp("1990-01-01"), pd.Timestamp("1990-04-01")]
+    path.write_text(path.read_text().replace(quarters[5], "2021Q5"))
+    with pytest.raises(DataError, match=r"column 'period': 1 timestamp\(s\) are not quarters"):
+        ingest(load_config(out).data)

@@ -12,6 +12,22 @@ from lstmflow.config import DataConfig
 from lstmflow.data.schema import SERIES, TIME, DataError
 
 UNIX = {"unix_s": "s", "unix_ms": "ms"}  # data.timestamp_format values: epoch numbers, UTC
+QUARTER = "quarter"  # data.timestamp_format for '2020Q1', '2020-Q1', 'Q1 2020': the quarter's start
+QUARTERS = (re.compile(r"^\s*(?P<y>\d{4})\s*[-/ ]?\s*Q(?P<q>[1-4])\s*$", re.I),
+            re.compile(r"^\s*Q(?P<q>[1-4])\s*[-/ ]?\s*(?P<y>\d{4})\s*$", re.I))
+
+
+def quarter_starts(values: pd.Series) -> pd.Series:
+    """The first day of each quarter written '2020Q1', '2020-Q1' or 'Q1 2020'; NaT where a
+    value is none of these."""
+    text = values.astype(str)
+    found = text.str.extract(QUARTERS[0])
+    other = text.str.extract(QUARTERS[1])
+    year = found["y"].fillna(other["y"])
+    quarter = found["q"].fillna(other["q"])
+    stamp = year + "-" + ((quarter.astype("float") - 1) * 3 + 1).map(
+        lambda m: f"{int(m):02d}" if pd.notna(m) else None) + "-01"
+    return pd.to_datetime(stamp.where(year.notna() & quarter.notna()), format="%Y-%m-%d")
 
 
 def stamp_columns(cfg: DataConfig) -> str:
@@ -56,6 +72,12 @@ def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
         ts = values
     elif cfg.timestamp_format in UNIX:
         ts = _parse_unix(values, cfg)
+    elif cfg.timestamp_format == QUARTER:
+        ts = quarter_starts(values)
+        bad = values[ts.isna() & values.notna()]
+        if len(bad):
+            raise DataError(f"{stamp_columns(cfg)}: {len(bad)} timestamp(s) are not quarters "
+                            f"like '2020Q1' or 'Q1 2020' (e.g. {bad.iloc[0]!r})")
     else:
         fmt = cfg.timestamp_format or "ISO8601"
         if pd.api.types.is_numeric_dtype(values):  # 19580329 or 1990 under '%Y%m%d' / '%Y':

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lstmflow.data.schema import DataError
-from lstmflow.data.timestamps import OFFSET, UNIX
+from lstmflow.data.timestamps import OFFSET, QUARTER, UNIX, quarter_starts
 
 TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|month|week|year)\b",
                         re.I)
@@ -82,6 +82,8 @@ def timestamp_format(col: pd.Series) -> str | bool | None:
         return False
     if _parses(text, "ISO8601"):
         return None
+    if quarter_starts(text).notna().all():
+        return QUARTER
     return next((f for f in FORMATS if _parses(text, f)), False)
 
 
@@ -111,7 +113,7 @@ def time_of_day(raw: pd.DataFrame, date_col: str, fmt: str | None) -> tuple[str,
     from lstmflow.data.read import date_and_time, periods_of_day
 
     repeats = int(raw[date_col].duplicated().sum())
-    if fmt in UNIX or not repeats:
+    if fmt in UNIX or fmt == QUARTER or not repeats:
         return None
     formats = [None] if fmt is None else [f"{fmt} %H:%M:%S", f"{fmt} %H:%M",
                                            f"{fmt} %H:%M:%S.%f"]
@@ -143,7 +145,8 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, 
         if fmt == "%Y" and parts:  # year, month (, day) in columns of their own
             continue
         if fmt is not False:
-            how = "ISO 8601" if fmt is None else f"format {fmt!r}"
+            how = {None: "ISO 8601", QUARTER: "quarters like '2020Q1', each read as its first "
+                   "day"}.get(fmt, f"format {fmt!r}")
             if fmt in UNIX:
                 how = f"{'seconds' if fmt == 'unix_s' else 'milliseconds'} since 1970-01-01 UTC"
             return str(c), fmt, f"column '{c}' parses as timestamps ({how})", None
