@@ -542,3 +542,23 @@ def test_quarters_are_timestamps(tmp_path, write):
     path.write_text(path.read_text().replace(quarters[5], "2021Q5"))
     with pytest.raises(DataError, match=r"column 'period': 1 timestamp\(s\) are not quarters"):
         ingest(load_config(out).data)
+
+
+def test_title_lines_before_the_header_are_skipped(tmp_path):
+    """Agency exports put a title and a source note above the table: pandas then failed with
+    'Error tokenizing data. C error: Expected 1 fields in line 4, saw 2'. init finds the
+    header line, writes data.skip_rows, and the run reads from there."""
+    from lstmflow.data.ingest import ingest
+
+    days = pd.date_range("2020-01-01", periods=400, freq="D")
+    body = "\n".join(f"{d:%Y-%m-%d};{v:.1f}" for d, v in zip(days, np.arange(400.0), strict=True))
+    path = tmp_path / "flow.csv"
+    path.write_text('"Daily flow, station 123"\n"Source: an agency; provisional"\n\n'
+                    f"date;flow\n{body}\n")
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    data = inf.raw["data"]
+    assert (data["skip_rows"], data["delimiter"], data["target_column"]) == (3, ";", "flow")
+    out = tmp_path / "flow.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    frame = ingest(load_config(out).data).frame
+    assert len(frame) == 400 and frame[TARGET].iloc[-1] == 399.0

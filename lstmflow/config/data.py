@@ -72,6 +72,10 @@ class DataConfig(_Section):
     )
     delimiter: str = Field(",", min_length=1, max_length=1, description="CSV delimiter.")
     decimal: str = Field(".", min_length=1, max_length=1, description="CSV decimal mark.")
+    skip_rows: int = Field(
+        0, ge=0, le=10_000,
+        description="CSV lines before the header row (a title, a source note) to skip.",
+    )
     thousands: str | None = Field(
         None, min_length=1, max_length=1,
         description="CSV thousands separator, as in '4,742.83' (',') or '4.742,83' ('.'); "

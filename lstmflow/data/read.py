@@ -75,6 +75,7 @@ def read_table(cfg: DataConfig) -> pd.DataFrame:
             sep=cfg.delimiter,
             decimal=cfg.decimal,
             thousands=cfg.thousands,
+            skiprows=cfg.skip_rows,
             na_values=cfg.na_values,
             keep_default_na=False,
             encoding="utf-8-sig",

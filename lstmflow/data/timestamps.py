@@ -21,13 +21,16 @@ def quarter_starts(values: pd.Series) -> pd.Series:
     """The first day of each quarter written '2020Q1', '2020-Q1' or 'Q1 2020'; NaT where a
     value is none of these."""
     text = values.astype(str)
-    found = text.str.extract(QUARTERS[0])
-    other = text.str.extract(QUARTERS[1])
-    year = found["y"].fillna(other["y"])
-    quarter = found["q"].fillna(other["q"])
-    stamp = year + "-" + ((quarter.astype("float") - 1) * 3 + 1).map(
-        lambda m: f"{int(m):02d}" if pd.notna(m) else None) + "-01"
-    return pd.to_datetime(stamp.where(year.notna() & quarter.notna()), format="%Y-%m-%d")
+    first, last = text.str.extract(QUARTERS[0]), text.str.extract(QUARTERS[1])
+    year = pd.to_numeric(first["y"].fillna(last["y"]), errors="coerce")
+    quarter = pd.to_numeric(first["q"].fillna(last["q"]), errors="coerce")
+    ok = (year.notna() & quarter.notna()).to_numpy()
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    if ok.any():
+        out.iloc[ok] = pd.to_datetime(pd.DataFrame({
+            "year": year[ok].astype(int), "month": (quarter[ok].astype(int) - 1) * 3 + 1,
+            "day": 1})).to_numpy()
+    return out
 
 
 def stamp_columns(cfg: DataConfig) -> str:

@@ -36,7 +36,7 @@ from lstmflow.init.origins import fit_split, fit_window
 from lstmflow.init.read import assign_columns
 
 
-def _data_section(path: str, cols, dialect: dict[str, str]) -> dict[str, Any]:
+def _data_section(path: str, cols, dialect: dict[str, Any]) -> dict[str, Any]:
     data: dict[str, Any] = {"path": path, "timestamp_column": cols.timestamp}
     if cols.timestamp_format:
         data["timestamp_format"] = cols.timestamp_format
@@ -96,6 +96,9 @@ def infer_config(
     frame, freq = ingested.frame, ingested.freq
     data["freq"] = freq
     inf.why["data.freq"] = f"the most common step between timestamps is '{freq}'"
+    if dialect.get("skip_rows"):
+        inf.why["data.skip_rows"] = (f"the table's header is line {dialect['skip_rows'] + 1}: "
+                                     "the lines before it (a title or a note) are skipped")
     if "thousands" in dialect:
         inf.why["data.thousands"] = (f"numbers group their digits with '{dialect['thousands']}' "
                                      "(as in '4,742.83'), so they are read with it")

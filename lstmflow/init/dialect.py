@@ -15,8 +15,9 @@ from lstmflow.data.schema import DataError
 NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
 
 
-def sniff_csv(path: str) -> tuple[str, str]:
-    """Delimiter and decimal mark from the first 64 KB (',' and '.' when it cannot tell)."""
+def sniff_csv(path: str) -> tuple[str, str, int]:
+    """Delimiter, decimal mark and the lines before the header (a title or source note) from
+    the first 64 KB (',', '.' and 0 when it cannot tell)."""
     import fsspec
 
     try:
@@ -35,18 +36,41 @@ def sniff_csv(path: str) -> tuple[str, str]:
         text = head[: exc.start].decode("utf-8-sig")
     if not text.strip():
         raise DataError(f"data file '{path}' is empty")
-    lines = text.splitlines()[:50]
-    try:
-        delim = csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
-    except csv.Error:
-        delim = ","
+    every = text.splitlines()[:-1] or text.splitlines()  # the last line may be cut short
+    lines = every[:50]
+    delim = _delimiter(lines)
+    skip = header_row(every[:200], delim)
+    if skip:  # a preamble confuses the sniffer: sniff again on the table itself
+        lines = every[skip:skip + 50]
+        delim = _delimiter(lines)
     decimal = "," if delim != "," and re.search(r"\d,\d", "\n".join(lines[1:])) else "."
-    return delim, decimal
+    return delim, decimal, skip
 
 
-def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, dict[str, str]]:
+def _delimiter(lines: list[str]) -> str:
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def header_row(lines: list[str], delim: str) -> int:
+    """How many lines come before the header: those before the first run of five lines that
+    split into as many fields as most of the later lines do (at least two). 0 for a table
+    that starts at its first line."""
+    counts = [len(next(csv.reader([line], delimiter=delim))) if line.strip() else 0
+              for line in lines]
+    body = counts[len(counts) // 2:] or counts
+    width = max(set(body), key=body.count)
+    if width < 2 or (counts and counts[0] == width):
+        return 0
+    run = min(5, len(counts))
+    return next((i for i in range(len(counts)) if counts[i:i + run] == [width] * run), 0)
+
+
+def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, dict[str, str | int]]:
     """The file as a table, and the CSV dialect it was read with as data.* keys that differ
-    from the defaults (delimiter, decimal, thousands; none for Parquet)."""
+    from the defaults (delimiter, decimal, thousands, skip_rows; none for Parquet)."""
     check_path(path)
     probe = DataConfig(path=path, timestamp_column="?", format=fmt)
     if _format_of(probe) == "parquet":
@@ -55,23 +79,24 @@ def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, dict[str, str]
         except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
             raise DataError(f"data file '{path}' could not be read as parquet: "
                             f"{str(exc).splitlines()[0]}") from None
-    delim, decimal = sniff_csv(path)
-    raw = _read_csv(path, delim, decimal, None)
+    delim, decimal, skip = sniff_csv(path)
+    raw = _read_csv(path, delim, decimal, None, skip)
     thousands = thousands_mark(raw, decimal)
     if thousands:  # '4,742.83': read again so that these columns are numbers
-        raw = _read_csv(path, delim, decimal, thousands)
-    dialect = {"delimiter": delim, "decimal": decimal, "thousands": thousands}
+        raw = _read_csv(path, delim, decimal, thousands, skip)
+    dialect = {"delimiter": delim, "decimal": decimal, "thousands": thousands, "skip_rows": skip}
     return raw, {k: v for k, v in dialect.items() if v and v != DIALECT_DEFAULTS.get(k)}
 
 
 DIALECT_DEFAULTS = {"delimiter": ",", "decimal": "."}
 
 
-def _read_csv(path: str, delim: str, decimal: str, thousands: str | None) -> pd.DataFrame:
+def _read_csv(path: str, delim: str, decimal: str, thousands: str | None,
+              skip: int = 0) -> pd.DataFrame:
     try:
         raw = pd.read_csv(path, sep=delim, decimal=decimal, thousands=thousands,
-                          na_values=NA_VALUES, keep_default_na=False, encoding="utf-8-sig",
-                          low_memory=False)
+                          skiprows=skip, na_values=NA_VALUES, keep_default_na=False,
+                          encoding="utf-8-sig", low_memory=False)
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         raise DataError(f"data file '{path}' could not be read as csv: "
                         f"{str(exc).splitlines()[0]}") from None
