@@ -121,6 +121,8 @@ def test_config_refuses_quantiles_without_median(tmp_path):
         build_config(raw)
 
 
+@pytest.mark.filterwarnings("ignore:You defined a `validation_step`")
+@pytest.mark.filterwarnings("ignore:`training_step` returned `None`")
 def test_the_recorded_training_loss_is_the_batch_weighted_mean_of_the_epoch():
     """The module sums its step losses and logs them once an epoch (self.log on every step
     cost a tenth of a small batch's step): the recorder, which runs before that log, still
