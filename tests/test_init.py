@@ -562,3 +562,28 @@ def test_title_lines_before_the_header_are_skipped(tmp_path):
     out.write_text(render_yaml(inf, "init"))
     frame = ingest(load_config(out).data).frame
     assert len(frame) == 400 and frame[TARGET].iloc[-1] == 399.0
+
+
+def test_a_parquet_frame_saved_with_its_datetime_index_is_read(tmp_path):
+    """`df.to_parquet()` of a frame indexed by time keeps the stamps in the pandas index: init
+    found no timestamp column and the run could not name one. The index is read as columns
+    now, a (series, time) MultiIndex as a long panel."""
+    from lstmflow.data.ingest import ingest
+
+    idx = pd.date_range("2021-01-01", periods=400, freq="h", name="Date")
+    load = np.random.default_rng(5).normal(size=400).cumsum()
+    path = tmp_path / "load.parquet"
+    pd.DataFrame({"load": load}, index=idx).to_parquet(path)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    assert (inf.raw["data"]["timestamp_column"], inf.raw["data"]["target_column"]) == ("Date",
+                                                                                       "load")
+    out = tmp_path / "load.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    assert np.allclose(ingest(load_config(out).data).frame[TARGET], load)
+    panel = pd.concat({s: pd.DataFrame({"load": load}, index=idx) for s in ("north", "south")},
+                      names=["region", "Date"])
+    panel.to_parquet(tmp_path / "panel.parquet")
+    cols = assign_columns(pd.read_parquet(tmp_path / "panel.parquet").reset_index(), "p")
+    assert (cols.series, cols.timestamp) == ("region", "Date")
+    assert infer_config(str(tmp_path / "panel.parquet"), try_transforms=False,
+                        **QUIET).raw["data"]["series_column"] == "region"

@@ -63,13 +63,23 @@ def _format_of(cfg: DataConfig) -> str:
     return "parquet" if name.endswith((".parquet", ".pq")) else "csv"
 
 
+def read_parquet(path: str) -> pd.DataFrame:
+    """A Parquet file's table with its pandas index as columns: a frame saved with its
+    DatetimeIndex (`df.to_parquet()`, the usual time-series layout) keeps its timestamps in
+    the index, where no column names them."""
+    frame = pd.read_parquet(path)
+    if isinstance(frame.index, pd.RangeIndex) and frame.index.name is None:
+        return frame
+    return frame.reset_index()
+
+
 def read_table(cfg: DataConfig) -> pd.DataFrame:
     """Read the raw table as strings-or-numbers, exactly as the file holds it."""
     check_path(cfg.path)
     fmt = _format_of(cfg)
     try:
         if fmt == "parquet":
-            return pd.read_parquet(cfg.path)
+            return read_parquet(cfg.path)
         return pd.read_csv(
             cfg.path,
             sep=cfg.delimiter,

@@ -9,7 +9,7 @@ import re
 import pandas as pd
 
 from lstmflow.config.data import DataConfig
-from lstmflow.data.read import _format_of, check_path
+from lstmflow.data.read import _format_of, check_path, read_parquet
 from lstmflow.data.schema import DataError
 
 NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
@@ -75,7 +75,7 @@ def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, dict[str, str 
     probe = DataConfig(path=path, timestamp_column="?", format=fmt)
     if _format_of(probe) == "parquet":
         try:
-            return pd.read_parquet(path), {}
+            return read_parquet(path), {}
         except Exception as exc:  # pyarrow raises several types for a file that is not Parquet
             raise DataError(f"data file '{path}' could not be read as parquet: "
                             f"{str(exc).splitlines()[0]}") from None
