@@ -587,3 +587,21 @@ def test_a_parquet_frame_saved_with_its_datetime_index_is_read(tmp_path):
     assert (cols.series, cols.timestamp) == ("region", "Date")
     assert infer_config(str(tmp_path / "panel.parquet"), try_transforms=False,
                         **QUIET).raw["data"]["series_column"] == "region"
+
+
+@pytest.mark.parametrize("freq", ["D", "h"])
+def test_spreadsheet_serial_days_are_timestamps(tmp_path, freq):
+    """A Date column saved as spreadsheet serial days (43831 is 2020-01-01; 43831.5 noon) was
+    refused as no timestamp; it is data.timestamp_format 'excel' now, read to the second."""
+    from lstmflow.data.ingest import ingest
+
+    stamps = pd.date_range("2020-01-01", periods=500, freq=freq)
+    serial = (stamps - pd.Timestamp("1899-12-30")) / pd.Timedelta("1D")
+    path = tmp_path / "sheet.csv"
+    pd.DataFrame({"Date": serial, "kw": np.arange(500.0)}).to_csv(path, index=False)
+    inf = infer_config(str(path), try_transforms=False, **QUIET)
+    assert inf.raw["data"]["timestamp_format"] == "excel" and inf.raw["data"]["freq"] == freq
+    out = tmp_path / "sheet.yaml"
+    out.write_text(render_yaml(inf, "init"))
+    frame = ingest(load_config(out).data).frame
+    assert (frame[TIME] == stamps).all()

@@ -28,7 +28,8 @@ class DataConfig(_Section):
     timestamp_format: str | None = Field(
         None, description="strftime format of the timestamps; parsed as ISO 8601 when absent; "
         "'unix_s' / 'unix_ms' for numbers of seconds / milliseconds since 1970-01-01 UTC; "
-        "'quarter' for '2020Q1', '2020-Q1' or 'Q1 2020' (each read as the quarter's first day)."
+        "'quarter' for '2020Q1', '2020-Q1' or 'Q1 2020' (each read as the quarter's first day); "
+        "'excel' for spreadsheet serial days (43861 is 2020-01-31, fractions are the time)."
     )
     time_of_day_column: str | None = Field(
         None, description="Column holding the time of day when timestamp_column holds only "

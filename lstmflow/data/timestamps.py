@@ -12,6 +12,7 @@ from lstmflow.config import DataConfig
 from lstmflow.data.schema import SERIES, TIME, DataError
 
 UNIX = {"unix_s": "s", "unix_ms": "ms"}  # data.timestamp_format values: epoch numbers, UTC
+EXCEL = "excel"  # data.timestamp_format for spreadsheet serial days (1 = 1900-01-01; fractions: time)
 QUARTER = "quarter"  # data.timestamp_format for '2020Q1', '2020-Q1', 'Q1 2020': the quarter's start
 QUARTERS = (re.compile(r"^\s*(?P<y>\d{4})\s*[-/ ]?\s*Q(?P<q>[1-4])\s*$", re.I),
             re.compile(r"^\s*Q(?P<q>[1-4])\s*[-/ ]?\s*(?P<y>\d{4})\s*$", re.I))
@@ -75,6 +76,14 @@ def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
         ts = values
     elif cfg.timestamp_format in UNIX:
         ts = _parse_unix(values, cfg)
+    elif cfg.timestamp_format == EXCEL:
+        num = pd.to_numeric(values, errors="coerce")
+        bad = values[num.isna() & values.notna()]
+        if len(bad):
+            raise DataError(f"{stamp_columns(cfg)}: {len(bad)} timestamp(s) are not numbers "
+                            f"(e.g. {bad.iloc[0]!r}); data.timestamp_format 'excel' reads "
+                            "spreadsheet serial days")
+        ts = pd.to_datetime(num, unit="D", origin="1899-12-30").dt.round("s")
     elif cfg.timestamp_format == QUARTER:
         ts = quarter_starts(values)
         bad = values[ts.isna() & values.notna()]

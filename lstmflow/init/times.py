@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from lstmflow.data.schema import DataError
-from lstmflow.data.timestamps import OFFSET, QUARTER, UNIX, quarter_starts
+from lstmflow.data.timestamps import EXCEL, OFFSET, QUARTER, UNIX, quarter_starts
 
 TIME_NAMES = re.compile(r"^(ds|date|time|datetime|timestamp|dt|period|day|hour|month|week|year)\b",
                         re.I)
@@ -23,6 +23,7 @@ FORMATS = ("%Y%m%d", "%d/%m/%Y", "%m/%d/%Y", "%d.%m.%Y", "%d/%m/%Y %H:%M", "%m/%
            "%b-%y", "%b-%Y", "%b %Y", "%B %Y", "%d %b %Y", "%d-%b-%Y", "%d-%b-%y")
 SAMPLE = 500  # values per column tried when looking for timestamps
 DATE_PARTS = re.compile(r"^(month|mon|mm|quarter|qtr|q|week|wk|day|dd)$", re.I)  # beside a year
+EXCEL_RANGE = (18_264, 73_051)  # serial days of 1950-01-01 and 2100-01-01
 YEAR_NAMES = re.compile(r"^(year|yr|yyyy|jahr|annee|año|ano)$", re.I)  # whole numbers as years
 # A column of period numbers (hour ending 1..24, settlement period 1..48) is a time of day only
 # under a name that says so: small whole numbers beside repeated dates are otherwise a key.
@@ -68,6 +69,9 @@ def timestamp_format(col: pd.Series) -> str | bool | None:
     values = spread(col.dropna())
     if values.empty or pd.api.types.is_bool_dtype(values):
         return False
+    if pd.api.types.is_numeric_dtype(values) and TIME_NAMES.match(str(col.name)) \
+            and values.between(*EXCEL_RANGE).all():
+        return EXCEL  # spreadsheet serial days: 43861 is 2020-01-31
     if pd.api.types.is_float_dtype(values):  # Unix time with fractions of a second only
         return unix_format(values) if EPOCH_NAMES.search(str(col.name)) else False
     if pd.api.types.is_integer_dtype(values):  # 8-digit dates like 19580329, or Unix time
@@ -113,7 +117,7 @@ def time_of_day(raw: pd.DataFrame, date_col: str, fmt: str | None) -> tuple[str,
     from lstmflow.data.read import date_and_time, periods_of_day
 
     repeats = int(raw[date_col].duplicated().sum())
-    if fmt in UNIX or fmt == QUARTER or not repeats:
+    if fmt in UNIX or fmt in (QUARTER, EXCEL) or not repeats:
         return None
     formats = [None] if fmt is None else [f"{fmt} %H:%M:%S", f"{fmt} %H:%M",
                                            f"{fmt} %H:%M:%S.%f"]
@@ -146,7 +150,8 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, 
             continue
         if fmt is not False:
             how = {None: "ISO 8601", QUARTER: "quarters like '2020Q1', each read as its first "
-                   "day"}.get(fmt, f"format {fmt!r}")
+                   "day", EXCEL: "spreadsheet serial days since 1899-12-30"}.get(
+                       fmt, f"format {fmt!r}")
             if fmt in UNIX:
                 how = f"{'seconds' if fmt == 'unix_s' else 'milliseconds'} since 1970-01-01 UTC"
             return str(c), fmt, f"column '{c}' parses as timestamps ({how})", None
