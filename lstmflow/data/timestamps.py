@@ -48,18 +48,24 @@ def _parse_unix(values: pd.Series, cfg: DataConfig) -> pd.Series:
     them to data.timezone's clock time like any zoned stamp)."""
     where = stamp_columns(cfg)
     unit = UNIX[cfg.timestamp_format]
-    num = pd.to_numeric(values, errors="coerce")
-    bad = values[num.isna() & values.notna()]
-    if len(bad):
-        raise DataError(f"{where}: {len(bad)} timestamp(s) are not numbers (e.g. "
-                        f"{bad.iloc[0]!r}); data.timestamp_format '{cfg.timestamp_format}' "
-                        "reads numbers since 1970-01-01 UTC")
+    num = _numbers(values, cfg, "numbers since 1970-01-01 UTC")
     try:
         return pd.to_datetime(num, unit=unit, utc=True).astype("datetime64[ns, UTC]")
     except (ValueError, OverflowError, pd.errors.OutOfBoundsDatetime):
         other = "unix_s" if unit == "ms" else "unix_ms"
         raise DataError(f"{where}: {num.max():.0f} is out of range as {unit} since 1970 (did you "
                         f"mean data.timestamp_format '{other}'?)") from None
+
+
+def _numbers(values: pd.Series, cfg: DataConfig, reads: str) -> pd.Series:
+    """The stamps as numbers, or DataError naming the texts among them."""
+    num = pd.to_numeric(values, errors="coerce")
+    bad = values[num.isna() & values.notna()]
+    if len(bad):
+        raise DataError(f"{stamp_columns(cfg)}: {len(bad)} timestamp(s) are not numbers (e.g. "
+                        f"{bad.iloc[0]!r}); data.timestamp_format '{cfg.timestamp_format}' "
+                        f"reads {reads}")
+    return num
 
 
 def _digits(values: pd.Series) -> pd.Series:
@@ -77,12 +83,7 @@ def _parse_times(values: pd.Series, cfg: DataConfig) -> pd.Series:
     elif cfg.timestamp_format in UNIX:
         ts = _parse_unix(values, cfg)
     elif cfg.timestamp_format == EXCEL:
-        num = pd.to_numeric(values, errors="coerce")
-        bad = values[num.isna() & values.notna()]
-        if len(bad):
-            raise DataError(f"{stamp_columns(cfg)}: {len(bad)} timestamp(s) are not numbers "
-                            f"(e.g. {bad.iloc[0]!r}); data.timestamp_format 'excel' reads "
-                            "spreadsheet serial days")
+        num = _numbers(values, cfg, "spreadsheet serial days")
         ts = pd.to_datetime(num, unit="D", origin="1899-12-30").dt.round("s")
     elif cfg.timestamp_format == QUARTER:
         ts = quarter_starts(values)
