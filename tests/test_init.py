@@ -562,6 +562,11 @@ def test_title_lines_before_the_header_are_skipped(tmp_path):
     out.write_text(render_yaml(inf, "init"))
     frame = ingest(load_config(out).data).frame
     assert len(frame) == 400 and frame[TARGET].iloc[-1] == 399.0
+    ragged = tmp_path / "ragged.csv"  # rows that leave trailing fields out keep their header
+    ragged.write_text("date,a,b\n" + "\n".join(
+        f"{d:%Y-%m-%d},{i}" + (f",{i}" if i % 3 == 0 else "") for i, d in enumerate(days)) + "\n")
+    assert "skip_rows" not in infer_config(str(ragged), target="a", try_transforms=False,
+                                           **QUIET).raw["data"]
 
 
 def test_a_parquet_frame_saved_with_its_datetime_index_is_read(tmp_path):

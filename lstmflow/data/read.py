@@ -156,8 +156,7 @@ def periods_of_day(times: pd.Series) -> pd.Series | None:
     (p - 1) x 24 h / K into the day (p x 24 h / K when they count from 0). None otherwise."""
     num = pd.to_numeric(times, errors="coerce")
     seen = num.dropna()
-    if seen.empty or len(seen) < num.notna().sum() or num[times.notna()].isna().any() \
-            or not np.allclose(seen, seen.round()):
+    if seen.empty or num[times.notna()].isna().any() or not np.allclose(seen, seen.round()):
         return None
     low, high = int(seen.min()), int(seen.max())
     per_day = PERIODS_PER_DAY.get(high) if low >= 1 else PERIODS_PER_DAY.get(high + 1)

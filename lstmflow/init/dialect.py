@@ -56,16 +56,18 @@ def _delimiter(lines: list[str]) -> str:
 
 def header_row(lines: list[str], delim: str) -> int:
     """How many lines come before the header: those before the first run of five lines that
-    split into as many fields as most of the later lines do (at least two). 0 for a table
-    that starts at its first line."""
+    split into as many fields as most of the later lines do (at least two), when every line
+    before it is narrower (a title, a note, a blank line). 0 for a table that starts at its
+    first line, also one whose rows leave trailing fields out."""
     counts = [len(next(csv.reader([line], delimiter=delim))) if line.strip() else 0
               for line in lines]
     body = counts[len(counts) // 2:] or counts
     width = max(set(body), key=body.count)
-    if width < 2 or (counts and counts[0] == width):
+    if width < 2 or (counts and counts[0] >= width):
         return 0
     run = min(5, len(counts))
-    return next((i for i in range(len(counts)) if counts[i:i + run] == [width] * run), 0)
+    start = next((i for i in range(len(counts)) if counts[i:i + run] == [width] * run), 0)
+    return start if all(c < width for c in counts[:start]) else 0
 
 
 def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, dict[str, str | int]]:
