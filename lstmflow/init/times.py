@@ -143,6 +143,8 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, 
     ('UTC') that stamps with several UTC offsets need (data.timezone)."""
     named = [c for c in raw.columns if TIME_NAMES.match(str(c))]
     order = named + [c for c in raw.columns if c not in named]
+    years = [c for c in order if YEAR_NAMES.search(str(c))]  # a year beside a date: the date
+    order = [c for c in order if c not in years] + years
     parts = [str(c) for c in raw.columns if DATE_PARTS.match(str(c))]
     for c in order:
         fmt = timestamp_format(raw[c])
