@@ -9,10 +9,8 @@ import re
 import pandas as pd
 
 from lstmflow.config.data import DataConfig
-from lstmflow.data.read import _format_of, check_path, read_parquet
+from lstmflow.data.read import _format_of, check_path, read_parquet, read_table
 from lstmflow.data.schema import DataError
-
-NA_VALUES = DataConfig.model_fields["na_values"].get_default(call_default_factory=True)
 
 
 def sniff_csv(path: str) -> tuple[str, str, int]:
@@ -82,28 +80,21 @@ def read_raw(path: str, fmt: str = "auto") -> tuple[pd.DataFrame, dict[str, str 
             raise DataError(f"data file '{path}' could not be read as parquet: "
                             f"{str(exc).splitlines()[0]}") from None
     delim, decimal, skip = sniff_csv(path)
-    raw = _read_csv(path, delim, decimal, None, skip)
+    dialect = {"delimiter": delim, "decimal": decimal, "skip_rows": skip}
+    raw = _read_csv(path, dialect)
     thousands = thousands_mark(raw, decimal)
     if thousands:  # '4,742.83': read again so that these columns are numbers
-        raw = _read_csv(path, delim, decimal, thousands, skip)
-    dialect = {"delimiter": delim, "decimal": decimal, "thousands": thousands, "skip_rows": skip}
-    return raw, {k: v for k, v in dialect.items() if v and v != DIALECT_DEFAULTS.get(k)}
+        dialect["thousands"] = thousands
+        raw = _read_csv(path, dialect)
+    return raw, {k: v for k, v in dialect.items() if v != DIALECT_DEFAULTS[k]}
 
 
-DIALECT_DEFAULTS = {"delimiter": ",", "decimal": "."}
+DIALECT_DEFAULTS = {"delimiter": ",", "decimal": ".", "skip_rows": 0, "thousands": None}
 
 
-def _read_csv(path: str, delim: str, decimal: str, thousands: str | None,
-              skip: int = 0) -> pd.DataFrame:
-    try:
-        raw = pd.read_csv(path, sep=delim, decimal=decimal, thousands=thousands,
-                          skiprows=skip, na_values=NA_VALUES, keep_default_na=False,
-                          encoding="utf-8-sig", low_memory=False)
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise DataError(f"data file '{path}' could not be read as csv: "
-                        f"{str(exc).splitlines()[0]}") from None
-    except pd.errors.EmptyDataError:
-        raise DataError(f"data file '{path}' is empty") from None
+def _read_csv(path: str, dialect: dict[str, str | int]) -> pd.DataFrame:
+    """The CSV read exactly as a run will read it with these data.* keys (data/read.py)."""
+    raw = read_table(DataConfig(path=path, timestamp_column="?", format="csv", **dialect))
     if raw.empty:
         raise DataError(f"data file '{path}' has a header but no rows")
     return raw
