@@ -506,6 +506,9 @@ def test_a_column_of_years_is_an_annual_timestamp_and_split_dates_are_named(tmp_
                   "Value": np.arange(24.0)}).to_csv(split, index=False)
     with pytest.raises(DataError, match=r"dates seem split over columns \['Month'\]"):
         infer_config(str(split), try_transforms=False, **QUIET)
+    counted = pd.DataFrame({"day": np.arange(1, 400), "v": 1.0})  # no year: nothing split
+    with pytest.raises(DataError, match=r"give the file a date or datetime column$"):
+        assign_columns(counted, "days.csv")
     days = pd.date_range("2020-01-01", periods=800, freq="D")  # a year derived from a date
     both = pd.DataFrame({"Year": days.year, "obs": days.strftime("%Y-%m-%d"), "v": 1.0})
     assert assign_columns(both, "both.csv", target="v").timestamp == "obs"

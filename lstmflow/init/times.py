@@ -25,6 +25,9 @@ SAMPLE = 500  # values per column tried when looking for timestamps
 DATE_PARTS = re.compile(r"^(month|mon|mm|quarter|qtr|q|week|wk|day|dd)$", re.I)  # beside a year
 EXCEL_RANGE = (18_264, 73_051)  # serial days of 1950-01-01 and 2100-01-01
 YEAR_NAMES = re.compile(r"^(year|yr|yyyy|jahr|annee|año|ano)$", re.I)  # whole numbers as years
+HOW = {None: "ISO 8601", QUARTER: "quarters like '2020Q1', each read as its first day",
+       EXCEL: "spreadsheet serial days since 1899-12-30",
+       "unix_s": "seconds since 1970-01-01 UTC", "unix_ms": "milliseconds since 1970-01-01 UTC"}
 # A column of period numbers (hour ending 1..24, settlement period 1..48) is a time of day only
 # under a name that says so: small whole numbers beside repeated dates are otherwise a key.
 PERIOD_NAMES = re.compile(r"(hour|^he$|^hr$|_hr$|period|interval|^sp$|settlement)", re.I)
@@ -146,16 +149,14 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, 
     years = [c for c in order if YEAR_NAMES.search(str(c))]  # a year beside a date: the date
     order = [c for c in order if c not in years] + years
     parts = [str(c) for c in raw.columns if DATE_PARTS.match(str(c))]
+    split = False  # a year column passed over because month or day columns sit beside it
     for c in order:
         fmt = timestamp_format(raw[c])
         if fmt == "%Y" and parts:  # year, month (, day) in columns of their own
+            split = True
             continue
         if fmt is not False:
-            how = {None: "ISO 8601", QUARTER: "quarters like '2020Q1', each read as its first "
-                   "day", EXCEL: "spreadsheet serial days since 1899-12-30"}.get(
-                       fmt, f"format {fmt!r}")
-            if fmt in UNIX:
-                how = f"{'seconds' if fmt == 'unix_s' else 'milliseconds'} since 1970-01-01 UTC"
+            how = HOW.get(fmt, f"format {fmt!r}")
             return str(c), fmt, f"column '{c}' parses as timestamps ({how})", None
         offsets = utc_offsets(raw[c])
         if offsets:
@@ -164,10 +165,10 @@ def find_timestamp(raw: pd.DataFrame, path: str) -> tuple[str, str | None, str, 
                 f"{offsets[:4]} (daylight saving, or several zones): converted to UTC "
                 "(data.timezone) so that the grid stays regular; name a zone such as "
                 "'Europe/Berlin' there to keep local clock time"), "UTC"
-    split = (f"; the dates seem split over columns {parts} and a year column: join them into "
-             "one date column ('1990-03' or '1990-03-01')") if parts else ""
+    hint = (f"; the dates seem split over columns {parts} and a year column: join them into "
+            "one date column ('1990-03' or '1990-03-01')") if split else ""
     raise DataError(
         f"data file '{path}': no column parses as timestamps (tried ISO 8601 and {len(FORMATS)} "
         f"common formats on columns {[str(c) for c in raw.columns[:20]]}); give the file a date "
-        f"or datetime column{split}"
+        f"or datetime column{hint}"
     )
