@@ -165,9 +165,10 @@ def periods_of_day(times: pd.Series) -> pd.Series | None:
     # the long day's extra period (hour 25) shares the last period's start: a repeated stamp,
     # as any clock's repeated autumn hour is (data.duplicates decides)
     index = (num.clip(upper=per_day) - 1) if low >= 1 else num.clip(upper=per_day - 1)
-    minutes = index * (1440 // per_day)
-    text = minutes.map(lambda m: f"{int(m) // 60:02d}:{int(m) % 60:02d}" if pd.notna(m) else None)
-    return text.astype(object)
+    minutes = (index * (1440 // per_day)).astype("Int64")
+    hours = (minutes // 60).astype("string").str.zfill(2)
+    return (hours + ":" + (minutes % 60).astype("string").str.zfill(2)).astype(object).where(
+        minutes.notna(), None)
 
 
 def date_and_time(dates: pd.Series, times: pd.Series) -> pd.Series:
