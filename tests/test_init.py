@@ -53,10 +53,10 @@ def test_init_on_the_sample_reproduces_the_hand_written_config(sample_config):
     assert any("fewer than" in n and "1 of 5 series" in n for n in inf.notes)  # FB is short
     text = path.read_text()
     assert "  freq: B  # the most common step" in text and text.startswith("# Written by")
-    from lstmflow.fit.train import segment_len
+    from lstmflow.fit.model import segment_len
 
     p = segment_len(cfg)  # what training will use (its rule: tests/test_segment_len.py)
-    assert f"model: {{}}  # the LSTM reads its {cfg.forecast.input_size}-step window in {p}-step " \
+    assert f"model:  # the LSTM reads its {cfg.forecast.input_size}-step window in {p}-step " \
         "segments" in text
 
 
@@ -374,6 +374,8 @@ def test_cli_writes_the_config_and_refuses_without_traceback(tmp_path):
     assert "evaluation.season = 52" in r.stdout and "not decided: target transform" in r.stdout
     raw = yaml.safe_load(out.read_text())
     assert raw["data"]["target_column"] == "co2" and json.dumps(raw)
+    assert raw["data"]["series_column"] is None and raw["model"]["hidden_size"] == 64  # defaults
+    assert "  hidden_size: 64  # (default) LSTM hidden units per layer" in out.read_text()
     again = run_cli("init", "--data", str(ROOT / "data" / "sample" / "co2_weekly.csv"), "--out",
                     str(out), "--no-fit")
     assert again.returncode == 2 and "pass --force" in again.stderr

@@ -7,14 +7,17 @@ short validation fits > a config that `lstmflow train --config FILE` runs withou
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from pydantic.fields import FieldInfo
 
-from lstmflow.config import DataConfig, build_config
+from lstmflow.config import DataConfig, PipelineConfig, build_config
+from lstmflow.config.keys import COMMON_KEYS
 from lstmflow.data.ingest import canonicalize
 from lstmflow.data.timestamps import fixed_step
 from lstmflow.init.choose import (
@@ -34,6 +37,59 @@ from lstmflow.init.infer import (
 )
 from lstmflow.init.origins import fit_split, fit_window
 from lstmflow.init.read import assign_columns
+
+# Keys init writes beside COMMON_KEYS, where it infers them, because the file is read with them:
+# the CSV dialect, how the timestamps parse, the layout, clashing rows, missing-value markers,
+# readings off the grid; the scaler; the quality checks this file already fails (as warnings).
+FILE_KEYS: tuple[str, ...] = (
+    "data.layout", "data.timestamp_format", "data.time_of_day_column", "data.timezone",
+    "data.delimiter", "data.decimal", "data.thousands", "data.skip_rows", "data.duplicates",
+    "data.na_values", "data.off_grid", "preprocess.scaler", "quality.severity",
+)
+# With data.layout wide every column but the timestamp is a series: these do not apply.
+NOT_IN_WIDE: tuple[str, ...] = ("data.series_column", "data.target_column", "data.covariates")
+
+
+def config_field(dotted: str) -> FieldInfo:
+    """The pydantic field of a dotted config key ('model.hidden_size')."""
+    model: type = PipelineConfig
+    *sections, name = dotted.split(".")
+    for section in sections:
+        model = model.model_fields[section].annotation
+    return model.model_fields[name]
+
+
+def with_common_keys(raw: dict[str, Any]) -> tuple[dict[str, Any], set[str]]:
+    """What `lstmflow init` writes: the inferred `raw` plus every COMMON_KEYS key it lacks, at
+    the config's default (so the file loads to the same config), sections and keys in the
+    config's field order; and the dotted keys so added."""
+    out = copy.deepcopy(raw)
+    added: set[str] = set()
+    wide = raw.get("data", {}).get("layout") == "wide"
+    for key in COMMON_KEYS:
+        if wide and key in NOT_IN_WIDE:
+            continue
+        *sections, name = key.split(".")
+        node = out
+        for section in sections:
+            node = node.setdefault(section, {})
+        if name not in node:
+            node[name] = copy.deepcopy(config_field(key).get_default(call_default_factory=True))
+            added.add(key)
+    return _in_field_order(out, PipelineConfig), added
+
+
+def _in_field_order(node: dict[str, Any], model: type) -> dict[str, Any]:
+    fields = list(model.model_fields)
+    rank = {name: i for i, name in enumerate(fields)}
+    out = {}
+    for key in sorted(node, key=lambda k: rank.get(k, len(fields))):
+        value = node[key]
+        sub = model.model_fields[key].annotation if key in model.model_fields else None
+        if isinstance(value, dict) and isinstance(sub, type) and hasattr(sub, "model_fields"):
+            value = _in_field_order(value, sub)
+        out[key] = value
+    return out
 
 
 def _data_section(path: str, cols, dialect: dict[str, Any]) -> dict[str, Any]:
@@ -96,6 +152,9 @@ def infer_config(
     frame, freq = ingested.frame, ingested.freq
     data["freq"] = freq
     inf.why["data.freq"] = f"the most common step between timestamps is '{freq}'"
+    if cols.wide:
+        inf.why["data.layout"] = ("one series per column beside the timestamp: series_column, "
+                                  "target_column and covariates do not apply")
     if dialect.get("skip_rows"):
         inf.why["data.skip_rows"] = (f"the table's header is line {dialect['skip_rows'] + 1}: "
                                      "the lines before it (a title or a note) are skipped")
