@@ -26,10 +26,8 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
+from lstmflow.core import Forecaster  # noqa: E402
 from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
-from lstmflow.data.prepare import prepare  # noqa: E402
-from lstmflow.data.split import split_bounds  # noqa: E402
-from lstmflow.fit.attempt import fit_and_diagnose  # noqa: E402
 from lstmflow.fit.diagnosis import data_stats, diagnose  # noqa: E402
 
 SMALL = ["model.hidden_size=16", "model.num_layers=1", "training.max_epochs=12",
@@ -93,12 +91,12 @@ def prepared(cfg, tail: int | None, scale_test: float | None):
     if tail:
         frame = frame.groupby("series_id", sort=False).tail(tail).reset_index(drop=True)
     frame, _ = drop_short_series(frame, cfg.min_history(), "drop", cfg.data.path)
-    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+    bounds = Forecaster(cfg).split(frame)
     if scale_test:
         for sid, b in bounds.items():
             rows = frame.index[frame["series_id"].astype(str) == sid][b.val_end:]
             frame.loc[rows, "target"] *= scale_test
-    return prepare(frame, bounds, cfg), bounds
+    return Forecaster(cfg).prepare(frame, bounds), bounds
 
 
 def run_case(series: str, case: str, out: Path) -> dict:
@@ -109,7 +107,7 @@ def run_case(series: str, case: str, out: Path) -> dict:
         cfg = build_config(apply_overrides(raw, [f"data.path={ROOT / cfg.data.path}"]))
     prep, _ = prepared(cfg, tail, SHIFTED.get(case))
     start = time.perf_counter()
-    attempt = fit_and_diagnose(prep, cfg)
+    attempt = Forecaster(cfg).run(prep)
     total = time.perf_counter() - start
     t0 = time.perf_counter()  # the diagnosis alone, again, for its cost
     diagnose(attempt.history, attempt.metrics,

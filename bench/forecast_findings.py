@@ -32,7 +32,7 @@ torch.set_num_threads(1)
 
 from bench.diagnosis_cases import RESEARCH, RESEARCH_SERIES, SMALL, prepared, series_configs  # noqa: E402
 from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
-from lstmflow.fit.attempt import fit_and_diagnose  # noqa: E402
+from lstmflow.core import Forecaster  # noqa: E402
 
 # name -> (freq, horizon, input_size, season, val_size, test_size, target transform, rows kept)
 RESEARCH_SERIES.update({
@@ -69,7 +69,7 @@ def run_case(series: str, case: str, out: Path) -> dict:
         cfg = build_config(apply_overrides(raw, [f"data.path={ROOT / cfg.data.path}"]))
     prep, _ = prepared(cfg, tail, None)
     start = time.perf_counter()
-    attempt = fit_and_diagnose(prep, cfg)
+    attempt = Forecaster(cfg).run(prep)
     return {"attempt": attempt, "seconds": time.perf_counter() - start}
 
 

@@ -28,13 +28,10 @@ torch.set_num_threads(1)
 
 from bench.diagnosis_cases import CASES, series_configs  # noqa: E402
 from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
+from lstmflow.core import Fitted, Forecaster  # noqa: E402
 from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
-from lstmflow.data.prepare import prepare  # noqa: E402
-from lstmflow.data.split import split_bounds  # noqa: E402
-from lstmflow.fit.evaluate import evaluate  # noqa: E402
-from lstmflow.fit.origins import predict_origins  # noqa: E402
-from lstmflow.fit.repair import PROBLEMS, repair  # noqa: E402
-from lstmflow.fit.train import FitDiverged, train_model  # noqa: E402
+from lstmflow.repair.candidates import PROBLEMS  # noqa: E402
+from lstmflow.repair.policy import repair  # noqa: E402
 
 BETTER = 0.05  # 'better': validation rel MAE at least 5% below the first fit's (else 'marginal')
 DEFAULT_CASES = "divergence,exploding,plateau,underfitting,not_converged"
@@ -52,18 +49,17 @@ def load(series: str, case: str, rounds: int, out: Path):
     if tail:
         frame = frame.groupby("series_id", sort=False).tail(tail).reset_index(drop=True)
     frame, _ = drop_short_series(frame, cfg.min_history(), "drop", cfg.data.path)
-    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
-    return cfg, frame, bounds, prepare(frame, bounds, cfg)
+    forecaster = Forecaster(cfg)
+    bounds = forecaster.split(frame)
+    return cfg, frame, bounds, forecaster.prepare(frame, bounds)
 
 
 def test_rel_mae(a) -> float | None:
     """An attempt's test rel MAE (geometric mean over series), None without a usable model."""
     if not a.usable:
         return None
-    p = a.prepared
-    stack, ends, zhat = predict_origins(a.fit.model, p.arrays, a.cfg, "test", a.fit.stack)
-    m = evaluate(p.arrays, stack, ends, zhat, p.state, a.cfg.forecast.horizon,
-                 a.cfg.evaluation.season)
+    alone = Fitted(a.cfg, a.fit.model, a.prepared.state)  # the model alone, as repair judges
+    m = Forecaster(a.cfg).evaluate(alone, a.prepared).metrics
     return m["overall"]["model"]["rel_mae"]
 
 
@@ -71,12 +67,8 @@ def run_case(series: str, case: str, rounds: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         cfg, frame, bounds, prep = load(series, case, rounds, Path(tmp))
         start = time.perf_counter()
-        try:
-            first = train_model(prep.arrays, cfg, log=lambda _: None, run_dir=Path(tmp))
-        except FitDiverged as exc:
-            first = exc
-        rep = repair(first, first.seconds, prep, frame, bounds, cfg, Path(tmp),
-                     log=lambda _: None)
+        first = Forecaster(cfg).fit(prep, log=lambda _: None, run_dir=Path(tmp))
+        rep = repair(first, frame, bounds, Path(tmp), log=lambda _: None)
         secs = time.perf_counter() - start
         a0, best = rep.attempts[0], rep.best
         problems = [f["finding"] for f in a0.findings if f["severity"] in PROBLEMS]

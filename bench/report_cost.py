@@ -24,13 +24,10 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 from lstmflow.config import load_config  # noqa: E402
+from lstmflow.core import Forecaster  # noqa: E402
 from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
-from lstmflow.data.prepare import prepare  # noqa: E402
-from lstmflow.data.split import split_bounds  # noqa: E402
-from lstmflow.fit.diagnosis import data_stats, diagnose  # noqa: E402
-from lstmflow.fit.evaluate import collect_forecasts, forecast_frame, score  # noqa: E402
-from lstmflow.fit.origins import predict_origins  # noqa: E402
-from lstmflow.fit.train import save_history, train_model  # noqa: E402
+from lstmflow.fit.evaluate import forecast_frame  # noqa: E402
+from lstmflow.fit.train import save_history  # noqa: E402
 from lstmflow.report.html import FORECASTS, REPORT_SERIES, write_report  # noqa: E402
 from lstmflow.report.summary import metrics_block  # noqa: E402
 
@@ -48,21 +45,18 @@ def main() -> None:
             f"data.path={ROOT / 'data' / 'sample' / 'stocks.parquet'}", f"output_dir={tmp}",
             f"training.max_epochs={args.epochs}"])
         frame, _ = drop_short_series(ingest(cfg.data).frame, cfg.min_history(), "drop", "")
-        bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
-        prep = prepare(frame, bounds, cfg)
+        forecaster = Forecaster(cfg)
         t = time.perf_counter()
-        fit = train_model(prep.arrays, cfg)
+        fit = forecaster.fit(frame)
         fit_s = time.perf_counter() - t
         save_history(fit.history, run_dir)
-        h, season = cfg.forecast.horizon, cfg.evaluation.season
-        stack, ends, zhat = predict_origins(fit.model, prep.arrays, cfg, "test")
-        fcs = collect_forecasts(prep.arrays, stack, ends, zhat, prep.state, h, season)
-        metrics = score(fcs, h)
-        forecast_frame(fcs[:REPORT_SERIES]).to_parquet(run_dir / FORECASTS)
+        evaluation = forecaster.evaluate(fit)
+        metrics = evaluation.metrics
+        forecast_frame(evaluation.forecasts.series[:REPORT_SERIES]).to_parquet(run_dir / FORECASTS)
 
         t = time.perf_counter()
-        stats = data_stats(prep.arrays, season, h, cfg.forecast.input_size)
-        findings = diagnose(fit.history, metrics, stats, cfg.model_dump(mode="json"))
+        diagnosis = forecaster.diagnose(fit, metrics)
+        findings, stats = diagnosis.findings, diagnosis.stats
         diag_s = time.perf_counter() - t
         summary = {"run_id": "bench", "status": "completed", "run_dir": str(run_dir),
                    "config": cfg.model_dump(mode="json"), "warnings": [],
@@ -74,7 +68,7 @@ def main() -> None:
         write_report(run_dir, summary)
         warm_s = time.perf_counter() - t
     total = diag_s + cold_s
-    print(f"fit ({args.epochs} epochs, {len(prep.arrays)} series): {fit_s:.2f} s")
+    print(f"fit ({args.epochs} epochs, {len(fit.prepared.arrays)} series): {fit_s:.2f} s")
     print(f"diagnosis (data statistics + findings): {diag_s:.3f} s")
     print(f"report.html: {cold_s:.2f} s first in the process (matplotlib import included), "
           f"{warm_s:.2f} s again")

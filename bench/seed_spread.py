@@ -33,7 +33,7 @@ torch.set_num_threads(1)
 
 from bench.diagnosis_cases import prepared, series_configs  # noqa: E402
 from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
-from lstmflow.fit.attempt import fit_and_diagnose  # noqa: E402
+from lstmflow.core import Forecaster  # noqa: E402
 from lstmflow.fit.scores import relative_mae  # noqa: E402
 
 MARGINS = (0.0, 0.01, 0.02, 0.03, 0.05, 0.075, 0.1)
@@ -52,7 +52,7 @@ def fits(series: str, seeds: int, extra: list[str], out: Path) -> list[dict]:
         cfg = build_config(apply_overrides(base.model_dump(mode="json"),
                                            [f"training.seed={seed}"]))
         start = time.perf_counter()
-        attempt = fit_and_diagnose(prep, cfg)
+        attempt = Forecaster(cfg).run(prep)
         per = attempt.metrics["per_series"]
         results.append({"seed": seed, "per_series": per, "seconds": time.perf_counter() - start,
                         "rel_naive": relative_mae(per, "model", "naive")})

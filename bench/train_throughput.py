@@ -60,7 +60,8 @@ def bench_config(args: argparse.Namespace, every_step: bool = True) -> PipelineC
 
 def run_project(arrays, cfg: PipelineConfig) -> dict:
     """train_model as the flow runs it, checkpointing into a temporary run folder."""
-    from lstmflow.fit.train import build_datasets, train_model
+    from lstmflow.fit.model import build_datasets
+    from lstmflow.fit.train import train_model
 
     with tempfile.TemporaryDirectory() as run_dir:
         res = train_model(arrays, cfg, log=lambda _: None, run_dir=Path(run_dir))
@@ -88,7 +89,7 @@ def run_plain(arrays, cfg: PipelineConfig) -> dict:
     """A hand-written loop over pre-built batches: same init, batches, optimiser and clipping."""
     import pytorch_lightning as pl
 
-    from lstmflow.fit.train import build_datasets, build_model
+    from lstmflow.fit.model import build_datasets, build_model
     from models.data import loader
 
     t = cfg.training

@@ -12,15 +12,15 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.states import Failed
 
+from flows.common import EXPECTED_ERRORS, GateFailed, raw_gate
 from flows.hooks import notify_failure
 from flows.runners import open_run, run_all
-from flows.training import EXPECTED_ERRORS, GateFailed, ingest_and_gate
 from lstmflow.backtest.plan import NEED, backtest_rows, fold_frame, fold_step, plan_folds
 from lstmflow.backtest.results import across_folds
 from lstmflow.config import ConfigError, Override, PipelineConfig
 from lstmflow.runtime import fan_out
 from tasks.backtest import backtest_report_task, fold_task, keep_folds_task
-from tasks.ingest import short_series_task
+from tasks.ingest import ingest_task, short_series_task
 
 
 @flow(name="lstmflow-backtest", log_prints=True, validate_parameters=False,
@@ -45,7 +45,7 @@ def backtest_flow(
     start = time.perf_counter()
     try:
         summary.update(_backtest_steps(config, run_dir, summary))
-    except (GateFailed, *EXPECTED_ERRORS) as exc:
+    except EXPECTED_ERRORS as exc:
         return _stopped(summary, run_dir, "failed", exc)
     except Exception as exc:
         _stopped(summary, run_dir, "error", exc)
@@ -62,7 +62,11 @@ def backtest_flow(
 
 def _backtest_steps(cfg: PipelineConfig, run_dir: Path, summary: dict) -> dict[str, Any]:
     """The recipe: the data and its gate once, then every fold on the task runner."""
-    data = ingest_and_gate(cfg, run_dir, summary)
+    data = ingest_task(cfg)
+    summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
+    gate = raw_gate(data, cfg, run_dir)
+    summary.update(gate=gate.record and gate.record.to_json(),
+                   warnings=[*summary["warnings"], *gate.warnings])
     data = short_series_task(data, cfg, backtest_rows(cfg), NEED)
     summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
     folds = plan_folds(data.frame, cfg)
@@ -89,6 +93,9 @@ def _stopped(summary: dict, run_dir: Path, status: str, exc: BaseException):
     """Record why the backtest stopped before its folds; a Failed state for expected errors."""
     reason = str(exc) if status == "failed" else f"{type(exc).__name__}: {exc}"
     summary.update(status=status, reason=reason, error_type=type(exc).__name__)
+    if isinstance(exc, GateFailed) and exc.key:  # the refusing gate's record
+        summary[exc.key] = exc.record.to_json()
+        summary["warnings"] += exc.warnings
     if run_dir.exists():  # refused at ingestion: nothing was kept, nothing is written
         backtest_report_task(summary, run_dir)
     get_run_logger().error(reason)

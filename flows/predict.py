@@ -10,8 +10,8 @@ from prefect import flow, get_run_logger
 from prefect.states import Failed
 
 from expectations.runner import gate_message
+from flows.common import EXPECTED_ERRORS, GateFailed
 from flows.hooks import notify_failure
-from flows.training import EXPECTED_ERRORS, GateFailed
 from lstmflow.config import Override, PipelineConfig, config_from_parameters
 from lstmflow.durable import write_json
 from lstmflow.serve.predict import (
@@ -58,7 +58,7 @@ def predict_flow(
         path = Path(out) if out else folder / FORECASTS
         record = prediction_record(champ, data, table, path, warnings + more, gate)
         write_forecasts_task(table, path, record)
-    except (GateFailed, *EXPECTED_ERRORS) as exc:
+    except EXPECTED_ERRORS as exc:
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
     record.update(prediction_id=folder.name, folder=str(folder))

@@ -15,6 +15,7 @@ from prefect.context import get_run_context
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
+from flows.common import new_run_id
 from lstmflow.config import Override, PipelineConfig, config_from_parameters
 from lstmflow.runs import run_folder
 from lstmflow.runtime import FanOut
@@ -24,8 +25,6 @@ def open_run(kind: str, config: PipelineConfig, overrides: Sequence[Override],
              run_id: str | None) -> tuple[PipelineConfig, Path, dict[str, Any]]:
     """A fan-out flow's (backtest, tune) config with its overrides, run folder and the summary
     it starts from; raises ConfigError on a bad config or run id."""
-    from flows.training import new_run_id
-
     config = config_from_parameters(config, overrides)
     run_id = run_id or new_run_id()
     run_dir = run_folder(config.output_dir, run_id)

@@ -1,10 +1,9 @@
-"""train_flow: ingest > gate > split > preprocess > gate > train > repair > evaluate > diagnose >
-register > report."""
+"""train_flow: ingest > gate > split > preprocess > gate > train > (repair) > evaluate >
+diagnose > register > report. Each step is a task over the core (lstmflow.core.Forecaster); the
+flow keeps the run's record (summary.json) and fills it in as the steps return."""
 
 from __future__ import annotations
 
-import json
-import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,18 +13,26 @@ from prefect import flow, get_run_logger
 from prefect.context import get_run_context
 from prefect.states import Failed
 
-from expectations.runner import describe_failure, gate_message
+from expectations.runner import gate_message
+from flows.common import (
+    EXPECTED_ERRORS,
+    GateCheck,
+    GateFailed,
+    gate_record,
+    gate_warnings,
+    new_run_id,
+    raw_gate,
+    unwrap,
+)
 from flows.hooks import notify_failure
 from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
-from lstmflow.data.ingest import IngestResult
-from lstmflow.data.prepare import Prepared
-from lstmflow.data.schema import DataError
+from lstmflow.core import Diagnosis, FitResult, Forecaster
 from lstmflow.fit.diagnosis import blocking, fit_broken
-from lstmflow.fit.train import FitDiverged, TrainResult
 from lstmflow.locks import LockBusy, RunLock
-from lstmflow.report.summary import gate_block, metrics_block
+from lstmflow.records.run import RunSummary, Training
+from lstmflow.report.summary import metrics_block
 from lstmflow.runs import HISTORY, TrainingError, is_resume_config, resume_config, run_folder
-from lstmflow.serve.manifest import RegistryError, data_record
+from lstmflow.serve.manifest import data_record
 from tasks.diagnose import diagnose_task
 from tasks.evaluate import evaluate_task
 from tasks.ingest import ingest_task, short_series_task, snapshot_task
@@ -34,23 +41,7 @@ from tasks.registry import register_task, unchanged_task
 from tasks.repair import repair_task
 from tasks.report import report_task
 from tasks.train import train_task
-from tasks.validate import ingested_gate_task, inputs_gate_task
-
-EXPECTED_ERRORS = (DataError, ConfigError, TrainingError, RegistryError, LockBusy)
-GATES = {"ingested": "gate", "model-inputs": "input_gate"}  # gate name -> its summary key
-
-
-class GateFailed(RuntimeError):
-    """A data-quality gate refused the data; the message lists each failed expectation."""
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-
-
-def gate_summary(gate: dict[str, Any]) -> dict[str, Any]:
-    """The gate block of summary.json, with the paths of its table and Data Docs."""
-    return {**gate_block(gate), **(gate.get("files") or {})}
+from tasks.validate import inputs_gate_task
 
 
 # validate_parameters=False: the config is validated in the flow, so a rule that spans fields
@@ -68,178 +59,161 @@ def train_flow(
         run_id: Name of the run folder (default: time stamp + random suffix), or the run to resume.
         resume: Continue run `run_id` from its last checkpoint with its own saved config and data.
         overrides: Fields to change on top of `config`, as 'dotted.key=value' like the CLI's
-            --set (e.g. training.max_epochs=5); every other field keeps its value.
+            --set (e.g. training.max_steps=500); every other field keeps its value.
         force: Train even when the data and the effective config equal the champion's
             (otherwise `registry.skip_unchanged` ends such a run early, Completed).
     """
     try:
-        config = config_from_parameters(config, overrides)
-        if resume and not run_id:
-            raise ConfigError("resume needs the run_id of the run to continue")
-        run_id = run_id or new_run_id()
-        run_dir = run_folder(config.output_dir, run_id)  # made by the first step that keeps something
-        if resume and not is_resume_config(config, run_dir):
-            config = resume_config(run_dir)  # from the UI or a deployment: the run's own config
-        lock = RunLock(config.output_dir, run_id)  # held while the run lives (lstmflow.locks)
-        if run_dir.exists():  # an existing run folder: refuse it while another process runs it
-            lock.acquire()
+        cfg, run_dir, lock = open_run(config, overrides, run_id, resume)
     except (ConfigError, TrainingError, LockBusy) as exc:
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
     flow_run = getattr(get_run_context(), "flow_run", None)
-    summary: dict[str, Any] = {
-        "status": "running", "run_id": run_id, "run_dir": str(run_dir),
-        "flow_run_id": str(flow_run.id) if flow_run else None,
-        "config": config.model_dump(mode="json"), "warnings": [],
-    }
+    summary = RunSummary(status="running", run_id=run_dir.name, run_dir=str(run_dir),
+                         flow_run_id=str(flow_run.id) if flow_run else None,
+                         config=cfg.model_dump(mode="json"), warnings=[])
     with lock:
         try:
-            summary.update(_train_steps(config, run_id, run_dir, summary, resume, lock, force))
-            summary["status"] = "completed"
-        except (GateFailed, *EXPECTED_ERRORS) as exc:
-            summary.update(status="failed", reason=str(exc), error_type=type(exc).__name__)
-            if run_dir.exists() and lock.held:  # refused at ingestion: nothing kept or written
-                report_task(summary, run_dir)
-            get_run_logger().error(str(exc))
-            return Failed(message=str(exc), data=summary)
+            retrain(cfg, run_dir, lock, summary, resume, force)
+            summary.status = "completed"
+        except EXPECTED_ERRORS as exc:
+            return stopped(summary.fail("failed", exc), run_dir, lock, exc)
         except Exception as exc:
-            summary.update(status="error", reason=f"{type(exc).__name__}: {exc}",
-                           error_type=type(exc).__name__)
-            if run_dir.exists() and lock.held:
-                report_task(summary, run_dir)
+            stopped(summary.fail("error", exc), run_dir, lock, exc)
             raise
         report_task(summary, run_dir)
-    return summary
+    return summary.to_json()
 
 
-def _train_steps(
-    cfg: PipelineConfig, run_id: str, run_dir: Path, summary: dict, resume: bool = False,
-    lock: RunLock | None = None, force: bool = False,
-) -> dict:
-    """The recipe; each step fills in its part of the summary as it goes."""
-    data = ingest_and_gate(cfg, run_dir, summary, lock)
-    gates = cfg.quality.enabled
-    if cfg.registry.skip_unchanged and not (resume or force):
-        skip = unchanged_task(cfg, data.report["fingerprint"])
-        if skip:  # the champion already is this model: spend no training time
-            return {"skipped": True, "promoted": False, "promotion_reason": skip}
+def retrain(cfg: PipelineConfig, run_dir: Path, lock: RunLock, summary: RunSummary,
+            resume: bool, force: bool) -> None:
+    """The recipe. Each task returns its part; the part goes into the run's record before
+    the next step, so a run that stops anywhere still reports what it did."""
+    data = ingest_task(cfg)
+    lock.acquire()  # from here on the run keeps things in its folder
+    summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
+    gate = raw_gate(data, cfg, run_dir)
+    summary.update(gate=gate.record, warnings=[*summary.warnings, *gate.warnings])
+    skip = cfg.registry.skip_unchanged and not (resume or force) and \
+        unchanged_task(cfg, data.report["fingerprint"])
+    if skip:  # the champion already is this model: spend no training time
+        summary.update(skipped=True, promoted=False, promotion_reason=skip)
+        return
     data = short_series_task(data, cfg)
-    summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
-    bounds = split_task(data.frame, cfg)
-    prepared = preprocess_task(data.frame, bounds, cfg)
-    summary["preprocess"] = prepared.report
+    summary.warnings += [w["message"] for w in data.report["short_series_dropped"]]
 
-    if gates:
-        input_gate = _data(inputs_gate_task(prepared.frame, prepared.inputs, cfg, run_dir,
-                                            prepared.state["feature_state"]["calendar"],
-                                            return_state=True))
-        summary["input_gate"] = gate_summary(input_gate)
-        summary["warnings"] += [describe_failure(r) for r in input_gate["warnings"]]
-        if not input_gate["success"]:
-            raise GateFailed(gate_message("model-inputs", input_gate))
+    forecaster = Forecaster(cfg)
+    bounds = split_task(forecaster, data.frame)
+    prepared = preprocess_task(forecaster, data.frame, bounds)
+    summary.preprocess = prepared.report
+    if cfg.quality.enabled:
+        inputs = model_inputs_gate(prepared, cfg, run_dir)
+        summary.update(input_gate=inputs.record, warnings=[*summary.warnings, *inputs.warnings])
     snapshot_task(data, run_dir)
 
-    try:
-        fit = train_task(prepared, cfg, run_dir, resume)
-    except FitDiverged as exc:  # no model, but the recorded epochs still say why
-        fit = FitDiverged(str(exc), _saved_history(run_dir), getattr(exc, "seconds", 0.0))
-    asked = cfg  # what skip_unchanged compares the next run with, whatever repair changes
+    fit = train_task(forecaster, prepared, run_dir, resume)
     if cfg.training.auto_repair:  # refit with the diagnosis' remedies, keep the best on validation
-        fit, prepared, cfg = _repair(summary, fit, prepared, data.frame, bounds, cfg, run_dir,
-                                     resume)
-    if isinstance(fit, FitDiverged):
-        _diagnose(summary, fit.history, None, prepared, cfg)
-        raise TrainingError(_broken_message(
-            summary, "training produced no finite validation loss"))
-    summary["training"] = {
-        "epochs_run": fit.epochs_run, "best_epoch": fit.best_epoch,
-        "best_val_loss": fit.best_val_loss, "seconds": round(fit.seconds, 2),
-        "windows": fit.windows, "history_path": str(run_dir / HISTORY),
-        "resumed_from_epoch": fit.resumed_from_epoch, "checkpoint": fit.checkpoint,
-        "continued_from_epoch": fit.continued_from_epoch,
-        "steps_run": fit.steps_run, "budget": fit.budget, "learning_rate": fit.learning_rate,
-        "segment_len": fit.model.segment_len,  # model.segment_len as resolved
-    }
-    summary["warnings"] += fit.budget.get("notes", [])
-    metrics = evaluate_task(fit.model, prepared, cfg, run_dir, fit.stack)
-    summary["metrics"] = metrics_block(metrics)
-    findings = _diagnose(summary, fit.history, metrics, prepared, cfg, fit)
-    if fit_broken(findings):  # nothing is registered from a fit that broke
-        raise TrainingError(_broken_message(summary, "the fit diverged"))
+        repaired = repair_task(fit, data.frame, bounds, run_dir, resume)
+        summary.update(attempts=repaired.records(), repair=repaired.block())
+        fit = repaired.best.result or fit
+    if not fit.ok:
+        diagnosis = diagnose(forecaster, fit, None, summary)
+        raise TrainingError(broken_message(diagnosis, "training produced no finite validation "
+                                                      "loss"))
+    summary.update(training=training_record(fit, run_dir),
+                   warnings=[*summary.warnings, *fit.train.budget.get("notes", [])])
+    evaluation = evaluate_task(forecaster, fit, run_dir)
+    summary.metrics = metrics_block(evaluation.metrics)
+    diagnosis = diagnose(forecaster, fit, evaluation.metrics, summary)
+    if fit_broken(diagnosis.findings):  # nothing is registered from a fit that broke
+        raise TrainingError(broken_message(diagnosis, "the fit diverged"))
 
-    meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"], "asked": asked,
-            "trained_at": datetime.now(UTC).isoformat(), "inputs": prepared.inputs,
-            "flow_run_id": summary["flow_run_id"], "data": data_record(data.report, bounds),
-            "diagnosis": findings, "gates": {name: (summary.get(key) or {}).get("success") for
-                                             name, key in GATES.items()}}
-    promotion = register_task(fit.model, prepared.state, cfg, metrics, meta, data.frame, bounds,
-                              blocking(findings), resume)
-    champ = promotion.get("champion_before") or {}
-    if champ.get("error"):  # decided on the baselines alone: say so where people look
-        summary["warnings"].append(f"champion {champ.get('version')} could not be re-scored on this "
-                                   f"data ({champ['error']}); promotion compared baselines only")
-    return {"promotion": promotion, "model_path": promotion["model_path"],
-            "promoted": promotion["promoted"], "promotion_reason": promotion["reason"]}
+    meta = version_meta(summary, fit, data, bounds, asked=cfg)
+    promotion = register_task(fit.fitted, evaluation.metrics, meta, data.frame, bounds,
+                              blocking(diagnosis.findings), resume)
+    summary.update(promotion=promotion, model_path=promotion.model_path,
+                   promoted=promotion.promoted, promotion_reason=promotion.reason)
+    champ = promotion.champion_before
+    if champ is not None and champ.error:  # decided on the baselines alone: say so
+        summary.warnings += [f"champion {champ.version} could not be re-scored on this data "
+                             f"({champ.error}); promotion compared baselines only"]
 
 
-def ingest_and_gate(cfg: PipelineConfig, run_dir: Path, summary: dict,
-                    lock: RunLock | None = None) -> IngestResult:
-    """Ingest, then the raw-data gate (shared with the backtest flow); a failed gate keeps only
-    its report in the run folder and raises GateFailed. `lock` is taken before the first step
-    that keeps something in the run folder."""
-    data = ingest_task(cfg)
-    if lock is not None:
+def open_run(config: PipelineConfig, overrides: Sequence[Override], run_id: str | None,
+             resume: bool) -> tuple[PipelineConfig, Path, RunLock]:
+    """The run's config (its own saved one when resuming from the UI or a deployment), its
+    folder and its lock (taken now when the folder exists: another process may run it)."""
+    config = config_from_parameters(config, overrides)
+    if resume and not run_id:
+        raise ConfigError("resume needs the run_id of the run to continue")
+    run_id = run_id or new_run_id()
+    run_dir = run_folder(config.output_dir, run_id)  # made by the first step that keeps something
+    if resume and not is_resume_config(config, run_dir):
+        config = resume_config(run_dir)
+    lock = RunLock(config.output_dir, run_id)  # held while the run lives (lstmflow.locks)
+    if run_dir.exists():
         lock.acquire()
-    summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
-    if cfg.quality.enabled:
-        gate = _data(ingested_gate_task(data.frame, cfg, data.report, run_dir, return_state=True))
-        summary["gate"] = gate_summary(gate)
-        summary["warnings"] += [describe_failure(r) for r in gate["warnings"]
-                                if r["check"] != "history"]  # said once, by short-series below
-        if not gate["success"]:
-            raise GateFailed(gate_message("ingested", gate))
-    else:
-        summary["warnings"].append("data-quality gates are off (quality.enabled: false)")
-        get_run_logger().warning(summary["warnings"][-1])
-    return data
+    return config, run_dir, lock
 
 
-def _repair(summary: dict, first: TrainResult | FitDiverged, prepared: Prepared, frame,
-            bounds: dict, cfg: PipelineConfig, run_dir: Path, resume: bool
-            ) -> tuple[TrainResult | FitDiverged, Prepared, PipelineConfig]:
-    """Run the repair task and record every attempt; the chosen attempt's fit, prepared data
-    and config (the first fit's when no attempt is usable)."""
-    out = repair_task(first, prepared, frame, bounds, cfg, run_dir, resume)
-    summary.update(attempts=out.records(), repair=out.block())
-    best = out.best
-    return (best.fit or first), best.prepared, best.cfg
+def model_inputs_gate(prepared, cfg: PipelineConfig, run_dir: Path):
+    """Gate 2 on the scaled model inputs; raises GateFailed (carrying its record) when refused."""
+    gate = unwrap(inputs_gate_task(prepared.frame, prepared.inputs, cfg, run_dir,
+                                   prepared.state["feature_state"]["calendar"],
+                                   return_state=True))
+    if not gate["success"]:
+        raise GateFailed(gate_message("model-inputs", gate), "input_gate", gate_record(gate),
+                         gate_warnings(gate))
+    return GateCheck(gate_record(gate), gate_warnings(gate))
 
 
-def _diagnose(summary: dict, history: list[dict], metrics: dict | None, prepared: Prepared,
-              cfg: PipelineConfig, fit: TrainResult | None = None) -> list[dict]:
-    """Run the diagnose task (a Failed state when the fit broke) and keep its findings."""
-    out = _data(diagnose_task(history, metrics, prepared, cfg, fit, return_state=True))
-    summary.update(diagnosis=out["findings"], data_stats=out["stats"])
-    return out["findings"]
-
-
-def _data(state):
-    """What a task returned, also when it returned a Failed state on purpose (a refused gate,
-    a broken fit); an exception it raised is raised here."""
-    out = state.result(raise_on_failure=False)
-    if isinstance(out, BaseException):
-        raise out
+def diagnose(forecaster: Forecaster, fit: FitResult, metrics: dict[str, Any] | None,
+             summary: RunSummary) -> Diagnosis:
+    """The diagnose task (a Failed state on purpose when the fit broke); its findings and
+    statistics go into the record."""
+    out = unwrap(diagnose_task(forecaster, fit, metrics, return_state=True))
+    summary.update(diagnosis=out.findings, data_stats=out.stats)
     return out
 
 
-def _saved_history(run_dir: Path) -> list[dict]:
-    path = run_dir / HISTORY
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else []
+def training_record(fit: FitResult, run_dir: Path) -> Training:
+    t = fit.train
+    return Training(
+        epochs_run=t.epochs_run, best_epoch=t.best_epoch, best_val_loss=t.best_val_loss,
+        seconds=round(t.seconds, 2), windows=t.windows, history_path=str(run_dir / HISTORY),
+        resumed_from_epoch=t.resumed_from_epoch, checkpoint=t.checkpoint,
+        continued_from_epoch=t.continued_from_epoch, steps_run=t.steps_run, budget=t.budget,
+        learning_rate=t.learning_rate, segment_len=t.model.segment_len)
 
 
-def _broken_message(summary: dict, what: str) -> str:
+def version_meta(summary: RunSummary, fit: FitResult, data, bounds: dict,
+                 asked: PipelineConfig) -> dict[str, Any]:
+    """What the version's manifest says of the run besides its metrics: `asked` is the config
+    the run was asked to train (what skip_unchanged compares the next run with, whatever
+    repair changed)."""
+    gates = {"ingested": summary.gate, "model-inputs": summary.input_gate}
+    return {"run_id": summary.run_id, "data_fingerprint": summary.data_fingerprint,
+            "asked": asked, "trained_at": datetime.now(UTC).isoformat(),
+            "inputs": fit.prepared.inputs, "flow_run_id": summary.flow_run_id,
+            "data": data_record(data.report, bounds),
+            "diagnosis": [f.to_json() for f in summary.diagnosis or []],
+            "gates": {name: g.success if g else None for name, g in gates.items()}}
+
+
+def stopped(summary: RunSummary, run_dir: Path, lock: RunLock, exc: BaseException):
+    """Write what the run did before it stopped (not when refused at ingestion: nothing is
+    kept then) and end it Failed with the one-line reason."""
+    if isinstance(exc, GateFailed) and exc.key:
+        summary.update(**{exc.key: exc.record, "warnings": [*summary.warnings, *exc.warnings]})
+    if run_dir.exists() and lock.held:
+        report_task(summary, run_dir)
+    get_run_logger().error(summary.reason)
+    return Failed(message=summary.reason, data=summary.to_json())
+
+
+def broken_message(diagnosis: Diagnosis, what: str) -> str:
     """'<what>: <evidence>. Try --set ...' from the first error finding (the report and the
     summary's diagnosis carry the advice in full)."""
-    f = next(f for f in summary["diagnosis"] if f["severity"] == "error")
+    f = next(f for f in diagnosis.findings if f["severity"] == "error")
     sets = " ".join(f"--set {o}" for o in f["remedy"]["overrides"])
     return f"{what}: {f['evidence']}." + (f" Try {sets}" if sets else "")

@@ -13,14 +13,14 @@ from typing import Any
 from prefect import flow, get_run_logger
 from prefect.states import Failed
 
+from flows.common import EXPECTED_ERRORS, GateFailed, raw_gate
 from flows.hooks import notify_failure
 from flows.runners import open_run, run_all
-from flows.training import EXPECTED_ERRORS, GateFailed, ingest_and_gate
 from lstmflow.config import ConfigError, Override, PipelineConfig
 from lstmflow.runtime import fan_out
 from lstmflow.tune.frames import tune_frames, tune_rows
 from lstmflow.tune.study import prepare_study, shares, storage_path, study_name
-from tasks.ingest import short_series_task
+from tasks.ingest import ingest_task, short_series_task
 from tasks.tune import trial_worker_task, tune_results_task
 
 
@@ -48,7 +48,7 @@ def tune_flow(
     start = time.perf_counter()
     try:
         _tune_steps(config, run_dir, summary)
-    except (GateFailed, *EXPECTED_ERRORS) as exc:
+    except EXPECTED_ERRORS as exc:
         return _stopped(summary, run_dir, config, "failed", exc)
     except Exception as exc:
         _stopped(summary, run_dir, config, "error", exc)
@@ -62,7 +62,11 @@ def tune_flow(
 
 def _tune_steps(cfg: PipelineConfig, run_dir: Path, summary: dict) -> None:
     """The recipe: the data and its gate once, the study opened, then the trial workers."""
-    data = ingest_and_gate(cfg, run_dir, summary)
+    data = ingest_task(cfg)
+    summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
+    gate = raw_gate(data, cfg, run_dir)
+    summary.update(gate=gate.record and gate.record.to_json(),
+                   warnings=[*summary["warnings"], *gate.warnings])
     rows, need = tune_rows(cfg)
     data = short_series_task(data, cfg, rows, need)
     summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
@@ -97,6 +101,9 @@ def _stopped(summary: dict, run_dir: Path, cfg: PipelineConfig, status: str, exc
     """Record why tuning stopped before its trials; a Failed state for expected errors."""
     reason = str(exc) if status == "failed" else f"{type(exc).__name__}: {exc}"
     summary.update(status=status, reason=reason, error_type=type(exc).__name__)
+    if isinstance(exc, GateFailed) and exc.key:  # the refusing gate's record
+        summary[exc.key] = exc.record.to_json()
+        summary["warnings"] += exc.warnings
     if run_dir.exists():  # refused at ingestion: nothing was kept, nothing is written
         tune_results_task(summary, cfg, run_dir)
     get_run_logger().error(reason)

@@ -7,6 +7,7 @@ prediction never imports Lightning (~5-7 s of start-up).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,6 +43,22 @@ def add_layers(module: nn.Module, n_inputs: int, horizon: int, hidden_size: int,
     module.head = nn.Linear(hidden_size, horizon * module.n_q)
     module.register_buffer("q_levels", torch.tensor(quantiles or [0.5], dtype=torch.float32),
                            persistent=False)
+
+
+def init_weights(module: nn.Module, generator: torch.Generator) -> None:
+    """Draw the initial weights of `lstm` and `head` from `generator`, with torch's own
+    default distributions (LSTM: U(-1/sqrt(hidden), 1/sqrt(hidden)) for every parameter;
+    Linear: Kaiming-uniform weight, U(-1/sqrt(fan_in), 1/sqrt(fan_in)) bias), so that the
+    weights never depend on the process-wide random stream other fits draw from."""
+    with torch.no_grad():
+        bound = 1 / math.sqrt(module.lstm.hidden_size)
+        for p in module.lstm.parameters():  # in registration order: a fixed draw order
+            nn.init.uniform_(p, -bound, bound, generator=generator)
+        head = module.head
+        nn.init.kaiming_uniform_(head.weight, a=math.sqrt(5), generator=generator)
+        fan_in = head.weight.shape[1]
+        nn.init.uniform_(head.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in),
+                         generator=generator)
 
 
 def segment_ends(length: int, segment_len: int) -> torch.Tensor:

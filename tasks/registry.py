@@ -10,7 +10,9 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
+from lstmflow.core import Fitted
 from lstmflow.data.split import Bounds
+from lstmflow.records.run import Promotion
 from lstmflow.serve.actions import unchanged
 from lstmflow.serve.register import register
 from lstmflow.serve.registry import registry_dir
@@ -18,16 +20,16 @@ from lstmflow.serve.registry import registry_dir
 
 @task(name="register", cache_policy=NO_CACHE)
 def register_task(
-    model, state: dict, cfg: PipelineConfig, metrics: dict, meta: dict[str, Any],
-    frame: pd.DataFrame, bounds: dict[str, Bounds], blocked: list[str] | None = None,
-    resume: bool = False,
-) -> dict[str, Any]:
+    fitted: Fitted, metrics: dict, meta: dict[str, Any], frame: pd.DataFrame,
+    bounds: dict[str, Bounds], blocked: list[str] | None = None, resume: bool = False,
+) -> Promotion:
     """Write the version folder; move the champion pointer only when `decide` says so and
     the diagnosis found no error (`blocked`: the ids of error-level findings)."""
-    out = register(registry_dir(cfg.output_dir, cfg.name), model, state, cfg, metrics, meta,
-                   frame, bounds, resume, blocked)
-    get_run_logger().info(f"model saved to {out['model_path']} as {out['status']}; "
-                          f"{'promoted' if out['promoted'] else 'not promoted'}: {out['reason']}")
+    cfg = fitted.cfg
+    out = register(registry_dir(cfg.output_dir, cfg.name), fitted, metrics, meta, frame, bounds,
+                   resume, blocked)
+    get_run_logger().info(f"model saved to {out.model_path} as {out.status}; "
+                          f"{'promoted' if out.promoted else 'not promoted'}: {out.reason}")
     return out
 
 

@@ -1,4 +1,4 @@
-"""Train task: fit the LSTM with the config's guards, logging each epoch to Prefect."""
+"""Train task: the core's fit with the config's guards, logging each check to Prefect."""
 
 from __future__ import annotations
 
@@ -8,19 +8,18 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from lstmflow.config import PipelineConfig
+from lstmflow.core import FitResult, Forecaster
 from lstmflow.data.prepare import Prepared
 from lstmflow.durable import sweep
-from lstmflow.fit.train import FitDiverged, TrainResult, save_history, train_model
+from lstmflow.fit.train import save_history
 from lstmflow.runs import checkpoint_path, save_run_config
 
 
 @task(name="train", cache_policy=NO_CACHE)
-def train_task(
-    prepared: Prepared, cfg: PipelineConfig, run_dir: Path, resume: bool = False
-) -> TrainResult:
-    """Train (or resume from the run's last checkpoint), save the per-epoch history, return
-    the best-epoch model."""
+def train_task(forecaster: Forecaster, prepared: Prepared, run_dir: Path,
+               resume: bool = False) -> FitResult:
+    """Fit (or resume from the run's last checkpoint) and save the per-check history; a fit
+    that left no model comes back with its curves (`FitResult.ok` False) for the diagnosis."""
     log = get_run_logger()
     if resume:
         log.info(f"resuming from {checkpoint_path(run_dir)}")
@@ -28,17 +27,15 @@ def train_task(
             for name in sweep(folder):
                 log.info(f"removed '{folder / name}', left by the killed process")
     else:
-        save_run_config(cfg, run_dir)  # before the first checkpoint, so --resume finds it
-    try:
-        result = train_model(prepared.arrays, cfg, log=log.info, progress=sys.stderr.isatty(),
-                             run_dir=run_dir, resume=resume)
-    except FitDiverged as exc:  # keep what was recorded: the diagnosis reads it
-        save_history(exc.history, run_dir)
-        raise
-    save_history(result.history, run_dir)
-    log.info(
-        f"trained {result.steps_run} steps ({result.epochs_run} validation checks) in "
-        f"{result.seconds:.1f}s on {result.windows} windows; best val_loss "
-        f"{result.best_val_loss:.4f} at check {result.best_epoch + 1}"
-    )
-    return result
+        save_run_config(forecaster.cfg, run_dir)  # before the first checkpoint: --resume finds it
+    fit = forecaster.fit(prepared, run_dir=run_dir, resume=resume, log=log.info,
+                         progress=sys.stderr.isatty())
+    save_history(fit.history, run_dir)  # also when the fit broke: the diagnosis reads it
+    if not fit.ok:
+        log.error(fit.error)
+        return fit
+    t = fit.train
+    log.info(f"trained {t.steps_run} steps ({t.epochs_run} validation checks) in "
+             f"{t.seconds:.1f}s on {t.windows}; best val_loss {t.best_val_loss:.4f} at check "
+             f"{t.best_epoch + 1}")
+    return fit

@@ -99,29 +99,34 @@ def co2_config(out: Path, *sets: str):
 
 
 def prepared(cfg, scale_test: float | None = None):
-    """Ingest > drop short series > split > prepare as the flow does; `scale_test` multiplies
-    the test period."""
+    """Ingest > drop short series > split > prepare as the flow does (the core's Forecaster);
+    `scale_test` multiplies the test period."""
+    from lstmflow.core import Forecaster
     from lstmflow.data.ingest import drop_short_series, ingest
-    from lstmflow.data.prepare import prepare
-    from lstmflow.data.split import split_bounds
 
     frame = ingest(cfg.data).frame
     frame, _ = drop_short_series(frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
-    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+    forecaster = Forecaster(cfg)
+    bounds = forecaster.split(frame)
     if scale_test:
         for sid, b in bounds.items():
             rows = frame.index[frame["series_id"].astype(str) == sid][b.val_end:]
             frame.loc[rows, "target"] *= scale_test
-    return prepare(frame, bounds, cfg)
+    return forecaster.prepare(frame, bounds)
+
+
+def run(cfg, scale_test: float | None = None):
+    """The core's fit > evaluate > diagnose on `prepared(cfg, scale_test)`."""
+    from lstmflow.core import Forecaster
+
+    return Forecaster(cfg).run(prepared(cfg, scale_test))
 
 
 @pytest.fixture(scope="session")
 def co2_healthy(tmp_path_factory):
     """A healthy fit on weekly CO2 (window two seasons) and its config, fitted once."""
-    from lstmflow.fit.attempt import fit_and_diagnose
-
     cfg = co2_config(tmp_path_factory.mktemp("healthy"), *HEALTHY)
-    return fit_and_diagnose(prepared(cfg), cfg), cfg
+    return run(cfg), cfg
 
 
 # --- registered versions without a fit: a real fitted state, an untrained network ----------------
@@ -134,10 +139,9 @@ def register_version(cfg, run_id: str, seed: int = 0, metrics: dict | None = Non
     needs (frame, bounds, prepared, model, meta) and what `register` said."""
     import torch
 
+    from lstmflow.core import Fitted, Forecaster
     from lstmflow.data.ingest import drop_short_series, ingest
-    from lstmflow.data.prepare import prepare
-    from lstmflow.data.split import split_bounds
-    from lstmflow.fit.train import build_model
+    from lstmflow.fit.model import build_model
     from lstmflow.serve.manifest import data_record
     from lstmflow.serve.register import register
     from lstmflow.serve.registry import registry_dir
@@ -145,16 +149,17 @@ def register_version(cfg, run_id: str, seed: int = 0, metrics: dict | None = Non
     data = ingest(cfg.data)
     frame, data.report["short_series_dropped"] = drop_short_series(
         data.frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
-    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
-    prepared = prepare(frame, bounds, cfg)
-    torch.manual_seed(seed)
-    model = build_model(cfg, len(prepared.inputs))
+    forecaster = Forecaster(cfg)
+    bounds = forecaster.split(frame)
+    prepared = forecaster.prepare(frame, bounds)
+    model = build_model(cfg, len(prepared.inputs), generator=torch.Generator().manual_seed(seed))
     meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"],
             "gates": GATES_PASSED, "diagnosis": [], "data": data_record(data.report, bounds)}
     metrics = metrics or {"overall": {"model": {"mae": 1.0}}, "per_series": {
         s: {"model": {"mae": 1.0}, "naive": {"mae": 2.0}, "seasonal_naive": {"mae": 3.0}}
         for s in bounds}}
     root = registry_dir(cfg.output_dir, cfg.name)
-    out = register(root, model, prepared.state, cfg, metrics, meta, frame, bounds, **register_kw)
+    out = register(root, Fitted(cfg, model, prepared.state), metrics, meta, frame, bounds,
+                   **register_kw)
     return {"root": root, "frame": frame, "bounds": bounds, "prepared": prepared, "model": model,
             "meta": meta, "result": out}

@@ -15,7 +15,8 @@ from lstmflow.data.arrays import SeriesArrays
 from lstmflow.data.split import Bounds
 from lstmflow.fit.budget import choose_batch_size, choose_stride, resolve_budget
 from lstmflow.fit.lr_find import LR_FIND
-from lstmflow.fit.train import build_datasets, build_model, train_model
+from lstmflow.fit.model import build_datasets, build_model
+from lstmflow.fit.train import train_model
 from models.data import StreamBatches
 from tests.conftest import small_config_dict
 from tests.test_resume import EpochsSeen, KillAt, Killed

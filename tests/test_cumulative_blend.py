@@ -127,21 +127,22 @@ def test_a_zero_weight_baseline_without_history_leaves_the_model():
 
 
 def test_the_blend_reads_validation_points_only():
+    from lstmflow.core import Fitted, Forecaster
     from lstmflow.data.prepare import prepare
-    from lstmflow.fit.blend import fit_validation_blend
-    from lstmflow.fit.train import build_model
+    from lstmflow.fit.model import build_model
     from tests.test_preprocess import bounds_of, make_frame, pipeline_cfg
 
     cfg = pipeline_cfg(features={"calendar": "none"})
     cfg = cfg.model_copy(update={"forecast": cfg.forecast.model_copy(
         update={"horizon": 3, "input_size": 8})})
     frame = make_frame(120)
-    torch.manual_seed(0)
     prepared = prepare(frame, bounds_of(frame), cfg)
     model = build_model(cfg, len(prepared.inputs))
-    before = fit_validation_blend(model, prepared, cfg)
+    core = Forecaster(cfg)
+    before = core.validation_blend(Fitted(cfg, model, prepared.state), prepared)
     test_rows = frame.groupby("series_id").cumcount() >= 120 - 15
     edited = frame.assign(target=frame["target"].where(~test_rows, frame["target"] * 3))
-    after = fit_validation_blend(model, prepare(edited, bounds_of(edited), cfg), cfg)
+    again = prepare(edited, bounds_of(edited), cfg)
+    after = core.validation_blend(Fitted(cfg, model, again.state), again)
     assert before is not None and before == after
     assert len(before["weights"]) == 3

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 
 from lstmflow.config import apply_overrides, build_config, load_config
-from lstmflow.fit.attempt import fit_and_diagnose
 from lstmflow.fit.diagnosis import VOCABULARY, blocking, diagnose, fit_broken
 from lstmflow.fit.diagnosis.record import Finding
 from lstmflow.fit.diagnosis.remedies import CAUSES, REMEDIES
-from tests.conftest import HEALTHY, co2_config, prepared, small_config_dict
+from tests.conftest import HEALTHY, co2_config, run, small_config_dict
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -54,7 +53,7 @@ CASES = [
                          ids=[c[0] for c in CASES])
 def test_induced_pathology_is_named(case, sets, scale_test, expected, severity, tmp_path):
     cfg = co2_config(tmp_path, *sets)
-    found = named(blind(fit_and_diagnose(prepared(cfg, scale_test), cfg)))
+    found = named(blind(run(cfg, scale_test)))
     assert expected in found, found
     assert severity == "warning" or found[expected] == "error"
 
@@ -66,7 +65,7 @@ def test_overfitting_on_a_few_hundred_points(sample_slice, tmp_path):
     raw["training"].update(max_epochs=8, patience=8, window_stride=2, weight_decay=0.0,
                            learning_rate=0.01, scheduler="none")
     cfg = build_config(raw)
-    found = named(blind(fit_and_diagnose(prepared(cfg), cfg)))
+    found = named(blind(run(cfg)))
     assert "overfitting" in found, found
 
 
@@ -76,12 +75,12 @@ def test_underfitting_is_named_on_a_random_walk_too(sample_slice, tmp_path):
     raw = small_config_dict(sample_slice, tmp_path)
     raw["training"].update(max_epochs=2, learning_rate=0.001)
     weak = build_config({**raw, "model": {**raw["model"], "hidden_size": 1}})
-    found = blind(fit_and_diagnose(prepared(weak), weak))
+    found = blind(run(weak))
     assert {"underfitting", "no_signal"} <= {f["finding"] for f in found}, found
     under = next(f for f in found if f["finding"] == "underfitting")
     assert "a constant forecast's" in under["evidence"] and under["remedy"]["overrides"]
     fine = build_config(small_config_dict(sample_slice, tmp_path))
-    found = blind(fit_and_diagnose(prepared(fine), fine))
+    found = blind(run(fine))
     assert "no_signal" in {f["finding"] for f in found}
     assert "underfitting" not in {f["finding"] for f in found}, found
 

@@ -10,12 +10,11 @@ import pandas as pd
 import pytest
 
 from lstmflow.config import apply_overrides, build_config, load_config
-from lstmflow.fit.attempt import fit_and_diagnose
 from lstmflow.fit.diagnosis import diagnose
 from lstmflow.fit.diagnosis.cycles import shortest_cycle
 from lstmflow.fit.diagnosis.remedies import REMEDIES
 from lstmflow.fit.diagnosis.shape import forecast_shape
-from tests.conftest import CO2, ROOT, SAMPLE, co2_config, prepared, small_config_dict
+from tests.conftest import CO2, ROOT, SAMPLE, co2_config, run, small_config_dict
 from tests.test_diagnosis import blind, named
 
 SHAPES = ("flat_forecast", "lagged_copy", "short_context")
@@ -28,7 +27,7 @@ def test_a_model_collapsed_by_l1_on_a_seasonal_series_is_flat_or_a_copy(target, 
     """A difference target collapses to "no change" (the last value shifted); a level target
     to one value (a flat line)."""
     cfg = co2_config(tmp_path, *COLLAPSE, f"preprocess.target_transform={target}")
-    attempt = fit_and_diagnose(prepared(cfg), cfg)
+    attempt = run(cfg)
     found = blind(attempt)
     assert {"lagged_copy", "flat_forecast"} & set(named(found)), found
     shape = next(f for f in attempt.findings if f["finding"] in SHAPES)
@@ -41,7 +40,7 @@ def short_window(tmp_path_factory):
     """Weekly CO2 (a 52-week cycle) read through a window of 13 weeks."""
     cfg = co2_config(tmp_path_factory.mktemp("short"), "forecast.input_size=13",
                      "training.max_epochs=3")
-    return fit_and_diagnose(prepared(cfg), cfg)
+    return run(cfg)
 
 
 def test_a_window_of_a_quarter_season_is_short_context(short_window):
@@ -57,7 +56,7 @@ def test_short_context_is_read_from_the_data_not_the_window(short_window, sample
     recorded cycle alone, with a window that reaches it, is not named either."""
     raw = small_config_dict(sample_slice, tmp_path, forecast={"horizon": 3, "input_size": 13})
     cfg = build_config(raw)
-    stocks = fit_and_diagnose(prepared(cfg), cfg)
+    stocks = run(cfg)
     assert all(s["cycle"] is None for s in stocks.stats["per_series"].values())
     assert "short_context" not in {f["finding"] for f in blind(stocks)}
     reaches = {**short_window.stats, "input_size": 52}
@@ -76,7 +75,7 @@ def test_the_default_config_on_the_stock_sample_gets_no_signal_not_a_failure(tmp
     """Persistence is the best achievable on prices: said at info level, no blame."""
     cfg = load_config(ROOT / "configs" / "default.yaml",
                       [f"data.path={SAMPLE}", f"output_dir={tmp_path}", "training.max_epochs=3"])
-    found = blind(fit_and_diagnose(prepared(cfg), cfg))
+    found = blind(run(cfg))
     kinds = {f["finding"]: f["severity"] for f in found}
     assert kinds.get("no_signal") == "info", found
     assert all(kinds.get(s, "info") == "info" for s in SHAPES), found

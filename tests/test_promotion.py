@@ -70,19 +70,26 @@ def bench(sample_slice, tmp_path_factory):
     out = tmp_path_factory.mktemp("promotion")
     cfg = build_config(small_config_dict(sample_slice, out, registry={"promote": "always"}))
     b = register_version(cfg, "champ")
-    assert b["result"]["promoted"]
+    assert b["result"].promoted
     b["champion"] = score_champion(b["root"], b["frame"], b["bounds"], cfg)["metrics"]
     b["cfg"] = build_config(small_config_dict(sample_slice, out))  # if_better from here on
     return b
 
 
-def _challenger(bench, run_id: str, factor: float, **meta) -> dict:
+def _challenger(bench, run_id: str, factor: float, **meta):
     """Register a challenger whose MAE on every series is the champion's times `factor`."""
     per = {s: {"model": {"mae": v["model"]["mae"] * factor}, "naive": {"mae": 1e9},
                "seasonal_naive": {"mae": 1e9}} for s, v in bench["champion"]["per_series"].items()}
     metrics = {"overall": {"model": {"mae": 1.0}}, "per_series": per}
-    return register(bench["root"], bench["model"], bench["prepared"].state, bench["cfg"], metrics,
+    return register(bench["root"], _fitted(bench), metrics,
                     {**bench["meta"], "run_id": run_id, **meta}, bench["frame"], bench["bounds"])
+
+
+def _fitted(bench):
+    """The registered network and fitted state, under the challenger's config."""
+    from lstmflow.core import Fitted
+
+    return Fitted(bench["cfg"], bench["model"], bench["prepared"].state)
 
 
 def _status(bench, run_id: str) -> dict:
@@ -92,8 +99,8 @@ def _status(bench, run_id: str) -> dict:
 def test_a_worse_challenger_is_rejected_and_the_champion_stays(bench):
     before = (bench["root"] / "champion.json").read_bytes()
     out = _challenger(bench, "worse", 1.10)
-    assert out["promoted"] is False and out["status"] == "rejected"
-    assert "does not beat champion champ (MAE ratio new/champion 1.1000" in out["reason"]
+    assert out.promoted is False and out.status == "rejected"
+    assert "does not beat champion champ (MAE ratio new/champion 1.1000" in out.reason
     assert (bench["root"] / "champion.json").read_bytes() == before
     assert _status(bench, "worse")["status"] == "rejected"  # kept, with its reason
     assert read_history(bench["root"])[-1]["status"] == "rejected"
@@ -101,27 +108,27 @@ def test_a_worse_challenger_is_rejected_and_the_champion_stays(bench):
 
 def test_a_challenger_better_by_less_than_the_margin_is_rejected_with_that_reason(bench):
     out = _challenger(bench, "slightly", 0.95)  # within the seed noise (bench/seed_spread.py)
-    assert out["promoted"] is False
+    assert out.promoted is False
     assert "better than champion champ by only 5.00%, less than registry.min_improvement " \
-           "10.00%" in out["reason"]
+           "10.00%" in out.reason
     assert champion(bench["root"])["version"] == "champ"
 
 
 def test_error_findings_and_gates_that_did_not_run_block_a_better_challenger(bench):
-    out = register(bench["root"], bench["model"], bench["prepared"].state, bench["cfg"],
+    out = register(bench["root"], _fitted(bench),
                    {"overall": {"model": {"mae": 1.0}}, "per_series": {}},
                    {**bench["meta"], "run_id": "blocked"}, bench["frame"], bench["bounds"],
                    blocked=["underfitting"])
-    assert out["promoted"] is False and "diagnosis found errors (underfitting)" in out["reason"]
+    assert out.promoted is False and "diagnosis found errors (underfitting)" in out.reason
     out = _challenger(bench, "nogates", 0.5, gates={"ingested": None, "model-inputs": None})
-    assert out["promoted"] is False and "gate(s) ingested, model-inputs did not run" in out["reason"]
+    assert out.promoted is False and "gate(s) ingested, model-inputs did not run" in out.reason
     assert champion(bench["root"])["version"] == "champ"
 
 
 def test_a_better_challenger_is_promoted(bench):
     out = _challenger(bench, "better", 0.85)
-    assert out["promoted"] is True and out["status"] == "champion"
-    assert "champion champ by 15.00%" in out["reason"]
+    assert out.promoted is True and out.status == "champion"
+    assert "champion champ by 15.00%" in out.reason
     pointer = champion(bench["root"])
     assert pointer["version"] == "better" and pointer["previous"][-1] == "champ"
     assert read_history(bench["root"])[-1]["from"] == "champ"

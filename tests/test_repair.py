@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from lstmflow.fit.repair import applicable, repair, triggers
-from lstmflow.fit.train import FitDiverged, train_model
+from lstmflow.core import Fitted, Forecaster
+from lstmflow.repair.policy import applicable, repair, triggers
 from tests.conftest import co2_config, prepared
 
 # a steep optimiser with no clipping: the fit blows up (see tests/test_diagnosis.py CASES)
@@ -18,22 +18,16 @@ DIVERGE = ["training.optimizer=rmsprop", "training.learning_rate=1.0",
 
 
 def _repair(cfg, prep, out):
-    """The first fit as the flow makes it, then the repair loop."""
-    try:
-        first = train_model(prep.arrays, cfg, run_dir=out)
-    except FitDiverged as exc:
-        first = exc
-    return repair(first, first.seconds, prep, None, None, cfg, out, log=lambda _: None)
+    """The first fit as the flow makes it (the core's), then the repair loop."""
+    first = Forecaster(cfg).fit(prep, run_dir=out)
+    return repair(first, None, None, out, log=lambda _: None)
 
 
 def _test_rel_mae(a) -> float:
-    """An attempt's relative MAE on the test period (what the choice must not look at)."""
-    from lstmflow.fit.evaluate import evaluate
-    from lstmflow.fit.origins import predict_origins
-
-    p, h = a.prepared, a.cfg.forecast.horizon
-    stack, ends, zhat = predict_origins(a.fit.model, p.arrays, a.cfg, "test", a.fit.stack)
-    scores = evaluate(p.arrays, stack, ends, zhat, p.state, h, a.cfg.evaluation.season)
+    """An attempt's relative MAE on the test period (what the choice must not look at), the
+    model alone as repair judges it."""
+    alone = Fitted(a.cfg, a.fit.model, a.prepared.state)
+    scores = Forecaster(a.cfg).evaluate(alone, a.prepared).metrics
     return scores["overall"]["model"]["rel_mae"]
 
 
@@ -144,8 +138,8 @@ def test_the_same_overrides_are_never_tried_twice(tmp_path):
     value written differently) makes no new attempt; an untried one does."""
     import pandas as pd
 
-    from lstmflow.fit.repair import Candidate, plan
-    from lstmflow.fit.selection import KEY
+    from lstmflow.repair.policy import Candidate, plan
+    from lstmflow.repair.selection import KEY
 
     cfg = co2_config(tmp_path, "training.learning_rate=0.001")
     none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
@@ -153,7 +147,7 @@ def test_the_same_overrides_are_never_tried_twice(tmp_path):
     def attempt(k, overrides, *remedies):
         found = [{"finding": "divergence", "severity": "error",
                   "remedy": {"overrides": list(r)}} for r in remedies]
-        return Candidate(k, overrides, cfg, None, None, [], found, none, 0.0)
+        return Candidate(k, overrides, cfg, None, found, none, 0.0)
 
     first = attempt(0, {}, ["training.learning_rate=0.0010"])  # the run's own rate
     assert plan([first], cfg) is None
@@ -172,8 +166,8 @@ def test_a_remedy_the_config_refuses_is_skipped_and_said(tmp_path):
     with the finding, the overrides and the config's own error."""
     import pandas as pd
 
-    from lstmflow.fit.repair import Candidate, plan
-    from lstmflow.fit.selection import KEY
+    from lstmflow.repair.policy import Candidate, plan
+    from lstmflow.repair.selection import KEY
 
     cfg = co2_config(tmp_path, "model.segment_len=8")
     none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
@@ -181,7 +175,7 @@ def test_a_remedy_the_config_refuses_is_skipped_and_said(tmp_path):
              "remedy": {"overrides": ["forecast.input_size=4"]}}
     smaller = {"finding": "overfitting", "severity": "warning",
                "remedy": {"overrides": ["model.dropout=0.3"]}}
-    first = Candidate(0, {}, cfg, None, None, [], [short, smaller], none, 1.0)
+    first = Candidate(0, {}, cfg, None, [short, smaller], none, 1.0)
     invalid: dict[str, str] = {}
     assert plan([first], cfg, invalid=invalid)[1] == {"model.dropout": "0.3"}
     (why,) = invalid
@@ -195,18 +189,20 @@ def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
     """training.repair_time_factor x the usable first fit's time, at least a minute, bounds the
     refits together (within max_time_minutes); a first fit that broke bounds nothing but the
     run's budget."""
+    from types import SimpleNamespace
+
     import pandas as pd
 
-    from lstmflow.fit.repair import Candidate, time_left
-    from lstmflow.fit.selection import KEY
+    from lstmflow.repair.policy import Candidate, time_left
+    from lstmflow.repair.selection import KEY
 
     cfg = co2_config(tmp_path, "training.max_time_minutes=10")
     point = pd.DataFrame([[0] * len(KEY) + [1.0, 1.0, 1.0]], columns=[*KEY, "actual", "model",
                                                                        "naive"])
 
     def attempt(k, secs, usable=True):
-        fit = object() if usable else None
-        return Candidate(k, {}, cfg, None, fit, [], [], point, secs)
+        result = SimpleNamespace(train=object(), history=[]) if usable else None
+        return Candidate(k, {}, cfg, result, [], point, secs)
 
     first = attempt(0, 100.0)
     assert time_left([first], cfg) == 100.0  # factor 1: one fit's time for all refits
@@ -230,8 +226,8 @@ def test_a_remedy_that_only_lengthens_the_fit_needs_the_time_to_run_past_it(tmp_
 
     import pandas as pd
 
-    from lstmflow.fit.repair import Candidate, plan
-    from lstmflow.fit.selection import KEY
+    from lstmflow.repair.policy import Candidate, plan
+    from lstmflow.repair.selection import KEY
 
     cfg = co2_config(tmp_path)
     none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
@@ -240,7 +236,7 @@ def test_a_remedy_that_only_lengthens_the_fit_needs_the_time_to_run_past_it(tmp_
     smaller = {"finding": "overfitting", "severity": "warning",
                "remedy": {"overrides": ["model.dropout=0.3"]}}
     ran = SimpleNamespace(steps_run=3000, checkpoint=None)  # no checkpoint to continue from
-    first = Candidate(0, {}, cfg, None, ran, [], [longer, smaller], none, 100.0)
+    first = Candidate(0, {}, cfg, SimpleNamespace(train=ran), [longer, smaller], none, 100.0)
     assert plan([first], cfg)[1] == {"training.max_steps": "6000"}  # time enough
     assert plan([first], cfg, left_s=130.0)[1] == {"training.max_steps": "6000"}
     assert plan([first], cfg, left_s=100.0)[1] == {"model.dropout": "0.3"}
@@ -265,8 +261,8 @@ def test_a_remedy_that_only_lengthens_the_fit_continues_it_from_its_checkpoint(t
     import torch
 
     from lstmflow.fit.checkpoint import FitState
-    from lstmflow.fit.repair import Candidate, _Stats, attempt_dir, refit
-    from lstmflow.fit.selection import KEY
+    from lstmflow.repair.policy import Candidate, _Stats, attempt_dir, refit
+    from lstmflow.repair.selection import KEY
     from lstmflow.runs import checkpoint_path
 
     short = ["training.max_steps=60", "training.val_check_steps=20", "training.patience=50",
@@ -274,13 +270,14 @@ def test_a_remedy_that_only_lengthens_the_fit_continues_it_from_its_checkpoint(t
     cfg = co2_config(tmp_path / "out", *short)
     prep = prepared(cfg)
     run = tmp_path / "run"
-    first = train_model(prep.arrays, cfg, run_dir=run)
+    result = Forecaster(cfg).fit(prep, run_dir=run)
+    first = result.train
     assert len(first.history) == 3
     none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
-    parent = Candidate(0, {}, cfg, prep, first, first.history, [], none, first.seconds)
+    parent = Candidate(0, {}, cfg, result, [], none, first.seconds)
     said: list[str] = []
-    longer = refit(_Stats(), 1, {"training.max_steps": "100"}, parent, "not_converged", cfg,
-                   prep, None, None, run, False, 600.0, said.append)
+    longer = refit(_Stats(), 1, {"training.max_steps": "100"}, parent, "not_converged", result,
+                   None, None, run, False, 600.0, said.append)
     assert any("continues attempt 0's fit from its checkpoint" in s for s in said)
     assert longer.fit.continued_from_epoch == 3  # started after the parent's three checks
     assert longer.fit.resumed_from_epoch is None  # the run itself was not resumed
@@ -288,13 +285,13 @@ def test_a_remedy_that_only_lengthens_the_fit_continues_it_from_its_checkpoint(t
     assert len(longer.history) == 5
     seeded = torch.load(checkpoint_path(attempt_dir(run, 1)), weights_only=True)
     assert seeded["global_step"] == 100
-    fresh = train_model(prep.arrays, co2_config(tmp_path / "o2", *short, "training.max_steps=100"),
-                        run_dir=tmp_path / "fresh")
+    fresh = Forecaster(co2_config(tmp_path / "o2", *short, "training.max_steps=100")).fit(
+        prep, run_dir=tmp_path / "fresh")
     # the same curve up to dropout's draws (the checkpoint keeps no RNG state)
     np.testing.assert_allclose([r["val_loss"] for r in longer.history],
                                [r["val_loss"] for r in fresh.history], rtol=1e-2)
     # what the attempt resumed from: the parent's state with the clock at zero and no stop
-    from lstmflow.fit.extend import seed_checkpoint
+    from lstmflow.repair.extend import seed_checkpoint
 
     seed_checkpoint(checkpoint_path(run), tmp_path / "seeded.ckpt", "attempt-last.ckpt")
     ckpt = torch.load(tmp_path / "seeded.ckpt", weights_only=True)
@@ -313,9 +310,9 @@ def test_what_a_continued_fit_cannot_honour_is_refitted_and_the_lr_finder_result
     import pandas as pd
     import torch
 
-    from lstmflow.fit.extend import continues_from, seed_checkpoint
-    from lstmflow.fit.repair import Candidate
-    from lstmflow.fit.selection import KEY
+    from lstmflow.repair.extend import continues_from, seed_checkpoint
+    from lstmflow.repair.policy import Candidate
+    from lstmflow.repair.selection import KEY
 
     ckpt = tmp_path / "parent" / "checkpoints" / "last.ckpt"
     ckpt.parent.mkdir(parents=True)
@@ -325,7 +322,8 @@ def test_what_a_continued_fit_cannot_honour_is_refitted_and_the_lr_finder_result
     fit = SimpleNamespace(steps_run=9, checkpoint=str(ckpt))
 
     def parent(*sets):
-        return Candidate(0, {}, co2_config(tmp_path / "o", *sets), None, fit, [], [], none, 1.0)
+        return Candidate(0, {}, co2_config(tmp_path / "o", *sets), SimpleNamespace(train=fit), [],
+                         none, 1.0)
 
     more = {"training.max_steps": "6000"}
     assert continues_from(parent(), more) == ckpt
@@ -342,19 +340,20 @@ def test_a_fit_cut_by_its_time_limit_continues_past_the_cut(tmp_path):
     new steps."""
     import pandas as pd
 
-    from lstmflow.fit.repair import Candidate, _Stats, refit
-    from lstmflow.fit.selection import KEY
+    from lstmflow.repair.policy import Candidate, _Stats, refit
+    from lstmflow.repair.selection import KEY
 
     cfg = co2_config(tmp_path / "out", "training.max_steps=200", "training.val_check_steps=20",
                      "training.patience=50", "training.max_epochs=null",
                      "training.max_time_minutes=0.002")  # about 0.1 s: cut after a few steps
     prep = prepared(cfg)
     run = tmp_path / "run"
-    first = train_model(prep.arrays, cfg, run_dir=run)
+    result = Forecaster(cfg).fit(prep, run_dir=run)
+    first = result.train
     assert first.steps_run < 200  # the clock ended it
     none = pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
-    parent = Candidate(0, {}, cfg, prep, first, first.history, [], none, first.seconds)
-    longer = refit(_Stats(), 1, {"training.max_steps": "400"}, parent, "not_converged", cfg,
-                   prep, None, None, run, False, 600.0, lambda _: None)
+    parent = Candidate(0, {}, cfg, result, [], none, first.seconds)
+    longer = refit(_Stats(), 1, {"training.max_steps": "400"}, parent, "not_converged", result,
+                   None, None, run, False, 600.0, lambda _: None)
     assert longer.fit.steps_run > first.steps_run
     assert len(longer.history) > len(first.history)

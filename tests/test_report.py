@@ -81,7 +81,9 @@ def test_the_terminal_the_prefect_summary_and_the_report_say_the_promotion_in_on
 
 
 def test_a_run_that_stopped_before_registration_says_so(tmp_path):
-    summary = {"run_id": "r", "status": "failed", "run_dir": str(tmp_path), "warnings": []}
+    from lstmflow.records.run import RunSummary
+
+    summary = RunSummary(run_id="r", status="failed", run_dir=str(tmp_path), warnings=[])
     written = json.loads(write_summary(tmp_path, summary).read_text())
     assert written["promoted"] is False
     assert written["promotion_reason"] == "the run ended failed before registration"

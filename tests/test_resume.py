@@ -181,7 +181,7 @@ def test_a_checkpoint_from_before_segments_resumes_step_by_step(setup, tmp_path)
     """A run killed under an lstmflow without model.segment_len (its checkpoint's network reads
     one step at a time, its config has no key) resumes with that network, not the new default."""
     from lstmflow.durable import write_atomic
-    from lstmflow.fit.train import segment_len
+    from lstmflow.fit.model import segment_len
 
     cfg, arrays = setup
     assert segment_len(cfg) > 1  # the default for this window is segments

@@ -107,7 +107,7 @@ def test_tuning_never_draws_a_window_shorter_than_an_explicit_segment(tmp_path):
                                                       (96, 8), (192, 16), (512, 32),
                                                       (2048, 64)])
 def test_the_default_segment_gives_about_twelve_recurrent_steps(tmp_path, input_size, expected):
-    from lstmflow.fit.train import build_model, segment_len
+    from lstmflow.fit.model import build_model, segment_len
 
     cfg = small_config_dict(tmp_path / "d.csv", tmp_path / "out")
     cfg["forecast"]["input_size"] = input_size
@@ -124,7 +124,7 @@ def test_training_targets_cover_every_phase_of_the_segments(tmp_path, stride, p,
     """The loss sits on segment ends, which are a fixed distance from each window's end: a
     window stride with a factor in common with the segment length would train on the same
     rows mod p only, so the stride is raised to the next value without one."""
-    from lstmflow.fit.train import build_datasets, window_stride
+    from lstmflow.fit.model import build_datasets, window_stride
     from tests.test_budget import series
 
     raw = small_config_dict(tmp_path / "d.csv", tmp_path / "out")
@@ -146,7 +146,7 @@ def test_datasets_build_only_the_targets_the_loss_reads_and_the_losses_do_not_ch
         tmp_path, p, every_step):
     """Training builds targets at the segment ends, validation at the origin only ([B, L', H]
     and [B, 1, H] instead of [B, L, H]); every loss is what the full target block gives."""
-    from lstmflow.fit.train import build_datasets, build_model
+    from lstmflow.fit.model import build_datasets, build_model
     from models.data import WindowBatches
     from tests.test_budget import series
 

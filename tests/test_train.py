@@ -12,8 +12,9 @@ import pytorch_lightning as pl
 import torch
 
 from lstmflow.config import PipelineConfig, build_config
+from lstmflow.fit.model import build_datasets
 from lstmflow.fit.origins import predict_origins, predict_quantiles
-from lstmflow.fit.train import build_datasets, save_history, train_model
+from lstmflow.fit.train import save_history, train_model
 from tests.conftest import small_config_dict
 
 

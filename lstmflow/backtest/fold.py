@@ -1,5 +1,6 @@
-"""One walk-forward fold on its own rows: split > impute, features, scale > model-input gate >
-train > evaluate > diagnose (plain; no Prefect). Reused by `lstmflow tune` as its objective.
+"""One walk-forward fold on its own rows, through the core's Forecaster as a training run goes:
+split > impute, features, scale > model-input gate > fit > evaluate > diagnose (plain; no
+Prefect).
 
 The fold gets its rows only (`plan.fold_frame`), fits everything on its training part, and
 returns plain data (no model, no files), so it runs the same in a thread, in a Dask worker
@@ -19,10 +20,9 @@ import pandas as pd
 
 from lstmflow.backtest.plan import fold_dates
 from lstmflow.config import ConfigError, PipelineConfig
-from lstmflow.data.prepare import Prepared, prepare
+from lstmflow.core import Forecaster
+from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import SERIES, DataError
-from lstmflow.data.split import split_bounds
-from lstmflow.fit.attempt import fit_and_diagnose
 from lstmflow.fit.diagnosis import fit_broken
 from lstmflow.fit.evaluate import forecast_frame
 from lstmflow.report.summary import gate_block, metrics_block
@@ -58,30 +58,31 @@ def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int) -> FoldResult
     history: list[dict[str, Any]] = []
     forecasts = None
     try:
-        bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
+        forecaster = Forecaster(cfg)
+        bounds = forecaster.split(frame)
         record["train_rows"] = sum(b.train_end for b in bounds.values())
-        prepared = prepare(frame, bounds, cfg)
+        prepared = forecaster.prepare(frame, bounds)
         if cfg.quality.enabled:
             _gate(prepared, cfg, record)
-        attempt = fit_and_diagnose(prepared, cfg)
-        history = attempt.history
-        record.update(diagnosis=attempt.findings, torch_threads=_threads())
-        if attempt.fit is not None:
-            f = attempt.fit
+        out = forecaster.run(prepared)  # the training flow's fit, evaluate and diagnose
+        fit, evaluation, findings, history = out.fit, out.evaluation, out.findings, out.history
+        record.update(diagnosis=findings, torch_threads=_threads())
+        if fit.ok:
+            t = fit.train
             record["training"] = {
-                "epochs_run": f.epochs_run, "best_epoch": f.best_epoch,
-                "best_val_loss": f.best_val_loss, "seconds": round(f.seconds, 2),
-                "windows": f.windows}
-        if attempt.metrics is None or fit_broken(attempt.findings):
-            bad = next((x for x in attempt.findings if x["severity"] == "error"), None)
+                "epochs_run": t.epochs_run, "best_epoch": t.best_epoch,
+                "best_val_loss": t.best_val_loss, "seconds": round(t.seconds, 2),
+                "windows": t.windows}
+        if evaluation is None or fit_broken(findings):
+            bad = next((x for x in findings if x["severity"] == "error"), None)
             raise FoldRefused(f"the fit broke ({bad['finding']}): {bad['evidence']}" if bad else
                               "the fit produced no finite validation loss")
-        if not attempt.metrics["overall"]:
+        if not evaluation.metrics["overall"]:
             raise FoldRefused("no test point could be scored (every target in the test window "
                               "is missing, or no window fits before it)")
-        record["metrics"] = metrics_block(attempt.metrics)
+        record["metrics"] = metrics_block(evaluation.metrics)
         record["beats"] = beats(record["metrics"])
-        forecasts = forecast_frame(attempt.forecasts[:FOLD_SERIES])
+        forecasts = forecast_frame(evaluation.forecasts.series[:FOLD_SERIES])
     except (FoldRefused, DataError, ConfigError, TrainingError) as exc:
         record.update(status="failed", reason=str(exc))
     record["seconds"] = round(time.perf_counter() - start, 2)

@@ -75,7 +75,7 @@ def run_flow(args: argparse.Namespace, cfg: PipelineConfig, flow: Callable, resu
              api_ready: Callable[[], None] = lambda: None) -> int:
     """Run a fan-out flow (backtest, tune) in a new run folder and `finish` with its results;
     `api_ready` waits for the API server `start_api_server` started."""
-    from flows.training import new_run_id
+    from flows.common import new_run_id
     from lstmflow.runs import run_folder
 
     run_id = new_run_id()

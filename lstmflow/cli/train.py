@@ -56,7 +56,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     check_path(cfg.data.path)  # fail fast, before the API server starts
     api_ready = start_api_server()  # boots while the flow's modules import
-    from flows.training import new_run_id, train_flow
+    from flows.common import new_run_id
+    from flows.training import train_flow
     from lstmflow.report.summary import render_text
 
     if not args.resume:

@@ -1,7 +1,8 @@
 """Per-horizon-step blend of the model with the naive and seasonal-naive forecasts.
 
-The weights are fitted on the VALIDATION split only (never test), stored in the model's state
-(`state["blend"]`) and applied wherever the model's forecasts are turned into levels (evaluate,
+The weights are fitted on the VALIDATION split only (never test) by the core's fit
+(lstmflow.core), kept in the fitted state it returns (`state["blend"]`) and applied wherever the
+model's forecasts are turned into levels (lstmflow.fit.evaluate.model_levels: evaluation,
 champion re-scoring, predict), so where the random walk or last season is already the best
 forecast the pipeline falls back toward it instead of adding noise.
 """
@@ -97,19 +98,6 @@ def apply_blend(preds: dict[str, np.ndarray], blend: dict[str, Any] | None) -> n
     return out
 
 
-def fit_validation_blend(model, prepared, cfg, stack=None) -> dict[str, Any] | None:
-    """Forecast every validation origin with `model` and fit the blend on those points only."""
-    from lstmflow.fit.evaluate import collect_forecasts
-    from lstmflow.fit.origins import predict_origins
-
-    h, season = cfg.forecast.horizon, cfg.evaluation.season
-    state = {k: v for k, v in prepared.state.items() if k != "blend"}  # the model alone
-    stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "val", stack)
-    fcs = [f for f in collect_forecasts(prepared.arrays, stack, ends, zhat, state, h, season)
-           if f.ok.any()]
-    return fit_blend(fcs, h, season, tolerance_se=cfg.model.blend_tolerance_se) if fcs else None
-
-
 def blend_summary(blend: dict[str, Any], fcs: Sequence) -> dict[str, Any]:
     """What the report shows: the weights, their validation gain, and on the scored points the
     MAE of the blended forecast next to the model alone (`model_alone`, which
@@ -119,12 +107,3 @@ def blend_summary(blend: dict[str, Any], fcs: Sequence) -> dict[str, Any]:
     mae = float(np.concatenate(err).mean()) if err else None
     mae_alone = float(np.concatenate(err_alone).mean()) if err_alone else None
     return {**blend, "mae": mae, "mae_model_alone": mae_alone}
-
-
-def refit_blend(model, prepared, cfg, stack=None) -> dict[str, Any] | None:
-    """Fit the blend on the validation origins into `prepared.state` (replacing any earlier
-    one; none when `model.blend_baselines` is off), so test scoring and the saved state use it."""
-    prepared.state.pop("blend", None)
-    if cfg.model.blend_baselines and (blend := fit_validation_blend(model, prepared, cfg, stack)):
-        prepared.state["blend"] = blend
-    return prepared.state.get("blend")

@@ -80,6 +80,22 @@ def to_levels(a: SeriesArrays, local_ends: np.ndarray, z: np.ndarray, state: dic
     return inverse_target(state["target_transform"], unscaled, a.level[local_ends])
 
 
+def model_levels(a: SeriesArrays, local_ends: np.ndarray, zhat: np.ndarray, state: dict,
+                 horizon: int, qhat: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The model's forecasts from origins `local_ends` in original units, [N, H] each: `alone`
+    (the network's own), `model` (with the state's validation-fitted blend toward the
+    baselines applied, else the same), and from quantiles `qhat` [N, H, Q] the outer levels
+    `lower` and `upper`, moved by the blend's shift. The one place a forecast becomes levels:
+    evaluation, the champion's re-scoring and predict all go through it."""
+    alone = to_levels(a, local_ends, zhat, state)
+    out = {"alone": alone, "model": blended_levels(a, local_ends, zhat, state, horizon, alone)}
+    if qhat is not None and qhat.shape[-1] > 1:  # [N, H, Q]
+        shift = out["model"] - alone  # [N, H] what the blend moved the point by
+        out["lower"] = to_levels(a, local_ends, qhat[..., 0], state) + shift
+        out["upper"] = to_levels(a, local_ends, qhat[..., -1], state) + shift
+    return out
+
+
 def series_forecast(
     a: SeriesArrays, local_ends: np.ndarray, zhat: np.ndarray, state: dict[str, Any],
     horizon: int, season: int, qhat: np.ndarray | None = None,
@@ -87,23 +103,18 @@ def series_forecast(
     """Actuals and every method's forecasts in original units for one series' origins."""
     rows = local_ends[:, None] + np.arange(1, horizon + 1)[None, :]  # [N, H]
     actual = a.actual[rows]
-    alone = to_levels(a, local_ends, zhat, state)
-    preds = {"model": blended_levels(a, local_ends, zhat, state, horizon, alone),
-             **baseline_forecasts(a.level, local_ends, horizon, season)}
+    lv = model_levels(a, local_ends, zhat, state, horizon, qhat)
+    preds = {"model": lv["model"], **baseline_forecasts(a.level, local_ends, horizon, season)}
     if state.get("blend"):  # the network's own forecasts: what the diagnosis reads
-        preds["model_alone"] = alone
+        preds["model_alone"] = lv["alone"]
     ok = np.isfinite(actual)
     for m in METHODS:
         ok &= np.isfinite(preds[m])
-    lower = upper = None
-    if qhat is not None and qhat.shape[-1] > 1:  # [N, H, Q]
-        lower = to_levels(a, local_ends, qhat[..., 0], state)
-        upper = to_levels(a, local_ends, qhat[..., -1], state)
     return SeriesForecast(
         series_id=a.series_id, origins=a.timestamps[local_ends], times=a.timestamps[rows],
         actual=actual, preds=preds, ok=ok, scale=mase_scale(a.actual, a.bounds.train_end,
                                                             season)[0],
-        lower=lower, upper=upper,
+        lower=lv.get("lower"), upper=lv.get("upper"),
     )
 
 
@@ -180,19 +191,6 @@ def score(fcs: list[SeriesForecast], horizon: int,
     if levels is not None and len(levels) > 1 and fcs[0].lower is not None:
         out["intervals"] = _intervals(fcs, levels, horizon)
     return out
-
-
-def evaluate(
-    arrays: Sequence[SeriesArrays], stack, ends: np.ndarray, zhat: np.ndarray,
-    state: dict[str, Any], horizon: int, season: int,
-    qhat: np.ndarray | None = None, levels: Sequence[float] | None = None,
-) -> dict[str, Any]:
-    """Score model, naive and seasonal naive on the test points every method covers.
-
-    `qhat` [N, H, Q] and `levels` (the Q quantiles) add interval coverage and width.
-    """
-    return score(collect_forecasts(arrays, stack, ends, zhat, state, horizon, season, qhat),
-                 horizon, levels)
 
 
 def forecast_frame(fcs: list[SeriesForecast]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from typing import Any
 
 from lstmflow.config import PipelineConfig
 from lstmflow.fit.budget import Budget
+from lstmflow.fit.model import build_model
 from lstmflow.runs import write_json
 
 LR_FIND = "lr_find.json"
@@ -61,8 +62,6 @@ def auto_learning_rate(
 ) -> float:
     """The learning rate for `learning_rate: auto`: found on the training windows (saved with
     its curve in `<run_dir>/lr_find.json`), or the earlier choice when resuming."""
-    from lstmflow.fit.train import build_model
-
     path = Path(run_dir) / LR_FIND if run_dir is not None else None
     if resume and path is not None and path.is_file():
         chosen = float(json.loads(path.read_text(encoding="utf-8"))["chosen"])

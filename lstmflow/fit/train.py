@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import logging
-import math
-import threading
 import time
 import warnings
 from collections.abc import Callable, Sequence
@@ -19,15 +17,11 @@ import torch
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.durable import write_text
-from lstmflow.fit.budget import Budget, choose_stride, describe_budget, resolve_budget, train_rows
+from lstmflow.fit.budget import Budget, describe_budget, resolve_budget
+from lstmflow.fit.model import build_datasets, build_model, fit_generator, segment_len, window_stride
 from lstmflow.fit.trainer import build_trainer, training_callbacks
 from lstmflow.runs import HISTORY, TrainingError, checkpoint_path, write_json
 from lstmflow.runtime import apply_torch_threads
-
-# Fits in threads of one process (backtest folds on the thread runner) share torch's global
-# generator: seeding and drawing the initial weights happen under this lock, so a fold's
-# weights do not depend on what the other threads draw.
-_INIT_LOCK = threading.Lock()
 
 
 class FitDiverged(TrainingError):
@@ -75,80 +69,6 @@ def save_history(history: list[dict[str, Any]], run_dir: Path, kind: str = ""
     return jpath, cpath
 
 
-def window_stride(cfg: PipelineConfig, arrays: Sequence[SeriesArrays]) -> int:
-    """Steps between training windows: `choose_stride`, raised to the next value with no
-    common factor with segment_len. Windows end stride apart and the loss sits on segment ends,
-    so with a common factor every target would fall on the same rows mod the segment length
-    (stride 8 with 8-step segments: one origin in 8 ever trained on)."""
-    stride, p = choose_stride(cfg.training, train_rows(arrays)), segment_len(cfg)
-    while math.gcd(stride, p) > 1:
-        stride += 1
-    return stride
-
-
-def build_datasets(arrays: Sequence[SeriesArrays], cfg: PipelineConfig):
-    """Train/val window datasets over one stacked tensor (shared: `train_ds.stack`)."""
-    from models.data import StackedSeries, WindowBatches, window_ends
-    from models.net import segment_ends
-
-    L, t = cfg.forecast.input_size, cfg.training
-    stack = StackedSeries(arrays, cfg.forecast.horizon)
-    train_ends = window_ends(stack, arrays, "train", L, window_stride(cfg, arrays))
-    val_ends = window_ends(stack, arrays, "val", L)
-    cum = cumulative_target(cfg)
-    # targets only where the loss reads them: every segment end in training, the origin in
-    # validation (a [B, L, H] target block cost more than the step on long windows)
-    train_at = segment_ends(L, segment_len(cfg)) if t.every_step else [L - 1]
-    return (
-        WindowBatches(stack, train_ends, L, "train", t.burn_in, t.every_step, cum, train_at),
-        WindowBatches(stack, val_ends, L, "val", cumulative=cum, at=[L - 1]),
-    )
-
-
-def cumulative_target(cfg: PipelineConfig) -> bool:
-    """Whether the head learns changes since the origin (an increment target only)."""
-    return cfg.model.cumulative_target and cfg.preprocess.target_transform != "level"
-
-
-def segment_len(cfg: PipelineConfig) -> int:
-    """Steps per LSTM input segment (`PipelineConfig.segment_len`: the key, else automatic)."""
-    return cfg.segment_len()
-
-
-def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None,
-                learning_rate: float | None = None):
-    """The LightningModule with every guard of the model and training sections wired in;
-    `budget` sets the plateau patience (in checks) and the cosine length (in steps)."""
-    from models.lstm import LSTMForecaster
-
-    m, t = cfg.model, cfg.training
-    lr = learning_rate if learning_rate is not None else t.learning_rate
-    if lr == "auto":
-        lr = 1e-3  # placeholder until the learning-rate finder sets it
-    return LSTMForecaster(
-        n_inputs=n_inputs,
-        horizon=cfg.forecast.horizon,
-        hidden_size=m.hidden_size,
-        num_layers=m.num_layers,
-        dropout=m.dropout,
-        loss=m.loss,
-        huber_delta=m.huber_delta,
-        quantiles=list(m.quantiles),
-        learning_rate=lr,
-        optimizer=t.optimizer,
-        weight_decay=t.weight_decay,
-        l1_penalty=t.l1_penalty,
-        scheduler=t.scheduler,
-        lr_factor=t.lr_factor,
-        plateau_patience=budget.plateau_patience if budget else (
-            t.lr_patience if t.lr_patience is not None else t.patience // 2),
-        min_lr=t.min_lr,
-        max_steps=budget.total_steps if budget else None,
-        cumulative=cumulative_target(cfg),
-        segment_len=segment_len(cfg),
-    )
-
-
 def train_model(
     arrays: Sequence[SeriesArrays],
     cfg: PipelineConfig,
@@ -172,17 +92,68 @@ def train_model(
 
     from lstmflow.fit.checkpoint import checkpoint_epochs, checkpoint_segment_len
     from models.callbacks import BestWeights, HistoryRecorder
-    from models.data import loader
 
     apply_torch_threads(cfg.runtime)  # every fit, so side-by-side runs share cores
-    t = cfg.training
-    ckpt_dir = Path(run_dir) / "checkpoints" if run_dir is not None else None
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
     resumed_from = checkpoint_epochs(ckpt) if resume else None
     if resume and cfg.model.segment_len is None:  # auto: the network the checkpoint holds
         cfg = cfg.model_copy(update={"model": cfg.model.model_copy(
             update={"segment_len": checkpoint_segment_len(ckpt)})})
     logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
+    emit = log or logging.getLogger("lstmflow").info
+    data = _windows(arrays, cfg, emit)
+    # The fit's own random streams: shuffles from the sampler's (seed, pass) generators, the
+    # initial weights (and the finder's) from `fit_generator`. Dropout draws from torch's
+    # process-wide stream, seeded here: a fit alone reruns bit-identically; fits in threads
+    # of one process with dropout > 0 share that stream (processes keep them apart).
+    pl.seed_everything(cfg.training.seed, workers=True, verbose=False)
+    lr = None
+    if cfg.training.learning_rate == "auto":
+        from lstmflow.fit.lr_find import auto_learning_rate
+
+        lr = auto_learning_rate(cfg, data.budget, arrays[0].x.shape[1], data.train_dl,
+                                data.val_dl, run_dir, resume, emit)
+    model = build_model(cfg, arrays[0].x.shape[1], data.budget, lr, fit_generator(cfg))
+    callbacks = [*training_callbacks(cfg, log, data.budget), *extra_callbacks]
+    trainer = build_trainer(cfg, callbacks, progress,
+                            ckpt.parent if ckpt is not None else None, data.budget,
+                            checkpoint_kind)
+    seconds = _run_fit(trainer, model, data, ckpt if resume else None)
+    recorder = next(c for c in callbacks if isinstance(c, HistoryRecorder))
+    best = next(c for c in callbacks if isinstance(c, BestWeights))
+    if best.state is None:
+        raise FitDiverged(
+            "training produced no finite validation loss: the fit diverged. Lower "
+            "training.learning_rate, keep training.gradient_clip on, check the scaling.",
+            recorder.epochs, seconds,
+        )
+    return TrainResult(
+        model=model, history=recorder.epochs, best_val_loss=best.best,
+        best_epoch=best.best_epoch, epochs_run=trainer.current_epoch, seconds=seconds,
+        windows={"train": len(data.train_dl.dataset), "val": len(data.val_dl.dataset),
+                 "train_per_epoch": data.budget.windows_per_check},
+        resumed_from_epoch=resumed_from, checkpoint=str(ckpt) if ckpt is not None else None,
+        stack=data.train_dl.dataset.stack, budget=data.budget.as_dict(),
+        steps_run=trainer.global_step, learning_rate=float(model.hparams.learning_rate),
+    )
+
+
+@dataclass(frozen=True)
+class _Windows:
+    """The fit's data: its budget and its train and validation loaders."""
+
+    budget: Budget
+    train_dl: Any
+    val_dl: Any
+
+
+def _windows(arrays: Sequence[SeriesArrays], cfg: PipelineConfig,
+             emit: Callable[[str], None]) -> _Windows:
+    """Training and validation windows, the budget chosen from them (said in the log), and
+    their loaders; a TrainingError when no window of either split fits."""
+    from models.data import loader
+
+    t = cfg.training
     train_ds, val_ds = build_datasets(arrays, cfg)
     if len(train_ds) == 0:
         raise TrainingError(
@@ -195,7 +166,6 @@ def train_model(
             "no validation window fits: raise evaluation.val_size above forecast.horizon."
         )
     budget = resolve_budget(t, len(train_ds), len(val_ds), window_stride(cfg, arrays))
-    emit = log or logging.getLogger("lstmflow").info
     for note in budget.notes:
         emit(f"warning: {note}")
     p = segment_len(cfg)
@@ -204,22 +174,12 @@ def train_model(
     train_dl = loader(train_ds, budget.batch_size, shuffle=True, seed=t.seed,
                       cap=t.max_windows_per_epoch if budget.mode == "epochs" else None,
                       steps=budget.steps_per_check if budget.mode == "steps" else None)
-    val_dl = loader(val_ds, budget.batch_size * 4, shuffle=False)
-    lr = None
-    if t.learning_rate == "auto":
-        from lstmflow.fit.lr_find import auto_learning_rate
+    return _Windows(budget, train_dl, loader(val_ds, budget.batch_size * 4, shuffle=False))
 
-        with _INIT_LOCK:  # the finder draws from the process-wide RNG, as init does
-            pl.seed_everything(t.seed, workers=True, verbose=False)
-            lr = auto_learning_rate(cfg, budget, arrays[0].x.shape[1], train_dl, val_dl,
-                                    run_dir, resume, emit)
-    with _INIT_LOCK:
-        pl.seed_everything(t.seed, workers=True, verbose=False)
-        model = build_model(cfg, arrays[0].x.shape[1], budget, lr)
-    callbacks = [*training_callbacks(cfg, log, budget), *extra_callbacks]
-    recorder = next(c for c in callbacks if isinstance(c, HistoryRecorder))
-    best = next(c for c in callbacks if isinstance(c, BestWeights))
-    trainer = build_trainer(cfg, callbacks, progress, ckpt_dir, budget, checkpoint_kind)
+
+def _run_fit(trainer, model, data: _Windows, resume_from: Path | None) -> float:
+    """`trainer.fit` with Lightning's expected warnings quiet and subnormals flushed; the
+    seconds it took. A checkpoint of another network is refused with a TrainingError."""
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -234,40 +194,16 @@ def train_model(
         # 1e-38 count as 0 during the fit. The flag is the CPU thread's; it is put back after.
         torch.set_flush_denormal(True)
         try:
-            trainer.fit(
-                model, train_dl, val_dl,
-                ckpt_path=str(ckpt) if resume else None,
-                weights_only=True if resume else None,
-            )
+            trainer.fit(model, data.train_dl, data.val_dl,
+                        ckpt_path=str(resume_from) if resume_from is not None else None,
+                        weights_only=True if resume_from is not None else None)
         except RuntimeError as exc:
-            if resume and "state_dict" in str(exc):
+            if resume_from is not None and "state_dict" in str(exc):
                 raise TrainingError(
-                    f"cannot resume: checkpoint '{ckpt}' does not fit the model of this "
+                    f"cannot resume: checkpoint '{resume_from}' does not fit the model of this "
                     f"config ({str(exc).splitlines()[0]}); resume with the run's own config"
                 ) from exc
             raise
         finally:
             torch.set_flush_denormal(False)
-    seconds = time.perf_counter() - start
-    if best.state is None:
-        raise FitDiverged(
-            "training produced no finite validation loss: the fit diverged. Lower "
-            "training.learning_rate, keep training.gradient_clip on, check the scaling.",
-            recorder.epochs, seconds,
-        )
-    return TrainResult(
-        model=model,
-        history=recorder.epochs,
-        best_val_loss=best.best,
-        best_epoch=best.best_epoch,
-        epochs_run=trainer.current_epoch,
-        seconds=seconds,
-        windows={"train": len(train_ds), "val": len(val_ds),
-                 "train_per_epoch": budget.windows_per_check},
-        resumed_from_epoch=resumed_from,
-        checkpoint=str(ckpt) if ckpt is not None else None,
-        stack=train_ds.stack,
-        budget=budget.as_dict(),
-        steps_run=trainer.global_step,
-        learning_rate=float(model.hparams.learning_rate),
-    )
+    return time.perf_counter() - start

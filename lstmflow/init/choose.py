@@ -9,6 +9,7 @@ only: the test part is never looked at).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -56,28 +57,25 @@ def input_gate_failure(prepared, cfg: PipelineConfig) -> str | None:
 
 
 def short_fit_score(frame: pd.DataFrame, cfg: PipelineConfig) -> dict[str, float]:
-    """Validation MAE (original units) of a short fit, and relative to seasonal naive; only
-    `refused` (gate 2's failure) when the run's input gate would refuse the prepared inputs."""
+    """Validation MAE (original units) of a short fit of the core, and relative to seasonal
+    naive; only `refused` (gate 2's failure) when the run's input gate would refuse the
+    prepared inputs."""
+    from lstmflow.core import Forecaster
     from lstmflow.data.ingest import drop_short_series
-    from lstmflow.data.prepare import prepare
-    from lstmflow.data.split import split_bounds
-    from lstmflow.fit.evaluate import evaluate
-    from lstmflow.fit.origins import predict_origins
-    from lstmflow.fit.train import train_model
 
     frame, _ = drop_short_series(frame, cfg.min_history(), cfg.data.short_series, cfg.data.path)
-    bounds = split_bounds(frame, cfg.evaluation.val_size, cfg.evaluation.test_size)
-    prepared = prepare(frame, bounds, cfg)
+    forecaster = Forecaster(cfg)
+    prepared = forecaster.prepare(frame)
     refused = input_gate_failure(prepared, cfg)
     if refused:
         return {"refused": refused}
-    fit = train_model(prepared.arrays, cfg, log=lambda _: None)
-    stack, ends, zhat = predict_origins(fit.model, prepared.arrays, cfg, "val")
-    m = evaluate(prepared.arrays, stack, ends, zhat, prepared.state, cfg.forecast.horizon,
-                 cfg.evaluation.season)
-    model = m["overall"]["model"]
+    fit = forecaster.fit(prepared, log=lambda _: None)
+    if not fit.ok:  # scored as the worst candidate rather than stopping init
+        return {"val_mae": math.inf, "val_rel_snaive": None, "steps": 0,
+                "seconds": round(fit.seconds, 1)}
+    model = forecaster.score(fit.val_forecasts)["overall"]["model"]  # the model alone
     return {"val_mae": model["mae"], "val_rel_snaive": model.get("rel_mae_vs_seasonal_naive"),
-            "steps": fit.steps_run, "seconds": round(fit.seconds, 1)}
+            "steps": fit.train.steps_run, "seconds": round(fit.train.seconds, 1)}
 
 
 def choose_transform(

@@ -1,5 +1,5 @@
-"""The attempts of an automatic repair (lstmflow.fit.repair): one fit each, judged on the
-validation period, and the repair's outcome as summary.json records it."""
+"""The attempts of an automatic repair (lstmflow.repair.policy): one fit of the core each,
+judged on the validation period, and the repair's outcome as summary.json records it."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from typing import Any
 import pandas as pd
 
 from lstmflow.config import PipelineConfig
+from lstmflow.core import FitResult
 from lstmflow.data.prepare import Prepared
 from lstmflow.fit.diagnosis import fit_broken
-from lstmflow.fit.selection import SCORE, SCORE_TEXT
 from lstmflow.fit.train import TrainResult
+from lstmflow.repair.selection import SCORE, SCORE_TEXT
 
 PROBLEMS = ("error", "warning")
 
@@ -24,9 +25,7 @@ class Candidate:
     index: int
     overrides: dict[str, str]  # key -> value as --set writes it, over the run's config
     cfg: PipelineConfig  # the run's config with the overrides (the one registered if chosen)
-    prepared: Prepared
-    fit: TrainResult | None  # None: the fit left no model (or never ran: `error`)
-    history: list[dict[str, Any]]
+    result: FitResult | None  # the core's fit (None: it never ran, `error` says why)
     findings: list[dict[str, Any]]  # the validation diagnosis
     points: pd.DataFrame  # scored validation points (selection.KEY, actual, model, naive)
     secs: float
@@ -34,6 +33,19 @@ class Candidate:
     remedy_for: str | None = None  # the finding whose remedy made this attempt
     error: str | None = None
     val: dict[str, Any] = field(default_factory=dict)  # selection.compare's figures
+
+    @property
+    def fit(self) -> TrainResult | None:
+        """The trained network's record (None: the fit left no model or never ran)."""
+        return self.result.train if self.result is not None else None
+
+    @property
+    def prepared(self) -> Prepared | None:
+        return self.result.prepared if self.result is not None else None
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return self.result.history if self.result is not None else []
 
     @property
     def usable(self) -> bool:

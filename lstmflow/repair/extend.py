@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from lstmflow.durable import write_atomic
-from lstmflow.fit.candidates import Candidate
+from lstmflow.repair.candidates import Candidate
 
 LENGTHEN = {"training.max_steps", "training.min_steps", "training.patience",
             "training.max_epochs"}  # a remedy of only these keys lengthens the same fit

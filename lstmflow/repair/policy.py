@@ -3,7 +3,7 @@ that scores best on the validation period (plain functions, no Prefect).
 
 The policy, after AutoTrainer (TDSC'24), applied to forecasting fits:
 1. Attempt 0 is the run as configured. Every attempt is judged on the validation period only
-   (lstmflow.fit.selection): forecasts in original units, and a diagnosis from the curves, the
+   (lstmflow.repair.selection): forecasts in original units, and a diagnosis from the curves, the
    validation metrics and the statistics of the training and validation parts.
 2. The next attempt starts from the best usable attempt so far (the latest when none is usable)
    and applies the remedy of its worst warning- or error-level finding whose resulting config was
@@ -42,21 +42,14 @@ import pandas as pd
 
 from lstmflow.config import ConfigError, PipelineConfig, with_overrides
 from lstmflow.config.pipeline import parse_override
-from lstmflow.data.prepare import Prepared, prepare
+from lstmflow.core import FitResult, Forecaster
+from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import DataError
 from lstmflow.durable import sweep, write_json
-from lstmflow.fit.attempt import diagnosis_config
-from lstmflow.fit.candidates import PROBLEMS, Candidate, Repair
-from lstmflow.fit.diagnosis import data_stats
-from lstmflow.fit.extend import LENGTHEN, continues_from, seed_checkpoint
-from lstmflow.fit.selection import (
-    KEY,
-    SCORE,
-    compare,
-    validation_diagnosis,
-    validation_forecasts,
-)
-from lstmflow.fit.train import FitDiverged, TrainResult, save_history, train_model
+from lstmflow.fit.train import save_history
+from lstmflow.repair.candidates import PROBLEMS, Candidate, Repair
+from lstmflow.repair.extend import LENGTHEN, continues_from, seed_checkpoint
+from lstmflow.repair.selection import KEY, SCORE, compare, validation_points
 from lstmflow.runs import TrainingError, checkpoint_path
 
 ATTEMPTS = "attempts"  # <run_dir>/attempts/<k>/
@@ -70,24 +63,19 @@ REPAIR_FLOOR_S = 60.0  # the refits' share of time is never below this (see time
 DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
 
 
-def repair(
-    first: TrainResult | FitDiverged, first_secs: float, prepared: Prepared, frame: pd.DataFrame,
-    bounds: dict, cfg: PipelineConfig, run_dir: Path, resume: bool = False,
-    log: Callable[[str], None] = print,
-) -> Repair:
-    """Judge the run's fit (`first`, trained on `prepared`), refit with remedies as the policy
-    above says, and choose. `frame` and `bounds` re-prepare the data for a remedy that changes
-    preprocessing."""
+def repair(first: FitResult, frame: pd.DataFrame | None, bounds: dict | None, run_dir: Path,
+           resume: bool = False, log: Callable[[str], None] = print) -> Repair:
+    """Judge the run's fit (`first`, the core's fit of the run's config), refit with remedies
+    as the policy above says, and choose. `frame` and `bounds` re-prepare the data for a
+    remedy that changes preprocessing."""
     run_dir = Path(run_dir)
-    fit = first if isinstance(first, TrainResult) else None
-    history = fit.history if fit else first.history
     stats = _Stats()
-    attempts = [_judge(stats, 0, {}, cfg, prepared, fit, history,
-                       _secs(run_dir, 0, first_secs))]
+    attempts = [_judge(stats, 0, {}, first.cfg, first, _secs(run_dir, 0, first.seconds))]
     _save(attempts[0], run_dir)
     stopped = "rounds"
     invalid: dict[str, str] = {}  # remedies this config refuses: why -> finding
     said: set[str] = set()
+    cfg = first.cfg
     while len(attempts) <= cfg.training.auto_repair:
         if attempts[-1].healthy:
             stopped = "healthy"
@@ -106,8 +94,8 @@ def repair(
         parent, overrides, why = step
         log(f"repair {len(attempts)}: {why} in attempt {parent.index}: "
             + " ".join(f"--set {k}={v}" for k, v in overrides.items()))
-        attempts.append(refit(stats, len(attempts), overrides, parent, why, cfg, prepared,
-                              frame, bounds, run_dir, resume, left, log))
+        attempts.append(refit(stats, len(attempts), overrides, parent, why, first, frame,
+                              bounds, run_dir, resume, left, log))
         _save(attempts[-1], run_dir)
     chosen = choose(attempts)
     if chosen:  # the run folder's history is the chosen attempt's (attempt 0's is there already)
@@ -182,7 +170,7 @@ def replays(parent: Candidate, remedy: dict[str, str], left_s: float) -> bool:
     """Whether a remedy that only lengthens the fit (step budget keys) would be cut before it
     gets 25% past the parent's steps, at the parent's pace: with the same seed it would then
     replay the parent's fit step for step and change nothing. Never when the parent left a
-    checkpoint to continue from (lstmflow.fit.extend)."""
+    checkpoint to continue from (lstmflow.repair.extend)."""
     if not set(remedy) <= LENGTHEN or parent.fit is None or not parent.fit.steps_run:
         return False
     if continues_from(parent, {**parent.overrides, **remedy}) is not None:
@@ -202,20 +190,20 @@ def choose(attempts: list[Candidate]) -> int | None:
 
 
 def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, why: str,
-          cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame, bounds: dict,
-          run_dir: Path, resume: bool, left_s: float, log: Callable[[str], None]) -> Candidate:
-    """Attempt `k`: the run's config with `overrides`, fitted in `attempts/<k>/` within
-    `left_s` seconds (resumed from its checkpoint when the run resumes), then judged. A remedy
-    that only lengthens the parent's fit continues it from its checkpoint."""
+          first: FitResult, frame: pd.DataFrame | None, bounds: dict | None, run_dir: Path,
+          resume: bool, left_s: float, log: Callable[[str], None]) -> Candidate:
+    """Attempt `k`: the run's config (`first.cfg`) with `overrides`, fitted by the core in
+    `attempts/<k>/` within `left_s` seconds (resumed from its checkpoint when the run resumes),
+    then judged. A remedy that only lengthens the parent's fit continues it from its
+    checkpoint; one that changes preprocessing re-prepares `frame`, else the run's prepared
+    data is reused."""
     folder, start = attempt_dir(run_dir, k), time.perf_counter()
-    sets = [f"{key}={v}" for key, v in overrides.items()]
-    fit, history, error, this = None, [], None, cfg
+    result, error, this = None, None, first.cfg
     source = continues_from(parent, overrides)
     try:
-        this = with_overrides(cfg, sets)
-        timed = with_overrides(this, [f"{RUN_BUDGET}={max(left_s / 60, 1e-3):.4f}"])
-        if any(key.startswith(REPREPARE) for key in overrides):
-            prepared = prepare(frame, bounds, this)
+        this = with_overrides(first.cfg, [f"{key}={v}" for key, v in overrides.items()])
+        data = (frame, bounds) if any(key.startswith(REPREPARE) for key in overrides) else \
+            (first.prepared, None)
         again = resume and checkpoint_path(folder).is_file()
         for sub in (folder, checkpoint_path(folder).parent) if resume else ():
             sweep(sub)  # the leftovers of a killed writer (the run lock is ours)
@@ -223,19 +211,17 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, w
             log(f"repair {k}: continues attempt {parent.index}'s fit from its checkpoint")
             seed_checkpoint(source, checkpoint_path(folder), f"{KIND}last.ckpt")
             again = True
-        fit = train_model(prepared.arrays, timed, log=log, run_dir=folder, resume=again,
-                          checkpoint_kind=f"{KIND}last.ckpt")
-        history = fit.history
-        if source:  # its `seconds` are this attempt's own steps, its curve the whole fit's
+        result = Forecaster(this).fit(*data, run_dir=folder, resume=again, log=log,
+                                      checkpoint_kind=f"{KIND}last.ckpt", time_limit_s=left_s)
+        if source and result.ok:  # its `seconds` are this attempt's own steps, its curve the
+            fit = result.train  # whole fit's
             fit.continued_from_epoch = parent.fit.epochs_run
             fit.resumed_from_epoch = fit.resumed_from_epoch if resume else None
-    except FitDiverged as exc:
-        history = exc.history
     except (ConfigError, DataError, TrainingError) as exc:
         error = str(exc)
         log(f"repair {k} could not run: {error}")
-    out = _judge(stats, k, overrides, this, prepared, fit, history,
-                 time.perf_counter() - start, parent.index, why, error)
+    out = _judge(stats, k, overrides, this, result, time.perf_counter() - start, parent.index,
+                 why, error)
     out.secs = _secs(run_dir, k, out.secs)
     return out
 
@@ -245,17 +231,16 @@ def attempt_dir(run_dir: Path, k: int) -> Path:
 
 
 def _judge(stats: _Stats, k: int, overrides: dict[str, str], cfg: PipelineConfig,
-           prepared: Prepared, fit: TrainResult | None, history: list[dict[str, Any]],
-           secs: float, parent: int | None = None, why: str | None = None,
-           error: str | None = None) -> Candidate:
+           result: FitResult | None, secs: float, parent: int | None = None,
+           why: str | None = None, error: str | None = None) -> Candidate:
     """Validation forecasts and diagnosis of one fit (none for an attempt that never ran)."""
     start = time.perf_counter()
     metrics, points = None, pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
-    if fit is not None:
-        metrics, points = validation_forecasts(fit.model, prepared, cfg, fit.stack)
-    findings = [] if error else validation_diagnosis(
-        history, metrics, stats(prepared, cfg), diagnosis_config(cfg, fit, history))
-    return Candidate(k, overrides, cfg, prepared, fit, history, findings, points,
+    if result is not None and result.ok:
+        metrics, points = validation_points(result)
+    findings = [] if result is None else Forecaster(cfg).diagnose(
+        result, metrics, period="validation", stats=stats(result.prepared, cfg)).findings
+    return Candidate(k, overrides, cfg, result, findings, points,
                      secs + time.perf_counter() - start, parent, why, error)
 
 
@@ -271,7 +256,7 @@ class _Stats:
         for p, window, stats in self.seen:
             if p is prepared and window == L:
                 return stats
-        stats = data_stats(prepared.arrays, cfg.evaluation.season, cfg.forecast.horizon, L)
+        stats = Forecaster(cfg).data_stats(prepared)
         self.seen.append((prepared, L, stats))
         return stats
 

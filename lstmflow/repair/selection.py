@@ -22,11 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from lstmflow.config import PipelineConfig
-from lstmflow.data.prepare import Prepared
-from lstmflow.fit.diagnosis import diagnose
-from lstmflow.fit.evaluate import collect_forecasts, forecast_frame, score
-from lstmflow.fit.origins import predict_origins
+from lstmflow.core import FitResult
+from lstmflow.fit.evaluate import forecast_frame, score
 
 SCORE = "val_rel_mae"  # the name of the choice score in summary.json
 SCORE_TEXT = ("validation MAE over naive's (original units, geometric mean over series, on the "
@@ -34,34 +31,17 @@ SCORE_TEXT = ("validation MAE over naive's (original units, geometric mean over 
 KEY = ["series_id", "origin", "step"]  # one scored validation point
 
 
-def validation_forecasts(model, prepared: Prepared, cfg: PipelineConfig, stack=None
-                         ) -> tuple[dict[str, Any], pd.DataFrame]:
-    """Metrics of model, naive and seasonal naive on the validation origins, and the scored
-    points (KEY, actual, model, naive) in original units; `stack` is the fit's, reused."""
-    h, season = cfg.forecast.horizon, cfg.evaluation.season
-    stack, ends, zhat = predict_origins(model, prepared.arrays, cfg, "val", stack)
-    fcs = collect_forecasts(prepared.arrays, stack, ends, zhat, prepared.state, h, season)
+def validation_points(fit: FitResult) -> tuple[dict[str, Any], pd.DataFrame]:
+    """Metrics of model, naive and seasonal naive on the fit's validation origins (the core
+    forecast them with the model alone when it fitted the blend), and the scored points
+    (KEY, actual, model, naive) in original units."""
+    fcs, h = fit.val_forecasts.series, fit.cfg.forecast.horizon
     frame = forecast_frame(fcs)
     if frame.empty:
         return score(fcs, h), pd.DataFrame(columns=[*KEY, "actual", "model", "naive"])
     cols = ["actual", "model", "naive", "seasonal_naive"]
     scored = np.isfinite(frame[cols].to_numpy(dtype="float64")).all(axis=1)  # evaluate's `ok`
     return score(fcs, h), frame.loc[scored, [*KEY, "actual", "model", "naive"]]
-
-
-def without_test(stats: dict[str, Any]) -> dict[str, Any]:
-    """Data statistics with the test part's moments left out (a test-period shift must not
-    steer a repair)."""
-    per = {sid: {k: v for k, v in s.items() if k != "test"}
-           for sid, s in (stats.get("per_series") or {}).items()}
-    return {**stats, "per_series": per}
-
-
-def validation_diagnosis(history: list[dict[str, Any]], metrics: dict[str, Any] | None,
-                         stats: dict[str, Any], config: dict[str, Any]) -> list[dict[str, Any]]:
-    """The diagnosis from the curves, the validation metrics and the statistics of the
-    training and validation parts only."""
-    return diagnose(history, metrics, without_test(stats), config, period="validation")
 
 
 def compare(points: Mapping[int, pd.DataFrame], among: list[int] | None = None

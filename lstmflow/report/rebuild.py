@@ -8,7 +8,7 @@ from typing import Any
 
 from lstmflow.config import ConfigError
 from lstmflow.report.html import read_curves, write_report
-from lstmflow.report.summary import metrics_from_block
+from lstmflow.report.summary import metrics_from_block, read_summary
 from lstmflow.runs import RUN_CONFIG
 
 
@@ -16,7 +16,7 @@ def stored_summary(run_dir: Path) -> dict[str, Any]:
     """summary.json; for a run killed before writing one, what its saved config says."""
     path = run_dir / "summary.json"
     if path.is_file():
-        return json.loads(path.read_text(encoding="utf-8"))
+        return read_summary(path)
     cfg_path = run_dir / RUN_CONFIG
     if not cfg_path.is_file():
         raise ConfigError(f"run folder '{run_dir}' holds neither summary.json nor {RUN_CONFIG}: "

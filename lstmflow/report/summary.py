@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmflow.fit.evaluate import METHODS
-from lstmflow.runs import write_json
+from lstmflow.records.run import RunSummary
 
 EXTRA = ("per_horizon", "intervals", "mase_scale", "shape", "blend")  # kept as evaluate returns them
 
@@ -52,14 +52,20 @@ def gate_block(gate: dict[str, Any] | None) -> dict[str, Any] | None:
     }
 
 
-def write_summary(run_dir: Path, summary: dict[str, Any]) -> Path:
-    """summary.json in the run folder, written atomically; `promoted` and `promotion_reason`
-    are always there (a run that stopped before registration promoted nothing)."""
-    if "promoted" not in summary:
-        summary["promoted"] = False
-        summary["promotion_reason"] = (f"the run ended {summary['status']} before registration"
-                                       if summary["status"] != "running" else "not registered yet")
-    return write_json(run_dir / "summary.json", summary)
+def write_summary(run_dir: Path, summary: RunSummary) -> Path:
+    """summary.json in the run folder, written atomically from the run's record; `promoted`
+    and `promotion_reason` are always there (a run that stopped before registration promoted
+    nothing)."""
+    if summary.promoted is None:
+        summary.update(promoted=False, promotion_reason=(
+            f"the run ended {summary.status} before registration"
+            if summary.status != "running" else "not registered yet"))
+    return summary.write(Path(run_dir) / "summary.json")
+
+
+def read_summary(path: Path) -> dict[str, Any]:
+    """summary.json read back through its record (any lstmflow's: unknown keys are kept)."""
+    return RunSummary.read(path).to_json()
 
 
 def promotion_line(summary: dict[str, Any]) -> str:

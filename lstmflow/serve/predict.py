@@ -22,13 +22,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from lstmflow.config import PipelineConfig, build_config
 from lstmflow.data.ingest import IngestResult, ingest
 from lstmflow.data.schema import SERIES, DataError
-from lstmflow.data.split import Bounds
 from lstmflow.durable import write_atomic, write_json
 from lstmflow.serve.manifest import RegistryError
 from lstmflow.serve.registry import Version, champion, load_version, registry_dir, version_dir
@@ -104,65 +102,19 @@ def check_fit(data: IngestResult, champ: Champion) -> list[str]:
 
 
 def forecast(champ: Champion, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """One H-step forecast per series from its last row, in original units; the fitted state is
-    applied, never refitted. Returns the table and a warning per series that cannot be forecast."""
-    import torch
-
-    from lstmflow.data.prepare import prepare
-    from lstmflow.fit.evaluate import blended_levels, to_levels
+    """One H-step forecast per series from its last row, in original units (the core's
+    Forecaster.forecast: the fitted state applied, never refitted). Returns the table and a
+    warning per series that cannot be forecast."""
+    from lstmflow.core import Fitted, Forecaster
 
     cfg, version = champ.cfg, champ.version
     frame = frame[frame[SERIES].astype(str).isin(version.manifest["data"]["series"])]
     if frame.empty:
         raise DataError(f"data file '{cfg.data.path}' holds none of the series champion "
                         f"'{version.name}' was trained on")
-    n = frame.groupby(SERIES, sort=True).size()
-    bounds = {str(s): Bounds(int(k), int(k), int(k)) for s, k in n.items()}
-    prepared = prepare(frame, bounds, cfg, state=version.state)
-    L, h = cfg.forecast.input_size, cfg.forecast.horizon
-    usable, windows, warnings = [], [], []
-    for a in prepared.arrays:
-        t = len(a.z)
-        why = _unusable(a, L)
-        if why:
-            warnings.append(f"series '{a.series_id}' is not forecast: {why}")
-            continue
-        usable.append(a)
-        windows.append(a.x[t - L:])  # [L, F]
-    if not usable:
-        raise DataError(f"data file '{cfg.data.path}': no series can be forecast ({warnings[0]})")
-    q = version.model.predict_quantiles(torch.from_numpy(np.stack(windows))).numpy()  # [S, H, Q]
-    parts = []
-    for i, a in enumerate(usable):
-        end = np.array([len(a.z) - 1])
-        median = q[i:i + 1, :, version.model.median_index]  # [1, H]
-        alone = to_levels(a, end, median, version.state)  # [1, H] the network's own
-        point = blended_levels(a, end, median, version.state, h, alone)[0]  # as evaluation scored
-        cols: dict[str, Any] = {
-            "series_id": a.series_id,
-            "timestamp": pd.date_range(a.timestamps[-1], periods=h + 1, freq=cfg.data.freq)[1:],
-            "forecast": point}
-        if q.shape[-1] > 1:  # quantile loss: the outer levels bound the interval, moved with
-            shift = point - alone[0]  # the blend's shift
-            cols["lower"] = to_levels(a, end, q[i:i + 1, :, 0], version.state)[0] + shift
-            cols["upper"] = to_levels(a, end, q[i:i + 1, :, -1], version.state)[0] + shift
-        parts.append(pd.DataFrame(cols))
-    out = pd.concat(parts, ignore_index=True)
+    out, warnings = Forecaster.forecast(Fitted(cfg, version.model, version.state), frame)
     out["model_version"] = version.name
     return out, warnings
-
-
-def _unusable(a, window: int) -> str | None:
-    """Why the last row of a series is no forecast origin (None when it is one)."""
-    t = len(a.z)
-    if t < window:
-        return f"{t} rows, the model reads {window}"
-    if not np.isfinite(a.x[t - window:]).all():
-        return (f"its last {window} rows hold missing inputs (a gap longer than "
-                "preprocess.max_gap, or too little history for the features)")
-    if (a.origin_ok is not None and not a.origin_ok[-1]) or not np.isfinite(a.level[-1]):
-        return "its last value is missing"
-    return None
 
 
 def write_forecasts(table: pd.DataFrame, path: Path) -> Path:

@@ -15,10 +15,10 @@ from typing import Any
 
 import pandas as pd
 
-from lstmflow.config import PipelineConfig, build_config
+from lstmflow.config import PipelineConfig
 from lstmflow.data.split import Bounds
-from lstmflow.fit.evaluate import beats_baselines, evaluate, relative_mae
-from lstmflow.serve.registry import champion, load_version, version_dir
+from lstmflow.fit.evaluate import beats_baselines, relative_mae
+from lstmflow.serve.registry import champion, version_dir
 
 
 @dataclass(frozen=True)
@@ -33,23 +33,20 @@ def score_champion(
 ) -> dict[str, Any] | None:
     """The champion's test metrics on today's data, or a dict with 'error' when it cannot be
     scored (unverifiable files, another horizon, other inputs). Its files are verified first."""
-    from lstmflow.data.prepare import prepare
-    from lstmflow.fit.origins import predict_origins
+    from lstmflow.core import Forecaster
 
     pointer = champion(root)
     if pointer is None:
         return None
     try:
-        champ = load_version(version_dir(root, pointer["version"]))
-        ccfg = build_config(champ.config)
-        if ccfg.forecast.horizon != cfg.forecast.horizon:
+        fitted, _ = Forecaster.load(version_dir(root, pointer["version"]))
+        if fitted.cfg.forecast.horizon != cfg.forecast.horizon:
             return {"version": pointer["version"], "error": "champion has another horizon"}
-        known = frame[frame["series_id"].astype(str).isin(champ.state["scalers"])]
-        prepared = prepare(known, {s: b for s, b in bounds.items() if s in champ.state["scalers"]},
-                           ccfg, state=champ.state)
-        stack, ends, zhat = predict_origins(champ.model, prepared.arrays, ccfg, "test")
-        metrics = evaluate(prepared.arrays, stack, ends, zhat, champ.state, ccfg.forecast.horizon,
-                           cfg.evaluation.season)
+        known = frame[frame["series_id"].astype(str).isin(fitted.state["scalers"])]
+        prepared = Forecaster.apply(fitted, known, {s: b for s, b in bounds.items()
+                                                    if s in fitted.state["scalers"]})
+        # the baselines on this run's season: the same yardstick as the challenger's
+        metrics = Forecaster(cfg).evaluate(fitted, prepared).metrics
     except Exception as exc:
         return {"version": pointer.get("version"), "error": f"{type(exc).__name__}: {exc}"}
     return {"version": pointer["version"], "metrics": metrics}

@@ -19,24 +19,26 @@ from typing import Any
 import pandas as pd
 
 from lstmflow.config import PipelineConfig
+from lstmflow.core import Fitted, Forecaster
 from lstmflow.data.split import Bounds
 from lstmflow.durable import sweep
 from lstmflow.locks import registry_lock
+from lstmflow.records.run import Promotion
 from lstmflow.runs import as_written
 from lstmflow.serve.history import append, event, reconcile
 from lstmflow.serve.manifest import canonical_sha256, effective_config, git_commit, library_versions
 from lstmflow.serve.promote import Decision, decide, score_champion
-from lstmflow.serve.registry import champion, load_version, save_version, set_champion, version_dir
+from lstmflow.serve.registry import champion, load_version, set_champion, version_dir
 
 
 def register(
-    root: Path, model, state: dict, cfg: PipelineConfig, metrics: dict, meta: dict[str, Any],
-    frame: pd.DataFrame, bounds: dict[str, Bounds], resume: bool = False,
-    blocked: list[str] | None = None,
-) -> dict[str, Any]:
-    """Save version `meta['run_id']` and promote it if `decide` says so (`blocked`: ids of
-    error-level findings; `meta['gates']`: gate name -> passed); returns what happened."""
-    version = meta["run_id"]
+    root: Path, fitted: Fitted, metrics: dict, meta: dict[str, Any], frame: pd.DataFrame,
+    bounds: dict[str, Bounds], resume: bool = False, blocked: list[str] | None = None,
+) -> Promotion:
+    """Save `fitted` (its network, its fitted state with the blend, its config) as version
+    `meta['run_id']` and promote it if `decide` says so (`blocked`: ids of error-level findings;
+    `meta['gates']`: gate name -> passed); returns what happened."""
+    cfg, version = fitted.cfg, meta["run_id"]
     path = version_dir(root, version)
     with registry_lock(root):
         swept = sweep(root) + sweep(path.parent)
@@ -53,8 +55,8 @@ def register(
         if resume and path.is_dir():
             load_version(path)  # written before the kill: immutable, kept as it is
         else:
-            save_version(root, version, model, state, version_record(cfg, metrics, meta,
-                                                                     decision, champ))
+            Forecaster.save(fitted, root, version,
+                            version_record(cfg, metrics, meta, decision, champ))
         old = pointer["version"] if pointer else None
         line = event("register", version, decision.reason, status=decision.status,
                      run_id=version, champion_before=old)
@@ -92,12 +94,10 @@ def version_record(cfg: PipelineConfig, metrics: dict[str, Any], meta: dict[str,
 
 
 def _result(path: Path, decision: Decision, champ: dict | None,
-            swept: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "model_path": str(path), "promoted": decision.promoted, "status": decision.status,
-        "reason": decision.reason,
-        "champion_before": champ and {k: v for k, v in champ.items() if k != "metrics"},
-    }
+            swept: list[str]) -> Promotion:
+    out = Promotion(model_path=str(path), promoted=decision.promoted, status=decision.status,
+                    reason=decision.reason,
+                    champion_before=champ and {k: v for k, v in champ.items() if k != "metrics"})
     if swept:
-        out["swept"] = swept  # temp folders of writers killed earlier, removed
+        out.swept = swept  # temp folders of writers killed earlier, removed
     return out

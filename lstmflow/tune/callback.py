@@ -9,8 +9,9 @@ from typing import Any
 import pytorch_lightning as pl
 
 from lstmflow.config import PipelineConfig
+from lstmflow.core import Fitted, Forecaster
 from lstmflow.data.prepare import Prepared
-from lstmflow.tune.objective import STEP_STRIDE, Stopped, sick, val_score
+from lstmflow.tune.signals import STEP_STRIDE, Stopped, objective, sick
 from models.callbacks import HistoryRecorder
 
 
@@ -26,7 +27,8 @@ class TrialReporter(pl.Callback):
     def on_train_epoch_end(self, trainer, pl_module) -> None:
         recorder = next(c for c in trainer.callbacks if isinstance(c, HistoryRecorder))
         history = list(recorder.epochs)  # this check's row is in: the recorder runs first
-        value = val_score(pl_module, self.prepared, self.cfg)
+        now = Fitted(self.cfg, pl_module, self.prepared.state)  # the weights at this check
+        value = objective(Forecaster(self.cfg).split_forecasts(now, self.prepared, "val"))
         pl_module.train()  # prediction left the module in eval mode
         check, tune = len(history), self.cfg.tune
         if self.trial is not None and math.isfinite(value):

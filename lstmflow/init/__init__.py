@@ -1,0 +1,1 @@
+"""`lstmflow init`: from a data file to a working, commented config (plain functions)."""
