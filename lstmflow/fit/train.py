@@ -80,26 +80,19 @@ def train_model(
     checkpoint_kind: str | None = None,
 ) -> TrainResult:
     """Train within the step and time budget (lstmflow.fit.budget) with early stopping on
-    validation loss; the best check's weights are kept.
-
-    With `run_dir`, a checkpoint is written at every validation check to
-    `<run_dir>/checkpoints/last.ckpt` (`checkpoint_kind` names its crash points); `resume=True`
-    continues from it (weights_only=True).
-    Everything random follows `training.seed`, so a second call with overrides (a repair)
-    refits on the same windows and the same split.
-    """
+    validation loss; the best check's weights are kept. With `run_dir`, a checkpoint at every
+    validation check (`<run_dir>/checkpoints/last.ckpt`, `checkpoint_kind` naming its crash
+    points) that `resume=True` continues from (weights_only=True). Everything random follows
+    `training.seed`: a refit with overrides (a repair) sees the same windows and split."""
     import pytorch_lightning as pl
 
-    from lstmflow.fit.checkpoint import checkpoint_epochs, checkpoint_segment_len
+    from lstmflow.fit.checkpoint import checkpoint_epochs
     from models.callbacks import BestWeights, HistoryRecorder
 
     apply_torch_threads(cfg.runtime)  # every fit, so side-by-side runs share cores
     ckpt = checkpoint_path(run_dir) if run_dir is not None else None
     resumed_from = checkpoint_epochs(ckpt) if resume else None
-    if resume and cfg.model.segment_len is None:  # auto: the network the checkpoint holds
-        cfg = cfg.model_copy(update={"model": cfg.model.model_copy(
-            update={"segment_len": checkpoint_segment_len(ckpt)})})
-    logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
+    cfg = _as_checkpointed(cfg, ckpt) if resume else cfg
     emit = log or logging.getLogger("lstmflow").info
     data = _windows(arrays, cfg, emit)
     # The fit's own random streams: shuffles from the sampler's (seed, pass) generators, the
@@ -119,8 +112,8 @@ def train_model(
                             ckpt.parent if ckpt is not None else None, data.budget,
                             checkpoint_kind)
     seconds = _run_fit(trainer, model, data, ckpt if resume else None)
-    recorder = next(c for c in callbacks if isinstance(c, HistoryRecorder))
-    best = next(c for c in callbacks if isinstance(c, BestWeights))
+    recorder, best = (next(c for c in callbacks if isinstance(c, kind))
+                      for kind in (HistoryRecorder, BestWeights))
     if best.state is None:
         raise FitDiverged(
             "training produced no finite validation loss: the fit diverged. Lower "
@@ -138,6 +131,17 @@ def train_model(
     )
 
 
+def _as_checkpointed(cfg: PipelineConfig, ckpt: Path) -> PipelineConfig:
+    """A resumed fit's config: with `model.segment_len` automatic, the network the checkpoint
+    holds (the rule may have changed since it was written)."""
+    from lstmflow.fit.checkpoint import checkpoint_segment_len
+
+    if cfg.model.segment_len is not None:
+        return cfg
+    return cfg.model_copy(update={"model": cfg.model.model_copy(
+        update={"segment_len": checkpoint_segment_len(ckpt)})})
+
+
 @dataclass(frozen=True)
 class _Windows:
     """The fit's data: its budget and its train and validation loaders."""
@@ -150,9 +154,11 @@ class _Windows:
 def _windows(arrays: Sequence[SeriesArrays], cfg: PipelineConfig,
              emit: Callable[[str], None]) -> _Windows:
     """Training and validation windows, the budget chosen from them (said in the log), and
-    their loaders; a TrainingError when no window of either split fits."""
+    their loaders; a TrainingError when no window of either split fits. Lightning's rank-zero
+    notices (the trainer's start-up lines) are quietened here, before the trainer is built."""
     from models.data import loader
 
+    logging.getLogger("pytorch_lightning.utilities.rank_zero").setLevel(logging.WARNING)
     t = cfg.training
     train_ds, val_ds = build_datasets(arrays, cfg)
     if len(train_ds) == 0:
