@@ -113,3 +113,20 @@ class ForecastConfig(_Section):
     input_size: int = Field(
         64, ge=2, le=5000, description="Steps of history the model reads (window length)."
     )
+    intervals: list[float] = Field(
+        [0.8, 0.95],
+        description="Nominal coverage of the prediction intervals every forecast carries "
+        "(split conformal per horizon step, calibrated on the validation period's errors in "
+        "original units, scaled per series by its in-sample seasonal-naive MAE); [] for point "
+        "forecasts only. Each level in (0, 1); forecasts.parquet gets lower_80/upper_80 etc.",
+    )
+
+    @model_validator(mode="after")
+    def _check_intervals(self) -> ForecastConfig:
+        levels = self.intervals
+        if any(not 0 < q < 1 for q in levels) or len(set(levels)) != len(levels):
+            raise ValueError("forecast.intervals must be distinct levels in (0, 1), e.g. "
+                             "[0.8, 0.95]")
+        if sorted(levels) != list(levels):
+            self.__dict__["intervals"] = sorted(levels)  # one order everywhere (no re-validation)
+        return self

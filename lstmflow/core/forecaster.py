@@ -18,12 +18,21 @@ import numpy as np
 import pandas as pd
 
 from lstmflow.config import PipelineConfig
-from lstmflow.core.result import Diagnosis, Evaluation, FitResult, Fitted, Forecasts, Outcome
+from lstmflow.core.result import (
+    FITTED,
+    Diagnosis,
+    Evaluation,
+    FitResult,
+    Fitted,
+    Forecasts,
+    Outcome,
+)
 from lstmflow.data.prepare import Prepared, prepare
 from lstmflow.data.split import Bounds, split_bounds
 from lstmflow.fit.blend import blend_summary, fit_blend
 from lstmflow.fit.diagnosis import data_stats, diagnose
 from lstmflow.fit.evaluate import collect_forecasts, score
+from lstmflow.fit.intervals import fit_intervals
 
 Log = Callable[[str], None]
 
@@ -78,7 +87,10 @@ class Forecaster:
         model_alone = Fitted(self.cfg, train.model, prepared.state)
         val = self.split_forecasts(model_alone, prepared, "val", train.stack)
         blend = self._blend(val.series)
-        return FitResult(self.cfg, prepared, train, train.history, train.seconds, blend, val)
+        intervals = fit_intervals([f for f in val.series if f.ok.any()],
+                                  self.cfg.forecast.intervals, self.cfg.forecast.horizon, blend)
+        return FitResult(self.cfg, prepared, train, train.history, train.seconds, blend, val,
+                         intervals=intervals)
 
     def _timed(self, limit_s: float | None) -> PipelineConfig:
         """The config to train with: the time budget cut to `limit_s` seconds when given."""
@@ -91,7 +103,7 @@ class Forecaster:
     def validation_blend(self, fitted: Fitted, prepared: Prepared) -> dict[str, Any] | None:
         """The blend `fit` would fit for this model on these prepared data (validation only)."""
         alone = Fitted(fitted.cfg, fitted.model,
-                       {k: v for k, v in fitted.state.items() if k != "blend"})
+                       {k: v for k, v in fitted.state.items() if k not in FITTED})
         return self._blend(self.split_forecasts(alone, prepared, "val").series)
 
     def _blend(self, val: list) -> dict[str, Any] | None:
@@ -138,6 +150,10 @@ class Forecaster:
         metrics = self.score(forecasts)
         if fitted.blend and metrics["overall"]:
             metrics["blend"] = blend_summary(fitted.blend, forecasts.series)
+        if "calibration" in metrics:  # how the intervals were made, beside how they held
+            cal = fitted.state["intervals"]
+            metrics["calibration"].update(method=cal["method"], calibrated_on="validation",
+                                          scores_per_step=cal["n"])
         return Evaluation(metrics, forecasts)
 
     # --- diagnosis --------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from lstmflow.data.prepare import Prepared
 from lstmflow.fit.evaluate import SeriesForecast
 from lstmflow.fit.train import TrainResult
 
+FITTED = ("blend", "intervals")  # what a fit adds to the prepared data's state
+
 
 @dataclass(frozen=True)
 class Fitted:
@@ -55,6 +57,7 @@ class FitResult:
     blend: dict[str, Any] | None = None
     val_forecasts: Forecasts | None = None  # the validation origins, the model alone
     error: str | None = None
+    intervals: dict[str, Any] | None = None  # conformal quantiles fitted on validation
 
     @property
     def ok(self) -> bool:
@@ -72,9 +75,13 @@ class FitResult:
 
     @property
     def state(self) -> dict[str, Any]:
-        """The prepared data's fitted state with this fit's blend: what a version saves."""
-        base = {k: v for k, v in self.prepared.state.items() if k != "blend"}
-        return {**base, "blend": self.blend} if self.blend else base
+        """The prepared data's fitted state with this fit's blend and intervals: what a
+        version saves and what turns its forecasts into levels."""
+        out = {k: v for k, v in self.prepared.state.items() if k not in FITTED}
+        for key, value in (("blend", self.blend), ("intervals", self.intervals)):
+            if value:
+                out[key] = value
+        return out
 
     @property
     def fitted(self) -> Fitted:

@@ -16,8 +16,10 @@ from lstmflow.fit.evaluate import model_levels
 
 
 def forecast_next(fitted: Fitted, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """`series_id, timestamp, forecast[, lower, upper]`, one H-step forecast per series, and a
-    warning per series that cannot be forecast (DataError when none can)."""
+    """`series_id, timestamp, forecast[, lower, upper][, lower_80, upper_80, ...]`, one H-step
+    forecast per series (the calibrated intervals by level; lower/upper: the network's own
+    quantile band under the quantile loss), and a warning per series that cannot be forecast
+    (DataError when none can)."""
     import torch
 
     cfg = fitted.cfg
@@ -49,6 +51,8 @@ def forecast_next(fitted: Fitted, frame: pd.DataFrame) -> tuple[pd.DataFrame, li
             "forecast": lv["model"][0]}
         if "lower" in lv:  # quantile loss: the outer levels, moved with the blend's shift
             cols.update(lower=lv["lower"][0], upper=lv["upper"][0])
+        for name, (lo, hi) in lv["bands"].items():  # the calibrated intervals by level
+            cols.update({f"lower_{name}": lo[0], f"upper_{name}": hi[0]})
         parts.append(pd.DataFrame(cols))
     return pd.concat(parts, ignore_index=True), warnings
 

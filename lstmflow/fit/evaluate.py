@@ -9,7 +9,7 @@ shape of the forecasts next to the actuals (`diagnosis.shape`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,8 +19,10 @@ from lstmflow.data.arrays import SeriesArrays
 from lstmflow.data.scale import inverse_target
 from lstmflow.data.schema import Z
 from lstmflow.fit.blend import apply_blend
+from lstmflow.fit.coverage import calibration
 from lstmflow.fit.diagnosis.shape import forecast_shape
 from lstmflow.fit.diagnosis.thresholds import STATS_MAX_SERIES
+from lstmflow.fit.intervals import bands
 from lstmflow.fit.scores import interval_scores, mase_scale, point_errors, relative_mae
 
 METHODS = ("model", "naive", "seasonal_naive")
@@ -40,6 +42,8 @@ class SeriesForecast:
     scale: float  # MASE denominator (NaN: none)
     lower: np.ndarray | None = None  # [N, H] lowest quantile (quantile loss only)
     upper: np.ndarray | None = None  # [N, H] highest quantile
+    bands: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+    # the calibrated intervals by level name ('80'): (lower [N, H], upper [N, H])
 
 
 def baseline_forecasts(level: np.ndarray, ends: np.ndarray, horizon: int, season: int) -> dict:
@@ -84,15 +88,19 @@ def model_levels(a: SeriesArrays, local_ends: np.ndarray, zhat: np.ndarray, stat
                  horizon: int, qhat: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """The model's forecasts from origins `local_ends` in original units, [N, H] each: `alone`
     (the network's own), `model` (with the state's validation-fitted blend toward the
-    baselines applied, else the same), and from quantiles `qhat` [N, H, Q] the outer levels
-    `lower` and `upper`, moved by the blend's shift. The one place a forecast becomes levels:
+    baselines applied, else the same), from quantiles `qhat` [N, H, Q] the outer levels
+    `lower` and `upper` moved by the blend's shift, and `bands`: the state's calibrated
+    intervals by level (lstmflow.fit.intervals). The one place a forecast becomes levels:
     evaluation, the champion's re-scoring and predict all go through it."""
     alone = to_levels(a, local_ends, zhat, state)
-    out = {"alone": alone, "model": blended_levels(a, local_ends, zhat, state, horizon, alone)}
+    out: dict[str, Any] = {"alone": alone,
+                           "model": blended_levels(a, local_ends, zhat, state, horizon, alone)}
     if qhat is not None and qhat.shape[-1] > 1:  # [N, H, Q]
         shift = out["model"] - alone  # [N, H] what the blend moved the point by
         out["lower"] = to_levels(a, local_ends, qhat[..., 0], state) + shift
         out["upper"] = to_levels(a, local_ends, qhat[..., -1], state) + shift
+    out["bands"] = bands(out["model"], state.get("intervals"), a.series_id, out.get("lower"),
+                         out.get("upper"))
     return out
 
 
@@ -114,7 +122,7 @@ def series_forecast(
         series_id=a.series_id, origins=a.timestamps[local_ends], times=a.timestamps[rows],
         actual=actual, preds=preds, ok=ok, scale=mase_scale(a.actual, a.bounds.train_end,
                                                             season)[0],
-        lower=lv.get("lower"), upper=lv.get("upper"),
+        lower=lv.get("lower"), upper=lv.get("upper"), bands=lv["bands"],
     )
 
 
@@ -190,6 +198,8 @@ def score(fcs: list[SeriesForecast], horizon: int,
     }
     if levels is not None and len(levels) > 1 and fcs[0].lower is not None:
         out["intervals"] = _intervals(fcs, levels, horizon)
+    if cal := calibration(fcs, horizon):  # the calibrated intervals (forecast.intervals)
+        out["calibration"] = cal
     return out
 
 
@@ -206,6 +216,8 @@ def forecast_frame(fcs: list[SeriesForecast]) -> pd.DataFrame:
         }
         if f.lower is not None:
             cols.update(lower=f.lower.reshape(-1), upper=f.upper.reshape(-1))
+        for name, (lo, hi) in f.bands.items():  # lower_80, upper_80, ...
+            cols.update({f"lower_{name}": lo.reshape(-1), f"upper_{name}": hi.reshape(-1)})
         parts.append(pd.DataFrame(cols))
     return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 

@@ -18,6 +18,7 @@ import yaml
 from lstmflow.durable import write_text
 from lstmflow.fit.lr_find import LR_FIND
 from lstmflow.report import plots
+from lstmflow.report.interval_plots import calibration_html, coverage_by_step
 from lstmflow.report.page import img as _img
 from lstmflow.report.page import page, sig
 from lstmflow.report.page import table as _table
@@ -209,7 +210,8 @@ def _fit_sections(history: list[dict[str, Any]], forecasts: pd.DataFrame | None,
         _img(plots.forecasts(forecasts, REPORT_SERIES), "forecasts"),
         "<h2>Error by horizon step</h2>",
         _img(plots.horizon_errors(metrics.get("per_horizon") or {}), "error by horizon step"),
-        "<h2>Metrics</h2>", metrics_html(metrics),
+        _img(coverage_by_step(metrics.get("calibration")), "interval coverage by horizon step"),
+        "<h2>Metrics</h2>", metrics_html(metrics), calibration_html(metrics.get("calibration")),
     ])
 
 

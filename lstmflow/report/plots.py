@@ -158,9 +158,9 @@ def forecasts(frame: pd.DataFrame, max_series: int = 8) -> str | None:
         t = np.arange(len(one))  # positions, labelled with dates below (date locators are slow)
         _date_ticks(a, pd.to_datetime(one["time"]))
         a.plot(t, one["actual"], color=COLORS["actual"], lw=1.6, label="actual")
-        if "lower" in one:
-            a.fill_between(t, one["lower"], one["upper"], color=COLORS["model"], alpha=0.15,
-                           label="model interval")
+        if band := interval_columns(one):
+            a.fill_between(t, one[band[0]], one[band[1]], color=COLORS["model"], alpha=0.15,
+                           label=band[2])
         for m in ("naive", "seasonal_naive", "model"):
             a.plot(t, one[m], color=COLORS[m], lw=1.1, ls="-" if m == "model" else "--",
                    label=LABELS[m])
@@ -205,6 +205,16 @@ def horizon_errors(per_horizon: dict[str, list[dict | None]], measure: str = "ma
     return to_png(fig)
 
 
+def interval_columns(frame: pd.DataFrame) -> tuple[str, str, str] | None:
+    """(lower, upper, label) of the band to draw: the narrowest calibrated level, else the
+    network's own quantile band (quantile loss), else None."""
+    levels = sorted((c.removeprefix("lower_") for c in frame.columns
+                     if c.startswith("lower_")), key=float)
+    if levels:
+        return f"lower_{levels[0]}", f"upper_{levels[0]}", f"{levels[0]}% interval"
+    return ("lower", "upper", "model interval") if "lower" in frame else None
+
+
 def origin_paths(frame: pd.DataFrame | None, series_id: str | None = None, n: int = 4
                  ) -> str | None:
     """For a few test origins of one series (`series_id`, else the first): the actuals before
@@ -238,6 +248,9 @@ def origin_paths(frame: pd.DataFrame | None, series_id: str | None = None, n: in
             a.plot(np.r_[0, steps], np.r_[start, path[m]], color=COLORS[m],
                    lw=1.8 if m == "model" else 1.2, ls="-" if m == "model" else "--",
                    marker="o" if m == "model" and horizon < 8 else None, ms=3, label=LABELS[m])
+        if band := interval_columns(path):
+            a.fill_between(steps, path[band[0]], path[band[1]], color=COLORS["model"],
+                           alpha=0.15, label=band[2])
         a.axvline(0, color="#999", lw=0.8, ls=":")
         t = pd.Timestamp(first["origin"].iloc[p])
         a.set_title(f"{sid}: origin {t:%Y-%m-%d %H:%M}" if t.hour or t.minute else

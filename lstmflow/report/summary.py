@@ -8,7 +8,7 @@ from typing import Any
 from lstmflow.fit.evaluate import METHODS
 from lstmflow.records.run import RunSummary
 
-EXTRA = ("per_horizon", "intervals", "mase_scale", "shape", "blend")  # kept as evaluate returns them
+EXTRA = ("per_horizon", "intervals", "calibration", "mase_scale", "shape", "blend")  # kept as is
 
 
 def metrics_block(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lstmflow.fit.diagnosis import curves, forecasts, outcome
+from lstmflow.fit.diagnosis import calibrated, curves, forecasts, outcome
 from lstmflow.fit.diagnosis.record import BROKEN, SEVERITIES, VOCABULARY, Finding, Run
 from lstmflow.fit.diagnosis.stats import data_stats
 
@@ -25,7 +25,8 @@ DETECTORS: tuple[Callable[[Run], Finding | None], ...] = (
     curves.divergence, curves.exploding_gradients, curves.vanishing_gradients,
     curves.overfitting, outcome.underfitting, curves.plateau, curves.not_converged,
     curves.noisy_optimisation, outcome.distribution_shift, outcome.worse_than_baseline,
-    forecasts.flat_forecast, forecasts.lagged_copy, forecasts.short_context, outcome.no_signal,
+    calibrated.miscalibrated, forecasts.flat_forecast, forecasts.lagged_copy,
+    forecasts.short_context, outcome.no_signal,
 )
 
 

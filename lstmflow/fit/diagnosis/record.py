@@ -13,8 +13,8 @@ import numpy as np
 VOCABULARY = (
     "divergence", "exploding_gradients", "vanishing_gradients", "overfitting", "underfitting",
     "plateau", "not_converged", "noisy_optimisation", "distribution_shift",
-    "worse_than_baseline", "flat_forecast", "lagged_copy", "short_context", "no_signal",
-    "healthy",
+    "worse_than_baseline", "miscalibrated", "flat_forecast", "lagged_copy", "short_context",
+    "no_signal", "healthy",
 )
 Severity = Literal["info", "warning", "error"]
 SEVERITIES = ("error", "warning", "info")  # worst first

@@ -208,6 +208,14 @@ def worse_than_baseline(cfg: dict | None, cause: str | None = None) -> Remedy:
             "findings first, and give the model a window of at least two seasons.", c.items)
 
 
+def miscalibrated(cfg: dict | None, cause: str | None = None) -> Remedy:
+    c = Changes(cfg)
+    c.scale("evaluation.val_size", 2, 1, 10**9)
+    return ("The intervals were calibrated on validation errors that do not look like the test "
+            "period's: a longer validation period gives more (and more varied) errors to "
+            "calibrate on; check distribution_shift when the intervals are too narrow.", c.items)
+
+
 def no_signal(cfg: dict | None, cause: str | None = None) -> Remedy:
     return ("Use the naive forecast: the changes of this series are not predictable from its "
             "past, so no setting will make a model beat it.", [])
@@ -281,6 +289,6 @@ REMEDIES: dict[str, Callable[..., Remedy]] = {
     f.__name__: f for f in (
         divergence, exploding_gradients, vanishing_gradients, overfitting, underfitting,
         plateau, not_converged, noisy_optimisation, distribution_shift, worse_than_baseline,
-        flat_forecast, lagged_copy, short_context, no_signal,
+        miscalibrated, flat_forecast, lagged_copy, short_context, no_signal,
     )
 }

@@ -142,3 +142,8 @@ CYCLE_MAX_ROWS = 100_000  # training rows searched for cycles in a panel (cost b
 # --- evaluation -------------------------------------------------------------------------------
 # The promotion rule: relative MAE (geometric mean over series) of 1 or more means worse.
 WORSE = 1.0
+
+# miscalibrated: an interval's test coverage is outside nominal +- COVERAGE_Z binomial standard
+# errors, counted over the independent forecast origins (test points / horizon: the steps of one
+# origin share most of their error, so the points are not independent)
+COVERAGE_Z = 1.96

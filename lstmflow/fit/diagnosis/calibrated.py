@@ -1,0 +1,46 @@
+"""miscalibrated: a calibrated interval whose test coverage misses its nominal level by more
+than sampling explains (reads the evaluation's `calibration` block, never the config)."""
+
+from __future__ import annotations
+
+import math
+
+from lstmflow.fit.diagnosis import thresholds as T
+from lstmflow.fit.diagnosis.curves import finding
+from lstmflow.fit.diagnosis.record import Finding, Run, pct
+
+
+def tolerance(nominal: float, origins: float) -> float:
+    """COVERAGE_Z binomial standard errors of a coverage share over `origins` independent
+    draws."""
+    return T.COVERAGE_Z * math.sqrt(nominal * (1 - nominal) / max(origins, 1.0))
+
+
+def misses(run: Run) -> list[tuple[str, float, float, int, float]]:
+    """(level name, nominal, coverage, points, tolerance) of every interval outside its
+    tolerance on the scored period."""
+    levels = ((run.metrics or {}).get("calibration") or {}).get("levels") or {}
+    out = []
+    for name, v in levels.items():
+        steps = max(1, len(v.get("per_horizon") or [None]))
+        tol = tolerance(v["nominal"], v["points"] / steps)
+        if abs(v["coverage"] - v["nominal"]) > tol:
+            out.append((name, v["nominal"], v["coverage"], v["points"], tol))
+    return out
+
+
+def miscalibrated(run: Run) -> Finding | None:
+    """The intervals said one coverage and held another on the test period."""
+    missed = misses(run)
+    if not missed:
+        return None
+    parts = [f"the {name}% interval held {pct(cov)} of {n} {run.period} points "
+             f"({'too narrow' if cov < nominal else 'too wide'}; nominal {pct(nominal)} "
+             f"+- {pct(tol)} for ~{max(1, round(n / _steps(run, name)))} independent origins)"
+             for name, nominal, cov, n, tol in missed]
+    return finding("miscalibrated", "warning", "; ".join(parts), run)
+
+
+def _steps(run: Run, name: str) -> int:
+    level = run.metrics["calibration"]["levels"][name]
+    return max(1, len(level.get("per_horizon") or [None]))
