@@ -1,5 +1,7 @@
 """backtest_flow: ingest > gate > walk-forward folds fanned out on a task runner (each fold, on
-its own rows: split > preprocess > gate > train > evaluate > diagnose) > results > report."""
+its own rows: split > preprocess > gate > train > evaluate > diagnose) > results > report. The
+flow keeps the backtest's record (backtest.json, lstmflow.records.backtest) and fills it in as
+the steps return."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ from flows.runners import open_run, run_all
 from lstmflow.backtest.plan import NEED, backtest_rows, fold_frame, fold_step, plan_folds
 from lstmflow.backtest.results import across_folds
 from lstmflow.config import ConfigError, Override, PipelineConfig
+from lstmflow.records.backtest import BacktestSummary
 from lstmflow.runtime import fan_out
 from tasks.backtest import backtest_report_task, fold_task, keep_folds_task
 from tasks.ingest import ingest_task, short_series_task
@@ -38,37 +41,37 @@ def backtest_flow(
         run_id: Name of the run folder (default: time stamp + random suffix).
     """
     try:
-        config, run_dir, summary = open_run("backtest", config, overrides, run_id)
+        config, run_dir, summary = open_run(BacktestSummary, config, overrides, run_id)
     except ConfigError as exc:
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
     start = time.perf_counter()
     try:
-        summary.update(_backtest_steps(config, run_dir, summary))
+        _backtest_steps(config, run_dir, summary)
     except EXPECTED_ERRORS as exc:
-        return _stopped(summary, run_dir, "failed", exc)
+        return _stopped(summary.fail("failed", exc), run_dir, exc)
     except Exception as exc:
-        _stopped(summary, run_dir, "error", exc)
+        _stopped(summary.fail("error", exc), run_dir, exc)
         raise
-    summary["seconds"] = round(time.perf_counter() - start, 2)
-    bad = [r for r in summary["folds"] if r["status"] != "completed"]
-    summary["status"] = "failed" if bad else "completed"
+    summary.seconds = round(time.perf_counter() - start, 2)
+    bad = [r for r in summary.folds if r.status != "completed"]
+    summary.status = "failed" if bad else "completed"
     if bad:
-        summary["reason"] = f"{len(bad)} of {len(summary['folds'])} folds failed: " + "; ".join(
-            f"fold {r['fold']}: {r['reason']}" for r in bad)
+        summary.reason = f"{len(bad)} of {len(summary.folds)} folds failed: " + "; ".join(
+            f"fold {r.fold}: {r.reason}" for r in bad)
     backtest_report_task(summary, run_dir)
-    return Failed(message=summary["reason"], data=summary) if bad else summary
+    return Failed(message=summary.reason, data=summary.to_json()) if bad else summary.to_json()
 
 
-def _backtest_steps(cfg: PipelineConfig, run_dir: Path, summary: dict) -> dict[str, Any]:
-    """The recipe: the data and its gate once, then every fold on the task runner."""
+def _backtest_steps(cfg: PipelineConfig, run_dir: Path, summary: BacktestSummary) -> None:
+    """The recipe: the data and its gate once, then every fold on the task runner; each step's
+    part goes into the record as it returns."""
     data = ingest_task(cfg)
     summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
     gate = raw_gate(data, cfg, run_dir)
-    summary.update(gate=gate.record and gate.record.to_json(),
-                   warnings=[*summary["warnings"], *gate.warnings])
+    summary.update(gate=gate.record, warnings=[*summary.warnings, *gate.warnings])
     data = short_series_task(data, cfg, backtest_rows(cfg), NEED)
-    summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
+    summary.warnings += [w["message"] for w in data.report["short_series_dropped"]]
     folds = plan_folds(data.frame, cfg)
     plan = fan_out(cfg.runtime, len(folds))
     get_run_logger().info(f"{len(folds)} folds, cut-offs {fold_step(cfg)} steps apart "
@@ -85,18 +88,16 @@ def _backtest_steps(cfg: PipelineConfig, run_dir: Path, summary: dict) -> dict[s
     results = run_all(fold_task, calls, plan)
     seconds = round(time.perf_counter() - start, 2)
     records = keep_folds_task(results, [f.index for f in folds], run_dir)
-    return {"step": fold_step(cfg), "folds_seconds": seconds, "folds": records,
-            "across": across_folds(records), "fan_out": {**asdict(plan), "text": plan.describe()}}
+    summary.update(step=fold_step(cfg), folds_seconds=seconds, folds=records,
+                   across=across_folds([r.to_json() for r in records]),
+                   fan_out={**asdict(plan), "text": plan.describe()})
 
 
-def _stopped(summary: dict, run_dir: Path, status: str, exc: BaseException):
+def _stopped(summary: BacktestSummary, run_dir: Path, exc: BaseException):
     """Record why the backtest stopped before its folds; a Failed state for expected errors."""
-    reason = str(exc) if status == "failed" else f"{type(exc).__name__}: {exc}"
-    summary.update(status=status, reason=reason, error_type=type(exc).__name__)
     if isinstance(exc, GateFailed) and exc.key:  # the refusing gate's record
-        summary[exc.key] = exc.record.to_json()
-        summary["warnings"] += exc.warnings
+        summary.update(**{exc.key: exc.record, "warnings": [*summary.warnings, *exc.warnings]})
     if run_dir.exists():  # refused at ingestion: nothing was kept, nothing is written
         backtest_report_task(summary, run_dir)
-    get_run_logger().error(reason)
-    return Failed(message=reason, data=summary)
+    get_run_logger().error(summary.reason)
+    return Failed(message=summary.reason, data=summary.to_json())

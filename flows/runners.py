@@ -7,7 +7,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from prefect import Task, get_client, get_run_logger
@@ -17,23 +17,26 @@ from prefect.task_runners import TaskRunner, ThreadPoolTaskRunner
 
 from flows.common import new_run_id
 from lstmflow.config import Override, PipelineConfig, config_from_parameters
+from lstmflow.records.fanout import FanOutSummary
 from lstmflow.runs import run_folder
 from lstmflow.runtime import FanOut
 
+S = TypeVar("S", bound=FanOutSummary)
 
-def open_run(kind: str, config: PipelineConfig, overrides: Sequence[Override],
-             run_id: str | None) -> tuple[PipelineConfig, Path, dict[str, Any]]:
-    """A fan-out flow's (backtest, tune) config with its overrides, run folder and the summary
-    it starts from; raises ConfigError on a bad config or run id."""
+
+def open_run(record: type[S], config: PipelineConfig, overrides: Sequence[Override],
+             run_id: str | None) -> tuple[PipelineConfig, Path, S]:
+    """A fan-out flow's (backtest, tune) config with its overrides, run folder and the record
+    it starts from (`record`: BacktestSummary, TuneSummary; its kind written in it); raises
+    ConfigError on a bad config or run id."""
     config = config_from_parameters(config, overrides)
     run_id = run_id or new_run_id()
     run_dir = run_folder(config.output_dir, run_id)
     flow_run = getattr(get_run_context(), "flow_run", None)
-    return config, run_dir, {
-        "kind": kind, "status": "running", "run_id": run_id, "run_dir": str(run_dir),
-        "flow_run_id": str(flow_run.id) if flow_run else None,
-        "config": config.model_dump(mode="json"), "warnings": [],
-    }
+    return config, run_dir, record(
+        kind=record.model_fields["kind"].default, status="running", run_id=run_id,
+        run_dir=str(run_dir), flow_run_id=str(flow_run.id) if flow_run else None,
+        config=config.model_dump(mode="json"), warnings=[])
 
 
 def task_runner(plan: FanOut) -> TaskRunner:

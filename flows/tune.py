@@ -1,6 +1,7 @@
 """tune_flow: ingest > gate > the frames every trial fits (the data, or K walk-forward folds) >
 trial workers on the task runner (each runs its share of the study's trials) > tune.json,
-best.yaml, tune.html and artifacts."""
+best.yaml, tune.html and artifacts. The flow keeps the run's record (tune.json,
+lstmflow.records.tune) and fills it in as the steps return."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from flows.common import EXPECTED_ERRORS, GateFailed, raw_gate
 from flows.hooks import notify_failure
 from flows.runners import open_run, run_all
 from lstmflow.config import ConfigError, Override, PipelineConfig
+from lstmflow.records.tune import TuneSummary
 from lstmflow.runtime import fan_out
 from lstmflow.tune.frames import tune_frames, tune_rows
 from lstmflow.tune.study import prepare_study, shares, storage_path, study_name
@@ -40,7 +42,7 @@ def tune_flow(
         run_id: Name of the run folder (default: time stamp + random suffix).
     """
     try:
-        config, run_dir, summary = open_run("tune", config, overrides, run_id)
+        config, run_dir, summary = open_run(TuneSummary, config, overrides, run_id)
         summary.update(study=study_name(config), storage=str(storage_path(config).resolve()))
     except ConfigError as exc:  # a bad config or run id: nothing is written
         get_run_logger().error(str(exc))
@@ -49,62 +51,59 @@ def tune_flow(
     try:
         _tune_steps(config, run_dir, summary)
     except EXPECTED_ERRORS as exc:
-        return _stopped(summary, run_dir, config, "failed", exc)
+        return _stopped(summary.fail("failed", exc), run_dir, config, exc)
     except Exception as exc:
-        _stopped(summary, run_dir, config, "error", exc)
+        _stopped(summary.fail("error", exc), run_dir, config, exc)
         raise
-    summary["seconds"] = round(time.perf_counter() - start, 2)
+    summary.seconds = round(time.perf_counter() - start, 2)
     tune_results_task(summary, config, run_dir)
-    if summary["status"] != "completed":
-        return Failed(message=summary["reason"], data=summary)
-    return summary
+    if summary.status != "completed":
+        return Failed(message=summary.reason, data=summary.to_json())
+    return summary.to_json()
 
 
-def _tune_steps(cfg: PipelineConfig, run_dir: Path, summary: dict) -> None:
-    """The recipe: the data and its gate once, the study opened, then the trial workers."""
+def _tune_steps(cfg: PipelineConfig, run_dir: Path, summary: TuneSummary) -> None:
+    """The recipe: the data and its gate once, the study opened, then the trial workers; each
+    step's part goes into the record as it returns."""
     data = ingest_task(cfg)
     summary.update(data_fingerprint=data.report["fingerprint"], ingest=data.report)
     gate = raw_gate(data, cfg, run_dir)
-    summary.update(gate=gate.record and gate.record.to_json(),
-                   warnings=[*summary["warnings"], *gate.warnings])
+    summary.update(gate=gate.record, warnings=[*summary.warnings, *gate.warnings])
     rows, need = tune_rows(cfg)
     data = short_series_task(data, cfg, rows, need)
-    summary["warnings"] += [w["message"] for w in data.report["short_series_dropped"]]
+    summary.warnings += [w["message"] for w in data.report["short_series_dropped"]]
     frames = tune_frames(data.frame, cfg)
-    summary["stored_before"] = prepare_study(cfg)
+    summary.stored_before = prepare_study(cfg)
     t = cfg.tune
     plan = fan_out(cfg.runtime, t.trials)
     deadline = time.time() + 60 * t.timeout_minutes if t.timeout_minutes else None
     get_run_logger().info(
-        f"study '{study_name(cfg)}' ({summary['stored_before']} trials stored) in "
-        f"{summary['storage']}: {t.trials} more trials on {len(frames)} "
+        f"study '{study_name(cfg)}' ({summary.stored_before} trials stored) in "
+        f"{summary.storage}: {t.trials} more trials on {len(frames)} "
         f"{'fold' if t.folds else 'split'}{'s' if len(frames) > 1 else ''}, on the "
         f"{plan.describe()}")
     workers = max(1, plan.workers) if not plan.address else min(t.trials, 8)
     threads = plan.torch_threads or 1
     calls = [{"frames": frames, "cfg": cfg, "worker": i, "trials": n, "deadline": deadline,
-              "torch_threads": threads, "start": i == 0 and not summary["stored_before"]}
+              "torch_threads": threads, "start": i == 0 and not summary.stored_before}
              for i, n in enumerate(shares(t.trials, workers)) if n]
     start = time.perf_counter()
     results = run_all(trial_worker_task, calls, plan)
-    summary["trials_seconds"] = round(time.perf_counter() - start, 2)
-    summary["fan_out"] = {**asdict(plan), "text": plan.describe()}
+    seconds = round(time.perf_counter() - start, 2)
     errors = [f"{type(r).__name__}: {r}" for r in results if isinstance(r, BaseException)]
-    summary["this_run"] = sorted(n for r in results if isinstance(r, list) for n in r)
-    summary["status"] = "failed" if errors else "completed"
+    summary.update(trials_seconds=seconds, fan_out={**asdict(plan), "text": plan.describe()},
+                   this_run=sorted(n for r in results if isinstance(r, list) for n in r),
+                   status="failed" if errors else "completed")
     if errors:
-        summary["reason"] = f"{len(errors)} of {len(calls)} trial workers failed: " + "; ".join(
+        summary.reason = f"{len(errors)} of {len(calls)} trial workers failed: " + "; ".join(
             errors)
 
 
-def _stopped(summary: dict, run_dir: Path, cfg: PipelineConfig, status: str, exc: BaseException):
+def _stopped(summary: TuneSummary, run_dir: Path, cfg: PipelineConfig, exc: BaseException):
     """Record why tuning stopped before its trials; a Failed state for expected errors."""
-    reason = str(exc) if status == "failed" else f"{type(exc).__name__}: {exc}"
-    summary.update(status=status, reason=reason, error_type=type(exc).__name__)
     if isinstance(exc, GateFailed) and exc.key:  # the refusing gate's record
-        summary[exc.key] = exc.record.to_json()
-        summary["warnings"] += exc.warnings
+        summary.update(**{exc.key: exc.record, "warnings": [*summary.warnings, *exc.warnings]})
     if run_dir.exists():  # refused at ingestion: nothing was kept, nothing is written
         tune_results_task(summary, cfg, run_dir)
-    get_run_logger().error(reason)
-    return Failed(message=reason, data=summary)
+    get_run_logger().error(summary.reason)
+    return Failed(message=summary.reason, data=summary.to_json())

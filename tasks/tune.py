@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger, task
@@ -14,8 +13,8 @@ from prefect.artifacts import create_link_artifact, create_markdown_artifact, cr
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
+from lstmflow.records.tune import TuneSummary
 from lstmflow.report.tune import TUNE_REPORT, importances, render_text, trial_rows, write_tune_report
-from lstmflow.runs import write_json
 from lstmflow.tune.study import (
     BEST_YAML,
     TUNE_JSON,
@@ -42,39 +41,41 @@ def trial_worker_task(frames: Sequence[pd.DataFrame], cfg: PipelineConfig, worke
 
 
 @task(name="tune-results", cache_policy=NO_CACHE)
-def tune_results_task(summary: dict[str, Any], cfg: PipelineConfig, run_dir: Path) -> Path:
-    """tune.json with every stored trial, best.yaml from the best completed one, tune.html (a
-    failure to draw it never costs tune.json) and the trial table, summary and link artifacts."""
+def tune_results_task(summary: TuneSummary, cfg: PipelineConfig, run_dir: Path) -> Path:
+    """tune.json from the run's record with every stored trial, best.yaml from the best
+    completed one, tune.html (a failure to draw it never costs tune.json) and the trial table,
+    summary and link artifacts."""
     log, run_dir = get_run_logger(), Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    if "stored_before" in summary:  # the study was opened: read what it holds
-        summary["trials"] = trial_records(cfg)
-        summary["best"] = best_record(summary["trials"])
-        summary["importances"], summary["importance_note"] = importances(open_study(cfg))
-    if summary.get("best"):
-        header = (f"lstmflow tune {summary['run_id']}: trial {summary['best']['number']} of study "
-                  f"'{summary['study']}', validation MAE / naive MAE "
-                  f"{summary['best']['value']:.4g}.\nTrain it: lstmflow train --config "
-                  f"{run_dir / BEST_YAML}")
-        path = write_best_yaml(best_config(cfg, summary["best"]["params"]), run_dir / BEST_YAML,
-                               header)
-        summary["best_yaml"] = str(path.resolve())
-    summary["report_path"] = str((run_dir / TUNE_REPORT).resolve())
+    if summary.stored_before is not None:  # the study was opened: read what it holds
+        trials = trial_records(cfg)
+        imp, note = importances(open_study(cfg))
+        summary.update(trials=trials, best=best_record(trials), importances=imp,
+                       importance_note=note)
+    best = summary.best
+    if best is not None:
+        header = (f"lstmflow tune {summary.run_id}: trial {best.number} of study "
+                  f"'{summary.study}', validation MAE / naive MAE {best.value:.4g}.\nTrain it: "
+                  f"lstmflow train --config {run_dir / BEST_YAML}")
+        path = write_best_yaml(best_config(cfg, best.params), run_dir / BEST_YAML, header)
+        summary.best_yaml = str(path.resolve())
+    summary.report_path = str((run_dir / TUNE_REPORT).resolve())
     try:
-        write_tune_report(run_dir, summary)
+        write_tune_report(run_dir, summary.to_json())
     except Exception as exc:  # the results must still be written
         log.error(f"{TUNE_REPORT} could not be built: {type(exc).__name__}: {exc}")
-        summary["report_path"] = None
-    path = write_json(run_dir / TUNE_JSON, summary)
-    if summary.get("trials"):
-        create_table_artifact(key="tune-trials", table=trial_rows(summary["trials"]),
+        summary.report_path = None
+    path = summary.write(run_dir / TUNE_JSON)
+    shown = summary.to_json()
+    if shown.get("trials"):
+        create_table_artifact(key="tune-trials", table=trial_rows(shown["trials"]),
                               description="Every trial of the study: state, validation MAE / "
                               "naive MAE, params, why it was pruned")
-    create_markdown_artifact(key="tune-summary", description=f"lstmflow tune {summary['run_id']}",
-                             markdown=f"# Tune {summary['run_id']}: {summary['status']}\n\n"
-                                      f"```text\n{render_text(summary)}\n```\n")
-    if summary["report_path"]:
-        create_link_artifact(key="tune-report", link=Path(summary["report_path"]).as_uri(),
+    create_markdown_artifact(key="tune-summary", description=f"lstmflow tune {summary.run_id}",
+                             markdown=f"# Tune {summary.run_id}: {summary.status}\n\n"
+                                      f"```text\n{render_text(shown)}\n```\n")
+    if summary.report_path:
+        create_link_artifact(key="tune-report", link=Path(summary.report_path).as_uri(),
                              link_text=TUNE_REPORT, description="History, importances, pruning")
-    log.info(render_text(summary))
+    log.info(render_text(shown))
     return path

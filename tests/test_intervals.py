@@ -102,7 +102,7 @@ def test_every_loss_forecasts_with_its_intervals(frame_and_cfg, loss):
     assert (table["upper_95"] - table["lower_95"] >= table["upper_80"] - table["lower_80"]).all()
     cal = core.evaluate(fit).metrics["calibration"]
     assert set(cal["levels"]) == {"80", "95"} and cal["calibrated_on"] == "validation"
-    for name, v in cal["levels"].items():
+    for v in cal["levels"].values():
         assert 0 <= v["coverage"] <= 1 and v["width"] > 0 and v["interval_score"] >= v["width"]
         assert len(v["per_horizon"]) == cfg.forecast.horizon and set(v["per_series"]) == {
             "AAPL", "MSFT"}

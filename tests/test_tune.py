@@ -117,10 +117,10 @@ def test_a_diverging_trial_is_pruned_with_the_finding_named(sample_slice, tmp_pa
     cfg = with_overrides(tune_cfg(sample_slice, tmp_path), DIVERGE)
     assert run_worker([frame_of(cfg)], cfg, 0, 1, None, 1) == [0]
     [trial] = trial_records(cfg)
-    assert trial["state"] == "pruned" and trial["finding"] == "divergence"
-    assert trial["reason"].startswith("divergence: the train loss reached")
-    assert "x what a constant forecast scores" in trial["reason"]
-    assert trial["checks"] == 1  # stopped at its first validation check, not at the budget's end
+    assert trial.state == "pruned" and trial.finding == "divergence"
+    assert trial.reason.startswith("divergence: the train loss reached")
+    assert "x what a constant forecast scores" in trial.reason
+    assert trial.checks == 1  # stopped at its first validation check, not at the budget's end
 
 
 def test_trials_never_read_the_test_part(sample_slice, tmp_path):

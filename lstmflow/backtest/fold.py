@@ -3,8 +3,8 @@ split > impute, features, scale > model-input gate > fit > evaluate > diagnose (
 Prefect).
 
 The fold gets its rows only (`plan.fold_frame`), fits everything on its training part, and
-returns plain data (no model, no files), so it runs the same in a thread, in a Dask worker
-process, or on another machine.
+returns its record (lstmflow.records.backtest.FoldRecord) and plain data (no model, no files),
+so it runs the same in a thread, in a Dask worker process, or on another machine.
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import SERIES, DataError
 from lstmflow.fit.diagnosis import fit_broken
 from lstmflow.fit.evaluate import forecast_frame
+from lstmflow.records.backtest import FoldRecord
+from lstmflow.records.run import GateResult, Training
 from lstmflow.report.summary import gate_block, metrics_block
 from lstmflow.runs import TrainingError
 
@@ -40,7 +42,7 @@ class FoldRefused(RuntimeError):
 
 @dataclass
 class FoldResult:
-    record: dict[str, Any]  # JSON-safe: this fold's entry in backtest.json
+    record: FoldRecord  # this fold's entry in backtest.json
     history: list[dict[str, Any]]  # per-epoch curves of the fit
     forecasts: pd.DataFrame | None  # test forecasts of the first FOLD_SERIES series
 
@@ -49,18 +51,16 @@ def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int) -> FoldResult
     """Prepare, gate, fit, score and diagnose one fold's rows; a refused gate, a broken fit or
     unusable data ends the fold `failed` with the reason (other errors raise)."""
     start = time.perf_counter()
-    record: dict[str, Any] = {
-        "fold": index, "status": "completed",
-        **fold_dates(frame, cfg.evaluation.test_size), "series": int(frame[SERIES].nunique()),
-        "rows": len(frame), "where": f"{socket.gethostname()} pid {os.getpid()} "
-                                     f"{threading.current_thread().name}",
-    }
+    record = FoldRecord(
+        fold=index, status="completed", **fold_dates(frame, cfg.evaluation.test_size),
+        series=int(frame[SERIES].nunique()), rows=len(frame),
+        where=f"{socket.gethostname()} pid {os.getpid()} {threading.current_thread().name}")
     history: list[dict[str, Any]] = []
     forecasts = None
     try:
         forecaster = Forecaster(cfg)
         bounds = forecaster.split(frame)
-        record["train_rows"] = sum(b.train_end for b in bounds.values())
+        record.train_rows = sum(b.train_end for b in bounds.values())
         prepared = forecaster.prepare(frame, bounds)
         if cfg.quality.enabled:
             _gate(prepared, cfg, record)
@@ -69,10 +69,9 @@ def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int) -> FoldResult
         record.update(diagnosis=findings, torch_threads=_threads())
         if fit.ok:
             t = fit.train
-            record["training"] = {
-                "epochs_run": t.epochs_run, "best_epoch": t.best_epoch,
-                "best_val_loss": t.best_val_loss, "seconds": round(t.seconds, 2),
-                "windows": t.windows}
+            record.training = Training(
+                epochs_run=t.epochs_run, best_epoch=t.best_epoch,
+                best_val_loss=t.best_val_loss, seconds=round(t.seconds, 2), windows=t.windows)
         if evaluation is None or fit_broken(findings):
             bad = next((x for x in findings if x["severity"] == "error"), None)
             raise FoldRefused(f"the fit broke ({bad['finding']}): {bad['evidence']}" if bad else
@@ -80,12 +79,12 @@ def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int) -> FoldResult
         if not evaluation.metrics["overall"]:
             raise FoldRefused("no test point could be scored (every target in the test window "
                               "is missing, or no window fits before it)")
-        record["metrics"] = metrics_block(evaluation.metrics)
-        record["beats"] = beats(record["metrics"])
+        block = metrics_block(evaluation.metrics)
+        record.update(metrics=block, beats=beats(block))
         forecasts = forecast_frame(evaluation.forecasts.series[:FOLD_SERIES])
     except (FoldRefused, DataError, ConfigError, TrainingError) as exc:
         record.update(status="failed", reason=str(exc))
-    record["seconds"] = round(time.perf_counter() - start, 2)
+    record.seconds = round(time.perf_counter() - start, 2)
     return FoldResult(record, history, forecasts)
 
 
@@ -99,7 +98,7 @@ def beats(block: dict[str, Any]) -> dict[str, bool]:
             for b, r in rel.items()}
 
 
-def _gate(prepared: Prepared, cfg: PipelineConfig, record: dict[str, Any]) -> None:
+def _gate(prepared: Prepared, cfg: PipelineConfig, record: FoldRecord) -> None:
     """The model-input gate on this fold's scaled inputs; raises FoldRefused when it fails."""
     from expectations.model_inputs import validate_model_inputs
     from expectations.runner import describe_failure, gate_context
@@ -107,7 +106,7 @@ def _gate(prepared: Prepared, cfg: PipelineConfig, record: dict[str, Any]) -> No
     with _GATE_LOCK:
         gate = validate_model_inputs(prepared.frame, prepared.inputs, cfg, ctx=gate_context(),
                                      calendar=prepared.state["feature_state"]["calendar"])
-    record["input_gate"] = gate_block(gate)
+    record.input_gate = GateResult.from_json(gate_block(gate))
     if not gate["success"]:
         raise FoldRefused("the model-input gate failed: "
                           + "; ".join(describe_failure(r) for r in gate["failed"]))

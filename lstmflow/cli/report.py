@@ -22,18 +22,18 @@ def cmd_report(args: argparse.Namespace) -> int:
     """Print the absolute path of the rebuilt report; works on failed and interrupted runs."""
     from lstmflow.backtest.results import BACKTEST
     from lstmflow.report.rebuild import rebuild_report
+    from lstmflow.tune.study import TUNE_JSON
 
     run_dir = run_folder(args.output_dir, args.run_id)
     if (run_dir / BACKTEST).is_file():
         from lstmflow.report.backtest import write_backtest_report
 
         path = write_backtest_report(run_dir)
-    elif (run_dir / "tune.json").is_file():  # a tune run: tune.json holds all tune.html shows
-        import json
-
+    elif (run_dir / TUNE_JSON).is_file():  # a tune run: tune.json holds all tune.html shows
+        from lstmflow.records.tune import TuneSummary
         from lstmflow.report.tune import write_tune_report
 
-        path = write_tune_report(run_dir, json.loads((run_dir / "tune.json").read_text("utf-8")))
+        path = write_tune_report(run_dir, TuneSummary.read(run_dir / TUNE_JSON).to_json())
     else:
         path = rebuild_report(run_dir)
     print(path.resolve())

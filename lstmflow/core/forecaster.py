@@ -195,9 +195,10 @@ class Forecaster:
         return forecast_next(fitted, frame)
 
     @staticmethod
-    def save(fitted: Fitted, root: Path, version: str, record: dict[str, Any]) -> Path:
+    def save(fitted: Fitted, root: Path, version: str, record: Any) -> Path:
         """Write `fitted` as registry version `version` (verified format: safetensors, JSON
-        state, a manifest sealing them with `record`), all or nothing."""
+        state, a manifest sealing them with `record`, a lstmflow.records.manifest.Manifest),
+        all or nothing."""
         from lstmflow.serve.registry import save_version
 
         return save_version(root, version, fitted.model, fitted.state, record)

@@ -32,6 +32,7 @@ class Finding(Record):
     severity: Severity
     evidence: str = ""
     remedy: Remedy = Remedy()
+    series: list[str] | None = None  # the series it names, worst first (when it names some)
 
 
 class GateRow(Record):
@@ -52,6 +53,8 @@ class GateResult(Record):
     evaluated: int = 0
     failed: list[GateRow] = Field(default_factory=list)
     warnings: list[GateRow] = Field(default_factory=list)
+    table: str | None = None  # the gate's table (CSV) in the run folder
+    data_docs: str | None = None  # its Great Expectations Data Docs page
 
 
 class ChampionBefore(Record):

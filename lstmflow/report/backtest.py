@@ -7,7 +7,6 @@ each fold's diagnosis. Rebuilt from the run folder alone (backtest.json, folds/<
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import yaml
 
 from lstmflow.backtest.results import BACKTEST, MEASURES, fold_rows, headline
 from lstmflow.durable import write_text
+from lstmflow.records.backtest import BacktestSummary
 from lstmflow.report import plots
 from lstmflow.report.html import diagnosis_html, gates_html
 from lstmflow.report.page import img as _img
@@ -158,11 +158,11 @@ def read_fold_forecasts(run_dir: Path, summary: dict[str, Any]) -> dict[int, pd.
 
 
 def write_backtest_report(run_dir: Path, summary: dict[str, Any] | None = None) -> Path:
-    """Build backtest.html in the run folder from what it holds (`summary` when given instead
-    of backtest.json); returns its path."""
+    """Build backtest.html in the run folder from what it holds (`summary`, the record's JSON,
+    when given instead of backtest.json, read through its record); returns its path."""
     run_dir = Path(run_dir)
     if summary is None:
-        summary = json.loads((run_dir / BACKTEST).read_text(encoding="utf-8"))
+        summary = BacktestSummary.read(run_dir / BACKTEST).to_json()
     html = build_backtest_html(summary, read_fold_forecasts(run_dir, summary))
     return write_text(run_dir / BACKTEST_REPORT, html)
 

@@ -6,6 +6,10 @@ code) and the SHA-256 and size of every other file in its folder, checked on eve
 changed anywhere that matters (a hash, a metric, a config value) is refused by name, like a
 changed weight; whitespace is the only thing that may differ. Integrity against accidents (a bad
 disk, a half copy, a hand edit), not against an attacker who rewrites the manifest too.
+
+Its keys are the fields of `lstmflow.records.manifest.Manifest`: a manifest is sealed from that
+record and read back through it after its digest is checked (over the bytes as they were
+written, so every manifest written before the record still verifies).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from lstmflow.records.manifest import Manifest
 
 MANIFEST = "manifest.json"
 FORMAT = 1
@@ -90,15 +96,25 @@ def file_table(folder: Path) -> dict[str, dict[str, Any]]:
             for p in sorted(folder.iterdir()) if p.is_file() and p.name != MANIFEST}
 
 
-def seal(record: dict[str, Any], folder: Path) -> dict[str, Any]:
-    """The manifest of `folder`: `record`, the table of its files and its own digest."""
-    manifest = {**record, "format": FORMAT, "files": file_table(folder)}
+def as_manifest(record: Manifest | dict[str, Any]) -> Manifest:
+    """A fresh Manifest from a record, or from the plain dict a caller built (as JSON: its
+    non-JSON values become strings, as they do when written)."""
+    if isinstance(record, Manifest):
+        return Manifest.from_json(record.to_json())
+    return Manifest.from_json(json.loads(json.dumps(record, default=str)))
+
+
+def seal(record: Manifest | dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The manifest of `folder`: `record`, the table of its files and its own digest, as the
+    JSON written (the digest covers exactly these keys and values, less its own)."""
+    manifest = as_manifest(record).update(format=FORMAT, files=file_table(folder)).to_json()
     manifest["manifest_sha256"] = canonical_sha256(manifest)
     return manifest
 
 
 def read_manifest(folder: Path) -> dict[str, Any]:
-    """The manifest of a version folder, checked against its own digest (not yet the files)."""
+    """The manifest of a version folder, checked against its own digest (not yet the files),
+    then read through its record (lstmflow.records.manifest); returned as the file's JSON."""
     path = folder / MANIFEST
     if not path.is_file():
         raise IntegrityError(
@@ -118,7 +134,11 @@ def read_manifest(folder: Path) -> dict[str, Any]:
                              "was written (its content no longer matches its manifest_sha256); "
                              "the version is refused")
     manifest["manifest_sha256"] = digest
-    return manifest
+    try:
+        return Manifest.from_json(manifest).to_json()
+    except ValueError as exc:  # intact, but not a manifest this lstmflow can read
+        raise IntegrityError(f"model version '{folder}': file '{MANIFEST}' is not a manifest "
+                             f"this lstmflow reads ({exc}); the version is refused") from None
 
 
 def verify(folder: Path) -> dict[str, Any]:

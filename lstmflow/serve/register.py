@@ -23,6 +23,7 @@ from lstmflow.core import Fitted, Forecaster
 from lstmflow.data.split import Bounds
 from lstmflow.durable import sweep
 from lstmflow.locks import registry_lock
+from lstmflow.records.manifest import DecisionRecord, Manifest
 from lstmflow.records.run import Promotion
 from lstmflow.runs import as_written
 from lstmflow.serve.history import append, event, reconcile
@@ -68,29 +69,29 @@ def register(
 
 
 def version_record(cfg: PipelineConfig, metrics: dict[str, Any], meta: dict[str, Any],
-                   decision: Decision, champ: dict[str, Any] | None) -> dict[str, Any]:
+                   decision: Decision, champ: dict[str, Any] | None) -> Manifest:
     """What the manifest says about a version besides its files."""
     config = as_written(cfg)  # a resumed run: the data section it was first given
-    return {
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "run_id": meta["run_id"], "flow_run_id": meta.get("flow_run_id"),
-        "trained_at": meta.get("trained_at"),
-        "data": {"fingerprint": meta.get("data_fingerprint"), **(meta.get("data") or {})},
-        "inputs": meta.get("inputs"),
-        "config": config, "effective_config_sha256": canonical_sha256(effective_config(config)),
+    return Manifest(
+        created=datetime.now(UTC).isoformat(timespec="seconds"),
+        run_id=meta["run_id"], flow_run_id=meta.get("flow_run_id"),
+        trained_at=meta.get("trained_at"),
+        data={"fingerprint": meta.get("data_fingerprint"), **(meta.get("data") or {})},
+        inputs=meta.get("inputs"),
+        config=config, effective_config_sha256=canonical_sha256(effective_config(config)),
         # the config the run was asked to train (before auto-repair changed it): the next run
         # with the same data and this config has nothing new to learn (registry.skip_unchanged)
-        "requested_config_sha256": canonical_sha256(effective_config(
+        requested_config_sha256=canonical_sha256(effective_config(
             as_written(meta["asked"]) if meta.get("asked") is not None else config)),
-        "gates": meta.get("gates"), "metrics": metrics, "diagnosis": meta.get("diagnosis"),
-        "seeds": {"training.seed": cfg.training.seed,
-                  "training.deterministic": cfg.training.deterministic},
-        "libraries": library_versions(), "git_commit": git_commit(),
-        "decision": {"promoted": decision.promoted, "status": decision.status,
-                     "reason": decision.reason, "policy": cfg.registry.promote,
-                     "min_improvement": cfg.registry.min_improvement,
-                     "champion_before": champ and champ.get("version")},
-    }
+        gates=meta.get("gates"), metrics=metrics, diagnosis=meta.get("diagnosis"),
+        seeds={"training.seed": cfg.training.seed,
+               "training.deterministic": cfg.training.deterministic},
+        libraries=library_versions(), git_commit=git_commit(),
+        decision=DecisionRecord(
+            promoted=decision.promoted, status=decision.status, reason=decision.reason,
+            policy=cfg.registry.promote, min_improvement=cfg.registry.min_improvement,
+            champion_before=champ and champ.get("version")),
+    )
 
 
 def _result(path: Path, decision: Decision, champ: dict | None,

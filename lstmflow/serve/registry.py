@@ -23,7 +23,15 @@ from typing import Any
 
 from lstmflow import crash
 from lstmflow.durable import new_folder, publish, write_json
-from lstmflow.serve.manifest import MANIFEST, IntegrityError, RegistryError, seal, verify
+from lstmflow.records.manifest import Manifest
+from lstmflow.serve.manifest import (
+    MANIFEST,
+    IntegrityError,
+    RegistryError,
+    as_manifest,
+    seal,
+    verify,
+)
 
 __all__ = ["IntegrityError", "RegistryError", "Version", "champion", "load_version",
            "registry_dir", "save_version", "set_champion", "version_dir", "version_names"]
@@ -39,7 +47,7 @@ class Version:
     path: Path
     model: Any  # models.net.LSTMNet
     state: dict[str, Any]
-    manifest: dict[str, Any]
+    manifest: dict[str, Any]  # manifest.json as read through its record (records.manifest)
 
     @property
     def config(self) -> dict[str, Any]:
@@ -74,9 +82,11 @@ def _write_json(path: Path, obj: Any) -> None:
     path.write_text(json.dumps(obj, indent=2, sort_keys=True, default=str), encoding="utf-8")
 
 
-def save_version(root: Path, version: str, model, state: dict, record: dict[str, Any]) -> Path:
+def save_version(root: Path, version: str, model, state: dict,
+                 record: Manifest | dict[str, Any]) -> Path:
     """Write a version (weights, hyperparameters, fitted state, then the manifest sealing them
-    with `record`) to a temp folder, then rename it into place: all or nothing."""
+    with `record`, register.version_record's or a dict of its keys) to a temp folder, then
+    rename it into place: all or nothing."""
     from safetensors.torch import save_file
 
     final = version_dir(root, version)
@@ -89,7 +99,7 @@ def save_version(root: Path, version: str, model, state: dict, record: dict[str,
         crash.point("write:version")  # a part of the files written
         _write_json(tmp / HPARAMS, dict(model.hparams))
         _write_json(tmp / STATE, state)
-        _write_json(tmp / MANIFEST, seal({**record, "version": version}, tmp))
+        _write_json(tmp / MANIFEST, seal(as_manifest(record).update(version=version), tmp))
         publish(tmp, final, "version")
     except FileExistsError:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -1,6 +1,6 @@
 """The Optuna study behind `lstmflow tune`: kept in SQLite under the output dir, so a rerun
 with the same study name continues from its stored trials; the workers that run its trials;
-the trial table (tune.json) and best.yaml."""
+the trial table (tune.json's trials, lstmflow.records.tune.TrialRecord) and best.yaml."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ import yaml
 from lstmflow.config import ConfigError, PipelineConfig
 from lstmflow.data.schema import DataError
 from lstmflow.durable import write_text
+from lstmflow.records.tune import TrialRecord
 from lstmflow.runs import TrainingError
 from lstmflow.tune.space import capped, start_params, suggest, trial_config
 
@@ -134,29 +135,29 @@ def run_worker(frames: Sequence[Any], cfg: PipelineConfig, worker: int, trials: 
     return sorted(mine)
 
 
-def trial_records(cfg: PipelineConfig) -> list[dict[str, Any]]:
+def trial_records(cfg: PipelineConfig) -> list[TrialRecord]:
     """Every stored trial: number, state, value, params, prune reason and what the fits
-    recorded (JSON-safe)."""
+    recorded."""
     study = open_study(cfg)
     out = []
     for t in study.get_trials(deepcopy=False):
         value = t.value if t.value is not None and math.isfinite(t.value) else None
         seconds = (t.datetime_complete - t.datetime_start).total_seconds() \
             if t.datetime_complete and t.datetime_start else None
-        out.append({"number": t.number, "state": t.state.name.lower(), "value": value,
-                    "params": dict(t.params), "start": bool(t.user_attrs.get("start")),
-                    "finding": t.user_attrs.get("finding"),
-                    "reason": t.user_attrs.get("reason"),
-                    "last_report": (t.intermediate_values[max(t.intermediate_values)]
-                                    if t.intermediate_values else None),
-                    "wall_seconds": round(seconds, 2) if seconds is not None else None,
-                    **{k: t.user_attrs.get(k) for k in ("folds", "val_loss", "checks")}})
+        out.append(TrialRecord(
+            number=t.number, state=t.state.name.lower(), value=value, params=dict(t.params),
+            start=bool(t.user_attrs.get("start")), finding=t.user_attrs.get("finding"),
+            reason=t.user_attrs.get("reason"),
+            last_report=(t.intermediate_values[max(t.intermediate_values)]
+                         if t.intermediate_values else None),
+            wall_seconds=round(seconds, 2) if seconds is not None else None,
+            **{k: t.user_attrs.get(k) for k in ("folds", "val_loss", "checks")}))
     return out
 
 
-def best_record(records: list[dict[str, Any]]) -> dict[str, Any] | None:
-    done = [r for r in records if r["state"] == "complete" and r["value"] is not None]
-    return min(done, key=lambda r: r["value"]) if done else None
+def best_record(records: list[TrialRecord]) -> TrialRecord | None:
+    done = [r for r in records if r.state == "complete" and r.value is not None]
+    return min(done, key=lambda r: r.value) if done else None
 
 
 def best_config(cfg: PipelineConfig, params: dict[str, Any]) -> PipelineConfig:
