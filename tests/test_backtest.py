@@ -15,8 +15,8 @@ from tests.conftest import small_config_dict
 
 FOLDS = {"folds": 2, "step": 30}
 TINY_CO2 = ["quality.enabled=false", "model.loss=mse", "model.hidden_size=8", "model.num_layers=1",
-            "training.max_epochs=2", "training.window_stride=16", "evaluation.test_size=30",
-            "backtest.folds=2", "runtime.workers=2"]
+            "training.max_steps=8", "training.val_check_steps=4", "training.window_stride=16",
+            "evaluation.test_size=30", "backtest.folds=2", "runtime.workers=2"]
 # what a fold computed: equal across runners and untouched by later data, to the last bit
 SAME = ("cutoff", "test_start", "test_end", "train_rows", "metrics", "beats", "diagnosis")
 

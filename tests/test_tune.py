@@ -12,7 +12,7 @@ import yaml
 from lstmflow.config import ConfigError, build_config, with_overrides
 from tests.conftest import small_config_dict
 
-TUNE = {"trials": 3, "startup_trials": 1, "warmup_checks": 1, "seed": 3,
+TUNE = {"trials": 3, "startup_trials": 1, "warmup_checks": 1, "seed": 3, "max_steps": 12,
         "space": {"input_size": [16, 24], "hidden_size": [4, 16], "batch_size": [32, 64]}}
 # rmsprop at a rate near 1 without clipping: the loss blows up in the first check
 DIVERGE = ["tune.space.learning_rate=[0.5, 1.0]", "training.optimizer=rmsprop",
@@ -21,7 +21,7 @@ DIVERGE = ["tune.space.learning_rate=[0.5, 1.0]", "training.optimizer=rmsprop",
 
 def tune_cfg(csv, out, **sections):
     raw = small_config_dict(csv, out, tune=TUNE, runtime={"concurrent_runs": 1, "workers": 2})
-    raw["training"]["max_epochs"] = 3
+    raw["training"]["max_steps"] = 24  # the user's budget: each trial is capped at 12 steps
     raw.update(sections)
     return build_config(raw)
 
@@ -108,7 +108,7 @@ def test_best_yaml_trains_with_lstmflow_train(resumed, capsys):
     [path] = run_dir.parent.glob("*/summary.json")  # the tune runs keep tune.json
     trained = json.loads(path.read_text())
     assert trained["config"]["model"]["hidden_size"] == summary["best"]["params"]["hidden_size"]
-    assert trained["config"]["training"]["max_epochs"] == 3  # the user's budget, not the cap
+    assert trained["config"]["training"]["max_steps"] == 24  # the user's budget, not the cap
 
 
 def test_a_diverging_trial_is_pruned_with_the_finding_named(sample_slice, tmp_path):

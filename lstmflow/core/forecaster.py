@@ -10,6 +10,7 @@ in (a run folder to checkpoint into, a callback, a time limit, a saved model).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -87,10 +88,12 @@ class Forecaster:
         model_alone = Fitted(self.cfg, train.model, prepared.state)
         val = self.split_forecasts(model_alone, prepared, "val", train.stack)
         blend = self._blend(val.series)
+        start = time.perf_counter()
         intervals = fit_intervals([f for f in val.series if f.ok.any()],
                                   self.cfg.forecast.intervals, self.cfg.forecast.horizon, blend)
         return FitResult(self.cfg, prepared, train, train.history, train.seconds, blend, val,
-                         intervals=intervals)
+                         intervals=intervals,
+                         calibration_seconds=round(time.perf_counter() - start, 4))
 
     def _timed(self, limit_s: float | None) -> PipelineConfig:
         """The config to train with: the time budget cut to `limit_s` seconds when given."""

@@ -58,6 +58,7 @@ class FitResult:
     val_forecasts: Forecasts | None = None  # the validation origins, the model alone
     error: str | None = None
     intervals: dict[str, Any] | None = None  # conformal quantiles fitted on validation
+    calibration_seconds: float = 0.0  # what fitting the intervals took
 
     @property
     def ok(self) -> bool:

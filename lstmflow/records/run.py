@@ -90,6 +90,7 @@ class Training(Record):
     budget: dict[str, Any] = Field(default_factory=dict)
     learning_rate: float | None = None
     segment_len: int | None = None
+    calibration_seconds: float | None = None  # fitting the intervals on validation
 
 
 class RepairBlock(Record):

@@ -1,0 +1,138 @@
+"""How the calibrated intervals hold on real series the project never tuned on: `lstmflow init`
++ `lstmflow train` as a user runs them, then per level the test coverage, mean width and
+interval score from summary.json, against the binomial tolerance of the number of independent
+test origins (the `miscalibrated` finding's rule), and what calibrating cost.
+
+With `--reference PYTHON` (an interpreter with statsforecast, e.g. /tmp/sfvenv/bin/python) the
+same test points are forecast by statsforecast's AutoETS with its ConformalIntervals
+(bench/conformal_ref.py) and scored the same way.
+
+    .venv/bin/python bench/intervals.py [--series NAME ...] [--reference PY] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data" / "bench"
+SERIES = {  # name: (file, what it is)
+    "vic_elec_2014_halfhourly": ("vic_elec_2014_halfhourly.csv.gz", "half-hourly demand"),
+    "minneapolis_temp_hourly": ("minneapolis_temp_hourly.csv.gz", "hourly temperature, gaps"),
+    "sp500_daily": ("sp500_daily.csv.gz", "daily index, holidays as gaps"),
+    "gasoline_weekly": ("gasoline_weekly.csv.gz", "weekly US gasoline supplied"),
+    "usmelec_monthly": ("usmelec_monthly.csv.gz", "monthly US electricity generation"),
+}
+
+
+def run(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def tolerance(nominal: float, points: int, steps: int) -> float:
+    """The miscalibrated finding's tolerance: 1.96 binomial standard errors over the
+    independent origins (points / horizon steps)."""
+    from lstmflow.fit.diagnosis.calibrated import tolerance as tol
+
+    return tol(nominal, points / max(steps, 1))
+
+
+def bench_one(name: str, work: Path, env: dict[str, str], reference: str | None) -> dict:
+    file, what = SERIES[name]
+    cfg_path, summary_path = work / f"{name}.yaml", work / f"{name}.summary.json"
+    init_s = run([sys.executable, "-m", "lstmflow.cli", "init", "--data", str(DATA / file),
+                  "--out", str(cfg_path), "--output-dir", str(work / "out"), "--force"], env)
+    train_s = run([sys.executable, "-m", "lstmflow.cli", "train", "--config", str(cfg_path),
+                   "--summary-out", str(summary_path), "--force"], env)
+    summary = json.loads(summary_path.read_text())
+    cal = summary["metrics"]["calibration"]
+    cfg = summary["config"]
+    out = {"series": name, "what": what, "freq": cfg["data"]["freq"],
+           "horizon": cfg["forecast"]["horizon"], "method": cal["method"],
+           "calibration_s": summary["training"].get("calibration_seconds"),
+           "fit_s": summary["training"]["seconds"],
+           "init_s": init_s, "train_s": train_s,
+           "findings": [f["finding"] for f in summary["diagnosis"] if f["severity"] != "info"],
+           "levels": {}}
+    for level, v in cal["levels"].items():
+        tol = tolerance(v["nominal"], v["points"], cfg["forecast"]["horizon"])
+        out["levels"][level] = {k: v[k] for k in ("nominal", "coverage", "width",
+                                                  "width_scaled", "interval_score",
+                                                  "interval_score_scaled", "points")}
+        out["levels"][level]["tolerance"] = tol
+    if reference:
+        run_dir = Path(summary["run_dir"])
+        ref_json = work / f"{name}.reference.json"
+        run([reference, str(ROOT / "bench" / "conformal_ref.py"), str(run_dir),
+             str(ref_json)], env)
+        out["reference"] = json.loads(ref_json.read_text())
+    return out
+
+
+def print_table(results: list[dict]) -> None:
+    print(f"\n{'series':<26}{'freq':>6}{'H':>4}{'level':>6}{'points':>8}{'coverage':>10}"
+          f"{'+-tol':>7}{'ok':>4}{'width/MASE':>11}{'IS/MASE':>9}   reference (AutoETS+conformal)")
+    for r in results:
+        for level, v in r["levels"].items():
+            ok = abs(v["coverage"] - v["nominal"]) <= v["tolerance"]
+            ref = (r.get("reference") or {}).get("levels", {}).get(level)
+            shown = (f"   cov {ref['coverage']:.3f} width/MASE {ref['width_scaled']:.3g} "
+                     f"IS/MASE {ref['interval_score_scaled']:.3g}" if ref else "")
+            print(f"{r['series']:<26}{r['freq']:>6}{r['horizon']:>4}{level:>6}{v['points']:>8}"
+                  f"{v['coverage']:>10.3f}{v['tolerance']:>7.3f}{'yes' if ok else 'no':>4}"
+                  f"{_num(v['width_scaled']):>11}{_num(v['interval_score_scaled']):>9}{shown}")
+    print("\ncoverage: share of test actuals inside the interval; +-tol: 1.96 binomial standard "
+          "errors over the independent test origins (points / H); width/MASE and IS/MASE: mean "
+          "width and interval (Winkler) score over each series' in-sample seasonal-naive MAE")
+    for r in results:
+        share = r["calibration_s"] / r["fit_s"] if r["calibration_s"] and r["fit_s"] else None
+        print(f"{r['series']}: {r['method']}, calibration {r['calibration_s']} s = "
+              f"{_pct(share)} of the fit ({r['fit_s']:.1f} s); findings: "
+              f"{', '.join(r['findings']) or 'none'}")
+
+
+def _num(v: float | None) -> str:
+    return "-" if v is None or not math.isfinite(v) else f"{v:.3g}"
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.2f}%"
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--series", nargs="*", choices=list(SERIES), default=list(SERIES))
+    p.add_argument("--reference", help="a Python with statsforecast (bench/conformal_ref.py)")
+    p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--json", help="also write the results here")
+    p.add_argument("--keep", metavar="DIR", help="keep configs, summaries and runs in DIR")
+    args = p.parse_args()
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads),
+           "MKL_NUM_THREADS": str(args.threads), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    sys.path.insert(0, str(ROOT))
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(args.keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        for name in args.series:
+            results.append(bench_one(name, work, env, args.reference))
+            print(f"{name}: done", file=sys.stderr, flush=True)
+    print_table(results)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
