@@ -184,7 +184,7 @@ def training_record(fit: FitResult, run_dir: Path) -> Training:
         resumed_from_epoch=t.resumed_from_epoch, checkpoint=t.checkpoint,
         continued_from_epoch=t.continued_from_epoch, steps_run=t.steps_run, budget=t.budget,
         learning_rate=t.learning_rate, segment_len=t.model.segment_len,
-        calibration_seconds=fit.calibration_seconds)
+        calibration_seconds=fit.calibration_seconds, device=t.device)
 
 
 def version_meta(summary: RunSummary, fit: FitResult, data, bounds: dict,

@@ -197,6 +197,17 @@ class TrainingConfig(_Section):
         "repair within about twice a run without. Not applied when the first fit broke (e.g. "
         "diverged early).",
     )
+    accelerator: Literal["auto", "cpu", "gpu"] = Field(
+        "auto",
+        description="Where the network trains: 'auto' takes a GPU when torch sees one, else the "
+        "CPU; 'gpu' refuses to run without one. Evaluation, the registry and predict run on "
+        "the CPU whatever trained the model.",
+    )
+    precision: Literal["auto", "32-true", "16-mixed", "bf16-mixed"] = Field(
+        "auto",
+        description="Lightning's training precision: 'auto' is 32-true on the CPU and mixed "
+        "precision on a GPU (bf16-mixed where the GPU supports it, else 16-mixed).",
+    )
     seed: int = Field(42, ge=0, description="Seed for torch, numpy and python.")
     deterministic: bool = Field(
         False,

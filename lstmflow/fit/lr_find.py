@@ -36,9 +36,13 @@ def find_learning_rate(model, train_dl, val_dl, cfg: PipelineConfig, steps: int)
     import pytorch_lightning as pl
     from pytorch_lightning.tuner import Tuner
 
+    from lstmflow.fit.device import resolve_device
+
+    device = resolve_device(cfg)
     with tempfile.TemporaryDirectory() as tmp:
         trainer = pl.Trainer(
-            accelerator="cpu", devices=1, logger=False, enable_checkpointing=False,
+            accelerator=device.accelerator, precision=device.precision, devices=1,
+            logger=False, enable_checkpointing=False,
             enable_progress_bar=False, enable_model_summary=False, default_root_dir=tmp,
             gradient_clip_val=cfg.training.gradient_clip or None, num_sanity_val_steps=0,
         )

@@ -51,6 +51,7 @@ class TrainResult:
     budget: dict[str, Any] = field(default_factory=dict)  # the resolved Budget (as_dict)
     steps_run: int = 0  # optimizer steps taken
     learning_rate: float | None = None  # the rate the fit started from (found when 'auto')
+    device: str | None = None  # where it trained: accelerator and precision ("cpu 32-true")
 
 
 def save_history(history: list[dict[str, Any]], run_dir: Path, kind: str = ""
@@ -112,6 +113,7 @@ def train_model(
                             ckpt.parent if ckpt is not None else None, data.budget,
                             checkpoint_kind)
     seconds = _run_fit(trainer, model, data, ckpt if resume else None)
+    model.cpu()  # evaluation, the registry and predict run on the CPU
     recorder, best = (next(c for c in callbacks if isinstance(c, kind))
                       for kind in (HistoryRecorder, BestWeights))
     if best.state is None:
@@ -128,6 +130,8 @@ def train_model(
         resumed_from_epoch=resumed_from, checkpoint=str(ckpt) if ckpt is not None else None,
         stack=data.train_dl.dataset.stack, budget=data.budget.as_dict(),
         steps_run=trainer.global_step, learning_rate=float(model.hparams.learning_rate),
+        device=f"{trainer.accelerator.__class__.__name__.removesuffix('Accelerator').lower()} "
+               f"{trainer.precision}",
     )
 
 

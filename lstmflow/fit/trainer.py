@@ -22,14 +22,16 @@ def build_trainer(
     checkpoint_kind: str | None = None,
     **overrides: Any,
 ):
-    """A CPU Trainer with clipping, the step (or epoch) and time budget, determinism and a
-    checkpoint at every validation check (a Lightning epoch)."""
+    """A Trainer on the resolved device (lstmflow.fit.device) with clipping, the step (or
+    epoch) budget and time budget, determinism and a checkpoint at every validation check (a
+    Lightning epoch)."""
     import pytorch_lightning as pl
     from pytorch_lightning.callbacks import ModelCheckpoint
 
     from lstmflow.fit.checkpoint import AtomicCheckpointIO, FitState
+    from lstmflow.fit.device import resolve_device
 
-    t = cfg.training
+    t, device = cfg.training, resolve_device(cfg)
     callbacks = list(callbacks)
     plugins = []
     if checkpoint_dir is not None:
@@ -48,7 +50,8 @@ def build_trainer(
         gradient_clip_val=t.gradient_clip or None,
         gradient_clip_algorithm="norm",
         callbacks=callbacks,
-        accelerator="cpu",
+        accelerator=device.accelerator,
+        precision=device.precision,
         devices=1,
         logger=False,
         enable_checkpointing=checkpoint_dir is not None,

@@ -91,6 +91,7 @@ class Training(Record):
     learning_rate: float | None = None
     segment_len: int | None = None
     calibration_seconds: float | None = None  # fitting the intervals on validation
+    device: str | None = None  # where the network trained ("cpu 32-true", "gpu bf16-mixed")
 
 
 class RepairBlock(Record):
