@@ -33,6 +33,7 @@ from lstmflow.records.run import RunSummary, Training
 from lstmflow.report.summary import metrics_block
 from lstmflow.runs import HISTORY, TrainingError, is_resume_config, resume_config, run_folder
 from lstmflow.serve.manifest import data_record
+from lstmflow.serve.warm import Start, describe
 from tasks.diagnose import diagnose_task
 from tasks.evaluate import evaluate_task
 from tasks.ingest import ingest_task, short_series_task, snapshot_task
@@ -42,6 +43,7 @@ from tasks.repair import repair_task
 from tasks.report import report_task
 from tasks.train import train_task
 from tasks.validate import inputs_gate_task
+from tasks.warm import fall_back_task, start_task
 
 
 # validate_parameters=False: the config is validated in the flow, so a rule that spans fields
@@ -111,7 +113,12 @@ def retrain(cfg: PipelineConfig, run_dir: Path, lock: RunLock, summary: RunSumma
         summary.update(input_gate=inputs.record, warnings=[*summary.warnings, *inputs.warnings])
     snapshot_task(data, run_dir)
 
-    fit = train_task(forecaster, prepared, run_dir, resume)
+    start = start_task(cfg, prepared, data.frame, bounds, resume)
+    fit = train_task(forecaster, prepared, run_dir, resume, start.fitted)
+    if cold := fall_back_task(start, fit, cfg, run_dir):  # the warm fit lost: start over
+        start = Start("cold", f"warm start from {start.version} dropped: {cold}",
+                      version=start.version, champion_val=start.champion_val)
+        fit = train_task(forecaster, prepared, run_dir)
     if cfg.training.auto_repair:  # refit with the diagnosis' remedies, keep the best on validation
         repaired = repair_task(fit, data.frame, bounds, run_dir, resume)
         summary.update(attempts=repaired.records(), repair=repaired.block())
@@ -120,7 +127,7 @@ def retrain(cfg: PipelineConfig, run_dir: Path, lock: RunLock, summary: RunSumma
         diagnosis = diagnose(forecaster, fit, None, summary)
         raise TrainingError(broken_message(diagnosis, "training produced no finite validation "
                                                       "loss"))
-    summary.update(training=training_record(fit, run_dir),
+    summary.update(training=training_record(fit, run_dir, start),
                    warnings=[*summary.warnings, *fit.train.budget.get("notes", [])])
     evaluation = evaluate_task(forecaster, fit, run_dir)
     summary.metrics = metrics_block(evaluation.metrics)
@@ -176,9 +183,10 @@ def diagnose(forecaster: Forecaster, fit: FitResult, metrics: dict[str, Any] | N
     return out
 
 
-def training_record(fit: FitResult, run_dir: Path) -> Training:
+def training_record(fit: FitResult, run_dir: Path, start: Start) -> Training:
     t = fit.train
     return Training(
+        **describe(start, fit),
         epochs_run=t.epochs_run, best_epoch=t.best_epoch, best_val_loss=t.best_val_loss,
         seconds=round(t.seconds, 2), windows=t.windows, history_path=str(run_dir / HISTORY),
         resumed_from_epoch=t.resumed_from_epoch, checkpoint=t.checkpoint,

@@ -8,7 +8,7 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from lstmflow.core import FitResult, Forecaster
+from lstmflow.core import FitResult, Fitted, Forecaster
 from lstmflow.data.prepare import Prepared
 from lstmflow.durable import sweep
 from lstmflow.fit.train import save_history
@@ -17,9 +17,10 @@ from lstmflow.runs import checkpoint_path, save_run_config
 
 @task(name="train", cache_policy=NO_CACHE)
 def train_task(forecaster: Forecaster, prepared: Prepared, run_dir: Path,
-               resume: bool = False) -> FitResult:
-    """Fit (or resume from the run's last checkpoint) and save the per-check history; a fit
-    that left no model comes back with its curves (`FitResult.ok` False) for the diagnosis."""
+               resume: bool = False, init: Fitted | None = None) -> FitResult:
+    """Fit (or resume from the run's last checkpoint; start from `init`'s weights over a
+    shorter budget: a warm start) and save the per-check history; a fit that left no model
+    comes back with its curves (`FitResult.ok` False) for the diagnosis."""
     log = get_run_logger()
     if resume:
         log.info(f"resuming from {checkpoint_path(run_dir)}")
@@ -29,7 +30,7 @@ def train_task(forecaster: Forecaster, prepared: Prepared, run_dir: Path,
     else:
         save_run_config(forecaster.cfg, run_dir)  # before the first checkpoint: --resume finds it
     fit = forecaster.fit(prepared, run_dir=run_dir, resume=resume, log=log.info,
-                         progress=sys.stderr.isatty())
+                         progress=sys.stderr.isatty(), init=init)
     save_history(fit.history, run_dir)  # also when the fit broke: the diagnosis reads it
     if not fit.ok:
         log.error(fit.error)

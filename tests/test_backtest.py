@@ -69,6 +69,9 @@ def test_backtest_writes_every_fold_with_its_results(on_threads):
     assert across["metrics"]["model"]["mae"]["std"] == pytest.approx(np.std(maes, ddof=1))
     wins = sum(f["beats"]["naive"] for f in folds)
     assert across["beats"]["naive"] == wins / 2 and across["wins"]["naive"] == wins
+    covered = [f["metrics"]["calibration"]["levels"]["80"]["coverage"] for f in folds]
+    assert across["intervals"]["80"]["coverage"]["mean"] == pytest.approx(np.mean(covered))
+    assert set(across["intervals"]) == {"80", "95"} and across["intervals"]["95"]["nominal"] == 0.95
     assert summary["gate"]["success"] and summary["data_fingerprint"]
     html = (run_dir / "backtest.html").read_text()
     assert summary["report_path"] == str((run_dir / "backtest.html").resolve())

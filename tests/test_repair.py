@@ -12,9 +12,10 @@ from lstmflow.core import Fitted, Forecaster
 from lstmflow.repair.policy import applicable, repair, triggers
 from tests.conftest import co2_config, prepared
 
-# a steep optimiser with no clipping: the fit blows up (see tests/test_diagnosis.py CASES)
+# a steep optimiser with no clipping: the fit blows up (see tests/test_diagnosis.py CASES);
+# 3 validation checks of 2 steps (about one pass over co2_config's 102 training windows each)
 DIVERGE = ["training.optimizer=rmsprop", "training.learning_rate=1.0",
-           "training.gradient_clip=0", "training.max_epochs=3"]
+           "training.gradient_clip=0", "training.max_steps=6", "training.val_check_steps=2"]
 
 
 def _repair(cfg, prep, out):
@@ -186,9 +187,9 @@ def test_a_remedy_the_config_refuses_is_skipped_and_said(tmp_path):
 
 
 def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
-    """training.repair_time_factor x the usable first fit's time, at least a minute, bounds the
-    refits together (within max_time_minutes); a first fit that broke bounds nothing but the
-    run's budget."""
+    """training.repair_time_factor (default 0.6) x the usable first fit's time, at least 5 s,
+    bounds the refits together (within max_time_minutes), so a run's fits stay within about
+    1.6x one fit; a first fit that broke bounds nothing but the run's budget."""
     from types import SimpleNamespace
 
     import pandas as pd
@@ -205,10 +206,10 @@ def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
         return Candidate(k, {}, cfg, result, [], point, secs)
 
     first = attempt(0, 100.0)
-    assert time_left([first], cfg) == 100.0  # factor 1: one fit's time for all refits
-    assert time_left([first, attempt(1, 60.0)], cfg) == 40.0  # under half: no further refit
+    assert time_left([first], cfg) == 60.0  # factor 0.6: the refits' share of one fit's time
+    assert time_left([first, attempt(1, 35.0)], cfg) == 25.0  # under half: no further refit
     quick = attempt(0, 0.5)  # e.g. a fit cut short by its own problem (too few steps)
-    assert time_left([quick], cfg) == 60.0 and time_left([quick, attempt(1, 50.0)], cfg) == 10.0
+    assert time_left([quick], cfg) == 5.0 and time_left([quick, attempt(1, 4.0)], cfg) == 1.0
     wide = cfg.model_copy(update={"training": cfg.training.model_copy(
         update={"repair_time_factor": 3.0})})
     assert time_left([first, attempt(1, 60.0)], wide) == 240.0
@@ -265,8 +266,7 @@ def test_a_remedy_that_only_lengthens_the_fit_continues_it_from_its_checkpoint(t
     from lstmflow.repair.selection import KEY
     from lstmflow.runs import checkpoint_path
 
-    short = ["training.max_steps=60", "training.val_check_steps=20", "training.patience=50",
-             "training.max_epochs=null"]
+    short = ["training.max_steps=60", "training.val_check_steps=20", "training.patience=50"]
     cfg = co2_config(tmp_path / "out", *short)
     prep = prepared(cfg)
     run = tmp_path / "run"
@@ -344,7 +344,7 @@ def test_a_fit_cut_by_its_time_limit_continues_past_the_cut(tmp_path):
     from lstmflow.repair.selection import KEY
 
     cfg = co2_config(tmp_path / "out", "training.max_steps=200", "training.val_check_steps=20",
-                     "training.patience=50", "training.max_epochs=null",
+                     "training.patience=50",
                      "training.max_time_minutes=0.002")  # about 0.1 s: cut after a few steps
     prep = prepared(cfg)
     run = tmp_path / "run"

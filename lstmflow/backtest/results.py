@@ -35,7 +35,7 @@ def across_folds(records: list[dict[str, Any]]) -> dict[str, Any]:
         [r["metrics"]["model"].get("rel_mae_vs_seasonal_naive") for r in done])
     wins = {b: sum(r["beats"][b] for r in done) for b in BASELINES}
     wins["both"] = sum(all(r["beats"].values()) for r in done)
-    return {
+    out = {
         "folds": len(records), "completed": len(done),
         "failed": [r["fold"] for r in records if r["status"] != "completed"],
         "metrics": metrics,
@@ -43,6 +43,24 @@ def across_folds(records: list[dict[str, Any]]) -> dict[str, Any]:
         "wins": wins,
         "fold_seconds": spread([r.get("seconds") for r in records]),
     }
+    if intervals := interval_spread(done):
+        out["intervals"] = intervals
+    return out
+
+
+def fold_levels(record: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A fold's calibrated intervals by level name ({} without intervals)."""
+    return (((record.get("metrics") or {}).get("calibration") or {}).get("levels")) or {}
+
+
+def interval_spread(done: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Per interval level: nominal, and the spread over folds of the test coverage, the scaled
+    width and the scaled interval score (None when no fold has intervals)."""
+    names = sorted({n for r in done for n in fold_levels(r)}, key=float)
+    return {name: {"nominal": float(name) / 100, **{
+        k: spread([fold_levels(r).get(name, {}).get(k) for r in done])
+        for k in ("coverage", "width_scaled", "interval_score_scaled")}}
+        for name in names} or None
 
 
 def headline(record: dict[str, Any]) -> str:
@@ -68,7 +86,9 @@ def fold_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
             **{f"{k}_mae": sig((m.get(k) or {}).get("mae")) for k in METHODS},
             "model_rel_naive": sig(model.get("rel_mae")),
             "model_rel_snaive": sig(model.get("rel_mae_vs_seasonal_naive")),
-            "model_mase": sig(model.get("mase")), "diagnosis": headline(r)[:120],
+            "model_mase": sig(model.get("mase")),
+            **{f"coverage_{n}": sig(v.get("coverage")) for n, v in fold_levels(r).items()},
+            "diagnosis": headline(r)[:120],
             "seconds": r.get("seconds"),
         })
     agg = (summary.get("across") or {}).get("metrics")
@@ -79,7 +99,10 @@ def fold_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
                 **{f"{k}_mae": sig(agg[k]["mae"][stat]) for k in METHODS},
                 "model_rel_naive": sig(agg["model"]["rel_mae"][stat]),
                 "model_rel_snaive": sig(agg["model"]["rel_mae_vs_seasonal_naive"][stat]),
-                "model_mase": sig(agg["model"]["mase"][stat]), "diagnosis": "",
+                "model_mase": sig(agg["model"]["mase"][stat]),
+                **{f"coverage_{n}": sig(v["coverage"][stat]) for n, v in
+                   (summary["across"].get("intervals") or {}).items()},
+                "diagnosis": "",
                 "seconds": sig(summary["across"]["fold_seconds"][stat]),
             })
     return rows
@@ -112,6 +135,10 @@ def render_text(summary: dict[str, Any]) -> str:
         w, n = across["wins"], across["completed"]
         lines += ["", f"  model beats naive in {w['naive']} of {n} folds, seasonal naive in "
                       f"{w['seasonal_naive']} of {n}, both in {w['both']} of {n}"]
+        for name, v in (across.get("intervals") or {}).items():
+            c = v["coverage"]
+            lines.append(f"  {name}% interval: test coverage {_num(c['mean'])} on average over "
+                         f"folds ({_num(c['min'])} to {_num(c['max'])}), nominal {_num(v['nominal'])}")
     if summary.get("seconds") is not None:
         lines.append(f"  wall {summary['seconds']:.1f}s on {summary.get('fan_out', {}).get('text')}")
     for key, what in (("report_path", "report"), ("run_dir", "run folder")):

@@ -189,13 +189,34 @@ class TrainingConfig(_Section):
         "to choose. All attempts share max_time_minutes.",
     )
     repair_time_factor: float = Field(
-        1.0, ge=0.1, le=100,
+        0.6, ge=0.1, le=100,
         description="Automatic repair: the refits together take at most this multiple of the "
-        "first fit's time, and never less than a minute (0.1..100; within max_time_minutes). A "
-        "refit starts only while half of that share (at most half a minute) is left and stops "
-        "cleanly, best weights kept, when its time is spent; so the default 1 keeps a run with "
-        "repair within about twice a run without. Not applied when the first fit broke (e.g. "
-        "diverged early).",
+        "first fit's time (0.1..100; at least 5 s; within max_time_minutes). A refit starts "
+        "only while half of that share is left and stops cleanly, best weights kept, when its "
+        "time is spent; a refit whose remedy keeps the network's shape starts from its "
+        "parent's trained weights with training.warm_steps of the budget, so the default 0.6 "
+        "keeps a run's fits within about 1.6x a single fit. Not applied when the first fit "
+        "broke (e.g. diverged early): then the run's budget bounds the refits.",
+    )
+    warm_start: Literal["auto", "never", "always"] = Field(
+        "auto",
+        description="Start from the champion's weights when its network fits this run (same "
+        "inputs, window, horizon, transform and architecture) and train a shorter budget "
+        "(warm_steps); the scalers are refitted as always. 'auto' falls back to a cold start "
+        "when the warm fit's validation error is worse than the champion's on the same points "
+        "by more than warm_tolerance, or its validation diagnosis finds an error; 'never' "
+        "always starts from random weights.",
+    )
+    warm_steps: float = Field(
+        0.3, gt=0, le=1,
+        description="A warm start's step budget as a share of the cold one (max_steps; whole "
+        "validation checks, at least two); early stopping and the best check's weights as in "
+        "any fit.",
+    )
+    warm_tolerance: float = Field(
+        0.05, ge=0, le=10,
+        description="warm_start 'auto': the warm fit is kept unless its validation MAE over "
+        "naive's exceeds the champion's on the same points by more than this share.",
     )
     accelerator: Literal["auto", "cpu", "gpu"] = Field(
         "auto",

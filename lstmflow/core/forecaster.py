@@ -67,12 +67,15 @@ class Forecaster:
     def fit(self, data: pd.DataFrame | Prepared, bounds: dict[str, Bounds] | None = None, *,
             run_dir: Path | None = None, resume: bool = False, log: Log | None = None,
             progress: bool = False, callbacks: Sequence[Any] = (),
-            checkpoint_kind: str | None = None, time_limit_s: float | None = None) -> FitResult:
+            checkpoint_kind: str | None = None, time_limit_s: float | None = None,
+            init: Any = None, share: float | None = None) -> FitResult:
         """Prepare `data` (unless already prepared), train within the budget (lr find when
         `learning_rate: auto`), forecast the validation origins and fit the blend on them.
 
         `run_dir`: checkpoint there (and `resume` from it); `time_limit_s`: a tighter wall
-        time than the config's (a repair attempt's share). A fit that produces no finite
+        time than the config's (a repair attempt's share); `init`: a network of the same shape
+        to start from (a warm start: the champion's, or a repair's parent), trained over
+        `share` of the step budget (default `training.warm_steps`). A fit that produces no finite
         validation loss returns a result with no model and its recorded curves (`error`);
         errors in the data or config raise (TrainingError, DataError, ConfigError).
         """
@@ -80,9 +83,12 @@ class Forecaster:
 
         prepared = data if isinstance(data, Prepared) else self.prepare(data, bounds)
         try:
+            network = init.model if isinstance(init, Fitted) else init
+            share = share if share is not None or init is None else self.cfg.training.warm_steps
             train = train_model(prepared.arrays, self._timed(time_limit_s), log=log,
                                 progress=progress, run_dir=run_dir, resume=resume,
-                                extra_callbacks=callbacks, checkpoint_kind=checkpoint_kind)
+                                extra_callbacks=callbacks, checkpoint_kind=checkpoint_kind,
+                                init=network, share=share)
         except FitDiverged as exc:
             return FitResult(self.cfg, prepared, None, exc.history, exc.seconds, error=str(exc))
         model_alone = Fitted(self.cfg, train.model, prepared.state)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from lstmflow.config.fit import TrainingConfig
@@ -163,6 +163,23 @@ def resolve_budget(
     return Budget(mode="steps", max_steps=max_steps, min_steps=min_steps, max_epochs=-1,
                   steps_per_check=check, windows_per_check=check * batch, auto=auto,
                   notes=notes, **common)
+
+
+WARM_MIN_CHECKS = 2  # a shortened (warm) fit validates at least this often
+
+
+def shortened(b: Budget, share: float) -> Budget:
+    """The budget of a fit that starts from trained weights: `share` of the steps (of the
+    epochs under the epoch budget), in whole validation checks and at least WARM_MIN_CHECKS of
+    them; early stopping may end it after its first check."""
+    if b.mode == "epochs":
+        epochs = max(WARM_MIN_CHECKS, math.ceil(share * b.max_epochs))
+        return replace(b, max_epochs=min(epochs, b.max_epochs), min_steps=0,
+                       auto=[*b.auto, "warm start"])
+    checks = max(WARM_MIN_CHECKS, math.ceil(share * b.max_steps / b.steps_per_check))
+    steps = min(b.max_steps, checks * b.steps_per_check)
+    return replace(b, max_steps=steps, min_steps=min(b.steps_per_check, steps),
+                   auto=[*b.auto, "warm start"])
 
 
 def describe_budget(b: Budget) -> str:

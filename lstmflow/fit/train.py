@@ -17,7 +17,7 @@ import torch
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays
 from lstmflow.durable import write_text
-from lstmflow.fit.budget import Budget, describe_budget, resolve_budget
+from lstmflow.fit.budget import Budget, describe_budget, resolve_budget, shortened
 from lstmflow.fit.model import build_datasets, build_model, fit_generator, segment_len, window_stride
 from lstmflow.fit.trainer import build_trainer, training_callbacks
 from lstmflow.runs import HISTORY, TrainingError, checkpoint_path, write_json
@@ -79,12 +79,16 @@ def train_model(
     resume: bool = False,
     extra_callbacks: Sequence[Any] = (),
     checkpoint_kind: str | None = None,
+    init: Any = None,
+    share: float | None = None,
 ) -> TrainResult:
     """Train within the step and time budget (lstmflow.fit.budget) with early stopping on
     validation loss; the best check's weights are kept. With `run_dir`, a checkpoint at every
     validation check (`<run_dir>/checkpoints/last.ckpt`, `checkpoint_kind` naming its crash
     points) that `resume=True` continues from (weights_only=True). Everything random follows
-    `training.seed`: a refit with overrides (a repair) sees the same windows and split."""
+    `training.seed`: a refit with overrides (a repair) sees the same windows and split. `init`:
+    a network of the same shape whose weights the fit starts from, over `share` of the step
+    budget (a warm start)."""
     import pytorch_lightning as pl
 
     from lstmflow.fit.checkpoint import checkpoint_epochs
@@ -95,19 +99,13 @@ def train_model(
     resumed_from = checkpoint_epochs(ckpt) if resume else None
     cfg = _as_checkpointed(cfg, ckpt) if resume else cfg
     emit = log or logging.getLogger("lstmflow").info
-    data = _windows(arrays, cfg, emit)
+    data = _windows(arrays, cfg, emit, share)
     # The fit's own random streams: shuffles from the sampler's (seed, pass) generators, the
     # initial weights (and the finder's) from `fit_generator`. Dropout draws from torch's
     # process-wide stream, seeded here: a fit alone reruns bit-identically; fits in threads
     # of one process with dropout > 0 share that stream (processes keep them apart).
     pl.seed_everything(cfg.training.seed, workers=True, verbose=False)
-    lr = None
-    if cfg.training.learning_rate == "auto":
-        from lstmflow.fit.lr_find import auto_learning_rate
-
-        lr = auto_learning_rate(cfg, data.budget, arrays[0].x.shape[1], data.train_dl,
-                                data.val_dl, run_dir, resume, emit)
-    model = build_model(cfg, arrays[0].x.shape[1], data.budget, lr, fit_generator(cfg))
+    model = _network(cfg, arrays[0].x.shape[1], data, run_dir, resume, emit, init)
     callbacks = [*training_callbacks(cfg, log, data.budget), *extra_callbacks]
     trainer = build_trainer(cfg, callbacks, progress,
                             ckpt.parent if ckpt is not None else None, data.budget,
@@ -135,6 +133,25 @@ def train_model(
     )
 
 
+def _network(cfg: PipelineConfig, n_inputs: int, data: _Windows, run_dir: Path | None,
+             resume: bool, emit: Callable[[str], None], init: Any = None):
+    """The module to train: its rate found first when `learning_rate: auto` (a warm start
+    keeps the rate its network was trained with), its weights `init`'s when given."""
+    lr = None
+    if init is not None and cfg.training.learning_rate == "auto":
+        hp = getattr(init, "trained_with", None) or getattr(init, "hparams", None) or {}
+        lr = hp.get("learning_rate")
+    if cfg.training.learning_rate == "auto" and lr is None:
+        from lstmflow.fit.lr_find import auto_learning_rate
+
+        lr = auto_learning_rate(cfg, data.budget, n_inputs, data.train_dl, data.val_dl,
+                                run_dir, resume, emit)
+    model = build_model(cfg, n_inputs, data.budget, lr, fit_generator(cfg))
+    if init is not None:  # a warm start: the same network, trained weights
+        model.load_state_dict(init.state_dict())
+    return model
+
+
 def _as_checkpointed(cfg: PipelineConfig, ckpt: Path) -> PipelineConfig:
     """A resumed fit's config: with `model.segment_len` automatic, the network the checkpoint
     holds (the rule may have changed since it was written)."""
@@ -156,7 +173,7 @@ class _Windows:
 
 
 def _windows(arrays: Sequence[SeriesArrays], cfg: PipelineConfig,
-             emit: Callable[[str], None]) -> _Windows:
+             emit: Callable[[str], None], share: float | None = None) -> _Windows:
     """Training and validation windows, the budget chosen from them (said in the log), and
     their loaders; a TrainingError when no window of either split fits. Lightning's rank-zero
     notices (the trainer's start-up lines) are quietened here, before the trainer is built."""
@@ -176,6 +193,7 @@ def _windows(arrays: Sequence[SeriesArrays], cfg: PipelineConfig,
             "no validation window fits: raise evaluation.val_size above forecast.horizon."
         )
     budget = resolve_budget(t, len(train_ds), len(val_ds), window_stride(cfg, arrays))
+    budget = shortened(budget, share) if share is not None else budget
     for note in budget.notes:
         emit(f"warning: {note}")
     p = segment_len(cfg)

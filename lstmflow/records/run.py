@@ -92,6 +92,11 @@ class Training(Record):
     segment_len: int | None = None
     calibration_seconds: float | None = None  # fitting the intervals on validation
     device: str | None = None  # where the network trained ("cpu 32-true", "gpu bf16-mixed")
+    start: str | None = None  # "warm" (from the champion's weights) or "cold"
+    start_reason: str | None = None
+    warm_from: str | None = None  # the champion version a warm start began from
+    champion_val_rel_mae: float | None = None  # its validation MAE over naive's (model alone)
+    warm_val_rel_mae: float | None = None  # the warm fit's, on the same validation period
 
 
 class RepairBlock(Record):

@@ -33,6 +33,7 @@ class Candidate:
     remedy_for: str | None = None  # the finding whose remedy made this attempt
     error: str | None = None
     val: dict[str, Any] = field(default_factory=dict)  # selection.compare's figures
+    start: str = "cold"  # cold, warm (the parent's weights) or continued (its checkpoint)
 
     @property
     def fit(self) -> TrainResult | None:
@@ -63,6 +64,7 @@ class Candidate:
             "parent": self.parent, "remedy_for": self.remedy_for, **self.val,
             "val_loss": fit.best_val_loss if fit else None, "usable": self.usable,
             "findings": self.findings, "secs": round(self.secs, 2), "error": self.error,
+            "start": self.start if self.index else "first fit",
         }
 
 

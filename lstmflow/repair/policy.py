@@ -19,9 +19,14 @@ A remedy is applied whole or not at all: one that needs a change a refit cannot 
 gates, the evaluation split, the data source, the horizon) is left to the user. A remedy's
 `training.max_time_minutes` is dropped: the run's own value bounds all attempts together. Attempt
 0 may use all of it, as without repair; refits together take at most `training.repair_time_factor`
-x attempt 0's time, and at least a minute (when attempt 0 is usable), a refit starts only while
-half of that (at most half a minute) is left, and stops cleanly (best weights kept) when its time
-is spent.
+x attempt 0's time (at least REPAIR_FLOOR_S, when attempt 0 is usable), a refit starts only while
+half of that is left, and stops cleanly (best weights kept) when its time is spent.
+
+What a refit starts from: a remedy that only lengthens the fit continues the parent's checkpoint
+(lstmflow.repair.extend); one that keeps the network's shape and inputs (a learning rate,
+clipping, weight decay, dropout, a schedule) starts from the parent's trained weights over
+`training.warm_steps` of the step budget; one that changes them (SHAPE: units, layers, window,
+transform, features) starts from random weights. The attempts table says which (`start`).
 
 Files: `attempts/<k>/` holds each attempt's history.json/.csv and attempt.json, and for refits
 their checkpoints (and lr_find.json); attempt 0's checkpoint stays where a run without repair
@@ -58,7 +63,12 @@ KIND = "attempt-"  # crash-point names of an attempt's files: attempt-history.js
 REPAIRABLE = ("model.", "training.", "preprocess.", "features.", "forecast.input_size")
 REPREPARE = ("preprocess.", "features.")  # what `prepare` reads: a remedy here re-prepares
 RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
-REPAIR_FLOOR_S = 60.0  # the refits' share of time is never below this (see time_left)
+REPAIR_FLOOR_S = 5.0  # the refits' share of time is never below this (see time_left)
+# a remedy touching any of these changes the network's shape (or its inputs): the refit starts
+# from random weights; any other remedy starts from its parent's trained weights
+SHAPE = ("model.hidden_size", "model.num_layers", "model.loss", "model.quantiles",
+         "model.segment_len", "model.cumulative_target", "forecast.input_size", "training.seed",
+         *REPREPARE)
 # outcome findings that a random walk explains (no_signal present): no refit beats naive there
 DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
 
@@ -88,7 +98,7 @@ def repair(first: FitResult, frame: pd.DataFrame | None, bounds: dict | None, ru
         if step is None:
             stopped = "no remedy"
             break
-        if left < max(min(attempts[0].secs, REPAIR_FLOOR_S) / 2, 1.0):
+        if left < max(share_of(attempts, cfg) / 2, 1.0):
             stopped = "time"
             break
         parent, overrides, why = step
@@ -103,17 +113,28 @@ def repair(first: FitResult, frame: pd.DataFrame | None, bounds: dict | None, ru
     return Repair(attempts, chosen, stopped, sorted(invalid))
 
 
+def share_of(attempts: list[Candidate], cfg: PipelineConfig) -> float:
+    """The refits' time together: repair_time_factor x the first fit's time, at least
+    REPAIR_FLOOR_S; when the first fit broke it says nothing of how long a fit takes: the
+    run's budget."""
+    t = cfg.training
+    if not attempts[0].usable:
+        return t.max_time_minutes * 60
+    return max(t.repair_time_factor * attempts[0].secs, REPAIR_FLOOR_S)
+
+
 def time_left(attempts: list[Candidate], cfg: PipelineConfig) -> float:
     """Seconds the next refit may take: what is left of the run's max_time_minutes, and of the
-    refits' share, repair_time_factor x the first fit's time but at least REPAIR_FLOOR_S (a
-    short first fit is often short because of its problem: too few steps, a plateau). When
-    the first fit broke it says nothing of how long a fit takes: the run's budget alone."""
-    t = cfg.training
-    left = t.max_time_minutes * 60 - sum(a.secs for a in attempts)
+    refits' share (`share_of`)."""
+    left = cfg.training.max_time_minutes * 60 - sum(a.secs for a in attempts)
     if attempts[0].usable:
-        share = max(t.repair_time_factor * attempts[0].secs, REPAIR_FLOOR_S)
-        left = min(left, share - sum(a.secs for a in attempts[1:]))
+        left = min(left, share_of(attempts, cfg) - sum(a.secs for a in attempts[1:]))
     return left
+
+
+def keeps_shape(overrides: dict[str, str]) -> bool:
+    """Whether a remedy leaves the network's shape and inputs as they were (SHAPE)."""
+    return not any(key.startswith(SHAPE) for key in overrides)
 
 
 def applicable(overrides: list[str]) -> dict[str, str] | None:
@@ -199,7 +220,8 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, w
     data is reused."""
     folder, start = attempt_dir(run_dir, k), time.perf_counter()
     result, error, this = None, None, first.cfg
-    source = continues_from(parent, overrides)
+    source, warm = continues_from(parent, overrides), None
+    changed = {key: v for key, v in overrides.items() if parent.overrides.get(key) != v}
     try:
         this = with_overrides(first.cfg, [f"{key}={v}" for key, v in overrides.items()])
         data = (frame, bounds) if any(key.startswith(REPREPARE) for key in overrides) else \
@@ -211,8 +233,14 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, w
             log(f"repair {k}: continues attempt {parent.index}'s fit from its checkpoint")
             seed_checkpoint(source, checkpoint_path(folder), f"{KIND}last.ckpt")
             again = True
+        # a broken parent's weights are no start: a remedy for divergence starts afresh
+        keep = parent.usable and keeps_shape(changed) and not (source or again)
+        warm = parent.fit if keep else None
+        if warm is not None:
+            log(f"repair {k}: starts from attempt {parent.index}'s trained weights")
         result = Forecaster(this).fit(*data, run_dir=folder, resume=again, log=log,
-                                      checkpoint_kind=f"{KIND}last.ckpt", time_limit_s=left_s)
+                                      checkpoint_kind=f"{KIND}last.ckpt", time_limit_s=left_s,
+                                      init=warm.model if warm is not None else None)
         if source and result.ok:  # its `seconds` are this attempt's own steps, its curve the
             fit = result.train  # whole fit's
             fit.continued_from_epoch = parent.fit.epochs_run
@@ -223,6 +251,7 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, w
     out = _judge(stats, k, overrides, this, result, time.perf_counter() - start, parent.index,
                  why, error)
     out.secs = _secs(run_dir, k, out.secs)
+    out.start = ("continued" if source else "warm" if warm is not None else "cold")
     return out
 
 

@@ -80,6 +80,12 @@ def across_html(across: dict[str, Any] | None) -> str:
                          s["max"]])
     s = across["metrics"]["model"]["rel_mae_vs_seasonal_naive"]
     rows.append(["model", "rel MAE (vs seasonal naive)", s["mean"], s["std"], s["min"], s["max"]])
+    for name, v in (across.get("intervals") or {}).items():  # the calibrated intervals
+        for k, what in (("coverage", f"coverage (nominal {v['nominal']:g})"),
+                        ("width_scaled", "width / MASE scale"),
+                        ("interval_score_scaled", "interval score / MASE scale")):
+            s = v[k]
+            rows.append([f"{name}% interval", what, s["mean"], s["std"], s["min"], s["max"]])
     w, n = across["wins"], across["completed"]
     wins = (f"<p>Over {n} completed fold{'s' if n != 1 else ''}: the model beats naive in "
             f"<b>{w['naive']}</b>, seasonal naive in <b>{w['seasonal_naive']}</b>, both in "

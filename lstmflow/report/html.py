@@ -22,7 +22,7 @@ from lstmflow.report.interval_plots import calibration_html, coverage_by_step
 from lstmflow.report.page import img as _img
 from lstmflow.report.page import page, sig
 from lstmflow.report.page import table as _table
-from lstmflow.report.summary import promotion_line, repair_line, segments_read
+from lstmflow.report.summary import promotion_line, repair_line, segments_read, start_read
 from lstmflow.runs import HISTORY, RUN_CONFIG
 
 REPORT = "report.html"
@@ -153,15 +153,17 @@ def attempts_html(summary: dict[str, Any]) -> str:
     block = summary.get("repair") or {}
     rows = [[f"{a['attempt']}{' (chosen)' if a.get('chosen') else ''}",
              " ".join(a["overrides"]) or "as configured", a.get("remedy_for") or "-",
-             a.get("val_rel_mae"), a.get("val_loss"),
+             a.get("start") or "-", a.get("val_rel_mae"), a.get("val_loss"),
              ", ".join(f["finding"] for f in a["findings"] if f["severity"] != "info")
              or "healthy", a.get("secs")] for a in attempts]
     return ("<h2>Repair attempts</h2>"
             f"<p>{escape(repair_line(attempts, block))}</p>"
-            + _table(["attempt", "overrides", "remedy for", "val rel MAE", "val loss",
+            + _table(["attempt", "overrides", "remedy for", "start", "val rel MAE", "val loss",
                       "validation findings", "s"], rows)
             + f"<p class='muted'>val rel MAE: {escape(block.get('score_means') or '')}; the "
-            "choice never reads the test period. val loss is in each fit's scaled units.</p>")
+            "choice never reads the test period. val loss is in each fit's scaled units. start: "
+            "warm from the parent's trained weights, continued from its checkpoint, or cold "
+            "(the remedy changed the network's shape).</p>")
 
 
 def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
@@ -175,7 +177,7 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
         steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
         facts.append(f"Trained {steps}{t.get('epochs_run')} validation checks in "
                      f"{sig(t.get('seconds'))} s; best val loss {sig(t.get('best_val_loss'))} at "
-                     f"check {(t.get('best_epoch') or 0) + 1}{segments_read(t)}.")
+                     f"check {(t.get('best_epoch') or 0) + 1}{segments_read(t)}{start_read(t)}.")
     facts.append(promotion_line(summary))
     parts = [
         f"<h1>lstmflow run {escape(summary['run_id'])} <span class='status "

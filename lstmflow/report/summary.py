@@ -96,6 +96,17 @@ def segments_read(training: dict[str, Any]) -> str:
         f"; the LSTM read its input in {p}-step segments (model.segment_len)"
 
 
+def start_read(training: dict[str, Any]) -> str:
+    """How the network started, for the training sentence (nothing for old summaries)."""
+    if not training.get("start"):
+        return ""
+    if training["start"] == "warm":
+        return (f"; warm start {training.get('start_reason')} (validation MAE over naive's "
+                f"{sig(training.get('warm_val_rel_mae'))} against the champion's "
+                f"{sig(training.get('champion_val_rel_mae'))})")
+    return f"; cold start: {training.get('start_reason')}"
+
+
 def metrics_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per series (and 'ALL'): MAE of each method, the model's MAE relative to both
     baselines, MASE and sMAPE; 4 significant digits."""
@@ -173,6 +184,8 @@ def render_text(summary: dict[str, Any]) -> str:
             lines.append(f"      try: {_overrides(f)}")
     if summary.get("attempts"):
         lines.append(f"  {repair_line(summary['attempts'], summary['repair'])}")
+    if start := start_read(summary.get("training") or {}):
+        lines.append(f"  {start.removeprefix('; ')}")
     for w in summary.get("warnings", []):
         lines.append(f"  warning: {w}")
     rows = metrics_rows(summary)
@@ -234,7 +247,7 @@ def render_markdown(summary: dict[str, Any]) -> str:
         steps = f"{t['steps_run']} steps, " if t.get("steps_run") is not None else ""
         lines += [f"Trained {steps}{t['epochs_run']} validation checks in {t['seconds']:.1f}s; "
                   f"best validation loss {t['best_val_loss']:.4g} at check {t['best_epoch'] + 1}"
-                  f"{segments_read(t)}."]
+                  f"{segments_read(t)}{start_read(t)}."]
         if t.get("learning_rate") is not None:
             auto = (summary.get("config") or {}).get("training", {}).get("learning_rate") == "auto"
             found = " (found by the learning-rate finder: lr_find.json)" if auto else ""

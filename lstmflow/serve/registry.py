@@ -125,6 +125,7 @@ def load_version(path: Path) -> Version:
         hp = json.loads((path / HPARAMS).read_text(encoding="utf-8"))
         model = LSTMNet(**hp)
         model.load_state_dict(load_file(str(path / WEIGHTS)))
+        model.trained_with = hp  # the hyperparameters it was trained with (a warm start's rate)
         state = json.loads((path / STATE).read_text(encoding="utf-8"))
     except Exception as exc:  # verified files that still do not load: another lstmflow wrote them
         raise RegistryError(f"model version '{path}' cannot be loaded: {type(exc).__name__}: "

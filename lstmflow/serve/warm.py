@@ -1,0 +1,130 @@
+"""Warm starts from the champion (`training.warm_start`): whether its network fits this run, what
+it scores on this run's validation points, and whether a warm fit is kept (plain functions).
+
+A nightly run refits the scalers, imputation and features on its new training part as always;
+only the network's weights start from the champion's, and it trains `training.warm_steps` of the
+step budget. The comparison is on validation points only (the test part is never read), with
+the model alone on both sides (no blend, no intervals): the champion's network under its own
+fitted state, the warm fit's under the new one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from lstmflow.config import PipelineConfig
+from lstmflow.core import FitResult, Fitted, Forecaster
+from lstmflow.core.result import FITTED
+from lstmflow.data.prepare import Prepared
+from lstmflow.data.split import Bounds
+from lstmflow.serve.manifest import RegistryError
+from lstmflow.serve.registry import champion, registry_dir, version_dir
+
+# what a network's shape depends on: a champion that differs in any of them starts nothing warm
+SHAPE = ("forecast.horizon", "forecast.input_size", "model.hidden_size", "model.num_layers",
+         "model.loss", "model.quantiles", "model.cumulative_target",
+         "preprocess.target_transform")
+
+
+@dataclass(frozen=True)
+class Start:
+    """How a run's network starts: 'warm' from `fitted` (champion `version`), or 'cold'."""
+
+    kind: str
+    reason: str
+    fitted: Fitted | None = None
+    version: str | None = None
+    champion_val: float | None = None  # its validation MAE over naive's, model alone
+
+
+def incompatible(old: PipelineConfig, new: PipelineConfig, old_inputs: list[str],
+                 new_inputs: list[str]) -> str | None:
+    """Why a network fitted under `old` cannot start a fit under `new` (None: it can)."""
+    if old_inputs != new_inputs:
+        gone, added = set(old_inputs) - set(new_inputs), set(new_inputs) - set(old_inputs)
+        what = "; ".join(p for p in (f"without {sorted(gone)}" if gone else "",
+                                     f"with {sorted(added)}" if added else "") if p)
+        return f"the model inputs differ ({what or 'in their order'})"
+    for key in SHAPE:
+        section, name = key.split(".")
+        a, b = getattr(getattr(old, section), name), getattr(getattr(new, section), name)
+        if a != b:
+            return f"{key} is {b!r}, the champion's {a!r}"
+    if old.segment_len() != new.segment_len():
+        return f"model.segment_len resolves to {new.segment_len()}, the champion's " \
+               f"{old.segment_len()}"
+    return None
+
+
+def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
+                 bounds: dict[str, Bounds]) -> Start:
+    """A warm start from the verified champion when `training.warm_start` allows and its
+    network fits this run; else a cold start with the reason."""
+    if cfg.training.warm_start == "never":
+        return Start("cold", "training.warm_start is 'never'")
+    root = registry_dir(cfg.output_dir, cfg.name)
+    try:
+        pointer = champion(root)
+        if pointer is None:
+            return Start("cold", "no champion to start from")
+        fitted, _ = Forecaster.load(version_dir(root, pointer["version"]))
+    except RegistryError as exc:
+        return Start("cold", f"the champion cannot be loaded ({exc})")
+    why = incompatible(fitted.cfg, cfg, fitted.state["inputs"], prepared.inputs)
+    if why:
+        return Start("cold", f"champion {pointer['version']} does not fit this run: {why}")
+    return Start("warm", f"from champion {pointer['version']}", fitted, pointer["version"],
+                 champion_val(cfg, fitted, frame, bounds))
+
+
+def champion_val(cfg: PipelineConfig, fitted: Fitted, frame: pd.DataFrame,
+                 bounds: dict[str, Bounds]) -> float | None:
+    """The champion network's validation MAE over naive's on this run's validation points,
+    under its own fitted state (model alone; None when nothing could be scored)."""
+    alone = Fitted(fitted.cfg, fitted.model,
+                   {k: v for k, v in fitted.state.items() if k not in FITTED})
+    known = frame[frame["series_id"].astype(str).isin(alone.state["scalers"])]
+    prepared = Forecaster.apply(alone, known, {s: b for s, b in bounds.items()
+                                               if s in alone.state["scalers"]})
+    overall = Forecaster(cfg).evaluate(alone, prepared, split="val").metrics["overall"]
+    return overall["model"].get("rel_mae") if overall else None
+
+
+def warm_val(fit: FitResult) -> float | None:
+    """A fit's validation MAE over naive's, model alone (its validation forecasts)."""
+    overall = Forecaster(fit.cfg).score(fit.val_forecasts)["overall"]
+    return overall["model"].get("rel_mae") if overall else None
+
+
+def fall_back(start: Start, fit: FitResult, cfg: PipelineConfig) -> str | None:
+    """Why `training.warm_start: auto` drops a warm fit for a cold one, or None to keep it:
+    no model, a validation diagnosis with an error, or a validation error worse than the
+    champion's on the same points by more than `training.warm_tolerance`."""
+    if cfg.training.warm_start != "auto" or start.kind != "warm":
+        return None
+    if not fit.ok:
+        return f"the warm fit left no model ({fit.error})"
+    val = Forecaster(cfg).score(fit.val_forecasts)
+    errors = [f["finding"] for f in Forecaster(cfg).diagnose(fit, val, period="validation")
+              .findings if f["severity"] == "error"]
+    if errors:
+        return f"the warm fit's validation diagnosis found errors ({', '.join(errors)})"
+    ours, theirs = warm_val(fit), start.champion_val
+    limit = None if theirs is None else theirs * (1 + cfg.training.warm_tolerance)
+    if ours is not None and limit is not None and ours > limit:
+        return (f"the warm fit's validation MAE over naive's {ours:.4g} is worse than the "
+                f"champion's {theirs:.4g} by more than training.warm_tolerance "
+                f"({cfg.training.warm_tolerance:g})")
+    return None
+
+
+def describe(start: Start, fit: FitResult | None = None) -> dict[str, Any]:
+    """What summary.json's training block says of the start."""
+    out: dict[str, Any] = {"start": start.kind, "start_reason": start.reason}
+    if start.kind == "warm":
+        out.update(warm_from=start.version, champion_val_rel_mae=start.champion_val,
+                   warm_val_rel_mae=warm_val(fit) if fit is not None and fit.ok else None)
+    return out

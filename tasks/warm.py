@@ -1,0 +1,40 @@
+"""Warm-start tasks: how this run's network starts (the champion's weights or random ones), and
+whether a warm fit is kept or dropped for a cold one (lstmflow.serve.warm)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from lstmflow.config import PipelineConfig
+from lstmflow.core import FitResult
+from lstmflow.data.prepare import Prepared
+from lstmflow.data.split import Bounds
+from lstmflow.serve.warm import Start, choose_start, fall_back
+
+
+@task(name="start", cache_policy=NO_CACHE)
+def start_task(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
+               bounds: dict[str, Bounds], resume: bool = False) -> Start:
+    """A warm start from the verified champion when its network fits this run, else cold; a
+    resumed run continues its own checkpoint."""
+    if resume:
+        return Start("cold", "resumed from the run's own checkpoint")
+    start = choose_start(cfg, prepared, frame, bounds)
+    val = f" (its validation MAE over naive's here: {start.champion_val:.4g})" \
+        if start.champion_val is not None else ""
+    get_run_logger().info(f"{start.kind} start: {start.reason}{val}")
+    return start
+
+
+@task(name="keep-warm", cache_policy=NO_CACHE)
+def fall_back_task(start: Start, fit: FitResult, cfg: PipelineConfig, run_dir: Path
+                   ) -> str | None:
+    """Why the warm fit is dropped for a cold start (None: kept)."""
+    why = fall_back(start, fit, cfg)
+    if why:
+        get_run_logger().warning(f"warm start dropped, training from random weights: {why}")
+    return why
