@@ -17,7 +17,7 @@ def test_unchanged_data_and_config_skip_training_until_forced(prefect_harness, s
 
     out = tmp_path / "out"
     raw = small_config_dict(sample_slice, out, registry={"promote": "always"})
-    raw["training"]["max_epochs"] = 1
+    raw["training"]["max_steps"] = 4  # one validation check
     cfg = build_config(raw)
     root = out / "registry" / cfg.name
     assert train_flow(cfg, run_id="first", return_state=True).is_completed()
@@ -39,7 +39,26 @@ def test_unchanged_data_and_config_skip_training_until_forced(prefect_harness, s
     state = train_flow(cfg, run_id="forced", force=True, return_state=True)
     assert state.is_completed(), state.message
     assert champion(root)["version"] == "forced"
-    raw["training"]["max_epochs"] = 2  # a changed config trains without force
+    raw["training"]["max_steps"] = 8  # a changed config trains without force
     assert train_flow(build_config(raw), run_id="changed", return_state=True).is_completed()
     assert champion(root)["version"] == "changed"
     assert [e["version"] for e in read_history(root)] == ["first", "forced", "changed"]
+
+
+def test_a_rejected_version_of_the_same_data_and_config_is_not_trained_again(
+        prefect_harness, sample_slice, tmp_path):
+    """No champion (the sample's random walk is rarely promoted; here promote: never): the
+    newest version has this data and config, so a retrain would make the same model and is
+    skipped, saying which version and how it was kept."""
+    from flows.training import train_flow
+
+    out = tmp_path / "out"
+    raw = small_config_dict(sample_slice, out, registry={"promote": "never"})
+    raw["training"]["max_steps"] = 4
+    cfg = build_config(raw)
+    assert train_flow(cfg, run_id="kept", return_state=True).is_completed()
+    assert champion(out / "registry" / cfg.name) is None
+    summary = train_flow(cfg, run_id="again")
+    assert summary["skipped"] is True and "training" not in summary
+    assert summary["promotion_reason"].startswith("nothing changed since version kept (kept as "
+                                                  "candidate: registry.promote is 'never'")

@@ -50,5 +50,6 @@ class RegistryConfig(_Section):
         True,
         description="End a run early (Completed, no training) when its data fingerprint and "
         "effective config (all but runtime, notify, registry, output_dir, data.path) equal the "
-        "champion's; `lstmflow train --force` or the flow's `force` parameter trains anyway.",
+        "champion's, or with no such champion the newest version's (a retrain would make the "
+        "same model); `lstmflow train --force` or the flow's `force` parameter trains anyway.",
     )

@@ -115,19 +115,35 @@ def statuses(root: Path) -> list[dict[str, Any]]:
 
 
 def unchanged(root: Path, config: dict[str, Any], fingerprint: str) -> str | None:
-    """Why training can be skipped (the champion was trained on data with this fingerprint and
-    the same effective config), or None. A champion that cannot be verified is never a reason."""
+    """Why training can be skipped, or None: the champion, or else the newest version, was
+    trained on data with this fingerprint and the same effective config (a retrain with the same
+    seed would make the same model: a rejected one would be rejected again). A version that
+    cannot be verified is never a reason."""
+    wanted = canonical_sha256(effective_config(config))
     try:
         pointer = champion(root)
-        manifest = verify(version_dir(root, pointer["version"])) if pointer else None
     except RegistryError:
-        return None
-    if not manifest or (manifest.get("data") or {}).get("fingerprint") != fingerprint:
-        return None
-    wanted = canonical_sha256(effective_config(config))
-    if wanted not in (manifest.get("requested_config_sha256"),
-                      manifest.get("effective_config_sha256")):
-        return None
-    return (f"nothing changed since champion {pointer['version']}: same data (fingerprint "
-            f"{fingerprint}) and same effective config; no training (registry.skip_unchanged; "
-            "train anyway with --force)")
+        pointer = None
+    names = version_names(root)
+    candidates = [pointer["version"]] if pointer else []
+    candidates += [n for n in reversed(names[-1:]) if n not in candidates]
+    for name in candidates:
+        try:
+            manifest = verify(version_dir(root, name))
+        except RegistryError:
+            continue
+        if (manifest.get("data") or {}).get("fingerprint") != fingerprint:
+            continue
+        if wanted not in (manifest.get("requested_config_sha256"),
+                          manifest.get("effective_config_sha256")):
+            continue
+        if pointer and name == pointer["version"]:
+            return (f"nothing changed since champion {name}: same data (fingerprint "
+                    f"{fingerprint}) and same effective config; no training "
+                    "(registry.skip_unchanged; train anyway with --force)")
+        status = (manifest.get("decision") or {}).get("status", "registered")
+        return (f"nothing changed since version {name} (kept as {status}: "
+                f"{(manifest.get('decision') or {}).get('reason', '')}): same data (fingerprint "
+                f"{fingerprint}) and same effective config would train the same model; no "
+                "training (registry.skip_unchanged; train anyway with --force)")
+    return None
