@@ -20,10 +20,12 @@ from flows.runners import open_run, run_all
 from lstmflow.backtest.plan import NEED, backtest_rows, fold_frame, fold_step, plan_folds
 from lstmflow.backtest.results import across_folds
 from lstmflow.config import ConfigError, Override, PipelineConfig
+from lstmflow.fit.tracking import Run
 from lstmflow.records.backtest import BacktestSummary
 from lstmflow.runtime import fan_out
 from tasks.backtest import backtest_report_task, fold_task, keep_folds_task
 from tasks.ingest import ingest_task, short_series_task
+from tasks.track import track_close_task, track_open_task
 
 
 @flow(name="lstmflow-backtest", log_prints=True, validate_parameters=False,
@@ -46,12 +48,15 @@ def backtest_flow(
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
     start = time.perf_counter()
+    track = track_open_task(config, run_dir.name)  # folds are its nested runs
     try:
-        _backtest_steps(config, run_dir, summary)
+        _backtest_steps(config, run_dir, summary, track)
     except EXPECTED_ERRORS as exc:
-        return _stopped(summary.fail("failed", exc), run_dir, exc)
+        track_close_task(track, summary.fail("failed", exc).to_json())
+        return _stopped(summary, run_dir, exc)
     except Exception as exc:
-        _stopped(summary.fail("error", exc), run_dir, exc)
+        track_close_task(track, summary.fail("error", exc).to_json())
+        _stopped(summary, run_dir, exc)
         raise
     summary.seconds = round(time.perf_counter() - start, 2)
     bad = [r for r in summary.folds if r.status != "completed"]
@@ -60,10 +65,12 @@ def backtest_flow(
         summary.reason = f"{len(bad)} of {len(summary.folds)} folds failed: " + "; ".join(
             f"fold {r.fold}: {r.reason}" for r in bad)
     backtest_report_task(summary, run_dir)
+    track_close_task(track, summary.to_json())
     return Failed(message=summary.reason, data=summary.to_json()) if bad else summary.to_json()
 
 
-def _backtest_steps(cfg: PipelineConfig, run_dir: Path, summary: BacktestSummary) -> None:
+def _backtest_steps(cfg: PipelineConfig, run_dir: Path, summary: BacktestSummary,
+                    track: Run | None = None) -> None:
     """The recipe: the data and its gate once, then every fold on the task runner; each step's
     part goes into the record as it returns."""
     data = ingest_task(cfg)
@@ -82,8 +89,8 @@ def _backtest_steps(cfg: PipelineConfig, run_dir: Path, summary: BacktestSummary
                               "dask, or runtime.workers 1, reruns bit-identically)")
     fold_cfg = cfg.model_copy(update={"runtime": cfg.runtime.model_copy(
         update={"torch_threads": plan.torch_threads})})
-    calls = [{"frame": fold_frame(data.frame, f), "cfg": fold_cfg, "index": f.index}
-             for f in folds]
+    calls = [{"frame": fold_frame(data.frame, f), "cfg": fold_cfg, "index": f.index,
+              "track": track} for f in folds]
     start = time.perf_counter()
     results = run_all(fold_task, calls, plan)
     seconds = round(time.perf_counter() - start, 2)

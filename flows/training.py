@@ -28,6 +28,7 @@ from flows.hooks import notify_failure
 from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
 from lstmflow.core import Diagnosis, FitResult, Forecaster
 from lstmflow.fit.diagnosis import blocking, fit_broken
+from lstmflow.fit.tracking import Run
 from lstmflow.locks import LockBusy, RunLock
 from lstmflow.records.run import RunSummary, Training
 from lstmflow.report.summary import metrics_block
@@ -41,6 +42,7 @@ from tasks.preprocess import preprocess_task, split_task
 from tasks.registry import register_task, unchanged_task
 from tasks.repair import repair_task
 from tasks.report import report_task
+from tasks.track import mirror_task, track_close_task, track_open_task
 from tasks.train import train_task
 from tasks.validate import inputs_gate_task
 from tasks.warm import fall_back_task, start_task
@@ -74,21 +76,23 @@ def train_flow(
     summary = RunSummary(status="running", run_id=run_dir.name, run_dir=str(run_dir),
                          flow_run_id=str(flow_run.id) if flow_run else None,
                          config=cfg.model_dump(mode="json"), warnings=[])
+    track = track_open_task(cfg, run_dir.name)  # None unless tracking.logger is set
     with lock:
         try:
-            retrain(cfg, run_dir, lock, summary, resume, force)
+            retrain(cfg, run_dir, lock, summary, resume, force, track)
             summary.status = "completed"
         except EXPECTED_ERRORS as exc:
-            return stopped(summary.fail("failed", exc), run_dir, lock, exc)
+            return stopped(summary.fail("failed", exc), run_dir, lock, exc, track)
         except Exception as exc:
-            stopped(summary.fail("error", exc), run_dir, lock, exc)
+            stopped(summary.fail("error", exc), run_dir, lock, exc, track)
             raise
         report_task(summary, run_dir)
+    track_close_task(track, summary.to_json())
     return summary.to_json()
 
 
 def retrain(cfg: PipelineConfig, run_dir: Path, lock: RunLock, summary: RunSummary,
-            resume: bool, force: bool) -> None:
+            resume: bool, force: bool, track: Run | None = None) -> None:
     """The recipe. Each task returns its part; the part goes into the run's record before
     the next step, so a run that stops anywhere still reports what it did."""
     data = ingest_task(cfg)
@@ -114,13 +118,13 @@ def retrain(cfg: PipelineConfig, run_dir: Path, lock: RunLock, summary: RunSumma
     snapshot_task(data, run_dir)
 
     start = start_task(cfg, prepared, data.frame, bounds, resume)
-    fit = train_task(forecaster, prepared, run_dir, resume, start.fitted)
+    fit = train_task(forecaster, prepared, run_dir, resume, start.fitted, track)
     if cold := fall_back_task(start, fit, cfg, run_dir):  # the warm fit lost: start over
         start = Start("cold", f"warm start from {start.version} dropped: {cold}",
                       version=start.version, champion_val=start.champion_val)
-        fit = train_task(forecaster, prepared, run_dir)
+        fit = train_task(forecaster, prepared, run_dir, track=track)
     if cfg.training.auto_repair:  # refit with the diagnosis' remedies, keep the best on validation
-        repaired = repair_task(fit, data.frame, bounds, run_dir, resume)
+        repaired = repair_task(fit, data.frame, bounds, run_dir, resume, track)
         summary.update(attempts=repaired.records(), repair=repaired.block())
         fit = repaired.best.result or fit
     if not fit.ok:
@@ -140,6 +144,8 @@ def retrain(cfg: PipelineConfig, run_dir: Path, lock: RunLock, summary: RunSumma
                               blocking(diagnosis.findings), resume)
     summary.update(promotion=promotion, model_path=promotion.model_path,
                    promoted=promotion.promoted, promotion_reason=promotion.reason)
+    if promotion.promoted and track is not None:  # the champion's alias in MLflow, best-effort
+        mirror_task(cfg, track, promotion.model_path)
     champ = promotion.champion_before
     if champ is not None and champ.error:  # decided on the baselines alone: say so
         summary.warnings += [f"champion {champ.version} could not be re-scored on this data "
@@ -209,13 +215,15 @@ def version_meta(summary: RunSummary, fit: FitResult, data, bounds: dict,
             "gates": {name: g.success if g else None for name, g in gates.items()}}
 
 
-def stopped(summary: RunSummary, run_dir: Path, lock: RunLock, exc: BaseException):
+def stopped(summary: RunSummary, run_dir: Path, lock: RunLock, exc: BaseException,
+            track: Run | None = None):
     """Write what the run did before it stopped (not when refused at ingestion: nothing is
     kept then) and end it Failed with the one-line reason."""
     if isinstance(exc, GateFailed) and exc.key:
         summary.update(**{exc.key: exc.record, "warnings": [*summary.warnings, *exc.warnings]})
     if run_dir.exists() and lock.held:
         report_task(summary, run_dir)
+    track_close_task(track, summary.to_json())
     get_run_logger().error(summary.reason)
     return Failed(message=summary.reason, data=summary.to_json())
 

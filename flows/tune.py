@@ -18,11 +18,13 @@ from flows.common import EXPECTED_ERRORS, GateFailed, raw_gate
 from flows.hooks import notify_failure
 from flows.runners import open_run, run_all
 from lstmflow.config import ConfigError, Override, PipelineConfig
+from lstmflow.fit.tracking import Run
 from lstmflow.records.tune import TuneSummary
 from lstmflow.runtime import fan_out
 from lstmflow.tune.frames import tune_frames, tune_rows
 from lstmflow.tune.study import prepare_study, shares, storage_path, study_name
 from tasks.ingest import ingest_task, short_series_task
+from tasks.track import track_close_task, track_open_task
 from tasks.tune import trial_worker_task, tune_results_task
 
 
@@ -48,21 +50,26 @@ def tune_flow(
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
     start = time.perf_counter()
+    track = track_open_task(config, run_dir.name)  # trials are its nested runs
     try:
-        _tune_steps(config, run_dir, summary)
+        _tune_steps(config, run_dir, summary, track)
     except EXPECTED_ERRORS as exc:
-        return _stopped(summary.fail("failed", exc), run_dir, config, exc)
+        track_close_task(track, summary.fail("failed", exc).to_json())
+        return _stopped(summary, run_dir, config, exc)
     except Exception as exc:
-        _stopped(summary.fail("error", exc), run_dir, config, exc)
+        track_close_task(track, summary.fail("error", exc).to_json())
+        _stopped(summary, run_dir, config, exc)
         raise
     summary.seconds = round(time.perf_counter() - start, 2)
     tune_results_task(summary, config, run_dir)
+    track_close_task(track, summary.to_json())
     if summary.status != "completed":
         return Failed(message=summary.reason, data=summary.to_json())
     return summary.to_json()
 
 
-def _tune_steps(cfg: PipelineConfig, run_dir: Path, summary: TuneSummary) -> None:
+def _tune_steps(cfg: PipelineConfig, run_dir: Path, summary: TuneSummary,
+                track: Run | None = None) -> None:
     """The recipe: the data and its gate once, the study opened, then the trial workers; each
     step's part goes into the record as it returns."""
     data = ingest_task(cfg)
@@ -85,7 +92,8 @@ def _tune_steps(cfg: PipelineConfig, run_dir: Path, summary: TuneSummary) -> Non
     workers = max(1, plan.workers) if not plan.address else min(t.trials, 8)
     threads = plan.torch_threads or 1
     calls = [{"frames": frames, "cfg": cfg, "worker": i, "trials": n, "deadline": deadline,
-              "torch_threads": threads, "start": i == 0 and not summary.stored_before}
+              "torch_threads": threads, "start": i == 0 and not summary.stored_before,
+              "track": track}
              for i, n in enumerate(shares(t.trials, workers)) if n]
     start = time.perf_counter()
     results = run_all(trial_worker_task, calls, plan)

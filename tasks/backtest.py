@@ -23,10 +23,10 @@ from lstmflow.report.backtest import BACKTEST_REPORT, FOLD_FORECASTS, fold_dir, 
 
 
 @task(name="fold", task_run_name="fold-{index}", cache_policy=NO_CACHE)
-def fold_task(frame: pd.DataFrame, cfg: PipelineConfig, index: int):
+def fold_task(frame: pd.DataFrame, cfg: PipelineConfig, index: int, track: Any = None):
     """Refit and score one fold on its own rows; a Failed state carrying the result when its
     gate refused it or its fit broke, so the UI shows which fold failed."""
-    result = run_fold(frame, cfg, index)
+    result = run_fold(frame, cfg, index, track)
     r, log = result.record, get_run_logger()
     if r.status != "completed":
         log.error(f"fold {index} (cut-off {r.cutoff}): {r.reason}")

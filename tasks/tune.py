@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import get_run_logger, task
@@ -30,11 +31,12 @@ from lstmflow.tune.study import (
 @task(name="trials", task_run_name="trials-{worker}", cache_policy=NO_CACHE)
 def trial_worker_task(frames: Sequence[pd.DataFrame], cfg: PipelineConfig, worker: int,
                       trials: int, deadline: float | None, torch_threads: int,
-                      start: bool = False) -> list[int]:
+                      start: bool = False, track: Any = None) -> list[int]:
     """Run `trials` trials of the study in this worker (its own TPE seed and torch threads);
     `start`: the first is the small start trial of a new study."""
     began, log = time.perf_counter(), get_run_logger()
-    numbers = run_worker(frames, cfg, worker, trials, deadline, torch_threads, start, log.info)
+    numbers = run_worker(frames, cfg, worker, trials, deadline, torch_threads, start, log.info,
+                         track)
     log.info(f"worker {worker}: trials {numbers} in "
                           f"{time.perf_counter() - began:.1f}s, {torch_threads} torch threads")
     return numbers

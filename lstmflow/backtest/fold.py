@@ -25,6 +25,7 @@ from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import SERIES, DataError
 from lstmflow.fit.diagnosis import fit_broken
 from lstmflow.fit.evaluate import forecast_frame
+from lstmflow.fit.tracking import close, log_outcome, open_run
 from lstmflow.records.backtest import FoldRecord
 from lstmflow.records.run import GateResult, Training
 from lstmflow.report.summary import gate_block, metrics_block
@@ -47,7 +48,8 @@ class FoldResult:
     forecasts: pd.DataFrame | None  # test forecasts of the first FOLD_SERIES series
 
 
-def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int) -> FoldResult:
+def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int,
+             track: Any = None) -> FoldResult:
     """Prepare, gate, fit, score and diagnose one fold's rows; a refused gate, a broken fit or
     unusable data ends the fold `failed` with the reason (other errors raise)."""
     start = time.perf_counter()
@@ -64,7 +66,9 @@ def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int) -> FoldResult
         prepared = forecaster.prepare(frame, bounds)
         if cfg.quality.enabled:
             _gate(prepared, cfg, record)
-        out = forecaster.run(prepared)  # the training flow's fit, evaluate and diagnose
+        nested = open_run(cfg, f"fold-{index}", track) if track is not None else None
+        out = forecaster.run(prepared, track=nested)  # the training flow's fit, evaluate, diagnose
+        _track_fold(nested, out)
         fit, evaluation, findings, history = out.fit, out.evaluation, out.findings, out.history
         record.update(diagnosis=findings, torch_threads=_threads())
         if fit.ok:
@@ -110,6 +114,16 @@ def _gate(prepared: Prepared, cfg: PipelineConfig, record: FoldRecord) -> None:
     if not gate["success"]:
         raise FoldRefused("the model-input gate failed: "
                           + "; ".join(describe_failure(r) for r in gate["failed"]))
+
+
+def _track_fold(run: Any, out: Any) -> None:
+    """The fold's nested tracker run: its test MAE and findings, then closed (guarded)."""
+    if run is None:
+        return
+    overall = (out.metrics or {}).get("overall") or {}
+    log_outcome(run, {"test_mae": (overall.get("model") or {}).get("mae")},
+                {f"finding.{f['finding']}": f["severity"] for f in out.findings})
+    close(run, failed=not out.fit.ok)
 
 
 def _threads() -> int:

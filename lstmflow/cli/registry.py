@@ -125,19 +125,27 @@ def _show(root: Path, args: argparse.Namespace) -> int:
 def _promote(root: Path, args: argparse.Namespace) -> int:
     from lstmflow.serve.actions import promote_version
 
-    return _done(promote_version(root, args.version, args.reason, args.force))
+    return _done(promote_version(root, args.version, args.reason, args.force), args)
 
 
 def _rollback(root: Path, args: argparse.Namespace) -> int:
     from lstmflow.serve.actions import rollback
 
-    return _done(rollback(root, args.to, args.reason))
+    return _done(rollback(root, args.to, args.reason), args)
 
 
-def _done(pointer: dict[str, Any]) -> int:
+def _done(pointer: dict[str, Any], args: argparse.Namespace) -> int:
     e = pointer["event"]
     print(f"champion is now {pointer['version']} (was {e.get('from') or 'none'}); "
           f"{e['action']} by {e['by']} at {e['at']}: {e['reason']}")
+    if args.config:  # the champion's alias in MLflow follows (tracking.logger: mlflow)
+        from lstmflow.config import load_config
+        from lstmflow.serve.mirror import move_alias
+
+        cfg = load_config(args.config)
+        if cfg.tracking.logger == "mlflow" and move_alias(cfg, pointer["version"]):
+            print(f"MLflow: registered model '{cfg.tracking.registered_model or cfg.name}' "
+                  f"alias 'champion' moved to the version mirroring {pointer['version']}")
     return 0
 
 

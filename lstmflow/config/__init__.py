@@ -23,6 +23,7 @@ from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import CheckName, ColumnBounds, QualityConfig
 from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
+from lstmflow.config.tracking import TrackingConfig
 from lstmflow.config.tune import SearchSpace, TuneConfig
 
 __all__ = [
@@ -30,7 +31,7 @@ __all__ = [
     "EvaluationConfig", "FeaturesConfig", "ForecastConfig", "ModelConfig", "NotifyConfig",
     "Override", "PipelineConfig",
     "PreprocessConfig", "QualityConfig", "RegistryConfig", "RuntimeConfig",
-    "SearchSpace", "TrainingConfig", "TuneConfig",
+    "SearchSpace", "TrackingConfig", "TrainingConfig", "TuneConfig",
     "apply_overrides", "build_config", "config_from_parameters", "load_config", "parse_override",
     "with_overrides",
 ]

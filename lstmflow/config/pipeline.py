@@ -18,6 +18,7 @@ from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import QualityConfig
 from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
+from lstmflow.config.tracking import TrackingConfig
 from lstmflow.config.tune import TuneConfig
 
 SEGMENT_STEPS = 12  # auto model.segment_len: about this many recurrent steps per input window
@@ -39,6 +40,7 @@ SECTION_TITLES = {
     "runtime": "Runtime: threads and task runners",
     "notify": "Notify: where failed runs are announced",
     "tune": "Tune: the hyperparameter search of `lstmflow tune`",
+    "tracking": "Tracking: TensorBoard, MLflow (curves, results, the champion's alias)",
 }
 
 
@@ -68,6 +70,7 @@ class PipelineConfig(_Section):
     runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     tune: TuneConfig = Field(default_factory=TuneConfig)
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
 
     @model_validator(mode="after")

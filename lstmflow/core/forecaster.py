@@ -68,14 +68,15 @@ class Forecaster:
             run_dir: Path | None = None, resume: bool = False, log: Log | None = None,
             progress: bool = False, callbacks: Sequence[Any] = (),
             checkpoint_kind: str | None = None, time_limit_s: float | None = None,
-            init: Any = None, share: float | None = None) -> FitResult:
+            init: Any = None, share: float | None = None, track: Any = None) -> FitResult:
         """Prepare `data` (unless already prepared), train within the budget (lr find when
         `learning_rate: auto`), forecast the validation origins and fit the blend on them.
 
         `run_dir`: checkpoint there (and `resume` from it); `time_limit_s`: a tighter wall
         time than the config's (a repair attempt's share); `init`: a network of the same shape
         to start from (a warm start: the champion's, or a repair's parent), trained over
-        `share` of the step budget (default `training.warm_steps`). A fit that produces no finite
+        `share` of the step budget (default `training.warm_steps`); `track`: the tracker run
+        (lstmflow.fit.tracking) each validation check is logged to. A fit that produces no finite
         validation loss returns a result with no model and its recorded curves (`error`);
         errors in the data or config raise (TrainingError, DataError, ConfigError).
         """
@@ -88,7 +89,7 @@ class Forecaster:
             train = train_model(prepared.arrays, self._timed(time_limit_s), log=log,
                                 progress=progress, run_dir=run_dir, resume=resume,
                                 extra_callbacks=callbacks, checkpoint_kind=checkpoint_kind,
-                                init=network, share=share)
+                                init=network, share=share, track=track)
         except FitDiverged as exc:
             return FitResult(self.cfg, prepared, None, exc.history, exc.seconds, error=str(exc))
         model_alone = Fitted(self.cfg, train.model, prepared.state)

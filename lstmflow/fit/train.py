@@ -81,14 +81,13 @@ def train_model(
     checkpoint_kind: str | None = None,
     init: Any = None,
     share: float | None = None,
+    track: Any = None,
 ) -> TrainResult:
-    """Train within the step and time budget (lstmflow.fit.budget) with early stopping on
-    validation loss; the best check's weights are kept. With `run_dir`, a checkpoint at every
-    validation check (`<run_dir>/checkpoints/last.ckpt`, `checkpoint_kind` naming its crash
-    points) that `resume=True` continues from (weights_only=True). Everything random follows
-    `training.seed`: a refit with overrides (a repair) sees the same windows and split. `init`:
-    a network of the same shape whose weights the fit starts from, over `share` of the step
-    budget (a warm start)."""
+    """Train within the step and time budget (lstmflow.fit.budget), early stopping on val loss,
+    the best check's weights kept. `run_dir`: a checkpoint at every check (checkpoints/last.ckpt,
+    `checkpoint_kind` naming its crash points) that `resume` continues (weights_only). All that
+    is random follows `training.seed`. `init`: a network of the same shape to start from, over
+    `share` of the budget (a warm start); `track`: a tracker run each check is logged to."""
     import pytorch_lightning as pl
 
     from lstmflow.fit.checkpoint import checkpoint_epochs
@@ -106,7 +105,7 @@ def train_model(
     # of one process with dropout > 0 share that stream (processes keep them apart).
     pl.seed_everything(cfg.training.seed, workers=True, verbose=False)
     model = _network(cfg, arrays[0].x.shape[1], data, run_dir, resume, emit, init)
-    callbacks = [*training_callbacks(cfg, log, data.budget), *extra_callbacks]
+    callbacks = [*training_callbacks(cfg, log, data.budget), *extra_callbacks, *_tracked(track)]
     trainer = build_trainer(cfg, callbacks, progress,
                             ckpt.parent if ckpt is not None else None, data.budget,
                             checkpoint_kind)
@@ -131,6 +130,15 @@ def train_model(
         device=f"{trainer.accelerator.__class__.__name__.removesuffix('Accelerator').lower()} "
                f"{trainer.precision}",
     )
+
+
+def _tracked(track: Any) -> list:
+    """The callback that sends each check to the tracker run `track` (none without one)."""
+    if track is None:
+        return []
+    from lstmflow.fit.track_callback import TrackCurves
+
+    return [TrackCurves(track)]
 
 
 def _network(cfg: PipelineConfig, n_inputs: int, data: _Windows, run_dir: Path | None,

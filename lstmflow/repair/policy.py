@@ -46,35 +46,36 @@ from typing import Any
 import pandas as pd
 
 from lstmflow.config import ConfigError, PipelineConfig, with_overrides
-from lstmflow.config.pipeline import parse_override
 from lstmflow.core import FitResult, Forecaster
 from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import DataError
 from lstmflow.durable import sweep, write_json
+from lstmflow.fit.tracking import close, log_outcome, open_run
 from lstmflow.fit.train import save_history
-from lstmflow.repair.candidates import PROBLEMS, Candidate, Repair
-from lstmflow.repair.extend import LENGTHEN, continues_from, seed_checkpoint
+from lstmflow.repair.candidates import Candidate, Repair
+from lstmflow.repair.extend import continues_from, seed_checkpoint
+from lstmflow.repair.plan import (
+    REPREPARE,
+    applicable,
+    choose,
+    keeps_shape,
+    plan,
+    share_of,
+    time_left,
+    triggers,
+)
 from lstmflow.repair.selection import KEY, SCORE, compare, validation_points
 from lstmflow.runs import TrainingError, checkpoint_path
+
+__all__ = ["Candidate", "Repair", "applicable", "attempt_dir", "choose", "keeps_shape", "plan",
+           "refit", "repair", "time_left", "triggers"]
 
 ATTEMPTS = "attempts"  # <run_dir>/attempts/<k>/
 RECORD = "attempt.json"
 KIND = "attempt-"  # crash-point names of an attempt's files: attempt-history.json, ...
-REPAIRABLE = ("model.", "training.", "preprocess.", "features.", "forecast.input_size")
-REPREPARE = ("preprocess.", "features.")  # what `prepare` reads: a remedy here re-prepares
-RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
-REPAIR_FLOOR_S = 5.0  # the refits' share of time is never below this (see time_left)
-# a remedy touching any of these changes the network's shape (or its inputs): the refit starts
-# from random weights; any other remedy starts from its parent's trained weights
-SHAPE = ("model.hidden_size", "model.num_layers", "model.loss", "model.quantiles",
-         "model.segment_len", "model.cumulative_target", "forecast.input_size", "training.seed",
-         *REPREPARE)
-# outcome findings that a random walk explains (no_signal present): no refit beats naive there
-DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
-
-
 def repair(first: FitResult, frame: pd.DataFrame | None, bounds: dict | None, run_dir: Path,
-           resume: bool = False, log: Callable[[str], None] = print) -> Repair:
+           resume: bool = False, log: Callable[[str], None] = print, track: Any = None
+           ) -> Repair:
     """Judge the run's fit (`first`, the core's fit of the run's config), refit with remedies
     as the policy above says, and choose. `frame` and `bounds` re-prepare the data for a
     remedy that changes preprocessing."""
@@ -105,7 +106,7 @@ def repair(first: FitResult, frame: pd.DataFrame | None, bounds: dict | None, ru
         log(f"repair {len(attempts)}: {why} in attempt {parent.index}: "
             + " ".join(f"--set {k}={v}" for k, v in overrides.items()))
         attempts.append(refit(stats, len(attempts), overrides, parent, why, first, frame,
-                              bounds, run_dir, resume, left, log))
+                              bounds, run_dir, resume, left, log, track))
         _save(attempts[-1], run_dir)
     chosen = choose(attempts)
     if chosen:  # the run folder's history is the chosen attempt's (attempt 0's is there already)
@@ -113,106 +114,10 @@ def repair(first: FitResult, frame: pd.DataFrame | None, bounds: dict | None, ru
     return Repair(attempts, chosen, stopped, sorted(invalid))
 
 
-def share_of(attempts: list[Candidate], cfg: PipelineConfig) -> float:
-    """The refits' time together: repair_time_factor x the first fit's time, at least
-    REPAIR_FLOOR_S; when the first fit broke it says nothing of how long a fit takes: the
-    run's budget."""
-    t = cfg.training
-    if not attempts[0].usable:
-        return t.max_time_minutes * 60
-    return max(t.repair_time_factor * attempts[0].secs, REPAIR_FLOOR_S)
-
-
-def time_left(attempts: list[Candidate], cfg: PipelineConfig) -> float:
-    """Seconds the next refit may take: what is left of the run's max_time_minutes, and of the
-    refits' share (`share_of`)."""
-    left = cfg.training.max_time_minutes * 60 - sum(a.secs for a in attempts)
-    if attempts[0].usable:
-        left = min(left, share_of(attempts, cfg) - sum(a.secs for a in attempts[1:]))
-    return left
-
-
-def keeps_shape(overrides: dict[str, str]) -> bool:
-    """Whether a remedy leaves the network's shape and inputs as they were (SHAPE)."""
-    return not any(key.startswith(SHAPE) for key in overrides)
-
-
-def applicable(overrides: list[str]) -> dict[str, str] | None:
-    """A remedy as {key: value} a refit can apply, without the time budget; None when it needs a
-    change outside a refit or when nothing is left."""
-    out = {}
-    for item in overrides:
-        parts, _ = parse_override(item)
-        key = ".".join(parts)
-        if key == RUN_BUDGET:
-            continue
-        if not key.startswith(REPAIRABLE):
-            return None
-        out[key] = item.split("=", 1)[1]
-    return out or None
-
-
-def triggers(f: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
-    """Whether a finding calls for a refit: a warning or an error, and not one the data
-    explains (a model worse than naive on a random walk, see no_signal: no setting helps)."""
-    if f["severity"] not in PROBLEMS:
-        return False
-    walks = any(g["finding"] == "no_signal" for g in findings)
-    return not (walks and f["finding"] in DATA_EXPLAINED)
-
-
-def plan(attempts: list[Candidate], cfg: PipelineConfig, left_s: float = float("inf"),
-         invalid: dict[str, str] | None = None) -> tuple[Candidate, dict[str, str], str] | None:
-    """(parent, overrides, finding) of the next attempt, or None when every remedy of the
-    parent's problems was tried, cannot be applied, or only lengthens a fit that `left_s`
-    seconds cannot lengthen (see `replays`). A remedy the config refuses (a window shorter
-    than an explicit model.segment_len, say) is skipped and said in `invalid`."""
-    chosen = choose(attempts)
-    parent = attempts[chosen] if chosen is not None else attempts[-1]
-    tried = [_resolved(cfg, a.overrides) for a in attempts]
-    for f in parent.findings:
-        remedy = applicable(f["remedy"]["overrides"]) if triggers(f, parent.findings) else None
-        if remedy is None or replays(parent, remedy, left_s):
-            continue
-        overrides = {**parent.overrides, **remedy}
-        try:
-            resolved = _resolved(cfg, overrides)
-        except ConfigError as exc:
-            if invalid is not None:
-                sets = " ".join(f"--set {k}={v}" for k, v in remedy.items())
-                invalid[f"skipped the remedy for {f['finding']} ({sets}): {exc}"] = f["finding"]
-            continue
-        if resolved not in tried:
-            return parent, overrides, f["finding"]
-    return None
-
-
-def replays(parent: Candidate, remedy: dict[str, str], left_s: float) -> bool:
-    """Whether a remedy that only lengthens the fit (step budget keys) would be cut before it
-    gets 25% past the parent's steps, at the parent's pace: with the same seed it would then
-    replay the parent's fit step for step and change nothing. Never when the parent left a
-    checkpoint to continue from (lstmflow.repair.extend)."""
-    if not set(remedy) <= LENGTHEN or parent.fit is None or not parent.fit.steps_run:
-        return False
-    if continues_from(parent, {**parent.overrides, **remedy}) is not None:
-        return False
-    return left_s < 1.25 * parent.secs  # the time of 1.25 x its steps at its pace
-
-
-def choose(attempts: list[Candidate]) -> int | None:
-    """Score every attempt on the validation points all usable ones share; the index of the
-    usable one with the lowest score (the earliest of equals), or None."""
-    usable = [a for a in attempts if a.usable]
-    figures = compare({a.index: a.points for a in attempts}, [a.index for a in usable])
-    for a in attempts:
-        a.val = figures[a.index]
-    ranked = [a for a in usable if a.val[SCORE] is not None]
-    return min(ranked, key=lambda a: (a.val[SCORE], a.index)).index if ranked else None
-
-
 def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, why: str,
           first: FitResult, frame: pd.DataFrame | None, bounds: dict | None, run_dir: Path,
-          resume: bool, left_s: float, log: Callable[[str], None]) -> Candidate:
+          resume: bool, left_s: float, log: Callable[[str], None], track: Any = None
+          ) -> Candidate:
     """Attempt `k`: the run's config (`first.cfg`) with `overrides`, fitted by the core in
     `attempts/<k>/` within `left_s` seconds (resumed from its checkpoint when the run resumes),
     then judged. A remedy that only lengthens the parent's fit continues it from its
@@ -220,7 +125,7 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, w
     data is reused."""
     folder, start = attempt_dir(run_dir, k), time.perf_counter()
     result, error, this = None, None, first.cfg
-    source, warm = continues_from(parent, overrides), None
+    source, warm, nested = continues_from(parent, overrides), None, None
     changed = {key: v for key, v in overrides.items() if parent.overrides.get(key) != v}
     try:
         this = with_overrides(first.cfg, [f"{key}={v}" for key, v in overrides.items()])
@@ -238,9 +143,11 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, w
         warm = parent.fit if keep else None
         if warm is not None:
             log(f"repair {k}: starts from attempt {parent.index}'s trained weights")
+        nested = open_run(this, f"attempt-{k}", track) if track is not None else None
         result = Forecaster(this).fit(*data, run_dir=folder, resume=again, log=log,
                                       checkpoint_kind=f"{KIND}last.ckpt", time_limit_s=left_s,
-                                      init=warm.model if warm is not None else None)
+                                      init=warm.model if warm is not None else None,
+                                      track=nested)
         if source and result.ok:  # its `seconds` are this attempt's own steps, its curve the
             fit = result.train  # whole fit's
             fit.continued_from_epoch = parent.fit.epochs_run
@@ -252,6 +159,12 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, w
                  why, error)
     out.secs = _secs(run_dir, k, out.secs)
     out.start = ("continued" if source else "warm" if warm is not None else "cold")
+    if track is not None and nested is not None:
+        own = compare({k: out.points})[k][SCORE] if out.usable else None  # on its own points
+        log_outcome(nested, {"val_rel_mae": own},
+                    {"remedy_for": why, "start": out.start,
+                     "overrides": " ".join(f"{key}={v}" for key, v in changed.items())})
+        close(nested, failed=not out.usable)
     return out
 
 
@@ -288,11 +201,6 @@ class _Stats:
         stats = Forecaster(cfg).data_stats(prepared)
         self.seen.append((prepared, L, stats))
         return stats
-
-
-def _resolved(cfg: PipelineConfig, overrides: dict[str, str]) -> dict[str, Any]:
-    """The config an override set makes (what 'already tried' compares)."""
-    return with_overrides(cfg, [f"{k}={v}" for k, v in overrides.items()]).model_dump(mode="json")
 
 
 def _save(a: Candidate, run_dir: Path) -> None:

@@ -33,14 +33,14 @@ class Outcome:
 
 
 def fit_frame(frame: pd.DataFrame, cfg: PipelineConfig, trial: Any = None,
-              fold: int = 0) -> tuple[float, Any]:
+              fold: int = 0, track: Any = None) -> tuple[float, Any]:
     """Prepare, fit and score one frame; (objective, the core's FitResult). Raises Stopped
     when the curves are sick or the pruner says so, and when no check was finite."""
     from lstmflow.tune.callback import TrialReporter
 
     forecaster = Forecaster(cfg)
     prepared = forecaster.prepare(frame)
-    fit = forecaster.fit(prepared, log=lambda _: None,
+    fit = forecaster.fit(prepared, log=lambda _: None, track=track,
                          callbacks=[TrialReporter(trial, prepared, cfg, fold)])
     if not fit.ok:
         found = forecaster.diagnose(fit).findings[0]
@@ -49,12 +49,14 @@ def fit_frame(frame: pd.DataFrame, cfg: PipelineConfig, trial: Any = None,
     return objective(fit.val_forecasts), fit
 
 
-def evaluate(frames: Sequence[pd.DataFrame], cfg: PipelineConfig, trial: Any = None) -> Outcome:
-    """The objective of `cfg` (a trial's config, already capped): the mean over `frames`."""
+def evaluate(frames: Sequence[pd.DataFrame], cfg: PipelineConfig, trial: Any = None,
+             track: Any = None) -> Outcome:
+    """The objective of `cfg` (a trial's config, already capped): the mean over `frames`;
+    `track`: the trial's tracker run its fits log their checks to."""
     start = time.perf_counter()
     out = Outcome(value=math.inf)
     for k, frame in enumerate(frames):
-        value, fit = fit_frame(frame, cfg, trial, k)
+        value, fit = fit_frame(frame, cfg, trial, k, track)
         out.folds.append(value)
         out.val_loss.append(fit.train.best_val_loss)
         out.checks.append(len(fit.history))

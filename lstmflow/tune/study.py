@@ -16,8 +16,10 @@ import yaml
 from lstmflow.config import ConfigError, PipelineConfig
 from lstmflow.data.schema import DataError
 from lstmflow.durable import write_text
+from lstmflow.fit.tracking import close, log_outcome, open_run
 from lstmflow.records.tune import TrialRecord
 from lstmflow.runs import TrainingError
+from lstmflow.tune.signals import OBJECTIVE
 from lstmflow.tune.space import capped, start_params, suggest, trial_config
 
 TUNE_JSON, BEST_YAML = "tune.json", "best.yaml"
@@ -66,10 +68,10 @@ def shares(trials: int, workers: int) -> list[int]:
 
 
 def objective(frames: Sequence[Any], cfg: PipelineConfig, torch_threads: int,
-              start: bool = False):
+              start: bool = False, track: Any = None):
     """The Optuna objective over `frames`: a trial's config, capped, fitted and scored; a
     pruned trial keeps its finding and reason as user attributes (`start`: marks the trial
-    as the study's start trial)."""
+    as the study's start trial; `track`: the tune run's tracker run, each trial nested in it)."""
     import optuna
 
     from lstmflow.tune.objective import Stopped, evaluate
@@ -78,21 +80,37 @@ def objective(frames: Sequence[Any], cfg: PipelineConfig, torch_threads: int,
         if start:
             trial.set_user_attr("start", True)
         params = suggest(trial, cfg)
+        nested = open_run(cfg, f"trial-{trial.number}", track) if track is not None else None
         try:
-            out = evaluate(frames, capped(trial_config(cfg, params), torch_threads), trial)
+            out = evaluate(frames, capped(trial_config(cfg, params), torch_threads), trial,
+                           nested)
         except Stopped as exc:
             trial.set_user_attr("finding", exc.finding)
             trial.set_user_attr("reason", exc.reason)
             trial.set_user_attr("checks", len(exc.history))
+            _track_trial(nested, None, params, exc.reason)
             raise optuna.TrialPruned(exc.reason) from None
         except TRIAL_ERRORS as exc:
             trial.set_user_attr("reason", f"{type(exc).__name__}: {exc}")
+            _track_trial(nested, None, params, str(exc))
             raise
         for key in ("folds", "val_loss", "checks", "seconds"):
             trial.set_user_attr(key, getattr(out, key))
+        _track_trial(nested, out.value, params)
         return out.value if math.isfinite(out.value) else float("nan")
 
     return run
+
+
+def _track_trial(run: Any, value: float | None, params: dict[str, Any],
+                 stopped: str | None = None) -> None:
+    """A trial's nested tracker run: its objective, its params as tags, then closed."""
+    if run is None:
+        return
+    log_outcome(run, {OBJECTIVE: value} if value is not None else {},
+                {**{f"param.{k}": str(v) for k, v in params.items()},
+                 **({"stopped": stopped[:4000]} if stopped else {})})
+    close(run, failed=value is None)
 
 
 def describe_trial(trial: Any) -> str:
@@ -105,7 +123,7 @@ def describe_trial(trial: Any) -> str:
 
 def run_worker(frames: Sequence[Any], cfg: PipelineConfig, worker: int, trials: int,
                deadline: float | None, torch_threads: int, start: bool = False,
-               log: Callable[[str], None] | None = None) -> list[int]:
+               log: Callable[[str], None] | None = None, track: Any = None) -> list[int]:
     """Run `trials` trials of the study (fewer when `deadline`, a time.time(), passes first);
     returns their numbers; `log` gets a line per trial. `start`: the first is the small start
     trial (`start_params`), fixed through the sampler: Optuna's queue of enqueued trials is not
@@ -129,7 +147,7 @@ def run_worker(frames: Sequence[Any], cfg: PipelineConfig, worker: int, trials: 
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.sampler = optuna.samplers.PartialFixedSampler(start_params(cfg), tpe) \
                 if first else tpe
-        study.optimize(objective(frames, cfg, torch_threads, first), n_trials=n,
+        study.optimize(objective(frames, cfg, torch_threads, first, track), n_trials=n,
                        timeout=timeout, catch=TRIAL_ERRORS, gc_after_trial=False,
                        callbacks=[done])
     return sorted(mine)
