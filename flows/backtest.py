@@ -48,7 +48,8 @@ def backtest_flow(
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
     start = time.perf_counter()
-    track = track_open_task(config, run_dir.name)  # folds are its nested runs
+    track, untracked = track_open_task(config, run_dir.name)
+    summary.warnings += untracked  # folds are its nested runs
     try:
         _backtest_steps(config, run_dir, summary, track)
     except EXPECTED_ERRORS as exc:

@@ -76,7 +76,8 @@ def train_flow(
     summary = RunSummary(status="running", run_id=run_dir.name, run_dir=str(run_dir),
                          flow_run_id=str(flow_run.id) if flow_run else None,
                          config=cfg.model_dump(mode="json"), warnings=[])
-    track = track_open_task(cfg, run_dir.name)  # None unless tracking.logger is set
+    track, untracked = track_open_task(cfg, run_dir.name)  # None unless tracking.logger is set
+    summary.warnings += untracked  # a tracker that cannot be reached: one warning
     with lock:
         try:
             retrain(cfg, run_dir, lock, summary, resume, force, track)

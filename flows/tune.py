@@ -50,7 +50,8 @@ def tune_flow(
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
     start = time.perf_counter()
-    track = track_open_task(config, run_dir.name)  # trials are its nested runs
+    track, untracked = track_open_task(config, run_dir.name)
+    summary.warnings += untracked  # trials are its nested runs
     try:
         _tune_steps(config, run_dir, summary, track)
     except EXPECTED_ERRORS as exc:

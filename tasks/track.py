@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.config import PipelineConfig
@@ -17,12 +17,20 @@ from lstmflow.serve.mirror import mirror_champion
 
 
 @task(name="track-open", cache_policy=NO_CACHE)
-def track_open_task(cfg: PipelineConfig, name: str, parent: Run | None = None) -> Run | None:
-    """The tracker run of this flow run (None with `tracking.logger: none`), its effective
-    config logged as parameters."""
-    run = open_run(cfg, name, parent, tags={"lstmflow.run_id": name})
+def track_open_task(cfg: PipelineConfig, name: str, parent: Run | None = None
+                    ) -> tuple[Run | None, list[str]]:
+    """The tracker run of this flow run (None with `tracking.logger: none`, or when the tracker
+    cannot be reached), its effective config logged as parameters; and the warning that says
+    the run is not tracked (for the run's summary)."""
+    said: list[str] = []
+
+    def warn(line: str) -> None:
+        said.append(line)
+        get_run_logger().warning(line)
+
+    run = open_run(cfg, name, parent, tags={"lstmflow.run_id": name}, warn=warn)
     log_params(run, flatten(effective_config(cfg.model_dump(mode="json"))))
-    return run
+    return run, said
 
 
 @task(name="track-close", cache_policy=NO_CACHE)

@@ -14,6 +14,7 @@ import logging
 import math
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,16 +37,22 @@ class Run:
     uri: str | None
 
 
-def warn_once(what: str, exc: BaseException, run: Run | None = None) -> None:
-    """One warning per failure kind and tracker run (or per failure kind, before a run exists):
-    the run goes on without it."""
-    key = f"{run.id if run else ''}:{what}: {type(exc).__name__}"
+def failure(what: str, exc: BaseException) -> str:
+    """The one line a tracker failure is said with."""
+    detail = str(exc).splitlines()[0][:300] if str(exc) else ""
+    return f"tracking: {what} failed ({type(exc).__name__}: {detail}); the run goes on without it"
+
+
+def warn_once(what: str, exc: BaseException, run: Run | None = None,
+              warn: Callable[[str], None] | None = None) -> None:
+    """One warning per failure kind and tracker run: the run goes on without it. `warn`: where
+    to say it (a flow's run logger), else this module's logger."""
+    key = f"{run.id if run else id(warn)}:{what}: {type(exc).__name__}"
     with _LOCK:
-        if key in _SAID:
+        if run is not None and key in _SAID:
             return
         _SAID.add(key)
-    LOG.warning("tracking: %s failed (%s: %s); the run goes on without it", what,
-                type(exc).__name__, str(exc).splitlines()[0] if str(exc) else "")
+    (warn or LOG.warning)(failure(what, exc))
 
 
 def quick_failures() -> None:
@@ -64,9 +71,10 @@ def _uri(cfg: PipelineConfig) -> str | None:
 
 
 def open_run(cfg: PipelineConfig, name: str, parent: Run | None = None,
-             tags: dict[str, str] | None = None) -> Run | None:
+             tags: dict[str, str] | None = None,
+             warn: Callable[[str], None] | None = None) -> Run | None:
     """A new run named `name` (nested under `parent` when given), or None when tracking is off
-    or the tracker cannot be reached (said once)."""
+    or the tracker cannot be reached (said through `warn`)."""
     t = cfg.tracking
     if t.logger == "none":
         return None
@@ -85,7 +93,7 @@ def open_run(cfg: PipelineConfig, name: str, parent: Run | None = None,
         run = client.create_run(exp_id, run_name=name, tags=run_tags)
         return Run("mlflow", run.info.run_id, experiment, t.uri)
     except Exception as exc:  # a tracker is never the reason a run fails
-        warn_once(f"opening a {t.logger} run", exc)
+        warn_once(f"opening a {t.logger} run", exc, warn=warn)
         return None
 
 
