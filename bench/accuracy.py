@@ -37,6 +37,7 @@ SERIES = {  # name: (file, what it is)
                                  "half-hourly demand + temperature"),
     "sp500_daily": ("sp500_daily.csv.gz", "daily index, holidays as gaps"),
 }
+# --before: the deprecated epoch budget (training.max_epochs) and old defaults, on purpose
 BEFORE = ["training.max_epochs=50", "training.batch_size=128", "training.window_stride=16",
           "training.learning_rate=0.001", "preprocess.target_transform=diff"]
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)

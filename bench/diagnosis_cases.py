@@ -30,30 +30,37 @@ from lstmflow.core import Forecaster  # noqa: E402
 from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
 from lstmflow.fit.diagnosis import data_stats, diagnose  # noqa: E402
 
-SMALL = ["model.hidden_size=16", "model.num_layers=1", "training.max_epochs=12",
-         "training.batch_size=64", "training.learning_rate=0.01"]
+# Step budgets (training.max_steps, validation every val_check_steps): a check of 6 steps of 64
+# is about one pass over co2's 347 training windows (stride 5), and of 3 steps of 128 in the
+# cases with batch 128; the longer series get the same number of steps, not of passes.
+SMALL = ["model.hidden_size=16", "model.num_layers=1", "training.max_steps=72",
+         "training.val_check_steps=6", "training.batch_size=64", "training.learning_rate=0.01"]
+BATCH_128 = ["training.batch_size=128", "training.val_check_steps=3"]
 CASES = {
     "healthy": SMALL,
     "divergence": [*SMALL, "training.optimizer=rmsprop", "training.learning_rate=1.0",
                    "training.gradient_clip=0"],
-    "underfitting": ["model.hidden_size=1", "model.num_layers=1", "training.max_epochs=2"],
-    "plateau": [*SMALL, "training.learning_rate=0.000001", "training.max_epochs=4"],
+    "underfitting": ["model.hidden_size=1", "model.num_layers=1", "training.max_steps=6",
+                     *BATCH_128],
+    "plateau": [*SMALL, "training.learning_rate=0.000001", "training.max_steps=24"],
     "exploding": ["model.hidden_size=32", "model.num_layers=4", "training.optimizer=rmsprop",
                   "training.learning_rate=1.0", "training.gradient_clip=0", "model.loss=mse",
-                  "preprocess.target_transform=level", "training.max_epochs=3",
+                  "preprocess.target_transform=level", "training.max_steps=9", *BATCH_128,
                   "model.dropout=0", "training.scheduler=none"],
     "overfitting": ["model.hidden_size=64", "model.num_layers=1", "model.dropout=0",
-                    "training.weight_decay=0", "training.max_epochs=12", "training.patience=12",
-                    "training.window_stride=1", "training.scheduler=none",
+                    "training.weight_decay=0", "training.max_steps=168",
+                    "training.val_check_steps=14", "training.batch_size=128",
+                    "training.patience=12", "training.window_stride=1", "training.scheduler=none",
                     "training.learning_rate=0.01"],
     "shift_x3": SMALL,
     "vanishing": ["model.hidden_size=16", "model.num_layers=6", "training.learning_rate=0.5",
                   "training.gradient_clip=0", "preprocess.target_transform=level",
-                  "training.max_epochs=4", "model.dropout=0", "training.scheduler=none"],
+                  "training.max_steps=12", *BATCH_128, "model.dropout=0",
+                  "training.scheduler=none"],
     "noisy": [*SMALL, "training.learning_rate=0.05", "training.batch_size=4",
-              "training.scheduler=none", "training.max_epochs=8",
-              "training.max_windows_per_epoch=400"],
-    "not_converged": [*SMALL, "training.learning_rate=0.001", "training.max_epochs=6"],
+              "training.scheduler=none", "training.max_steps=800",
+              "training.val_check_steps=100"],
+    "not_converged": [*SMALL, "training.learning_rate=0.001", "training.max_steps=36"],
 }
 RESEARCH = Path(os.environ.get("LSTMFLOW_RESEARCH_DATA", "/work/research/data"))
 # name -> (freq, horizon, input_size, season, val_size, test_size, target transform, rows kept)

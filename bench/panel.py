@@ -86,8 +86,8 @@ def panel_config(path: Path, out: Path, args: argparse.Namespace) -> dict:
                      "volatility_windows": [], "rsi_windows": [], "macd_spans": [],
                      "bollinger_windows": [], "zscore_windows": [], "calendar": "auto"},
         "model": {"hidden_size": 16, "num_layers": 1, "dropout": 0.0},
-        "training": {"max_epochs": args.epochs, "batch_size": 256, "window_stride": 2,
-                     "patience": 2},
+        "training": {"max_steps": args.max_steps, "val_check_steps": args.check_steps,
+                     "batch_size": 256, "window_stride": 2, "patience": 2},
         "evaluation": {"val_size": 24, "test_size": test, "season": 24},
         # real windows include spikes (PM2.5, call counts): the raw gate reports them, and
         # the bench measures the pipeline, not the data
@@ -106,7 +106,8 @@ def main() -> None:
     ap.add_argument("--length", type=int, default=168, help="hours per derived series")
     ap.add_argument("--stride", type=int, default=56, help="hours between window starts")
     ap.add_argument("--folds", type=int, default=3)
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--max-steps", type=int, default=250, help="training.max_steps")
+    ap.add_argument("--check-steps", type=int, default=50, help="training.val_check_steps")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     windows = derived_panel(args.length, args.stride)
@@ -142,9 +143,10 @@ def main() -> None:
                       flush=True)
             rows.append(row)
     print(f"\nDask runner, {args.workers} workers x 1 torch thread; {args.folds} folds; "
-          f"{args.epochs} epochs; load average {os.getloadavg()[0]:.1f}. Seconds; MB: peak RSS "
-          "of the process tree. train: CLI wall, fit. backtest: CLI wall, flow, fold stage "
-          "(Dask start-up included), fits summed over folds.")
+          f"<= {args.max_steps} steps, validation every {args.check_steps}; load average "
+          f"{os.getloadavg()[0]:.1f}. Seconds; MB: peak RSS of the process tree. train: CLI "
+          "wall, fit. backtest: CLI wall, flow, fold stage (Dask start-up included), fits "
+          "summed over folds.")
     print(f"{'series':>6} | {'train':>6}{'fit':>6}{'MB':>6} | {'backtest':>8}{'flow':>6}{'folds':>6}"
           f"{'fits':>6}{'MB':>6} | per 100 series: train, backtest, MB | marginal per 100: "
           "train, backtest flow, backtest MB")

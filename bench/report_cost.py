@@ -1,9 +1,9 @@
 """Seconds the diagnosis and report.html add to a run on the bundled sample (budget: 3 s).
 
-    .venv/bin/python bench/report_cost.py [--epochs 2]
+    .venv/bin/python bench/report_cost.py [--steps 10 --check-steps 5]
 
-Trains the default config (fewer epochs: the cost of diagnosis and report hardly depends on
-them) with plain functions, then times what the flow's diagnose and report steps do: data
+Trains the default config (a short step budget: the cost of diagnosis and report hardly depends
+on it) with plain functions, then times what the flow's diagnose and report steps do: data
 statistics + diagnosis, and report.html with its four figures, the first time in the process
 (matplotlib's import included, as in a real run) and again. Printed next to the fit's own time.
 """
@@ -36,14 +36,15 @@ BUDGET_S = 3.0
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--steps", type=int, default=10, help="training.max_steps")
+    ap.add_argument("--check-steps", type=int, default=5, help="training.val_check_steps")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp) / "runs" / "bench"
         run_dir.mkdir(parents=True)
         cfg = load_config(ROOT / "configs" / "default.yaml", [
             f"data.path={ROOT / 'data' / 'sample' / 'stocks.parquet'}", f"output_dir={tmp}",
-            f"training.max_epochs={args.epochs}"])
+            f"training.max_steps={args.steps}", f"training.val_check_steps={args.check_steps}"])
         frame, _ = drop_short_series(ingest(cfg.data).frame, cfg.min_history(), "drop", "")
         forecaster = Forecaster(cfg)
         t = time.perf_counter()
@@ -68,7 +69,8 @@ def main() -> None:
         write_report(run_dir, summary)
         warm_s = time.perf_counter() - t
     total = diag_s + cold_s
-    print(f"fit ({args.epochs} epochs, {len(fit.prepared.arrays)} series): {fit_s:.2f} s")
+    print(f"fit ({args.steps} steps, {len(fit.history)} checks, {len(fit.prepared.arrays)} "
+          f"series): {fit_s:.2f} s")
     print(f"diagnosis (data statistics + findings): {diag_s:.3f} s")
     print(f"report.html: {cold_s:.2f} s first in the process (matplotlib import included), "
           f"{warm_s:.2f} s again")

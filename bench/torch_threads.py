@@ -7,7 +7,7 @@ with `runtime.concurrent_runs` 1 and 2. Prints each setting's training seconds a
 pair (best of --repeats), and the ratios: pair / alone (the cost of sharing) and each setting
 vs the default.
 
-Run: .venv/bin/python bench/torch_threads.py [--steps-per-epoch 10 --epochs 2 --repeats 2]
+Run: .venv/bin/python bench/torch_threads.py [--check-steps 10 --checks 2 --repeats 2]
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def child(args: argparse.Namespace) -> None:
 def launch(args: argparse.Namespace, runtime: dict | None, n: int) -> list[dict]:
     """Start n trainings at once and wait for all; their own timings, not the launch's."""
     cmd = [sys.executable, __file__, "--child", json.dumps(runtime),
-           f"--steps-per-epoch={args.steps_per_epoch}", f"--epochs={args.epochs}"]
+           f"--check-steps={args.check_steps}", f"--checks={args.checks}"]
     env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
     procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env) for _ in range(n)]
     outs = [p.communicate()[0] for p in procs]
@@ -77,8 +77,8 @@ SHAPE = {"series": 4, "length": 2000, "features": 8, "window": 64, "horizon": 5,
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--child", help=argparse.SUPPRESS)
-    p.add_argument("--steps-per-epoch", type=int, default=10)
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--check-steps", type=int, default=10, help="steps between validation checks")
+    p.add_argument("--checks", type=int, default=2, help="validation checks per training")
     p.add_argument("--repeats", type=int, default=2, help="best of this many per setting")
     args = p.parse_args()
     args.__dict__.update(SHAPE)
@@ -88,7 +88,7 @@ def main() -> None:
 
     print(f"{usable_cores()} usable cores, load average {os.getloadavg()[0]:.2f}; "
           f"LSTM({args.features}->{args.hidden} x{args.layers}), batch {args.batch}, "
-          f"{args.epochs} epochs x {args.steps_per_epoch} steps per training")
+          f"{args.checks} checks x {args.check_steps} steps per training")
     rows = {}
     for name, runtime in SETTINGS.items():
         alone, pair, threads = [], [], None

@@ -2,12 +2,13 @@
 
 Project path: `lstmflow.fit.train.train_model` exactly as the flow calls it (Lightning Trainer,
 `WindowBatches` gathered per batch, history recorder with per-layer gradient norms, best-weight
-keeper, epoch logger, early stopping, a checkpoint every epoch, gradient clipping, plateau
-schedule, validation every epoch). Plain loop: a hand-written torch loop over batches built
-before the clock starts, with the same optimiser, clipping, schedule and validation passes.
-Both start from the same seeded weights and draw the same batches in the same order.
+keeper, check logger, early stopping, a checkpoint every validation check, gradient clipping,
+plateau schedule, validation every `val_check_steps` steps: the step budget). Plain loop: a
+hand-written torch loop over batches built before the clock starts, with the same optimiser,
+clipping, schedule and validation passes. Both start from the same seeded weights and draw the
+same batches in the same order.
 
-Run: .venv/bin/python bench/train_throughput.py [--steps-per-epoch 25 --epochs 2 --repeats 5]
+Run: .venv/bin/python bench/train_throughput.py [--check-steps 25 --checks 2 --repeats 5]
 Prints windows/s for both and their ratio (target: project <= 1.10x the plain loop's time),
 and targets/s with the loss on every step vs on the last step only.
 """
@@ -47,14 +48,14 @@ def make_arrays(n_series: int, length: int, n_feat: int, seed: int = 0) -> list[
 
 
 def bench_config(args: argparse.Namespace, every_step: bool = True) -> PipelineConfig:
-    """The training config of the bench: defaults, fixed step count, no early stop."""
+    """The training config of the bench: defaults, a fixed step budget, no early stop."""
     return build_config({
         "data": {"path": "unused.csv", "timestamp_column": "t"},
         "forecast": {"horizon": args.horizon, "input_size": args.window},
         "model": {"hidden_size": args.hidden, "num_layers": args.layers},
-        "training": {"max_epochs": args.epochs, "batch_size": args.batch, "window_stride": 1,
-                     "patience": 1000, "every_step": every_step,
-                     "max_windows_per_epoch": args.steps_per_epoch * args.batch},
+        "training": {"max_steps": args.checks * args.check_steps,
+                     "val_check_steps": args.check_steps, "batch_size": args.batch,
+                     "window_stride": 1, "patience": 1000, "every_step": every_step},
     })
 
 
@@ -73,13 +74,13 @@ def run_project(arrays, cfg: PipelineConfig) -> dict:
 
 
 def targets_drawn(train_ds, cfg: PipelineConfig) -> int:
-    """Training targets (kept mask elements) over all epochs' batches."""
+    """Training targets (kept mask elements) over all checks' batches."""
     from models.data import loader
 
-    dl = loader(train_ds, cfg.training.batch_size, True, cfg.training.seed,
-                cfg.training.max_windows_per_epoch)
+    t = cfg.training
+    dl = loader(train_ds, t.batch_size, True, t.seed, steps=t.val_check_steps)
     total = 0
-    for epoch in range(cfg.training.max_epochs):
+    for epoch in range(t.max_steps // t.val_check_steps):
         dl.sampler.set_epoch(epoch)
         total += sum(int(b[2].sum()) for b in dl)
     return total
@@ -96,9 +97,9 @@ def run_plain(arrays, cfg: PipelineConfig) -> dict:
     pl.seed_everything(t.seed, verbose=False)
     train_ds, val_ds = build_datasets(arrays, cfg)
     model = build_model(cfg, arrays[0].x.shape[1])
-    dl = loader(train_ds, t.batch_size, True, t.seed, t.max_windows_per_epoch)
-    epochs = []
-    for e in range(t.max_epochs):
+    dl = loader(train_ds, t.batch_size, True, t.seed, steps=t.val_check_steps)
+    epochs = []  # the batches between two validation checks (a Lightning epoch each)
+    for e in range(t.max_steps // t.val_check_steps):
         dl.sampler.set_epoch(e)
         epochs.append(list(dl))  # built before the clock starts
     val = list(loader(val_ds, t.batch_size * 4, False))
@@ -137,8 +138,8 @@ def main() -> None:
     p.add_argument("--hidden", type=int, default=64)
     p.add_argument("--layers", type=int, default=2)
     p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--steps-per-epoch", type=int, default=25)
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--check-steps", type=int, default=25, help="steps between validation checks")
+    p.add_argument("--checks", type=int, default=2, help="validation checks (the fit's length)")
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--threads", type=int, default=1,
                    help="torch threads in both paths (1: steadiest on a shared machine)")
@@ -152,8 +153,8 @@ def main() -> None:
     arrays = make_arrays(args.series, args.length, args.features)
     cfg, cfg_last = bench_config(args), bench_config(args, every_step=False)
     print(f"LSTM({args.features}->{args.hidden} x{args.layers}), window {args.window}, "
-          f"horizon {args.horizon}, batch {args.batch}, {args.epochs} epochs x "
-          f"{args.steps_per_epoch} steps, {args.threads} threads")
+          f"horizon {args.horizon}, batch {args.batch}, {args.checks} checks x "
+          f"{args.check_steps} steps, {args.threads} threads")
     run_project(arrays, cfg)  # warm-up: imports, allocator, first-fit costs
     runs: dict[str, list[dict]] = {"plain": [], "project": [], "project_last_step": []}
     for _ in range(args.repeats):  # interleaved, so load from other processes hits all alike

@@ -51,7 +51,8 @@ def test_a_20x_longer_series_gets_a_comparable_number_of_updates():
     assert short.mode == long.mode == "steps" and not short.notes
     assert 0.5 <= long.max_steps / short.max_steps <= 2  # updates hardly depend on the length
     assert long.batch_size > short.batch_size  # the long series gets more windows per update
-    # The epoch budget this replaces: the same 30 epochs are 20x more updates on the long one.
+    # The deprecated epoch budget this replaces (training.max_epochs still runs it, with a
+    # deprecation note): the same 30 epochs are 20x more updates on the long one.
     old_short, old_long = budget_for(1_500, max_epochs=30), budget_for(30_000, max_epochs=30)
     assert old_long.total_steps > 10 * old_short.total_steps
     assert "max_epochs is deprecated" in old_short.notes[0]
@@ -66,11 +67,14 @@ def test_batch_size_grows_slower_than_the_data(windows, batch):
 def test_stride_is_every_origin_until_the_pool_is_huge():
     t = TrainingConfig()
     assert choose_stride(t, 40_000) == 1 and choose_stride(t, 3_000_000) == 3
-    assert choose_stride(TrainingConfig(max_epochs=5), 40_000) == 16  # the old default
+    # the deprecated training.max_epochs keeps the epoch budget's old default stride
+    assert choose_stride(TrainingConfig(max_epochs=5), 40_000) == 16
     assert choose_stride(TrainingConfig(window_stride=4), 40_000) == 4
 
 
 def test_explicit_keys_win_and_old_keys_keep_working():
+    """The step keys as given; the deprecated training.max_windows_per_epoch keeps working
+    under a step budget, with its new meaning said in a note."""
     b = budget_for(5_000, max_steps=400, min_steps=20, val_check_steps=25, batch_size=8)
     assert (b.max_steps, b.min_steps, b.steps_per_check, b.batch_size) == (400, 20, 25, 8)
     assert b.auto == ["window_stride"]
@@ -197,6 +201,28 @@ def test_the_time_budget_caps_a_step_budget(step_setup):
     capped = with_training(cfg, max_steps=1_000_000, max_time_minutes=0.02)
     res = train_model(arrays, capped)
     assert 1 <= res.steps_run < 1_000_000  # stopped by the clock, not the step cap
+
+
+def test_a_killed_fit_under_the_deprecated_epoch_budget_resumes(step_setup, tmp_path):
+    """The deprecated training.max_epochs (one check per pass over the windows) still runs, says
+    so, and a killed fit of it resumes to the result of an uninterrupted one."""
+    cfg, arrays = step_setup
+    raw = cfg.model_dump(mode="json")
+    raw["training"].update(max_epochs=3, max_steps=None, min_steps=None, val_check_steps=None)
+    cfg = build_config(raw)
+    with pytest.raises(Killed):
+        train_model(arrays, cfg, run_dir=tmp_path, extra_callbacks=[KillAt(2)])
+    seen, lines = EpochsSeen(), []
+    resumed = train_model(arrays, cfg, run_dir=tmp_path, resume=True, extra_callbacks=[seen],
+                          log=lines.append)
+    assert any("training.max_epochs is deprecated" in line for line in lines)
+    assert resumed.budget["mode"] == "epochs" and seen.started == [2]
+    assert resumed.resumed_from_epoch == 2 and resumed.epochs_run == 3
+    per_pass = -(-resumed.windows["train"] // 32)  # an epoch: one pass over the windows
+    assert [h["batches"] for h in resumed.history] == [per_pass] * 3
+    whole = train_model(arrays, cfg)
+    np.testing.assert_allclose([h["train_loss"] for h in resumed.history],
+                               [h["train_loss"] for h in whole.history], rtol=1e-5)
 
 
 def with_training(cfg, **training):

@@ -48,12 +48,12 @@ def test_train_end_to_end_writes_summary(sample_slice, tmp_path):
     cfg = tmp_path / "c.yaml"
     cfg.write_text(yaml.safe_dump(small_config_dict(sample_slice, tmp_path / "out")))
     out = tmp_path / "s" / "summary.json"
-    r = run_cli("train", "--config", str(cfg), "--set", "training.max_epochs=2",
+    r = run_cli("train", "--config", str(cfg), "--set", "training.max_steps=8",
                 "--summary-out", str(out))
     assert r.returncode == 0, r.stderr[-2000:]
     summary = json.loads(out.read_text())
     assert summary["status"] == "completed"
-    assert summary["config"]["training"]["max_epochs"] == 2
+    assert summary["config"]["training"]["max_steps"] == 8
     run_dir = tmp_path / "out" / "runs" / summary["run_id"]
     assert json.loads((run_dir / "summary.json").read_text()) == summary
     for line in ("model MAE", "naive MAE", "AAPL", "MSFT", "ALL"):

@@ -27,7 +27,7 @@ def config(sample_slice, tmp_path) -> tuple[Path, Path]:
     raw = small_config_dict(sample_slice, tmp_path / "out")
     raw.update(name="conc", registry={"promote": "always", "skip_unchanged": False},
                quality={"enabled": False})
-    raw["training"]["max_epochs"] = 2
+    raw["training"]["max_steps"] = 8  # two checks of 4 steps
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path, tmp_path / "out"

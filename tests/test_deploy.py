@@ -36,7 +36,7 @@ def test_config_parameters_is_the_whole_validated_file():
     params = config_parameters(str(ROOT / "configs" / "default.yaml"))
     assert params == {"config": load_config(ROOT / "configs" / "default.yaml").model_dump(mode="json")}
     assert config_parameters(str(ROOT / "configs" / "default.yaml"),
-                             ["training.max_epochs=3"])["config"]["training"]["max_epochs"] == 3
+                             ["training.max_steps=300"])["config"]["training"]["max_steps"] == 300
     with pytest.raises(ConfigError, match="does not exist"):
         config_parameters("configs/nope.yaml")
 

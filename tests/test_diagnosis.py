@@ -24,25 +24,31 @@ def named(findings: list[dict], worst_first: str = "warning") -> dict[str, str]:
 
 
 def blind(attempt) -> list[dict]:
-    """The diagnosis from the recorded history, metrics and data statistics only."""
-    found = diagnose(attempt.history, attempt.metrics, attempt.stats)  # no config
+    """The diagnosis from the recorded history, metrics and data statistics only. Of the config
+    it is told the budget's kind alone, which names the history rows in the evidence ('check 2
+    (step 4)' under a step budget, 'epoch 2' under the deprecated max_epochs): nothing a
+    detector could judge by."""
+    kind = {"training": {"max_epochs": attempt.fit.cfg.training.max_epochs}}
+    found = diagnose(attempt.history, attempt.metrics, attempt.stats, kind)
     assert [f["finding"] for f in found] == [f["finding"] for f in attempt.findings]
     assert [f["evidence"] for f in found] == [f["evidence"] for f in attempt.findings]
     return found
 
 
+# checks of 2 steps: about one pass over the 102 training windows of co2_config (batch 64)
+CHECKS = ["training.val_check_steps=2"]
 # id, overrides on the co2 config, test-period factor, finding, lowest severity
 CASES = [
     ("divergence", ["training.optimizer=rmsprop", "training.learning_rate=1.0",
-                    "training.gradient_clip=0", "training.max_epochs=3"], None, "divergence",
-     "error"),
-    ("underfitting", ["model.hidden_size=1", "training.max_epochs=2",
+                    "training.gradient_clip=0", "training.max_steps=6", *CHECKS], None,
+     "divergence", "error"),
+    ("underfitting", ["model.hidden_size=1", "training.max_steps=4", *CHECKS,
                       "training.learning_rate=0.001"], None, "underfitting", "warning"),
-    ("plateau", ["training.learning_rate=0.000001", "training.max_epochs=4"], None, "plateau",
-     "warning"),
+    ("plateau", ["training.learning_rate=0.000001", "training.max_steps=8", *CHECKS], None,
+     "plateau", "warning"),
     ("exploding", ["model.hidden_size=32", "model.num_layers=4", "training.optimizer=rmsprop",
                    "training.learning_rate=1.0", "training.gradient_clip=0",
-                   "preprocess.target_transform=level", "training.max_epochs=2",
+                   "preprocess.target_transform=level", "training.max_steps=4", *CHECKS,
                    "model.dropout=0", "training.scheduler=none"], None, "exploding_gradients",
      "warning"),
     ("shift", HEALTHY, 3.0, "distribution_shift", "warning"),
@@ -62,8 +68,10 @@ def test_overfitting_on_a_few_hundred_points(sample_slice, tmp_path):
     """A large unregularised model trained long on ~500 daily returns per series."""
     raw = small_config_dict(sample_slice, tmp_path)
     raw["model"].update(hidden_size=64, dropout=0.0)
-    raw["training"].update(max_epochs=8, patience=8, window_stride=2, weight_decay=0.0,
-                           learning_rate=0.01, scheduler="none")
+    # stride 2 (3 for 2-step segments): 328 windows; 8 checks of 8 steps, about 1.5 passes each
+    # (val loss 0.571 at check 2, 0.638 by check 8; 6-step checks rose only 4.5%, under 5%)
+    raw["training"].update(max_steps=64, val_check_steps=8, patience=8, window_stride=2,
+                           weight_decay=0.0, learning_rate=0.01, scheduler="none")
     cfg = build_config(raw)
     found = named(blind(run(cfg)))
     assert "overfitting" in found, found
@@ -73,7 +81,7 @@ def test_underfitting_is_named_on_a_random_walk_too(sample_slice, tmp_path):
     """Daily returns have nothing to learn (no_signal), but a one-unit LSTM that never reaches
     the constant forecast's training loss still underfits; a working fit there does not."""
     raw = small_config_dict(sample_slice, tmp_path)
-    raw["training"].update(max_epochs=2, learning_rate=0.001)
+    raw["training"].update(max_steps=8, learning_rate=0.001)  # two checks
     weak = build_config({**raw, "model": {**raw["model"], "hidden_size": 1}})
     found = blind(run(weak))
     assert {"underfitting", "no_signal"} <= {f["finding"] for f in found}, found
@@ -121,14 +129,14 @@ def _history(**curves) -> list[dict]:
 def test_evidence_names_checks_and_steps_as_the_training_log_does():
     """Under a step budget (the default) a history row is a validation check: evidence says
     'check 3 (step 384)', as the log line 'check 3 (step 384/3072)' does, not 'epoch 3'; under
-    the deprecated training.max_epochs it stays 'epoch 3'."""
+    the deprecated training.max_epochs it stays 'epoch 3' (the deprecated key's own check)."""
     h = _history(train_loss=[0.5, 0.3, 0.2, 0.1], val_loss=[0.5, 0.4, 0.6, 0.8],
                  step=[128, 256, 384, 512])
-    steps = {"training": {"max_epochs": None}}
+    steps = {"training": {"max_steps": 3072, "val_check_steps": 128}}
     over = next(f for f in diagnose(h, config=steps) if f["finding"] == "overfitting")
     assert "val loss fell to 0.4 at check 2 (step 256) then rose 100% by check 4 (step 512)" \
         in over["evidence"], over["evidence"]
-    epochs = {"training": {"max_epochs": 4}}
+    epochs = {"training": {"max_epochs": 4}}  # deprecated: the epoch budget's wording
     over = next(f for f in diagnose(h, config=epochs) if f["finding"] == "overfitting")
     assert "val loss fell to 0.4 at epoch 2 then rose 100% by epoch 4" in over["evidence"]
 
@@ -199,30 +207,41 @@ def test_findings_outside_the_vocabulary_are_refused():
         Finding("plateau", "fatal", "x", "y")
 
 
-def _configs(tmp_path: Path) -> list[dict]:
-    """The co2 and stock configs, and corners of the config space remedies must respect."""
+# corners of the config space remedies must respect
+CORNERS = [
+    ["training.learning_rate=1.0", "training.gradient_clip=0", "model.num_layers=8",
+     "model.hidden_size=4096", "model.dropout=0.9", "training.weight_decay=1.0",
+     "training.max_steps=10000000", "training.min_steps=10000000",
+     "training.val_check_steps=1000000", "training.batch_size=65536", "forecast.input_size=5000",
+     "preprocess.target_transform=level", "training.optimizer=rmsprop"],
+    ["training.learning_rate=0.000001", "model.num_layers=1", "model.hidden_size=1",
+     "model.dropout=0", "training.weight_decay=0", "training.max_steps=1",
+     "training.min_steps=0", "training.val_check_steps=1",
+     "training.batch_size=1", "training.l1_penalty=1.0", "model.loss=mse",
+     "quality.enabled=false", "training.max_time_minutes=0.01"],
+]
+# the deprecated epoch budget's corners: its remedies (more epochs) must validate too
+EPOCH_CORNERS = [["training.max_epochs=10000"], ["training.max_epochs=1"]]
+
+
+def _configs(tmp_path: Path, corners: list[list[str]] = CORNERS) -> list[dict | None]:
+    """The co2 and stock configs (with the step corners), and `corners` of the config space
+    remedies must respect, set on the co2 config."""
     base = co2_config(tmp_path).model_dump(mode="json")
-    corners = [
-        ["training.learning_rate=1.0", "training.gradient_clip=0", "model.num_layers=8",
-         "model.hidden_size=4096", "model.dropout=0.9", "training.weight_decay=1.0",
-         "training.max_epochs=10000", "training.batch_size=65536", "forecast.input_size=5000",
-         "preprocess.target_transform=level", "training.optimizer=rmsprop"],
-        ["training.learning_rate=0.000001", "model.num_layers=1", "model.hidden_size=1",
-         "model.dropout=0", "training.weight_decay=0", "training.max_epochs=1",
-         "training.batch_size=1", "training.l1_penalty=1.0", "model.loss=mse",
-         "quality.enabled=false", "training.max_time_minutes=0.01"],
-    ]
     stock = load_config(ROOT / "configs" / "default.yaml").model_dump(mode="json")
-    return [None, base, stock, *(apply_overrides(
-        build_config(base).model_dump(mode="json"), c) for c in corners)]
+    plain = [None, base, stock] if corners is CORNERS else []
+    return [*plain, *(apply_overrides(build_config(base).model_dump(mode="json"), c)
+                      for c in corners)]
 
 
-def test_every_remedy_validates_against_the_config(tmp_path):
+@pytest.mark.parametrize("corners", [CORNERS, EPOCH_CORNERS], ids=["steps", "deprecated_epochs"])
+def test_every_remedy_validates_against_the_config(corners, tmp_path):
     """A later step applies remedies automatically: every override any finding can emit, for
-    any config, must be accepted by --set and validate."""
+    any config, must be accepted by --set and validate (the step budget's corners, and those of
+    the deprecated training.max_epochs)."""
     from lstmflow.config.pipeline import parse_override
 
-    for cfg, name in itertools.product(_configs(tmp_path), REMEDIES):
+    for cfg, name in itertools.product(_configs(tmp_path, corners), REMEDIES):
         for cause in (None, *CAUSES.get(name, ())):
             advice, overrides = REMEDIES[name](cfg, cause)
             assert advice and isinstance(overrides, list)

@@ -108,9 +108,11 @@ def test_report_is_one_self_contained_file(flow_run):
     summary = json.loads((out / "runs" / "flowtest" / "summary.json").read_text())
     shaped = any(f["finding"] in ("flat_forecast", "lagged_copy", "short_context")
                  for f in summary["diagnosis"])
-    # loss and lr, gradient norms, forecasts, error by horizon; and next to a finding about the
-    # forecasts' shape, the forecasts from a few test origins
-    assert len(images) == 4 + shaped
+    calibrated = bool((summary["metrics"].get("calibration") or {}).get("levels"))
+    # loss and lr, gradient norms, forecasts, error by horizon; the intervals' coverage by
+    # horizon step when the forecasts carry calibrated intervals; and next to a finding about
+    # the forecasts' shape, the forecasts from a few test origins
+    assert len(images) == 4 + calibrated + shaped
     assert all(src.startswith("data:image/png;base64,") for src in images)
     assert not re.search(r"(src|href)=['\"]?(https?:|//|file:)", html)
     for text in ("AAPL", "MSFT", "Config used", "ingested data", "model inputs", "MASE"):
@@ -156,8 +158,8 @@ def test_a_fit_that_diverges_fails_and_still_explains_itself(prefect_harness, tm
     out = tmp_path / "out"
     cfg = load_config(ROOT / "configs" / "co2.yaml", [
         f"data.path={tmp_path / 'co2.csv'}", "quality.enabled=false", "model.loss=mse",
-        "model.hidden_size=8", "model.num_layers=1", "training.max_epochs=2",
-        "training.window_stride=16", f"output_dir={out}"])
+        "model.hidden_size=8", "model.num_layers=1", "training.max_steps=2",
+        "training.val_check_steps=1", "training.window_stride=16", f"output_dir={out}"])
     state = train_flow(cfg, run_id="diverged", return_state=True)
     assert state.is_failed()
     assert state.message.startswith("training produced no finite validation loss")
@@ -166,7 +168,7 @@ def test_a_fit_that_diverges_fails_and_still_explains_itself(prefect_harness, tm
     assert summary["status"] == "failed" and summary["error_type"] == "TrainingError"
     top = summary["diagnosis"][0]
     assert (top["finding"], top["severity"]) == ("divergence", "error")
-    assert "the validation loss was not finite at epoch 1" in top["evidence"]
+    assert "the validation loss was not finite at check 1 (step 1)" in top["evidence"]
     assert "the data explains it" in top["evidence"]
     assert top["remedy"]["overrides"] == ["quality.enabled=true", "model.loss=huber"]
     # a data problem: automatic repair (on by default) makes no pointless refit

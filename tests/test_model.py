@@ -87,8 +87,13 @@ def test_schedulers():
     sched = plateau["lr_scheduler"]
     assert isinstance(sched["scheduler"], torch.optim.lr_scheduler.ReduceLROnPlateau)
     assert sched["monitor"] == "val_loss" and sched["scheduler"].patience == 3
-    cosine = LSTMForecaster(3, 2, scheduler="cosine", max_epochs=7).configure_optimizers()
-    assert cosine["lr_scheduler"]["scheduler"].T_max == 7
+    cosine = LSTMForecaster(3, 2, scheduler="cosine", max_steps=7).configure_optimizers()
+    assert cosine["lr_scheduler"]["scheduler"].T_max == 7  # anneals over the step budget
+    assert cosine["lr_scheduler"]["interval"] == "step"
+    # the deprecated epoch budget (and models saved before step budgets) anneal per epoch
+    per_epoch = LSTMForecaster(3, 2, scheduler="cosine", max_epochs=7).configure_optimizers()
+    assert per_epoch["lr_scheduler"]["scheduler"].T_max == 7
+    assert per_epoch["lr_scheduler"]["interval"] == "epoch"
     assert isinstance(LSTMForecaster(3, 2, scheduler="none").configure_optimizers(),
                       torch.optim.Optimizer)
 
@@ -157,6 +162,7 @@ def test_the_recorded_training_loss_is_the_batch_weighted_mean_of_the_epoch():
     torch.manual_seed(0)
     model = LSTMForecaster(3, 2, hidden_size=8, dropout=0.0, scheduler="none")
     recorder, steps = HistoryRecorder(), Steps()
+    # Lightning's own argument (three passes over `Epochs`), not training.max_epochs
     trainer = pl.Trainer(max_epochs=3, callbacks=[recorder, steps], logger=False,
                          enable_checkpointing=False, enable_progress_bar=False,
                          enable_model_summary=False)

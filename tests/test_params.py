@@ -29,10 +29,10 @@ def deployed() -> dict:
 
 
 def test_a_single_override_keeps_every_other_field(deployed):
-    cfg = config_from_parameters(deployed, ["training.max_epochs=2", "data.series=[AAPL, MSFT]"])
-    assert cfg.training.max_epochs == 2 and cfg.data.series == ["AAPL", "MSFT"]
+    cfg = config_from_parameters(deployed, ["training.max_steps=200", "data.series=[AAPL, MSFT]"])
+    assert cfg.training.max_steps == 200 and cfg.data.series == ["AAPL", "MSFT"]
     expected = load_config(DEFAULT).model_dump(mode="json")
-    expected["training"]["max_epochs"], expected["data"]["series"] = 2, ["AAPL", "MSFT"]
+    expected["training"]["max_steps"], expected["data"]["series"] = 200, ["AAPL", "MSFT"]
     assert cfg.model_dump(mode="json") == expected
 
 
@@ -51,7 +51,7 @@ def test_a_model_without_overrides_passes_through(deployed):
          "with fast < slow"),
         (["data.layout=wide"], "data.layout 'wide' takes no series_column and no covariates"),
         (["forecast.horizon=0"], "config key 'forecast.horizon': Input should be greater than or"),
-        (["training.max_epochs"], "parameter 'overrides': --set expects dotted.key=value"),
+        (["training.max_steps"], "parameter 'overrides': --set expects dotted.key=value"),
         (["forecast.horizon.x=1"], "parameter 'overrides': --set forecast.horizon.x: 'horizon' is"),
     ],
 )
@@ -61,14 +61,14 @@ def test_bad_parameters_fail_in_one_line_naming_the_key(deployed, change, messag
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-@pytest.mark.parametrize("bad", [["x"], "training.max_epochs=2", [3]])
+@pytest.mark.parametrize("bad", [["x"], "training.max_steps=200", [3]])
 def test_overrides_that_are_not_a_list_of_strings_are_refused(deployed, bad):
     with pytest.raises(ConfigError, match="dotted"):
         config_from_parameters(deployed, bad)
 
 
 def test_creation_check_refuses_bad_single_values(schema, deployed):
-    validate({"config": deployed, "overrides": ["training.max_epochs=2"]}, schema,
+    validate({"config": deployed, "overrides": ["training.max_steps=200"]}, schema,
              raise_on_error=True)
     bad = json.loads(json.dumps(deployed))
     bad["forecast"]["horizon"] = 0

@@ -55,7 +55,7 @@ class EpochsSeen(pl.Callback):
 @pytest.fixture(scope="module")
 def setup(sample_slice, tmp_path_factory):
     raw = small_config_dict(sample_slice, tmp_path_factory.mktemp("out"))
-    raw["training"].update(max_epochs=4, patience=10)
+    raw["training"].update(max_steps=16, patience=10)  # 4 checks of 4 steps (Lightning epochs)
     cfg = build_config(raw)
     return cfg, prepared_for(cfg).arrays
 

@@ -64,7 +64,7 @@ def test_every_training_applies_the_setting(restore_threads, sample_slice, tmp_p
     from lstmflow.fit.train import train_model
 
     raw = small_config_dict(sample_slice, tmp_path, runtime={"torch_threads": 1})
-    raw["training"].update(max_epochs=1, max_windows_per_epoch=64)
+    raw["training"].update(max_steps=1, val_check_steps=1)  # one step of 64 windows
     cfg = build_config(raw)
     frame = ingest(cfg.data).frame
     arrays = prepare(frame, split_bounds(frame, 60, 30), cfg).arrays

@@ -31,9 +31,9 @@ VENV_BIN = Path(sys.executable).parent
 DEPLOYMENT = "lstmflow-train/nightly"
 BACKTEST_DEPLOYMENT = "lstmflow-backtest/walk-forward"
 PREDICT_DEPLOYMENT = "lstmflow-predict/predict"
-TINY = [  # one series, one small epoch: the run takes seconds
+TINY = [  # one series, one step between one validation check: the run takes seconds
     "name=servertest", "data.series=[AAPL]", "model.hidden_size=8", "model.num_layers=1",
-    "training.max_epochs=1", "training.max_windows_per_epoch=128", "runtime.torch_threads=1",
+    "training.max_steps=1", "training.val_check_steps=1", "runtime.torch_threads=1",
     "registry.promote=always",  # a champion for the predict deployment to forecast with
     "training.auto_repair=0",  # one fit: this test is about the deployment, not the repair
 ]
@@ -241,7 +241,7 @@ def test_triggered_run_with_overrides_completes_on_a_process_worker(server, depl
     assert run["parameters"]["config"]["data"]["path"] == "data/sample/stocks.parquet"
     summary = json.loads(next(out.glob("runs/*/summary.json")).read_text())
     assert summary["status"] == "completed" and summary["flow_run_id"] == run_id
-    assert summary["config"]["training"]["max_epochs"] == 1
+    assert summary["config"]["training"]["max_steps"] == 1
     assert summary["config"]["evaluation"]["val_size"] == 250  # from configs/default.yaml
     arts = api_post(server, "/artifacts/filter",
                     {"artifacts": {"flow_run_id": {"any_": [run_id]}}}).json()

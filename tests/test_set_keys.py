@@ -39,12 +39,15 @@ SET_KEYS = [
     "features.calendar=[month]",
     "model.hidden_size=32", "model.num_layers=1", "model.dropout=0.2", "model.loss=mse",
     "model.huber_delta=2.0", "model.quantiles=[0.05, 0.5, 0.95]",
-    "training.max_epochs=20", "training.batch_size=64", "training.learning_rate=0.003",
+    "training.max_steps=2000", "training.min_steps=100", "training.val_check_steps=50",
+    "training.max_epochs=20",  # deprecated (the epoch budget), still accepted
+    "training.batch_size=64", "training.learning_rate=0.003",
     "training.optimizer=adam", "training.weight_decay=0.001", "training.l1_penalty=0.0001",
     "training.gradient_clip=0.5", "training.scheduler=cosine", "training.lr_factor=0.3",
     "training.lr_patience=2", "training.min_lr=1e-5", "training.patience=8",
     "training.min_delta=0.001", "training.burn_in=4", "training.every_step=false",
-    "training.window_stride=4", "training.max_windows_per_epoch=5000",
+    "training.window_stride=4",
+    "training.max_windows_per_epoch=5000",  # deprecated (windows between checks), still accepted
     "training.max_time_minutes=10", "training.seed=7", "training.deterministic=true",
     "evaluation.test_size=30", "evaluation.val_size=40", "evaluation.season=7",
     "registry.promote=never", "output_dir=elsewhere",

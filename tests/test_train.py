@@ -35,18 +35,31 @@ def config(path: Path, out: Path, **training) -> PipelineConfig:
     return build_config(raw)
 
 
+def step_budget(arrays, cfg: PipelineConfig):
+    """The training and validation windows of `cfg` and its step budget, as train_model
+    resolves them (for tests that build the trainer themselves)."""
+    from lstmflow.fit.budget import resolve_budget
+    from lstmflow.fit.model import window_stride
+
+    train_ds, val_ds = build_datasets(arrays, cfg)
+    return train_ds, val_ds, resolve_budget(cfg.training, len(train_ds), len(val_ds),
+                                            window_stride(cfg, arrays))
+
+
 @pytest.fixture(scope="module")
 def arrays(sample_slice, tmp_path_factory):
     return prepared_for(config(sample_slice, tmp_path_factory.mktemp("o"))).arrays
 
 
 def test_history_records_every_diagnosis_field(arrays, sample_slice, tmp_path):
-    cfg = config(sample_slice, tmp_path, max_epochs=2)
+    cfg = config(sample_slice, tmp_path, max_steps=8)  # two validation checks of 4 steps
     lines: list[str] = []
     res = train_model(arrays, cfg, log=lines.append)
-    lines = [line for line in lines if not line.startswith(("budget:", "warning:"))]
+    assert not [line for line in lines if line.startswith("warning:")]  # no deprecation note
+    lines = [line for line in lines if not line.startswith("budget:")]
     assert [h["epoch"] for h in res.history] == [0, 1] and len(lines) == 2
-    assert lines[0].startswith("epoch 1/2: train_loss=") and "lr=3.00e-03" in lines[0]
+    assert [h["step"] for h in res.history] == [4, 8]
+    assert lines[0].startswith("check 1 (step 4/8): train_loss=") and "lr=3.00e-03" in lines[0]
     row = res.history[-1]
     for key in ("train_loss", "val_loss", "lr", "grad_norm_mean", "grad_norm_max",
                 "grad_norm_clipped_max", "nonfinite_losses", "nonfinite_grads", "batch_loss_var",
@@ -54,7 +67,7 @@ def test_history_records_every_diagnosis_field(arrays, sample_slice, tmp_path):
         assert row[key] is not None, key
     assert row["batch_loss_var"] > 0 and row["nonfinite_losses"] == 0
     assert row["grad_norm_max:lstm.l0"] <= row["grad_norm_max"] + 1e-6
-    assert row["batches"] == -(-res.windows["train"] // cfg.training.batch_size)
+    assert row["batches"] == cfg.training.val_check_steps  # the steps between two checks
     jpath, cpath = save_history(res.history, tmp_path)
     assert json.loads(jpath.read_text())[1]["epoch"] == 1
     rows = list(csv.DictReader(cpath.open()))
@@ -62,28 +75,28 @@ def test_history_records_every_diagnosis_field(arrays, sample_slice, tmp_path):
 
 
 def test_gradient_clipping_bounds_the_applied_norm(arrays, sample_slice, tmp_path):
-    clipped = train_model(arrays, config(sample_slice, tmp_path, max_epochs=1,
+    clipped = train_model(arrays, config(sample_slice, tmp_path, max_steps=4,
                                          gradient_clip=1e-3)).history[0]
     assert clipped["grad_norm_max"] > 1e-3  # the loss asked for more ...
     assert clipped["grad_norm_clipped_max"] <= 1e-3 * 1.001  # ... the optimiser got at most this
-    free = train_model(arrays, config(sample_slice, tmp_path, max_epochs=1,
+    free = train_model(arrays, config(sample_slice, tmp_path, max_steps=4,
                                       gradient_clip=0)).history[0]
     assert free["grad_norm_clipped_max"] > 1e-3
 
 
-def test_window_cap_limits_batches_per_epoch(arrays, sample_slice, tmp_path):
-    cfg = config(sample_slice, tmp_path, max_epochs=1, batch_size=16, max_windows_per_epoch=40)
+def test_val_check_steps_limits_the_batches_between_checks(arrays, sample_slice, tmp_path):
+    cfg = config(sample_slice, tmp_path, max_steps=3, val_check_steps=3, batch_size=16)
     res = train_model(arrays, cfg)
-    assert res.windows["train"] > 40 and res.windows["train_per_epoch"] == 40
-    assert res.history[0]["batches"] == 3  # 16 + 16 + 8
+    assert res.windows["train"] > 48 and res.windows["train_per_epoch"] == 48  # 3 x 16
+    assert res.history[0]["batches"] == 3 and len(res.history) == 1
 
 
 def test_early_stopping_restores_the_best_weights(arrays, sample_slice, tmp_path):
-    cfg = config(sample_slice, tmp_path, max_epochs=12, patience=2, learning_rate=0.05,
-                 scheduler="none")
+    cfg = config(sample_slice, tmp_path, max_steps=48, patience=2, learning_rate=0.05,
+                 scheduler="none")  # up to 12 checks
     res = train_model(arrays, cfg)
     vals = [h["val_loss"] for h in res.history]
-    assert res.epochs_run < 12  # stopped early
+    assert res.epochs_run < 12 and res.steps_run < 48  # stopped early
     assert res.best_epoch == int(np.argmin(vals)) < len(vals) - 1  # the last epoch was worse
     _, val_ds = build_datasets(arrays, cfg)
     res.model.eval()
@@ -92,8 +105,8 @@ def test_early_stopping_restores_the_best_weights(arrays, sample_slice, tmp_path
     assert loss.item() == pytest.approx(min(vals), rel=1e-4)  # the model holds the best epoch
 
 
-def test_cosine_schedule_lowers_the_rate_every_epoch(arrays, sample_slice, tmp_path):
-    res = train_model(arrays, config(sample_slice, tmp_path, max_epochs=3, scheduler="cosine",
+def test_cosine_schedule_lowers_the_rate_every_check(arrays, sample_slice, tmp_path):
+    res = train_model(arrays, config(sample_slice, tmp_path, max_steps=12, scheduler="cosine",
                                      patience=10))
     lrs = [h["lr"] for h in res.history]
     assert lrs[0] == pytest.approx(3e-3) and lrs[0] > lrs[1] > lrs[2]
@@ -103,7 +116,7 @@ def test_deterministic_fits_repeat_exactly(arrays, sample_slice, tmp_path):
     raw = small_config_dict(sample_slice, tmp_path)
     raw["model"]["dropout"] = 0.2  # dropout draws from the seeded generator too
     raw["model"]["num_layers"] = 2
-    raw["training"].update(max_epochs=2, deterministic=True)
+    raw["training"].update(max_steps=8, deterministic=True)
     cfg = build_config(raw)
     a, b = train_model(arrays, cfg), train_model(arrays, cfg)
     assert [h["train_loss"] for h in a.history] == [h["train_loss"] for h in b.history]
@@ -112,15 +125,15 @@ def test_deterministic_fits_repeat_exactly(arrays, sample_slice, tmp_path):
 
 
 def test_time_budget_stops_the_fit(arrays, sample_slice, tmp_path):
-    res = train_model(arrays, config(sample_slice, tmp_path, max_epochs=500, patience=500,
+    res = train_model(arrays, config(sample_slice, tmp_path, max_steps=2000, patience=500,
                                      max_time_minutes=0.02))
-    assert 1 <= res.epochs_run < 500
+    assert 1 <= res.epochs_run < 500 and res.steps_run < 2000
 
 
 def test_quantile_fit_gives_intervals_and_a_median_point_forecast(arrays, sample_slice, tmp_path):
     raw = small_config_dict(sample_slice, tmp_path)
     raw["model"].update(loss="quantile", quantiles=[0.1, 0.5, 0.9])
-    raw["training"].update(max_epochs=3, learning_rate=0.02)
+    raw["training"].update(max_steps=12, learning_rate=0.02)
     cfg = build_config(raw)
     res = train_model(arrays, cfg)
     _, ends, qhat = predict_quantiles(res.model, arrays, cfg, "test")
@@ -158,15 +171,15 @@ def test_non_finite_batch_loss_is_counted_and_skipped(arrays, sample_slice, tmp_
                 self.changed.append(any(not torch.equal(a, p) for a, p in
                                         zip(self.before, pl_module.parameters(), strict=True)))
 
-    cfg = config(sample_slice, tmp_path, max_epochs=2)
-    train_ds, val_ds = build_datasets(arrays, cfg)
+    cfg = config(sample_slice, tmp_path, max_steps=8)  # two checks of 4 steps
+    train_ds, val_ds, budget = step_budget(arrays, cfg)
     model = PoisonFirstBatch(n_inputs=arrays[0].x.shape[1], horizon=3, hidden_size=8)
     recorder, watch = HistoryRecorder(), WeightsAcrossFirstBatch()
-    trainer = build_trainer(cfg, [recorder, watch])
-    trainer.fit(model, loader(train_ds, 64, True), loader(val_ds, 256, False))
-    n_batches = -(-len(train_ds) // 64)
+    trainer = build_trainer(cfg, [recorder, watch], budget=budget)
+    trainer.fit(model, loader(train_ds, 64, True, steps=budget.steps_per_check),
+                loader(val_ds, 256, False))
     assert [h["nonfinite_losses"] for h in recorder.epochs] == [1, 1]
-    assert [h["batches"] for h in recorder.epochs] == [n_batches, n_batches]
+    assert [h["batches"] for h in recorder.epochs] == [4, 4]
     assert watch.changed == [False, True, False, True]  # poisoned steps skipped, others taken
     assert all(torch.isfinite(p).all() for p in model.parameters())
 
@@ -184,11 +197,12 @@ def test_large_finite_gradients_are_not_counted_as_non_finite(arrays, sample_sli
             out = super().training_step(batch, batch_idx)
             return {"loss": out["loss"] * 1e22}
 
-    cfg = config(sample_slice, tmp_path, max_epochs=1)  # gradient_clip 1.0 keeps weights finite
-    train_ds, val_ds = build_datasets(arrays, cfg)
+    cfg = config(sample_slice, tmp_path, max_steps=4)  # gradient_clip 1.0 keeps weights finite
+    train_ds, val_ds, budget = step_budget(arrays, cfg)
     model = HugeLoss(n_inputs=arrays[0].x.shape[1], horizon=3, hidden_size=8, num_layers=2)
     recorder = HistoryRecorder()
-    build_trainer(cfg, [recorder]).fit(model, loader(train_ds, 64, True), loader(val_ds, 256, False))
+    build_trainer(cfg, [recorder], budget=budget).fit(
+        model, loader(train_ds, 64, True, steps=budget.steps_per_check), loader(val_ds, 256, False))
     (row,) = recorder.epochs
     assert row["nonfinite_grads"] == 0 and row["nonfinite_weights"] == 0
     assert 1e19 < row["grad_norm_max"] < float("inf")
@@ -198,7 +212,7 @@ def test_large_finite_gradients_are_not_counted_as_non_finite(arrays, sample_sli
 
 
 def test_history_records_the_yardsticks_of_the_diagnosis(arrays, sample_slice, tmp_path):
-    res = train_model(arrays, config(sample_slice, tmp_path, max_epochs=2))
+    res = train_model(arrays, config(sample_slice, tmp_path, max_steps=8))  # two checks
     for row in res.history:
         assert row["train_loss_zero"] > 0 and row["val_loss_zero"] > 0  # a constant forecast
         assert row["nonfinite_weights"] == 0 and 0 < row["weight_change"] < 1
@@ -222,8 +236,8 @@ def test_a_fit_with_no_finite_val_loss_keeps_its_history(tmp_path):
     df.to_csv(tmp_path / "co2.csv", index=False)
     cfg = load_config(ROOT / "configs" / "co2.yaml", [
         f"data.path={tmp_path / 'co2.csv'}", "quality.enabled=false", "model.loss=mse",
-        "model.hidden_size=8", "model.num_layers=1", "training.max_epochs=3",
-        "training.window_stride=16", f"output_dir={tmp_path}"])
+        "model.hidden_size=8", "model.num_layers=1", "training.max_steps=3",
+        "training.val_check_steps=1", "training.window_stride=16", f"output_dir={tmp_path}"])
     with pytest.raises(FitDiverged, match="no finite validation loss") as err:
         train_model(prepared_for(cfg).arrays, cfg)
     assert len(err.value.history) >= 1 and err.value.history[0]["val_loss"] is None
