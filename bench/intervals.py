@@ -16,13 +16,15 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.accuracy import run as accuracy_run  # noqa: E402
+
 DATA = ROOT / "data" / "bench"
 SERIES = {  # name: (file, what it is)
     "vic_elec_2014_halfhourly": ("vic_elec_2014_halfhourly.csv.gz", "half-hourly demand"),
@@ -34,11 +36,8 @@ SERIES = {  # name: (file, what it is)
 
 
 def run(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr[-3000:]}")
-    return time.perf_counter() - start
+    """Seconds the command took (bench/accuracy.py's runner: its output kept, exit on failure)."""
+    return accuracy_run(cmd, env)[0]
 
 
 def tolerance(nominal: float, points: int, steps: int) -> float:
@@ -121,7 +120,6 @@ def main() -> None:
     args = p.parse_args()
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads),
            "MKL_NUM_THREADS": str(args.threads), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    sys.path.insert(0, str(ROOT))
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.keep or tmp)

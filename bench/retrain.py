@@ -14,15 +14,17 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.accuracy import run as accuracy_run  # noqa: E402
+
 DATA = ROOT / "data" / "bench"
 # name: (file, rows kept from the end before holding back, rows appended a night)
 SERIES = {
@@ -33,11 +35,8 @@ SERIES = {
 
 
 def run(cmd: list[str], env: dict[str, str]) -> float:
-    start = time.perf_counter()
-    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-    if r.returncode != 0:
-        sys.exit(f"{' '.join(cmd)} failed ({r.returncode}):\n{r.stderr[-3000:]}")
-    return time.perf_counter() - start
+    """Seconds the command took (bench/accuracy.py's runner: its output kept, exit on failure)."""
+    return accuracy_run(cmd, env)[0]
 
 
 def train(cfg: Path, data: Path, out: Path, mode: str, summary: Path, env: dict) -> dict:

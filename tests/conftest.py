@@ -74,6 +74,21 @@ def small_config_dict(path: Path, out: Path, **overrides) -> dict:
     return cfg
 
 
+# a single fit of a few validation checks on `sample_slice`, no repair, one torch thread
+SINGLE_FIT = {"max_steps": 40, "val_check_steps": 10, "min_steps": 20, "patience": 2,
+              "batch_size": 32, "window_stride": 4, "auto_repair": 0}
+
+
+def single_fit_config(path: Path, out: Path, training: dict | None = None, **overrides):
+    """`small_config_dict` with SINGLE_FIT (updated by `training`) as its training section."""
+    from lstmflow.config import build_config
+
+    raw = small_config_dict(path, out, **overrides)
+    raw["training"] = {**SINGLE_FIT, **(training or {})}
+    raw["runtime"] = {"torch_threads": 1}
+    return build_config(raw)
+
+
 @pytest.fixture
 def small_cfg(sample_slice, tmp_path):
     from lstmflow.config import build_config

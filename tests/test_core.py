@@ -12,19 +12,12 @@ import pandas as pd
 import pytest
 import torch
 
-from lstmflow.config import build_config
 from lstmflow.core import Fitted, Forecaster
-from tests.conftest import small_config_dict
-
-STEPS = {"max_steps": 40, "val_check_steps": 10, "min_steps": 20, "patience": 2,
-         "batch_size": 32, "window_stride": 4, "auto_repair": 0}
+from tests.conftest import single_fit_config
 
 
 def tiny(csv, out, **sections):
-    raw = small_config_dict(csv, out, **sections)
-    raw["training"] = dict(STEPS)
-    raw["runtime"] = {"torch_threads": 1}
-    return build_config(raw)
+    return single_fit_config(csv, out, **sections)
 
 
 def untimed(history: list[dict]) -> list[dict]:

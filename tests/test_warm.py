@@ -9,20 +9,16 @@ import json
 import numpy as np
 import pytest
 
-from lstmflow.config import build_config, with_overrides
+from lstmflow.config import with_overrides
 from lstmflow.core import Forecaster
 from lstmflow.serve.warm import Start, choose_start, fall_back, incompatible
-from tests.conftest import small_config_dict
-
-STEPS = {"max_steps": 60, "val_check_steps": 10, "min_steps": 20, "patience": 3,
-         "batch_size": 32, "window_stride": 4, "auto_repair": 0}
+from tests.conftest import single_fit_config
 
 
 def tiny(csv, out, **sections):
-    raw = small_config_dict(csv, out, registry={"promote": "always"}, **sections)
-    raw["training"] = dict(STEPS)
-    raw["runtime"] = {"torch_threads": 1}
-    return build_config(raw)
+    """Fits of up to 60 steps, promoted always (the champion the next run may start from)."""
+    return single_fit_config(csv, out, {"max_steps": 60, "patience": 3},
+                             registry={"promote": "always"}, **sections)
 
 
 @pytest.mark.parametrize(("change", "compatible"), [

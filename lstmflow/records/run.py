@@ -8,7 +8,7 @@ mappings under a typed key.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 from pydantic import Field
 
@@ -108,8 +108,9 @@ class RepairBlock(Record):
     skipped: list[str] = Field(default_factory=list)
 
 
-class RunSummary(Record):
-    """summary.json: a training run's record, also what the flow returns."""
+class FlowRun(Record):
+    """What every flow run's record holds (summary.json, backtest.json, tune.json): the run,
+    its config, the data and its gate, how it ended."""
 
     status: Status
     run_id: str
@@ -120,6 +121,19 @@ class RunSummary(Record):
     data_fingerprint: str | None = None
     ingest: dict[str, Any] | None = None
     gate: GateResult | None = None
+    reason: str | None = None
+    error_type: str | None = None
+    report_path: str | None = None
+
+    def fail(self, status: Status, exc: BaseException) -> Self:
+        """Record why the run stopped: the message (with the type for unexpected errors)."""
+        reason = str(exc) if status == "failed" else f"{type(exc).__name__}: {exc}"
+        return self.update(status=status, reason=reason, error_type=type(exc).__name__)
+
+
+class RunSummary(FlowRun):
+    """summary.json: a training run's record, also what the flow returns."""
+
     input_gate: GateResult | None = None
     preprocess: dict[str, Any] | None = None
     training: Training | None = None
@@ -133,11 +147,3 @@ class RunSummary(Record):
     promoted: bool | None = None
     promotion_reason: str | None = None
     skipped: bool | None = None
-    reason: str | None = None
-    error_type: str | None = None
-    report_path: str | None = None
-
-    def fail(self, status: Status, exc: BaseException) -> RunSummary:
-        """Record why the run stopped: the message (with the type for unexpected errors)."""
-        reason = str(exc) if status == "failed" else f"{type(exc).__name__}: {exc}"
-        return self.update(status=status, reason=reason, error_type=type(exc).__name__)
