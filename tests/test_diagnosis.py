@@ -264,3 +264,42 @@ def test_losses_of_zero_are_not_read_as_a_blow_up():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert [f["finding"] for f in diagnose(h)] == ["healthy"]
+
+
+def _walk_run(rel_naive: float, rel_snaive: float):
+    """A recorded run on two random-walk series (past changes predict nothing) whose model
+    scored `rel_naive` x naive's and `rel_snaive` x seasonal naive's MAE."""
+    from lstmflow.fit.diagnosis.record import Run
+
+    per = {s: {"model": {"mae": rel_naive, "rel_mae": rel_naive}, "naive": {"mae": 1.0},
+               "seasonal_naive": {"mae": rel_naive / rel_snaive}} for s in ("a", "b")}
+    metrics = {"overall": {"model": {"mae": rel_naive, "rel_mae": rel_naive,
+                                     "rel_mae_vs_seasonal_naive": rel_snaive},
+                           "naive": {"mae": 1.0}, "seasonal_naive": {"mae": rel_naive / rel_snaive}},
+               "per_series": per}
+    stats = {"per_series": {s: {"predictability": -0.02} for s in ("a", "b")}}
+    return Run(history=[], metrics=metrics, stats=stats)
+
+
+def test_a_model_far_worse_than_naive_is_an_error_whatever_the_data_explains():
+    """80x naive's MAE on a random walk is no random walk's fault: an error that blocks
+    promotion and triggers repair; a few percent above naive there stays the expected
+    warning."""
+    from lstmflow.fit.diagnosis.outcome import worse_than_baseline
+    from lstmflow.repair.plan import triggers
+    from lstmflow.serve.promote import decide
+
+    far = worse_than_baseline(_walk_run(80.0, 40.0)).as_dict()
+    assert far["severity"] == "error" and "expected on a random walk" not in far["evidence"]
+    assert "more than seed noise explains" in far["evidence"]
+    assert blocking([far]) == ["worse_than_baseline"]
+    decision = decide("if_better", {"overall": {"model": {"mae": 80.0}}}, None, 0.1,
+                      {"ingested": True, "model-inputs": True}, blocking([far]))
+    assert not decision.promoted and "worse_than_baseline" in decision.reason
+    walk = {"finding": "no_signal", "severity": "info"}
+    assert triggers(far, [far, walk])
+    near = worse_than_baseline(_walk_run(1.04, 0.6)).as_dict()
+    assert near["severity"] == "warning" and "expected on a random walk" in near["evidence"]
+    assert not triggers(near, [near, walk])
+    above_snaive = worse_than_baseline(_walk_run(0.9, 1.6)).as_dict()  # 1.6x seasonal naive
+    assert above_snaive["severity"] == "error"

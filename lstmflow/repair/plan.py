@@ -64,12 +64,12 @@ def applicable(overrides: list[str]) -> dict[str, str] | None:
 
 
 def triggers(f: dict[str, Any], findings: list[dict[str, Any]]) -> bool:
-    """Whether a finding calls for a refit: a warning or an error, and not one the data
-    explains (a model worse than naive on a random walk, see no_signal: no setting helps)."""
+    """Whether a finding calls for a refit: an error, or a warning the data does not explain
+    (a model a little worse than naive on a random walk, see no_signal: no setting helps)."""
     if f["severity"] not in PROBLEMS:
         return False
     walks = any(g["finding"] == "no_signal" for g in findings)
-    return not (walks and f["finding"] in DATA_EXPLAINED)
+    return f["severity"] == "error" or not (walks and f["finding"] in DATA_EXPLAINED)
 
 
 def plan(attempts: list[Candidate], cfg: PipelineConfig, left_s: float = float("inf"),

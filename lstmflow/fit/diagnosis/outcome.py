@@ -121,9 +121,12 @@ def worse_than_baseline(run: Run) -> Finding | None:
     parts = [f"{versus(r)} {ref.replace('_', ' ')}'s (relative MAE {fmt(r)})"
              for ref, r in rel.items() if r is not None]
     walks = random_walks(run)
-    expected = len(walks) * 2 > len(_predictability(run)) > 0
-    severity = "error" if len(worse) == 2 and not expected else "warning"
-    note = "; expected on a random walk (see no_signal)" if expected else ""
+    far = [ref for ref in worse if rel[ref] >= T.WORSE_ERROR]  # no data excuses this
+    expected = len(walks) * 2 > len(_predictability(run)) > 0 and not far
+    severity = "error" if far or (len(worse) == 2 and not expected) else "warning"
+    note = ("; expected on a random walk (see no_signal)" if expected else
+            f"; {T.WORSE_ERROR:g}x or more is more than seed noise explains, whatever the data"
+            if far else "")
     return finding("worse_than_baseline", severity,
                    f"the model's {run.period} MAE is {' and '.join(parts)}, geometric mean over {n} "
                    f"series{note}", run)
