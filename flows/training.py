@@ -45,7 +45,7 @@ from tasks.report import report_task
 from tasks.track import mirror_task, track_close_task, track_open_task
 from tasks.train import train_task
 from tasks.validate import inputs_gate_task
-from tasks.warm import fall_back_task, start_task
+from tasks.warm import calibration_task, fall_back_task, start_task
 
 
 # validate_parameters=False: the config is validated in the flow, so a rule that spans fields
@@ -118,12 +118,8 @@ def retrain(cfg: PipelineConfig, run_dir: Path, lock: RunLock, summary: RunSumma
         summary.update(input_gate=inputs.record, warnings=[*summary.warnings, *inputs.warnings])
     snapshot_task(data, run_dir)
 
-    start = start_task(cfg, prepared, data.frame, bounds, resume)
-    fit = train_task(forecaster, prepared, run_dir, resume, start.fitted, track)
-    if cold := fall_back_task(start, fit, cfg, run_dir):  # the warm fit lost: start over
-        start = Start("cold", f"warm start from {start.version} dropped: {cold}",
-                      version=start.version, champion_val=start.champion_val)
-        fit = train_task(forecaster, prepared, run_dir, track=track)
+    fit, start, said = first_fit(forecaster, prepared, data.frame, bounds, run_dir, resume, track)
+    summary.warnings += said
     if cfg.training.auto_repair:  # refit with the diagnosis' remedies, keep the best on validation
         repaired = repair_task(fit, data.frame, bounds, run_dir, resume, track)
         summary.update(attempts=repaired.records(), repair=repaired.block())
@@ -151,6 +147,23 @@ def retrain(cfg: PipelineConfig, run_dir: Path, lock: RunLock, summary: RunSumma
     if champ is not None and champ.error:  # decided on the baselines alone: say so
         summary.warnings += [f"champion {champ.version} could not be re-scored on this data "
                              f"({champ.error}); promotion compared baselines only"]
+
+
+def first_fit(forecaster: Forecaster, prepared, frame, bounds: dict, run_dir: Path,
+              resume: bool, track: Run | None) -> tuple[FitResult, Start, list[str]]:
+    """The run's fit: warm from a compatible champion or cold (a warm fit that loses is
+    dropped for a cold one), its intervals calibrated on validation or a backtest; the fit,
+    how it started and what to warn about."""
+    cfg = forecaster.cfg
+    calibration, said = calibration_task(cfg) if cfg.forecast.calibration == "backtest" else \
+        (None, [])
+    start = start_task(cfg, prepared, frame, bounds, resume)
+    fit = train_task(forecaster, prepared, run_dir, resume, start.fitted, track, calibration)
+    if cold := fall_back_task(start, fit, cfg, run_dir):  # the warm fit lost: start over
+        start = Start("cold", f"warm start from {start.version} dropped: {cold}",
+                      version=start.version, champion_val=start.champion_val)
+        fit = train_task(forecaster, prepared, run_dir, track=track, calibration=calibration)
+    return fit, start, said
 
 
 def open_run(config: PipelineConfig, overrides: Sequence[Override], run_id: str | None,

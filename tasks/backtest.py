@@ -15,6 +15,7 @@ from prefect.states import Failed
 
 from lstmflow.backtest.fold import FoldResult, run_fold
 from lstmflow.backtest.results import BACKTEST, fold_rows
+from lstmflow.backtest.scores import SCORES
 from lstmflow.config import PipelineConfig
 from lstmflow.durable import write_atomic
 from lstmflow.fit.train import save_history
@@ -42,7 +43,8 @@ def fold_task(frame: pd.DataFrame, cfg: PipelineConfig, index: int, track: Any =
 @task(name="keep-folds", cache_policy=NO_CACHE)
 def keep_folds_task(results: list[FoldResult | BaseException], indices: list[int],
                     run_dir: Path) -> list[FoldRecord]:
-    """Write each fold's history.json and forecasts.parquet under folds/<k>/; returns the fold
+    """Write each fold's history.json, forecasts.parquet and scores.parquet under folds/<k>/;
+    returns the fold
     records (a fold whose task raised gets an 'error' record with the exception)."""
     records = []
     for index, res in zip(indices, results, strict=True):
@@ -56,6 +58,9 @@ def keep_folds_task(results: list[FoldResult | BaseException], indices: list[int
         if res.forecasts is not None and not res.forecasts.empty:
             frame = res.forecasts
             write_atomic(out / FOLD_FORECASTS, lambda f, frame=frame: frame.to_parquet(f))
+        if res.scores is not None and not res.scores.empty:  # forecast.calibration: backtest
+            table = res.scores
+            write_atomic(out / SCORES, lambda f, table=table: table.to_parquet(f))
         records.append(res.record)
     return records
 

@@ -18,7 +18,8 @@ from lstmflow.runs import checkpoint_path, save_run_config
 
 @task(name="train", cache_policy=NO_CACHE)
 def train_task(forecaster: Forecaster, prepared: Prepared, run_dir: Path,
-               resume: bool = False, init: Fitted | None = None, track: Any = None) -> FitResult:
+               resume: bool = False, init: Fitted | None = None, track: Any = None,
+               calibration: Any = None) -> FitResult:
     """Fit (or resume from the run's last checkpoint; start from `init`'s weights over a
     shorter budget: a warm start) and save the per-check history; a fit that left no model
     comes back with its curves (`FitResult.ok` False) for the diagnosis."""
@@ -31,7 +32,8 @@ def train_task(forecaster: Forecaster, prepared: Prepared, run_dir: Path,
     else:
         save_run_config(forecaster.cfg, run_dir)  # before the first checkpoint: --resume finds it
     fit = forecaster.fit(prepared, run_dir=run_dir, resume=resume, log=log.info,
-                         progress=sys.stderr.isatty(), init=init, track=track)
+                         progress=sys.stderr.isatty(), init=init, track=track,
+                         calibration=calibration)
     save_history(fit.history, run_dir)  # also when the fit broke: the diagnosis reads it
     if not fit.ok:
         log.error(fit.error)

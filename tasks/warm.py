@@ -1,5 +1,5 @@
-"""Warm-start tasks: how this run's network starts (the champion's weights or random ones), and
-whether a warm fit is kept or dropped for a cold one (lstmflow.serve.warm)."""
+"""Tasks around the fit: how this run's network starts (the champion's weights or random ones,
+lstmflow.serve.warm), whether a warm fit is kept, and what the intervals are calibrated on."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pandas as pd
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from lstmflow.backtest.scores import backtest_scores
 from lstmflow.config import PipelineConfig
 from lstmflow.core import FitResult
 from lstmflow.data.prepare import Prepared
@@ -38,3 +39,15 @@ def fall_back_task(start: Start, fit: FitResult, cfg: PipelineConfig, run_dir: P
     if why:
         get_run_logger().warning(f"warm start dropped, training from random weights: {why}")
     return why
+
+
+@task(name="calibration", cache_policy=NO_CACHE)
+def calibration_task(cfg: PipelineConfig) -> tuple[tuple[str, pd.DataFrame] | None, list[str]]:
+    """`forecast.calibration: backtest`: the newest completed backtest's fold scores of this
+    config, or None with the warning that the intervals fall back to validation."""
+    found, said = backtest_scores(cfg)
+    if found is None:
+        get_run_logger().warning(said)
+        return None, [said]
+    get_run_logger().info(f"intervals calibrated on {said}")
+    return found, []

@@ -142,3 +142,33 @@ def test_forecasts_parquet_names_a_column_pair_per_level(frame_and_cfg):
     inside = table.dropna(subset=["lower_80"])
     assert (inside["lower_80"] <= inside["model"]).all()
     assert isinstance(table, pd.DataFrame)
+
+
+def test_intervals_calibrated_on_a_backtest_of_the_same_config(prefect_harness, sample_slice,
+                                                               tmp_path):
+    """forecast.calibration: backtest: without a backtest the run says so and calibrates on
+    validation; after `lstmflow backtest` of the same config (its folds keep their test errors)
+    the run calibrates on every fold's out-of-sample scores."""
+    from flows.backtest import backtest_flow
+    from flows.training import train_flow
+    from lstmflow.config import with_overrides
+
+    cfg = with_overrides(tiny(sample_slice, tmp_path / "out"), [
+        "forecast.calibration=backtest", "backtest.folds=2", "backtest.step=30",
+        "registry.skip_unchanged=false", "runtime.workers=1"])
+    alone = train_flow(cfg, run_id="alone")
+    assert alone["metrics"]["calibration"]["calibrated_on"] == "validation"
+    assert any("no completed backtest of this config" in w for w in alone["warnings"])
+    backtest = backtest_flow(cfg, run_id="bt")
+    assert backtest["status"] == "completed"
+    folds = [pd.read_parquet(tmp_path / "out" / "runs" / "bt" / "folds" / str(k) /
+                             "scores.parquet") for k in (0, 1)]
+    assert all(set(f["step"]) == {1, 2, 3} and (f["score"] >= 0).all() for f in folds)
+    calibrated = train_flow(cfg, run_id="calibrated")
+    cal = calibrated["metrics"]["calibration"]
+    n = sum(len(f) for f in folds)
+    assert cal["calibrated_on"] == f"backtest bt (2 folds, {n} out-of-sample scores)"
+    assert sum(cal["scores_per_step"]) == n
+    other = with_overrides(cfg, ["model.hidden_size=8"])  # another model: not its backtest
+    assert train_flow(other, run_id="other")["metrics"]["calibration"]["calibrated_on"] == \
+        "validation"

@@ -25,6 +25,7 @@ from lstmflow.data.prepare import Prepared
 from lstmflow.data.schema import SERIES, DataError
 from lstmflow.fit.diagnosis import fit_broken
 from lstmflow.fit.evaluate import forecast_frame
+from lstmflow.fit.intervals import score_table
 from lstmflow.fit.tracking import close, log_outcome, open_run
 from lstmflow.records.backtest import FoldRecord
 from lstmflow.records.run import GateResult, Training
@@ -46,6 +47,7 @@ class FoldResult:
     record: FoldRecord  # this fold's entry in backtest.json
     history: list[dict[str, Any]]  # per-epoch curves of the fit
     forecasts: pd.DataFrame | None  # test forecasts of the first FOLD_SERIES series
+    scores: pd.DataFrame | None = None  # every series' test errors as conformal scores
 
 
 def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int,
@@ -58,7 +60,7 @@ def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int,
         series=int(frame[SERIES].nunique()), rows=len(frame),
         where=f"{socket.gethostname()} pid {os.getpid()} {threading.current_thread().name}")
     history: list[dict[str, Any]] = []
-    forecasts = None
+    forecasts = scores = None
     try:
         forecaster = Forecaster(cfg)
         bounds = forecaster.split(frame)
@@ -86,10 +88,11 @@ def run_fold(frame: pd.DataFrame, cfg: PipelineConfig, index: int,
         block = metrics_block(evaluation.metrics)
         record.update(metrics=block, beats=beats(block))
         forecasts = forecast_frame(evaluation.forecasts.series[:FOLD_SERIES])
+        scores = score_table(evaluation.forecasts.series, blended=True)  # as served
     except (FoldRefused, DataError, ConfigError, TrainingError) as exc:
         record.update(status="failed", reason=str(exc))
     record.seconds = round(time.perf_counter() - start, 2)
-    return FoldResult(record, history, forecasts)
+    return FoldResult(record, history, forecasts, scores)
 
 
 def beats(block: dict[str, Any]) -> dict[str, bool]:

@@ -121,6 +121,14 @@ class ForecastConfig(_Section):
         "forecasts only. Each level in (0, 1); forecasts.parquet gets lower_80/upper_80 etc.",
     )
 
+    calibration: Literal["validation", "backtest"] = Field(
+        "validation",
+        description="What the intervals are calibrated on: the model's errors on the validation "
+        "period, or 'backtest': the out-of-sample test errors of every fold of the newest "
+        "completed `lstmflow backtest` of this config (more scores, better tails; run it "
+        "first). Without such a backtest the run says so and uses validation.",
+    )
+
     @model_validator(mode="after")
     def _check_intervals(self) -> ForecastConfig:
         levels = self.intervals

@@ -68,7 +68,8 @@ class Forecaster:
             run_dir: Path | None = None, resume: bool = False, log: Log | None = None,
             progress: bool = False, callbacks: Sequence[Any] = (),
             checkpoint_kind: str | None = None, time_limit_s: float | None = None,
-            init: Any = None, share: float | None = None, track: Any = None) -> FitResult:
+            init: Any = None, share: float | None = None, track: Any = None,
+            calibration: tuple[str, pd.DataFrame] | None = None) -> FitResult:
         """Prepare `data` (unless already prepared), train within the budget (lr find when
         `learning_rate: auto`), forecast the validation origins and fit the blend on them.
 
@@ -76,7 +77,9 @@ class Forecaster:
         time than the config's (a repair attempt's share); `init`: a network of the same shape
         to start from (a warm start: the champion's, or a repair's parent), trained over
         `share` of the step budget (default `training.warm_steps`); `track`: the tracker run
-        (lstmflow.fit.tracking) each validation check is logged to. A fit that produces no finite
+        (lstmflow.fit.tracking) each validation check is logged to; `calibration`: (where from,
+        scores) to calibrate the intervals on instead of the validation errors (a backtest's
+        out-of-sample errors: lstmflow.fit.intervals.score_table). A fit that produces no finite
         validation loss returns a result with no model and its recorded curves (`error`);
         errors in the data or config raise (TrainingError, DataError, ConfigError).
         """
@@ -96,8 +99,9 @@ class Forecaster:
         val = self.split_forecasts(model_alone, prepared, "val", train.stack)
         blend = self._blend(val.series)
         start = time.perf_counter()
-        intervals = fit_intervals([f for f in val.series if f.ok.any()],
-                                  self.cfg.forecast.intervals, self.cfg.forecast.horizon, blend)
+        where, scores = calibration or ("validation", None)
+        intervals = fit_intervals(val.series, self.cfg.forecast.intervals,
+                                  self.cfg.forecast.horizon, blend, scores, where)
         return FitResult(self.cfg, prepared, train, train.history, train.seconds, blend, val,
                          intervals=intervals,
                          calibration_seconds=round(time.perf_counter() - start, 4))
@@ -162,8 +166,8 @@ class Forecaster:
             metrics["blend"] = blend_summary(fitted.blend, forecasts.series)
         if "calibration" in metrics:  # how the intervals were made, beside how they held
             cal = fitted.state["intervals"]
-            metrics["calibration"].update(method=cal["method"], calibrated_on="validation",
-                                          scores_per_step=cal["n"])
+            metrics["calibration"].update(method=cal["method"], scores_per_step=cal["n"],
+                                          calibrated_on=cal.get("calibrated_on", "validation"))
         return Evaluation(metrics, forecasts)
 
     # --- diagnosis --------------------------------------------------------------------------

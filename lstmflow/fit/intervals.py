@@ -24,6 +24,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from lstmflow.fit.blend import apply_blend
 
@@ -60,28 +61,42 @@ def served(f: Any, blend: dict[str, Any] | None) -> tuple[np.ndarray, np.ndarray
     return point, f.lower + shift, f.upper + shift
 
 
-def fit_intervals(fcs: Sequence[Any], levels: Sequence[float], horizon: int,
-                  blend: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """Per level and horizon step, the conformal quantile of the validation scores; None when
-    no level is asked or no validation point was scored. `fcs`: the model alone's validation
-    SeriesForecasts (with the outer quantiles under the quantile loss)."""
-    if not levels:
-        return None
+def score_table(fcs: Sequence[Any], blend: dict[str, Any] | None = None,
+                blended: bool = False) -> pd.DataFrame:
+    """The nonconformity scores of scored points as a table [step (1-based), score, method]:
+    the model alone's forecasts `fcs` with `blend` applied, or forecasts already `blended`
+    (a backtest fold's test forecasts, as they are served)."""
     method = CQR if any(f.lower is not None for f in fcs) else SPLIT
-    scales = {f.series_id: series_scale(f.scale) for f in fcs}
-    per_step: list[list[np.ndarray]] = [[] for _ in range(horizon)]
+    parts = []
     for f in fcs:
-        point, lo, hi = served(f, blend)
-        s = scales[f.series_id]
+        point, lo, hi = (f.preds["model"], f.lower, f.upper) if blended else served(f, blend)
         score = np.abs(f.actual - point) if method == SPLIT else np.maximum(lo - f.actual,
                                                                             f.actual - hi)
-        for h in range(horizon):
-            ok = f.ok[:, h] & np.isfinite(score[:, h])
-            per_step[h].append(score[ok, h] / s)
-    steps = [np.concatenate(p) if p else np.zeros(0) for p in per_step]
-    if not any(len(s) for s in steps):
+        ok = f.ok & np.isfinite(score)  # [N, H]
+        steps = np.nonzero(ok)[1] + 1
+        parts.append(pd.DataFrame({"step": steps, "score": score[ok] / series_scale(f.scale)}))
+    table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        {"step": pd.Series(dtype="int64"), "score": pd.Series(dtype="float64")})
+    return table.assign(method=method)
+
+
+def fit_intervals(fcs: Sequence[Any], levels: Sequence[float], horizon: int,
+                  blend: dict[str, Any] | None = None, scores: pd.DataFrame | None = None,
+                  calibrated_on: str = "validation") -> dict[str, Any] | None:
+    """Per level and horizon step, the conformal quantile of the validation scores (or of
+    `scores`, a score_table from elsewhere: a backtest's out-of-sample errors); None when no
+    level is asked or nothing was scored. `fcs`: the model alone's validation SeriesForecasts
+    (with the outer quantiles under the quantile loss); their series' scales apply the bands."""
+    if not levels:
         return None
-    return {"method": method, "levels": list(levels), "scaled_by": "mase", "scale": scales,
+    table = score_table(fcs, blend) if scores is None else scores
+    if table.empty:
+        return None
+    steps = [table.loc[table["step"] == h + 1, "score"].to_numpy(dtype="float64")
+             for h in range(horizon)]
+    return {"method": str(table["method"].iloc[0]), "levels": list(levels), "scaled_by": "mase",
+            "calibrated_on": calibrated_on,
+            "scale": {f.series_id: series_scale(f.scale) for f in fcs},
             "n": [len(s) for s in steps],
             "q": {band_name(a): [_finite(conformal_quantile(s, a)) for s in steps]
                   for a in levels}}
