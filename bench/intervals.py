@@ -82,13 +82,17 @@ def bench_one(name: str, work: Path, env: dict[str, str], reference: str | None)
 
 def print_table(results: list[dict]) -> None:
     print(f"\n{'series':<26}{'freq':>6}{'H':>4}{'level':>6}{'points':>8}{'coverage':>10}"
-          f"{'+-tol':>7}{'ok':>4}{'width/MASE':>11}{'IS/MASE':>9}   reference (AutoETS+conformal)")
+          f"{'+-tol':>7}{'ok':>4}{'width/MASE':>11}{'IS/MASE':>9}   reference (statsforecast "
+          "conformal): coverage width/MASE IS/MASE | lstmflow on the same points")
     for r in results:
         for level, v in r["levels"].items():
             ok = abs(v["coverage"] - v["nominal"]) <= v["tolerance"]
             ref = (r.get("reference") or {}).get("levels", {}).get(level)
-            shown = (f"   cov {ref['coverage']:.3f} width/MASE {ref['width_scaled']:.3g} "
-                     f"IS/MASE {ref['interval_score_scaled']:.3g}" if ref else "")
+            ours = (r.get("reference") or {}).get("lstmflow", {}).get(level)
+            shown = (f"   {ref['coverage']:.3f} {ref['width_scaled']:.3g} "
+                     f"{ref['interval_score_scaled']:.3g} | ours there {ours['coverage']:.3f} "
+                     f"{ours['width_scaled']:.3g} {ours['interval_score_scaled']:.3g} "
+                     f"({r['reference']['points']} points)" if ref else "")
             print(f"{r['series']:<26}{r['freq']:>6}{r['horizon']:>4}{level:>6}{v['points']:>8}"
                   f"{v['coverage']:>10.3f}{v['tolerance']:>7.3f}{'yes' if ok else 'no':>4}"
                   f"{_num(v['width_scaled']):>11}{_num(v['interval_score_scaled']):>9}{shown}")
