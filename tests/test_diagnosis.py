@@ -52,6 +52,9 @@ CASES = [
                    "model.dropout=0", "training.scheduler=none"], None, "exploding_gradients",
      "warning"),
     ("shift", HEALTHY, 3.0, "distribution_shift", "warning"),
+    # a x3 level jump under a return target: the scaled returns do not move, the levels do
+    ("level_shift_return", [*HEALTHY, "preprocess.target_transform=log_return"], 3.0,
+     "distribution_shift", "warning"),
 ]
 
 

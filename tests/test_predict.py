@@ -154,3 +154,18 @@ def test_the_flow_writes_what_the_plain_path_writes(prefect_harness, champ, tmp_
     empty = cfg.model_copy(update={"output_dir": str(tmp_path / "none")})
     state = predict_flow(empty, return_state=True)
     assert state.is_failed() and "has no champion to forecast with" in state.message
+
+
+def test_new_data_far_outside_the_trained_levels_is_said(champ, tmp_path):
+    """The newest window three times the level the champion was trained on: a warning naming
+    the series and both ranges (the forecast still goes out); the unchanged data says nothing."""
+    cfg, raw = champ
+    assert not [w for w in _predict(cfg)["warnings"] if "levels it never saw" in w]
+    jumped = raw.copy()
+    last = jumped.groupby("Ticker").cumcount(ascending=False) < cfg.forecast.input_size
+    aapl = last & (jumped["Ticker"] == "AAPL")
+    jumped.loc[aapl, "Adj Close"] *= 3
+    record = _predict(cfg, _csv(jumped, tmp_path / "jumped.csv"))
+    said = [w for w in record["warnings"] if "levels it never saw" in w]
+    assert len(said) == 1 and said[0].startswith("series 'AAPL': its newest ")
+    assert "training ranges outside the range champion 'v1' was trained on" in said[0]

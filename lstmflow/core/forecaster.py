@@ -244,7 +244,10 @@ def diagnosis_config(fit: FitResult) -> dict[str, Any]:
 def without_test(stats: dict[str, Any]) -> dict[str, Any]:
     """Data statistics with the test part's moments left out (a test-period shift must not
     steer a repair)."""
-    per = {sid: {k: v for k, v in s.items() if k != "test"}
-           for sid, s in (stats.get("per_series") or {}).items()}
+    per = {}
+    for sid, s in (stats.get("per_series") or {}).items():
+        per[sid] = {k: v for k, v in s.items() if k != "test"}
+        if isinstance(s.get("level"), dict):  # the test part's level too
+            per[sid]["level"] = {k: v for k, v in s["level"].items() if k != "test"}
     return {**stats, "per_series": per}
 

@@ -11,6 +11,8 @@ State layout (state.json), version 2:
   feature_state: {positive: {series: bool}, calendar: [...], periods_per_year}
   imputer: {"knn": {columns, k, series: {sid: {mean, scale, donors}}}} or {"knn": null}
   scalers: {series: {column: {kind, center, scale}}}: scaled = (x - center) / scale
+  level_range: {series: [min, max]} of the observed target on the training rows (predict's
+    check for levels the model never saw; absent in states written before it)
 """
 
 from __future__ import annotations
@@ -69,6 +71,19 @@ def scaling_report(why: dict[str, dict[str, str]]) -> dict[str, Any]:
             if kind == "robust" and len(robust) < _MAX_REASONS:
                 robust.setdefault(sid, {})[c] = text
     return {"kinds": {c: dict(k) for c, k in kinds.items()}, "robust_because": robust}
+
+
+def level_range(frame: pd.DataFrame, bounds: dict[str, Bounds]) -> dict[str, list[float]]:
+    """Per series, the observed target's [min, max] over its training rows: what predict
+    compares new data with (levels the model never saw)."""
+    out = {}
+    for sid, rows in frame.groupby(SERIES, sort=False)[TARGET]:
+        b = bounds.get(str(sid))
+        train = rows.to_numpy(dtype="float64")[: b.train_end] if b else np.zeros(0)
+        train = train[np.isfinite(train)]
+        if train.size:
+            out[str(sid)] = [float(train.min()), float(train.max())]
+    return out
 
 
 def input_columns(cfg: PipelineConfig, calendar: list[str]) -> list[str]:
@@ -130,6 +145,7 @@ def prepare(
             "feature_state": fstate,
             "imputer": {"knn": knn_state},
             "scalers": params,
+            "level_range": level_range(frame, bounds),
         }
     elif state["inputs"] != inputs:
         raise DataError(f"inputs {inputs} differ from the fitted state's {state['inputs']}")

@@ -98,7 +98,32 @@ def check_fit(data: IngestResult, champ: Champion) -> list[str]:
     if missing:
         warnings.append(f"{len(missing)} series the champion knows are not in the data and get no "
                         f"forecast: {', '.join(missing[:10])}{', ...' if len(missing) > 10 else ''}")
-    return warnings
+    return warnings + level_warnings(data.frame, champ)
+
+
+def level_warnings(frame: pd.DataFrame, champ: Champion) -> list[str]:
+    """Series whose newest window's median level lies LEVEL_OUTSIDE or more training ranges
+    outside the range the champion was trained on (its state's level_range): it forecasts
+    levels it never saw, whatever its target transform makes of them."""
+    from lstmflow.fit.diagnosis.thresholds import LEVEL_OUTSIDE
+
+    ranges = champ.version.state.get("level_range") or {}
+    window = champ.cfg.forecast.input_size
+    out = []
+    for sid, rows in frame.groupby(SERIES, sort=False)["target"]:
+        lo_hi = ranges.get(str(sid))
+        recent = rows.tail(window).dropna()
+        if not lo_hi or recent.empty or lo_hi[1] <= lo_hi[0]:
+            continue
+        med = float(recent.median())
+        far = max(lo_hi[0] - med, med - lo_hi[1], 0.0) / (lo_hi[1] - lo_hi[0])
+        if far >= LEVEL_OUTSIDE:
+            out.append(f"series '{sid}': its newest {len(recent)} values (median {med:.6g}) lie "
+                       f"{far:.2g} training ranges outside the range champion "
+                       f"'{champ.version.name}' was trained on ({lo_hi[0]:.6g} to "
+                       f"{lo_hi[1]:.6g}): it forecasts levels it never saw; retrain on recent "
+                       "data")
+    return out
 
 
 def forecast(champ: Champion, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:

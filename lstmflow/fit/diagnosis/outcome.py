@@ -70,7 +70,9 @@ def underfitting(run: Run) -> Finding | None:
 
 
 def distribution_shift(run: Run) -> Finding | None:
-    """The scaled target's spread or centre in val or test is far from the training part's.
+    """The scaled target's spread or centre in val or test is far from the training part's,
+    or its levels left the training range (`level_shifts`: what a return or difference target
+    does not show).
 
     A later period wilder than training, or moved off its centre, makes the model extrapolate
     (warning); one merely calmer is worth knowing but rarely hurts a forecast (info)."""
@@ -88,16 +90,47 @@ def distribution_shift(run: Run) -> Finding | None:
             if ratio >= T.SHIFT_SPREAD or ratio <= 1 / T.SHIFT_SPREAD or loc >= T.SHIFT_LOCATION:
                 score = max(abs(np.log(ratio)) / np.log(T.SHIFT_SPREAD), loc / T.SHIFT_LOCATION)
                 shifted.append((score, sid, split, ratio, loc))
-    if not shifted:
+    levels = level_shifts(run)
+    if not shifted and not levels:
         return None
-    _, sid, split, ratio, loc = max(shifted)
-    names = sorted({s[1] for s in shifted})
-    harmful = any(r >= T.SHIFT_SPREAD or x >= T.SHIFT_LOCATION for _, _, _, r, x in shifted)
-    return finding("distribution_shift", "warning" if harmful else "info",
-                   f"in the {split} period of series {sid} the scaled target's spread is "
-                   f"{fmt(ratio, 2)}x the training spread and its median moved {fmt(loc, 2)} "
-                   f"training spreads; {len(names)} of {len(run.series_stats())} series shifted "
-                   f"({listed(names)})", run)
+    parts, harmful = [], bool(levels)
+    if shifted:
+        _, sid, split, ratio, loc = max(shifted)
+        names = sorted({s[1] for s in shifted})
+        harmful |= any(r >= T.SHIFT_SPREAD or x >= T.SHIFT_LOCATION for _, _, _, r, x in shifted)
+        parts.append(f"in the {split} period of series {sid} the scaled target's spread is "
+                     f"{fmt(ratio, 2)}x the training spread and its median moved {fmt(loc, 2)} "
+                     f"training spreads; {len(names)} of {len(run.series_stats())} series "
+                     f"shifted ({listed(names)})")
+    if levels:
+        far, sid, split, med, tr = max(levels)
+        parts.append(f"the {split} period's levels of series {sid} (median {fmt(med)}) lie "
+                     f"{fmt(far, 2)} training ranges outside the training range ({fmt(tr['min'])}"
+                     f" to {fmt(tr['max'])}): the model never saw such levels, and inputs that "
+                     f"scale with them (rolling means, volatility) moved too; "
+                     f"{len({x[1] for x in levels})} series left their range")
+    return finding("distribution_shift", "warning" if harmful else "info", "; ".join(parts), run)
+
+
+def level_shifts(run: Run) -> list[tuple[float, str, str, float, dict]]:
+    """(training ranges outside, series, split, median level, training range) of every later
+    period whose median level lies LEVEL_OUTSIDE or more training ranges outside the training
+    part's range."""
+    out = []
+    for sid, s in run.series_stats().items():
+        lv = s.get("level") or {}
+        tr = lv.get("train")
+        if not tr or tr["max"] <= tr["min"]:
+            continue
+        width = tr["max"] - tr["min"]
+        for split in ("val", "test"):
+            med = (lv.get(split) or {}).get("median")
+            if med is None or (split == "test" and run.period == "validation"):
+                continue
+            far = max(tr["min"] - med, med - tr["max"], 0.0) / width
+            if far >= T.LEVEL_OUTSIDE:
+                out.append((far, sid, split, med, tr))
+    return out
 
 
 def _ratio(run: Run, ref: str) -> float | None:

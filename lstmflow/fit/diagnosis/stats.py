@@ -72,6 +72,21 @@ def predictability(actual: np.ndarray, train_end: int, val_end: int, horizon: in
     return float(np.mean(scores))
 
 
+def level_ranges(actual: np.ndarray, train_end: int, val_end: int) -> dict[str, Any]:
+    """The observed target in original units: the training part's range and median, and the
+    median of each later part (None where nothing was observed)."""
+    def finite(x: np.ndarray) -> np.ndarray:
+        return x[np.isfinite(x)]
+
+    train = finite(actual[:train_end])
+    out: dict[str, Any] = {"train": {"min": float(train.min()), "max": float(train.max()),
+                                     "median": float(np.median(train))} if train.size else None}
+    for split, part in (("val", actual[train_end:val_end]), ("test", actual[val_end:])):
+        part = finite(part)
+        out[split] = {"median": float(np.median(part))} if part.size else None
+    return out
+
+
 def data_stats(arrays: Sequence[SeriesArrays], season: int, horizon: int,
                input_size: int | None = None) -> dict[str, Any]:
     """Per series: robust moments of the scaled target per split, the predictability and the
@@ -87,6 +102,7 @@ def data_stats(arrays: Sequence[SeriesArrays], season: int, horizon: int,
         budget -= rows if measured else 0
         per_series[a.series_id] = {
             **{k: robust_moments(v.astype("float64")) for k, v in splits.items()},
+            "level": level_ranges(a.actual, b.train_end, b.val_end),
             "predictability": predictability(a.actual, b.train_end, b.val_end, horizon, season)
             if measured else None,
             "cycle": cycle,

@@ -87,6 +87,11 @@ MIN_EPOCHS_NOISE = 5
 # and the induced x3 test periods (2.97-3.13).
 SHIFT_SPREAD = 2.0
 SHIFT_LOCATION = 1.0
+# Levels: a later period whose median level lies more than this many training ranges outside
+# the training part's range (max - min) left the world the model learned, whatever the target
+# transform makes of it (a x3 jump on weekly CO2: 9 ranges; the test periods of the bench series
+# with a trend, S&P 500 and the sample's stocks, stay within 0.4).
+LEVEL_OUTSIDE = 1.0
 # No signal: a linear model of past changes explains at most 1% of the variance of future
 # changes out of sample (Campbell & Thompson 2008 read ~0.5-1% monthly R2 as the edge of what
 # is exploitable in stock returns) and the model's MAE is no more than 2% below naive's.
