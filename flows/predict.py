@@ -30,6 +30,7 @@ from tasks.validate import ingested_gate_task
       on_failure=[notify_failure], on_crashed=[notify_failure])
 def predict_flow(
     config: PipelineConfig, overrides: Sequence[Override] = (), out: str | None = None,
+    event_id: str | None = None,
 ) -> dict[str, Any]:
     """Forecast the next horizon steps of every series with the champion, verified.
 
@@ -39,6 +40,7 @@ def predict_flow(
         overrides: Fields to change on top of `config`, as 'dotted.key=value' (e.g.
             data.path=new.parquet).
         out: Parquet file to write (default: <output_dir>/predictions/<name>/<id>/forecasts.parquet).
+        event_id: The id of the event that triggered this run (a new champion promoted).
     """
     try:
         config = config_from_parameters(config, overrides)
@@ -61,6 +63,6 @@ def predict_flow(
     except EXPECTED_ERRORS as exc:
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))
-    record.update(prediction_id=folder.name, folder=str(folder))
+    record.update(prediction_id=folder.name, folder=str(folder), trigger_event=event_id)
     write_json(folder / PREDICTION, record)
     return record

@@ -54,7 +54,7 @@ from tasks.warm import calibration_task, fall_back_task, start_task
       on_failure=[notify_failure], on_crashed=[notify_failure])
 def train_flow(
     config: PipelineConfig, run_id: str | None = None, resume: bool = False,
-    overrides: Sequence[Override] = (), force: bool = False,
+    overrides: Sequence[Override] = (), force: bool = False, event_id: str | None = None,
 ) -> dict[str, Any]:
     """Retrain the LSTM forecaster: refuse bad data, fit with guards, promote only if better.
 
@@ -66,6 +66,8 @@ def train_flow(
             --set (e.g. training.max_steps=500); every other field keeps its value.
         force: Train even when the data and the effective config equal the champion's
             (otherwise `registry.skip_unchanged` ends such a run early, Completed).
+        event_id: The id of the event that triggered this run (set by a deployment trigger:
+            data updated, champion degraded); kept in summary.json as `trigger_event`.
     """
     try:
         cfg, run_dir, lock = open_run(config, overrides, run_id, resume)
@@ -76,6 +78,8 @@ def train_flow(
     summary = RunSummary(status="running", run_id=run_dir.name, run_dir=str(run_dir),
                          flow_run_id=str(flow_run.id) if flow_run else None,
                          config=cfg.model_dump(mode="json"), warnings=[])
+    if event_id:
+        summary.trigger_event = event_id
     track, untracked = track_open_task(cfg, run_dir.name)  # None unless tracking.logger is set
     summary.warnings += untracked  # a tracker that cannot be reached: one warning
     with lock:

@@ -40,6 +40,8 @@ def set_project_directory() -> dict[str, str]:
 
 
 def config_parameters(config_file: str, overrides: list[str] | None = None) -> dict[str, Any]:
-    """Build step: `{"config": ...}`, every field of the validated config file (with optional
-    `overrides`), so the UI form opens filled in with the file's values."""
-    return {"config": load_config(config_file, overrides).model_dump(mode="json")}
+    """Build step: `{"config": ..., "name": ...}`, every field of the validated config file
+    (with optional `overrides`), so the UI form opens filled in with the file's values, and its
+    name (the registry the deployment's event triggers match)."""
+    cfg = load_config(config_file, overrides)
+    return {"config": cfg.model_dump(mode="json"), "name": cfg.name}

@@ -16,6 +16,7 @@ from lstmflow.records.run import Promotion
 from lstmflow.serve.actions import unchanged
 from lstmflow.serve.register import register
 from lstmflow.serve.registry import registry_dir
+from tasks.monitor import PROMOTED, emit, registry_resource
 
 
 @task(name="register", cache_policy=NO_CACHE)
@@ -30,6 +31,9 @@ def register_task(
                    resume, blocked)
     get_run_logger().info(f"model saved to {out.model_path} as {out.status}; "
                           f"{'promoted' if out.promoted else 'not promoted'}: {out.reason}")
+    if out.promoted:  # the predict deployment's trigger: forecast with the new champion now
+        emit(PROMOTED, registry_resource(cfg.name), {"version": meta["run_id"],
+                                                      "reason": out.reason})
     return out
 
 

@@ -11,11 +11,11 @@ import atexit
 import os
 import sys
 
-from lstmflow.cli import backtest, init, predict, registry, report, train, tune, validate
+from lstmflow.cli import backtest, init, monitor, predict, registry, report, train, tune, validate
 from lstmflow.cli.common import fail, prefect_env
 from lstmflow.config import ConfigError
 
-COMMANDS = (init, train, backtest, tune, validate, report, registry, predict)
+COMMANDS = (init, train, backtest, tune, validate, report, registry, predict, monitor)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ from lstmflow.config.backtest import BacktestConfig
 from lstmflow.config.base import ConfigError, _Section, describe_bounds
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
+from lstmflow.config.monitor import MonitorConfig
 from lstmflow.config.notify import NotifyConfig
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
 from lstmflow.config.quality import QualityConfig
@@ -41,6 +42,7 @@ SECTION_TITLES = {
     "notify": "Notify: where failed runs are announced",
     "tune": "Tune: the hyperparameter search of `lstmflow tune`",
     "tracking": "Tracking: TensorBoard, MLflow (curves, results, the champion's alias)",
+    "monitor": "Monitor: the served champion's live error and when it counts as degraded",
 }
 
 
@@ -71,6 +73,7 @@ class PipelineConfig(_Section):
     notify: NotifyConfig = Field(default_factory=NotifyConfig)
     tune: TuneConfig = Field(default_factory=TuneConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
+    monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
 
     @model_validator(mode="after")

@@ -147,3 +147,4 @@ class RunSummary(FlowRun):
     promoted: bool | None = None
     promotion_reason: str | None = None
     skipped: bool | None = None
+    trigger_event: str | None = None  # the event a deployment trigger started this run on

@@ -30,7 +30,7 @@ PACKAGES = ("torch", "pytorch-lightning", "pandas", "numpy", "scikit-learn", "pr
             "great_expectations", "pyarrow", "safetensors")
 # Config sections that do not change the model a run trains: where it runs and what happens
 # to the model afterwards. Everything else is the "effective config" that skip_unchanged compares.
-NOT_EFFECTIVE = ("runtime", "notify", "registry", "output_dir", "tracking")
+NOT_EFFECTIVE = ("runtime", "notify", "registry", "output_dir", "tracking", "monitor")
 
 
 class RegistryError(RuntimeError):
