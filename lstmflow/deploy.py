@@ -15,6 +15,7 @@ from typing import Any
 from lstmflow.config import ConfigError, load_config
 
 HOME_VARIABLE = "LSTMFLOW_HOME"
+CONFIG_VARIABLE = "LSTMFLOW_DEPLOY_CONFIG"  # deploy another config file without editing prefect.yaml
 ENTRYPOINT = Path("flows") / "training.py"
 
 
@@ -42,6 +43,7 @@ def set_project_directory() -> dict[str, str]:
 def config_parameters(config_file: str, overrides: list[str] | None = None) -> dict[str, Any]:
     """Build step: `{"config": ..., "name": ...}`, every field of the validated config file
     (with optional `overrides`), so the UI form opens filled in with the file's values, and its
-    name (the registry the deployment's event triggers match)."""
-    cfg = load_config(config_file, overrides)
+    name (the registry the deployment's event triggers match). $LSTMFLOW_DEPLOY_CONFIG, when
+    set, names the config file instead (`LSTMFLOW_DEPLOY_CONFIG=my.yaml make deploy`)."""
+    cfg = load_config(os.environ.get(CONFIG_VARIABLE, "").strip() or config_file, overrides)
     return {"config": cfg.model_dump(mode="json"), "name": cfg.name}

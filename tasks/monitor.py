@@ -43,10 +43,10 @@ def monitor_task(cfg: PipelineConfig, frame: pd.DataFrame, fingerprint: str) -> 
     record = check(cfg, frame, fingerprint)
     if record.degraded:
         log.warning(f"champion {record.champion} is degraded: {record.degraded_reason}")
-        record.event = DEGRADED if emit(DEGRADED, registry_resource(cfg.name), {
+        record.event = emit(DEGRADED, registry_resource(cfg.name), {
             "champion": record.champion, "reason": record.degraded_reason,
             "live": (record.live.get("overall") or {}).get("model"),
-            "at_promotion": record.at_promotion}) else None
+            "at_promotion": record.at_promotion})
     path = keep(record, cfg.output_dir)
     create_markdown_artifact(key="monitor", markdown=markdown(record),
                              description=f"served forecasts of {cfg.name}, scored")

@@ -34,11 +34,18 @@ def test_a_folder_without_the_flows_is_refused_with_the_fix(monkeypatch, tmp_pat
 
 def test_config_parameters_is_the_whole_validated_file():
     params = config_parameters(str(ROOT / "configs" / "default.yaml"))
-    assert params == {"config": load_config(ROOT / "configs" / "default.yaml").model_dump(mode="json")}
+    cfg = load_config(ROOT / "configs" / "default.yaml")
+    assert params == {"config": cfg.model_dump(mode="json"), "name": cfg.name}
     assert config_parameters(str(ROOT / "configs" / "default.yaml"),
                              ["training.max_steps=300"])["config"]["training"]["max_steps"] == 300
     with pytest.raises(ConfigError, match="does not exist"):
         config_parameters("configs/nope.yaml")
+
+
+def test_another_config_is_deployed_without_editing_prefect_yaml(monkeypatch):
+    monkeypatch.setenv("LSTMFLOW_DEPLOY_CONFIG", str(ROOT / "configs" / "co2.yaml"))
+    params = config_parameters(str(ROOT / "configs" / "default.yaml"))
+    assert params["name"] == "co2" and params["config"]["data"]["target_column"] == "co2"
 
 
 def test_prefect_yaml_stores_no_path_and_no_copy_of_a_config():

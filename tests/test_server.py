@@ -152,7 +152,8 @@ def deployed(server) -> list[dict]:
     cli(server["env"], "make", "--no-print-directory", "-o", ".venv/.installed", "deploy",
         f"PREFECT={VENV_BIN / 'prefect'}")
     deployments = api_post(server, "/deployments/filter", {}).json()
-    assert {d["name"] for d in deployments} >= {"nightly", "walk-forward", "tune", "predict"}
+    assert {d["name"] for d in deployments} >= {"nightly", "walk-forward", "tune", "predict",
+                                                "monitor", "watch"}
     return deployments
 
 
@@ -185,7 +186,8 @@ def test_deployment_stores_no_path_and_the_config_file(server, deployed):
     from lstmflow.deploy import config_parameters
 
     for dep in deployed:
-        assert dep["parameters"] == config_parameters("configs/default.yaml"), dep["name"]
+        assert dep["parameters"] == {"config": config_parameters("configs/default.yaml")[
+            "config"]}, dep["name"]
         assert dep["pull_steps"] == [{"lstmflow.deploy.set_project_directory": {}}]
         assert str(ROOT) not in json.dumps(dep)
 

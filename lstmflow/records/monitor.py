@@ -34,6 +34,6 @@ class MonitorRecord(Record):
     versions: dict[str, VersionLive] = Field(default_factory=dict)
     degraded: bool = False
     degraded_reason: str | None = None
-    event: str | None = None  # the event emitted (lstmflow.champion.degraded), if any
+    event: str | None = None  # the id of the lstmflow.champion.degraded event emitted, if any
     warnings: list[str] = Field(default_factory=list)
     reason: str | None = None
