@@ -98,3 +98,18 @@ def test_degradation_needs_enough_points_and_a_real_loss():
     assert "worse than the 0.8" in degradation(0.97, 0.8, 60, 50, 0.2)  # 21% worse
     assert degradation(0.95, 0.8, 60, 50, 0.2) is None  # 19%: within tolerance
     assert "worse than the random walk" in degradation(1.1, None, 60, 50, 0.2)
+
+
+def test_the_report_and_registry_show_set_the_live_error_beside_promotion(served, capsys):
+    from lstmflow.cli import main
+    from lstmflow.report.html import build_html
+
+    cfg, actuals = served
+    keep(check(cfg, actuals), cfg.output_dir)  # at least two checks: a line to draw
+    keep(check(cfg, actuals), cfg.output_dir)
+    page = build_html({"run_id": "r", "status": "completed",
+                       "config": cfg.model_dump(mode="json")}, [], None)
+    assert "<h2>Champion in service</h2>" in page and "champion v1 in service: live MAE" in page
+    assert "alt='live error over time'" in page
+    assert main(["registry", "show", "v1", "--output-dir", cfg.output_dir]) == 0
+    assert "champion v1 in service: live MAE over naive's" in capsys.readouterr().out

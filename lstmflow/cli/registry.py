@@ -116,6 +116,11 @@ def _show(root: Path, args: argparse.Namespace) -> int:
         print(f"  {f['severity'].upper()} {f['finding']}: {f.get('evidence')}")
     for name, f in sorted((m.get("files") or {}).items()):
         print(f"  file {name:<20} {f['size']:>10} bytes  sha256 {f['sha256']}")
+    from lstmflow.report.live import live_line, read_live
+
+    record, _ = read_live(root.parent.parent, root.name)  # <output_dir>/registry/<name>
+    if record and record.get("champion") == args.version:
+        print(f"  {live_line(record)}")
     for e in events_of(read_history(root), args.version):
         print(f"  {e['at']} {e['by']}: {e['action']} {e['version']}"
               f"{' (from ' + str(e['from']) + ')' if e.get('from') else ''}: {e.get('reason')}")

@@ -19,6 +19,7 @@ from lstmflow.durable import write_text
 from lstmflow.fit.lr_find import LR_FIND
 from lstmflow.report import plots
 from lstmflow.report.interval_plots import calibration_html, coverage_by_step
+from lstmflow.report.live import live_html
 from lstmflow.report.page import img as _img
 from lstmflow.report.page import page, sig
 from lstmflow.report.page import table as _table
@@ -190,6 +191,7 @@ def build_html(summary: dict[str, Any], history: list[dict[str, Any]],
         "".join(f"<p>warning: {escape(w)}</p>" for w in summary.get("warnings", [])),
         attempts_html(summary),
         _fit_sections(history, forecasts, metrics, lr_find),
+        live_html(summary.get("config")),
         "<h2>Data gates</h2>", gates_html(summary),
         "<h2>Config used</h2>",
         f"<pre>{escape(yaml.safe_dump(cfg, sort_keys=False)) if cfg else '-'}</pre>",
