@@ -49,6 +49,22 @@ def tolerance(nominal: float, points: int, steps: int) -> float:
 
 
 def bench_one(name: str, work: Path, env: dict[str, str], reference: str | None) -> dict:
+    summary_path = work / f"{name}.summary.json"
+    kept = work / f"{name}.bench.json"  # a run measured before (--keep): only the reference left
+    out = json.loads(kept.read_text()) if kept.is_file() else measure(name, work, env)
+    kept.write_text(json.dumps(out, indent=2))
+    if reference:
+        run_dir = Path(json.loads(summary_path.read_text())["run_dir"])
+        ref_json = work / f"{name}.reference.json"
+        if not ref_json.is_file():
+            run([reference, str(ROOT / "bench" / "conformal_ref.py"), str(run_dir),
+                 str(ref_json)], env)
+        out["reference"] = json.loads(ref_json.read_text())
+    return out
+
+
+def measure(name: str, work: Path, env: dict[str, str]) -> dict:
+    """`lstmflow init` + `lstmflow train` on the series, its intervals' scores and costs."""
     file, what = SERIES[name]
     cfg_path, summary_path = work / f"{name}.yaml", work / f"{name}.summary.json"
     init_s = run([sys.executable, "-m", "lstmflow.cli", "init", "--data", str(DATA / file),
@@ -71,12 +87,6 @@ def bench_one(name: str, work: Path, env: dict[str, str], reference: str | None)
                                                   "width_scaled", "interval_score",
                                                   "interval_score_scaled", "points")}
         out["levels"][level]["tolerance"] = tol
-    if reference:
-        run_dir = Path(summary["run_dir"])
-        ref_json = work / f"{name}.reference.json"
-        run([reference, str(ROOT / "bench" / "conformal_ref.py"), str(run_dir),
-             str(ref_json)], env)
-        out["reference"] = json.loads(ref_json.read_text())
     return out
 
 

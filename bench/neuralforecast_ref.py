@@ -59,7 +59,7 @@ def main() -> None:
     actual = y.to_numpy()[rows]
     mae = np.abs(cv["LSTM"].to_numpy() - actual)[ok].mean()
     ref = np.abs(snaive - actual)[ok].mean()
-    print(f"{cfg['name']}: neuralforecast LSTM(h={h}) defaults: {seconds:.0f} s, rel MAE "
+    print(f"{cfg['name']}: neuralforecast LSTM(h={h}) defaults: {seconds:.1f} s, rel MAE "
           f"{mae / ref:.3f} (MAE {mae:.4g}, seasonal naive {ref:.4g}, {int(ok.sum())} points)")
 
 
