@@ -122,8 +122,7 @@ def test_data_updates_promotions_and_degradation_drive_the_runs(scenario):
     # the degraded event retrains (after the data update's own retrain of the same rows)
     retrains = finished(srv, "lstmflow-train/nightly", 3)
     assert record["event"] in {r["parameters"]["event_id"] for r in retrains}
-    for r in retrains:
-        print(f"{r['name']} {r['created']} {r['state']['name']} event {r['parameters']['event_id']}")
+    print_table(record)
 
     settled = {d: len(flow_runs(srv, d)) for d in ("lstmflow-train/nightly",
                                                        "lstmflow-predict/predict")}
@@ -133,3 +132,27 @@ def test_data_updates_promotions_and_degradation_drive_the_runs(scenario):
     summaries = [json.loads(p.read_text()) for p in sorted(out.glob("runs/*/summary.json"))]
     assert sum(bool(s.get("skipped")) for s in summaries) >= 1  # the same rows twice: skipped
     assert os.environ.get("PREFECT_API_URL") is None  # nothing leaked into this process
+    print_chain(srv)
+
+
+def print_table(record: dict) -> None:
+    """The live-vs-promotion figures after the degradation (shown with -s)."""
+    live, then = record["live"]["overall"], record["at_promotion"]
+    print(f"{'':<16}{'live MAE':>10}{'rel MAE':>9}{'at promotion':>14}")
+    for method in ("model", "naive", "seasonal_naive"):
+        m = live.get(method) or {}
+        rel = m.get("rel_mae") if method == "model" else None
+        print(f"{method:<16}{m.get('mae', float('nan')):>10.5g}{rel or float('nan'):>9.4g}"
+              f"{then.get('rel_mae') if method == 'model' else float('nan'):>14.4g}")
+    print(f"{record['points']} points; degraded: {record['degraded_reason']}")
+
+
+def print_chain(srv: dict) -> None:
+    """Every run of the four deployments in the order the server created them, with the event
+    that triggered it (shown with -s)."""
+    runs = [(d, r) for d in ("lstmflow-watch/watch", "lstmflow-train/nightly",
+                             "lstmflow-predict/predict", "lstmflow-monitor/monitor")
+            for r in flow_runs(srv, d) if r["state"]["type"] != "SCHEDULED"]
+    for d, r in sorted(runs, key=lambda dr: dr[1]["created"]):
+        event = r["parameters"].get("event_id") or "-"
+        print(f"{r['created'][11:23]} {d:<26}{r['state']['name']:<11}event {event}")
