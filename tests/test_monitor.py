@@ -97,7 +97,7 @@ def test_degradation_needs_enough_points_and_a_real_loss():
     assert degradation(0.9, 0.8, 49, 50, 0.2) is None  # too few points to judge
     assert "worse than the 0.8" in degradation(0.97, 0.8, 60, 50, 0.2)  # 21% worse
     assert degradation(0.95, 0.8, 60, 50, 0.2) is None  # 19%: within tolerance
-    assert "worse than the random walk" in degradation(1.1, None, 60, 50, 0.2)
+    assert "no better than the random walk" in degradation(1.1, None, 60, 50, 0.2)
 
 
 def test_the_report_and_registry_show_set_the_live_error_beside_promotion(served, capsys):

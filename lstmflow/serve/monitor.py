@@ -138,7 +138,7 @@ def degradation(live: float | None, promoted: float | None, points: int, min_poi
     if live is None or points < min_points or not math.isfinite(live):
         return None
     if live >= 1:
-        return (f"its live MAE is {live:.4g}x naive's over {points} served points: worse than "
+        return (f"its live MAE is {live:.4g}x naive's over {points} served points: no better than "
                 "the random walk")
     if promoted is not None and live > promoted * (1 + tolerance):
         return (f"its live MAE over naive's is {live:.4g} over {points} served points, "
