@@ -4,7 +4,8 @@ Two suites, both built from the config so thresholds are data, not code:
 - `ingested` checks rows of the canonical frame (columns, types, unique stamps, finite values,
   opt-in value bounds); examples name the series and timestamp of the offending rows.
 - `ingested-series` checks one row per series of statistics computed here (missing share,
-  longest gap, off-grid share, outlier rate, largest jump, history, staleness, zero variance);
+  longest gap, off-grid share, outlier rate, largest jump, history, staleness, zero variance, a level
+  shift of the newest rows);
   examples name the series, the value and where it happened.
 """
 
@@ -26,7 +27,7 @@ SEVERITY: dict[str, str] = {
     "columns": "error", "types": "error", "unique": "error", "increasing": "error",
     "off_grid": "error", "missing": "error", "gap": "error", "finite": "error", "bounds": "error",
     "outliers": "warning", "jump": "error", "history": "error", "staleness": "error",
-    "constant": "warning",
+    "constant": "warning", "level": "warning",
 }
 FLOAT_MAX = float(np.finfo(np.float64).max)
 
@@ -101,6 +102,22 @@ def _outliers(frame: pd.DataFrame, col: str, window: int, threshold: float) -> t
     return share.fillna(0.0), where
 
 
+def _level_shift(frame: pd.DataFrame, window: int, need: int) -> tuple[pd.Series, pd.Series]:
+    """Per series: how far the median of the newest `window` observed targets (what the model
+    reads next) lies outside the range of all earlier ones, in widths of that range (0 inside
+    it; NaN when the earlier part is flat, shorter than the window, or the series has fewer
+    than `need` observations: the history check speaks for those); and where that window
+    starts. Same measure as the diagnosis' level shift and predict's warning."""
+    seen = frame[frame[TARGET].notna() & np.isfinite(frame[TARGET])]
+    newest = seen.groupby(SERIES).cumcount(ascending=False) < window
+    recent, earlier = seen[newest].groupby(SERIES), seen[~newest].groupby(SERIES)[TARGET]
+    lo, hi, n = earlier.min(), earlier.max(), earlier.size()
+    med = recent[TARGET].median().reindex(lo.index)
+    width = (hi - lo).where((hi > lo) & (n >= window) & (n + window >= need))
+    far = np.maximum(np.maximum(lo - med, med - hi), 0.0) / width
+    return far, recent[TIME].min().reindex(far.index)
+
+
 def _max_and_where(frame: pd.DataFrame, values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Per series: the largest value (NaN when none) and its timestamp."""
     g = values.groupby(frame[SERIES])
@@ -143,6 +160,10 @@ def series_profile(frame: pd.DataFrame, cfg: PipelineConfig | None = None,
                 top, where = _jumps(frame, c)
                 out[f"max_jump:{c}"] = top.reindex(index).to_numpy()
                 out[f"at:max_jump:{c}"] = where.reindex(index).to_numpy()
+    if cfg is not None and cfg.quality.max_level_shift is not None:
+        far, where = _level_shift(frame, cfg.forecast.input_size, cfg.min_history())
+        out["level_shift"] = far.reindex(index).to_numpy()
+        out["at:level_shift"] = where.reindex(index).to_numpy()
     if report and report.get("rows_by_series"):
         rows = pd.Series(report["rows_by_series"], dtype="float64")
         off = pd.Series(report.get("off_grid_by_series") or {}, dtype="float64")
@@ -240,6 +261,12 @@ def profile_expectations(cfg: PipelineConfig, profile: pd.DataFrame) -> list:
             column=f"max_jump:{c}", max_value=q.max_jump_ratio,
             meta=_meta(cfg, "jump", f"largest single-step change <= x{q.max_jump_ratio:g}",
                        names.get(c, c), **ser)))
+    if q.max_level_shift is not None:
+        exps.append(gxe.ExpectColumnValuesToBeBetween(
+            column="level_shift", max_value=q.max_level_shift,
+            meta=_meta(cfg, "level", f"median of the newest {cfg.forecast.input_size} values "
+                       f"within {q.max_level_shift:g} ranges of all earlier values",
+                       names[TARGET], **ser)))
     if q.max_staleness is not None:
         oldest = as_of(cfg) - pd.Timedelta(q.max_staleness)
         exps.append(gxe.ExpectColumnValuesToBeBetween(

@@ -53,7 +53,7 @@ def test_healthy_fixture_passes_without_warnings():
     assert gate["evaluated"] >= 15
     checks = {r["check"] for r in gate["results"]}
     assert {"columns", "types", "unique", "increasing", "off_grid", "missing", "gap", "finite",
-            "outliers", "jump", "history", "constant"} <= checks
+            "outliers", "jump", "history", "constant", "level"} <= checks
 
 
 @pytest.mark.parametrize("config", ["configs/default.yaml", "configs/co2.yaml"])
@@ -111,6 +111,37 @@ def test_staleness_is_opt_in_and_measured_from_as_of():
                      r"e\.g\. a: 2020-07-18", _lines(stale["failed"])), _lines(stale["failed"])
     fresh = _gate("healthy.csv", quality={"as_of": "2020-08-01T00:00:00Z", "max_staleness": "30D"})
     assert fresh["success"] is True
+
+
+def test_newest_rows_far_outside_the_history_warn_with_series_value_and_start(tmp_path):
+    df = pd.read_csv(FIXTURES / "healthy.csv")
+    df.loc[df.index[-8:], "value"] *= 3  # the newest input_size (8) rows: a x3 level change
+    path = tmp_path / "level.csv"
+    df.to_csv(path, index=False)
+    cfg = build_config(fixture_config(path))
+    data = ingest(cfg.data)
+    gate = validate_ingested(data.frame, cfg, data.report)
+    assert gate["success"] is True  # a warning by default: the data is not wrong, only new
+    text = _lines(gate["warnings"])
+    earlier = df["value"].iloc[:-8]
+    far = (df["value"].iloc[-8:].median() - earlier.max()) / (earlier.max() - earlier.min())
+    assert re.search(r"column 'value': median of the newest 8 values within 1 ranges of all "
+                     rf"earlier values failed, 1 of 1 series unexpected, e\.g\. a: {far:.4g}"
+                     rf" at {df['date'].iloc[-8]}", text), text
+    assert far > 10
+    off = validate_ingested(data.frame, build_config(fixture_config(
+        path, quality={"max_level_shift": None})), data.report)
+    assert "level" not in {r["check"] for r in off["results"]}
+    strict = validate_ingested(data.frame, build_config(fixture_config(
+        path, quality={"severity": {"level": "error"}})), data.report)
+    assert strict["success"] is False and "median of the newest 8" in _lines(strict["failed"])
+    # the same values one window earlier are history by now: the newest rows are inside it
+    df.loc[df.index[-16:], "value"] = df["value"].iloc[-8:].to_numpy().repeat(2)[:16]
+    df.to_csv(path, index=False)
+    data = ingest(cfg.data)
+    later = validate_ingested(data.frame, cfg, data.report)
+    assert "level" in {r["check"] for r in later["results"]}
+    assert "level" not in {r["check"] for r in later["warnings"]}, _lines(later["warnings"])
 
 
 def test_off_grid_share_is_checked(tmp_path):

@@ -11,7 +11,7 @@ from lstmflow.config.base import _Section
 
 CheckName = Literal[
     "columns", "types", "unique", "increasing", "off_grid", "missing", "gap", "finite", "bounds",
-    "outliers", "jump", "history", "staleness", "constant",
+    "outliers", "jump", "history", "staleness", "constant", "level",
     "inputs_order", "inputs_finite", "inputs_nan", "inputs_scale",
 ]
 
@@ -75,6 +75,14 @@ class QualityConfig(_Section):
     max_outlier_ratio: float = Field(
         0.01, ge=0, le=1, description="Largest share of outliers per series and column."
     )
+    max_level_shift: float | None = Field(
+        1.0, ge=0,
+        description="Largest distance of the median of each series' newest input_size values "
+        "outside the range of all its earlier values, in widths of that range (a warning by "
+        "default: the model would read levels it never learned, whatever its target transform "
+        "makes of them). 1 passes series trending to new highs and flags a x3 level jump; none "
+        "turns the check off.",
+    )
     max_staleness: str | None = Field(
         None,
         description="Opt-in: newest observed timestamp of each series may be at most this old "
@@ -96,7 +104,7 @@ class QualityConfig(_Section):
         {},
         description="Override a check's severity: 'error' fails the run, 'warning' is reported "
         "and the run goes on. Checks: columns, types, unique, increasing, off_grid, missing, gap, "
-        "finite, bounds, outliers, jump, history, staleness, constant, inputs_order, "
+        "finite, bounds, outliers, jump, history, staleness, constant, level, inputs_order, "
         'inputs_finite, inputs_nan, inputs_scale. JSON, e.g. {"jump": "warning", "outliers": '
         '"warning"}; {} keeps every default.',
         examples=[{"jump": "warning", "outliers": "warning"}],
