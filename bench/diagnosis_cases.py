@@ -72,6 +72,13 @@ RESEARCH_SERIES = {
     "beijing_pm25_hourly": ("h", 24, 48, 24, 720, 336, "diff", 4000),  # spiky, gaps
     "clemson_temp_daily": ("D", 7, 56, 1, 365, 365, "diff", 3000),  # no weekly cycle
 }
+# Short real series shipped in data/bench (a few hundred points: the small-data cases of issue
+# 31): name -> (file, freq, horizon, input_size, season, val_size, test_size, rows kept)
+SHORT_SERIES = {
+    "gasoline_short": ("gasoline_weekly", "W-SAT", 4, 52, 52, 52, 52, 400),
+    "usmelec_monthly": ("usmelec_monthly", "MS", 12, 36, 12, 48, 48, None),
+    "births_short": ("us_births_daily", "D", 7, 28, 7, 90, 90, 900),
+}
 SHIFTED = {"shift_x3": 3.0}
 
 
@@ -90,6 +97,13 @@ def series_configs() -> dict[str, tuple[str, list[str], int | None]]:
                 f"forecast.input_size={L}", f"evaluation.season={m}", f"evaluation.val_size={val}",
                 f"evaluation.test_size={test}", f"preprocess.target_transform={transform}",
                 "training.window_stride=8"], tail)
+    for name, (file, freq, h, L, m, val, test, tail) in SHORT_SERIES.items():
+        out[name] = ("configs/co2.yaml", [
+            f"name={name}", f"data.path={ROOT / 'data/bench' / file}.csv.gz",
+            "data.timestamp_column=timestamp", "data.timestamp_format=null",
+            "data.target_column=target", f"data.freq={freq}", f"forecast.horizon={h}",
+            f"forecast.input_size={L}", f"evaluation.season={m}", f"evaluation.val_size={val}",
+            f"evaluation.test_size={test}", "preprocess.target_transform=diff"], tail)
     return out
 
 

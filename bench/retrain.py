@@ -53,6 +53,14 @@ def train(cfg: Path, data: Path, out: Path, mode: str, summary: Path, env: dict)
             "test_rel_mae": s["metrics"]["model"]["rel_mae"], "promoted": s["promoted"]}
 
 
+def _night_file(work: Path, name: str, night: int) -> Path:
+    """Night k's data, under one file name every night: a file without a series column names
+    its series after the file, and a renamed series is one the champion never saw."""
+    folder = work / f"night-{night}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{name}.csv"
+
+
 def bench_one(name: str, work: Path, nights: int, env: dict) -> list[dict]:
     file, tail, per_night = SERIES[name]
     full = pd.read_csv(DATA / file)
@@ -60,7 +68,7 @@ def bench_one(name: str, work: Path, nights: int, env: dict) -> list[dict]:
         full = full.tail(tail).reset_index(drop=True)
     base = len(full) - nights * per_night
     cfg = work / f"{name}.yaml"
-    night0 = work / f"{name}-0.csv"
+    night0 = _night_file(work, name, 0)
     full.head(base).to_csv(night0, index=False)
     run([sys.executable, "-m", "lstmflow.cli", "init", "--data", str(night0), "--out", str(cfg),
          "--output-dir", str(work / "unused"), "--force"], env)
@@ -70,7 +78,7 @@ def bench_one(name: str, work: Path, nights: int, env: dict) -> list[dict]:
                   work / f"{name}-{mode}-0.json", env)
         rows.append({"series": name, "night": 0, "mode": mode, **r})
     for k in range(1, nights + 1):
-        data = work / f"{name}-{k}.csv"
+        data = _night_file(work, name, k)
         full.head(base + k * per_night).to_csv(data, index=False)
         for mode in ("never", "auto"):
             r = train(cfg, data, work / f"{name}-{mode}", mode,

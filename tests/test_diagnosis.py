@@ -144,6 +144,36 @@ def test_evidence_names_checks_and_steps_as_the_training_log_does():
     assert "val loss fell to 0.4 at epoch 2 then rose 100% by epoch 4" in over["evidence"]
 
 
+def test_overfitting_on_few_windows_gets_the_small_data_remedy():
+    """The remedy follows the training windows the data statistics recorded, not the config:
+    the same curves and config with 300 windows make the network smaller than halving would
+    (one layer, indicators dropped), with 100000 windows the plain regularising remedy."""
+    h = _history(train_loss=[0.5, 0.3, 0.2, 0.1], val_loss=[0.5, 0.4, 0.6, 0.8],
+                 step=[128, 256, 384, 512])
+    cfg = {"model": {"hidden_size": 64, "num_layers": 2}, "training": {"max_steps": 512},
+           "features": {"volatility_windows": [20], "zscore_windows": []}}
+
+    def remedy(rows: int) -> dict:
+        stats = {"input_size": 52, "horizon": 4, "per_series": {
+            "a": {"train": {"n": rows}}, "b": {"train": {"n": rows}}}}
+        return next(f for f in diagnose(h, stats=stats, config=cfg) if f["finding"] == "overfitting")
+
+    few = remedy(205)  # 2 x (205 - 52 - 4 + 1) = 300 windows
+    assert few["evidence"].endswith("on 300 training windows"), few["evidence"]
+    assert few["remedy"]["overrides"] == [
+        "model.hidden_size=16", "training.weight_decay=0.01", "model.num_layers=1",
+        "features.volatility_windows=[]"]
+    assert "Few training windows (300)" in few["remedy"]["advice"]
+    many = remedy(50_055)
+    assert "on 100000 training windows" in many["evidence"]
+    assert many["remedy"]["overrides"] == [
+        "model.dropout=0.3", "training.weight_decay=0.001", "model.hidden_size=32"]
+    # no statistics recorded (an old run's record): the plain remedy, no window count
+    plain = next(f for f in diagnose(h, config=cfg) if f["finding"] == "overfitting")
+    assert "training windows" not in plain["evidence"]
+    assert plain["remedy"]["overrides"] == many["remedy"]["overrides"]
+
+
 def test_non_finite_losses_and_weights_are_divergence_errors():
     h = _history(train_loss=[0.5, 0.4, None], val_loss=[0.5, 0.45, None],
                  nonfinite_losses=[0, 0, 7], nonfinite_weights=[0, 0, 12])

@@ -99,6 +99,19 @@ def test_a_warm_start_never_reads_test_rows(champion):
         np.testing.assert_array_equal(w.numpy(), b.model.state_dict()[name].numpy())
 
 
+def test_a_champion_of_other_series_gives_a_cold_start_with_the_reason(champion):
+    """A one-series file names its series after the file: a nightly file named by date is a
+    new series each night, and the champion knows none of them (it crashed here before)."""
+    cfg, frame, bounds, _ = champion
+    renamed = frame.assign(series_id=frame["series_id"].astype(str) + "-night2")
+    moved = {f"{s}-night2": b for s, b in bounds.items()}
+    prepared = Forecaster(cfg).prepare(renamed, moved)
+    start = choose_start(cfg, prepared, renamed, moved)
+    assert start.kind == "cold" and start.fitted is None
+    assert "champion champ was trained on other series" in start.reason
+    assert "keep the file name from run to run, or set data.series_column" in start.reason
+
+
 def test_auto_drops_a_warm_fit_that_loses_to_the_champion(champion):
     cfg, frame, bounds, _ = champion
     core = Forecaster(cfg)

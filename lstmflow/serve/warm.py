@@ -76,8 +76,19 @@ def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
     why = incompatible(fitted.cfg, cfg, fitted.state["inputs"], prepared.inputs)
     if why:
         return Start("cold", f"champion {pointer['version']} does not fit this run: {why}")
+    theirs, ours = set(fitted.state["scalers"]), set(bounds)
+    if not theirs & ours:
+        return Start("cold", f"champion {pointer['version']} was trained on other series "
+                     f"({_few(theirs)}) than this run's ({_few(ours)}); a file without a series "
+                     "column names its one series after the file: keep the file name from run "
+                     "to run, or set data.series_column")
     return Start("warm", f"from champion {pointer['version']}", fitted, pointer["version"],
                  champion_val(cfg, fitted, frame, bounds))
+
+
+def _few(names: set[str], n: int = 3) -> str:
+    shown = sorted(names)[:n]
+    return ", ".join(shown) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
 def champion_val(cfg: PipelineConfig, fitted: Fitted, frame: pd.DataFrame,

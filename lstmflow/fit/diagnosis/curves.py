@@ -163,13 +163,26 @@ def overfitting(run: Run) -> Finding | None:
     if b == last or val[b] <= 0 or not (np.isfinite(val[last])
                                           and np.isfinite(train[[b, last]]).all()):
         return None
-    gl = val[last] / val[b] - 1
+    gl, windows = val[last] / val[b] - 1, training_windows(run)
     if gl >= T.OVERFIT_GL and train[last] <= (1 - T.TRAIN_FALLING) * train[b]:
         return finding("overfitting", "warning",
                        f"val loss fell to {fmt(val[b])} at {run.at(b)} then rose "
                        f"{pct(gl)} by {run.at(last)} while train loss kept falling "
-                       f"from {fmt(train[b])} to {fmt(train[last])}", run)
+                       f"from {fmt(train[b])} to {fmt(train[last])}"
+                       + (f", on {windows} training windows" if windows else ""), run,
+                       windows=windows)
     return None
+
+
+def training_windows(run: Run) -> int | None:
+    """Training windows the data offered (origins with a full input window and horizon in each
+    series' training part, from the data statistics), or None when they were not recorded."""
+    stats = run.stats or {}
+    size, horizon = stats.get("input_size"), stats.get("horizon")
+    rows = [(s.get("train") or {}).get("n") for s in (stats.get("per_series") or {}).values()]
+    if not size or not horizon or not rows or None in rows:
+        return None
+    return int(sum(max(0, n - size - horizon + 1) for n in rows))
 
 
 def is_plateau(run: Run) -> tuple[float, float] | None:

@@ -135,12 +135,40 @@ def vanishing_gradients(cfg: dict | None, cause: str | None = None) -> Remedy:
             "rate if the gates were driven into saturation.", c.items)
 
 
-def overfitting(cfg: dict | None, cause: str | None = None) -> Remedy:
+# Indicator lists a small-data remedy empties (the target, its rolling means and the calendar
+# stay): each adds an input the few training windows must learn to ignore.
+INDICATORS = ("features.volatility_windows", "features.zscore_windows", "features.ema_spans",
+              "features.rsi_windows", "features.macd_spans", "features.bollinger_windows")
+
+
+def small_net(windows: int) -> int:
+    """The widest power-of-two layer, at least 8 units, whose recurrent weights (4 h^2 a layer)
+    are no more than the training windows: about one weight per example to learn from."""
+    h = 8
+    while 4 * (2 * h) ** 2 <= windows:
+        h *= 2
+    return h
+
+
+def overfitting(cfg: dict | None, cause: str | None = None, windows: int | None = None) -> Remedy:
     c = Changes(cfg)
+    hidden = c.get("model.hidden_size")
+    if windows is not None and 4 * hidden**2 > windows:  # more recurrent weights than examples
+        c.set("model.hidden_size", min(hidden // 2, max(small_net(windows), hidden // 4)))
+        c.set("training.weight_decay", float(min(1.0, max(1e-2, c.get("training.weight_decay") * 10))))
+        if c.get("model.num_layers") > 1:
+            c.set("model.num_layers", 1)
+        for key in INDICATORS:
+            if c.get(key):
+                c.set(key, "[]")
+        return (f"Few training windows ({windows}) for a network of {c.get('model.num_layers')} x "
+                f"{hidden} units: it memorises them. Make it small enough for the data (one "
+                "layer, about one recurrent weight per window), decay the weights harder and "
+                "drop the indicator inputs; early stopping already kept the best weights.", c.items)
     c.set("model.dropout", round(min(0.5, c.get("model.dropout") + 0.2), 2))
     c.set("training.weight_decay", float(min(1.0, max(1e-3, c.get("training.weight_decay") * 10))))
-    if c.get("model.hidden_size") > 16:
-        c.set("model.hidden_size", c.get("model.hidden_size") // 2)
+    if hidden > 16:
+        c.set("model.hidden_size", hidden // 2)
     return ("The model memorises the training windows: regularise it (more dropout and weight "
             "decay) or make it smaller; early stopping already kept the best weights.", c.items)
 
