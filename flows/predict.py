@@ -13,6 +13,7 @@ from expectations.runner import gate_message
 from flows.common import EXPECTED_ERRORS, GateFailed
 from flows.hooks import notify_failure
 from lstmflow.config import Override, PipelineConfig, config_from_parameters
+from lstmflow.config.locations import check_location
 from lstmflow.durable import write_json
 from lstmflow.serve.predict import (
     FORECASTS,
@@ -44,6 +45,7 @@ def predict_flow(
     """
     try:
         config = config_from_parameters(config, overrides)
+        check_location("out", out)
         folder = prediction_dir(config.output_dir, config.name, new_prediction_id())
         champ = champion_task(config)
         data = ingest_task(champ.cfg)

@@ -8,8 +8,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from prefect.states import Failed
 
-from lstmflow.config import Override, PipelineConfig, config_from_parameters
+from lstmflow.config import ConfigError, Override, PipelineConfig, config_from_parameters
 from lstmflow.serve.watch import compare
 from tasks.monitor import UPDATED, emit
 
@@ -29,7 +30,11 @@ def watch_flow(config: PipelineConfig, overrides: Sequence[Override] = ()) -> di
             resource (`lstmflow.data.<name>`).
         overrides: Fields to change on top of `config`, as 'dotted.key=value'.
     """
-    cfg = config_from_parameters(config, overrides)
+    try:
+        cfg = config_from_parameters(config, overrides)
+    except ConfigError as exc:
+        get_run_logger().error(str(exc))
+        return Failed(message=str(exc))
     changed, now, before = fingerprint_task(cfg)
     event = None
     if changed:

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from lstmflow.config.base import ConfigError
+from lstmflow.config.locations import check_locations
 from lstmflow.config.pipeline import PipelineConfig, apply_overrides, build_config
 
 OVERRIDE_PATTERN = r"^\s*[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*\s*="
@@ -27,9 +28,11 @@ def config_from_parameters(
     """Validate the flow's `config` (a model, or JSON from a deployment or the UI) with
     `overrides` ('dotted.key=value', values parsed as YAML) applied on top.
 
-    Raises ConfigError naming each bad key, in one line: the flow fails with it at once.
+    Raises ConfigError naming each bad key, in one line: the flow fails with it at once; also
+    when a location lies outside the worker's allowed roots (lstmflow.config.locations).
     """
     if isinstance(config, PipelineConfig) and not overrides:
+        check_locations(config)
         return config
     if isinstance(config, PipelineConfig):
         raw = config.model_dump(mode="json")
@@ -50,4 +53,6 @@ def config_from_parameters(
         raw = apply_overrides(raw, list(overrides or []))
     except ConfigError as exc:
         raise ConfigError(f"parameter 'overrides': {exc}") from None
-    return build_config(raw)
+    config = build_config(raw)
+    check_locations(config)  # refused before anything is read (LSTMFLOW_ALLOWED_ROOTS)
+    return config

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import ConfigDict, Field, ValidationError, model_validator
+from pydantic import ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from lstmflow.config.backtest import BacktestConfig
 from lstmflow.config.base import ConfigError, _Section, describe_bounds
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
+from lstmflow.config.locations import shown
 from lstmflow.config.monitor import MonitorConfig
 from lstmflow.config.notify import NotifyConfig
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
@@ -74,7 +76,19 @@ class PipelineConfig(_Section):
     tune: TuneConfig = Field(default_factory=TuneConfig)
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
-    output_dir: str = Field("outputs", description="Folder for run outputs and the model registry.")
+    output_dir: str = Field(
+        "outputs", description="Folder for run outputs and the model registry: a local path "
+        "(or a mounted bucket); a URL is refused.")
+
+    @field_validator("output_dir")
+    @classmethod
+    def _local_output_dir(cls, value: str) -> str:
+        """A URL here was taken as a folder named 's3:' in the working directory: the user
+        believed the team shared a registry and nothing did. Refused until storage is."""
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", value):
+            raise ValueError(f"'{shown(value)}' is a URL; runs and the registry are written to "
+                             "a local folder (a mounted bucket works): give a path")
+        return value
 
     @model_validator(mode="after")
     def _segments_fit_the_window(self) -> PipelineConfig:

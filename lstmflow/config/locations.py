@@ -1,0 +1,89 @@
+"""Where a run may read and write, as the worker (not the run's parameters) allows it.
+
+A deployment's form lets anyone who can open it point `data.path` or `output_dir` at any file
+or bucket the worker can reach. With `LSTMFLOW_ALLOWED_ROOTS` set in the worker's environment
+(or as a work-pool job variable), every location a run's config names must lie under one of
+its roots (local folders or URL prefixes, comma-separated); a run that leaves them is refused
+before it reads anything. Unset (a user's own machine), nothing is checked.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from lstmflow.config.base import ConfigError
+
+ALLOWED_ENV = "LSTMFLOW_ALLOWED_ROOTS"
+FOLDER_LOGGERS = ("csv", "tensorboard")  # tracking.uri is a folder for these loggers
+
+
+def allowed_roots() -> list[str] | None:
+    """The worker's allowed roots (None: the variable is unset, everything is allowed)."""
+    raw = os.environ.get(ALLOWED_ENV)
+    if raw is None or not raw.strip():
+        return None
+    return [r.strip() for r in raw.split(",") if r.strip()]
+
+
+def _url(value: str) -> tuple[str, str] | None:
+    """(scheme, the rest without credentials) of a URL, or None for a local path (a Windows
+    drive letter is a path, file:// is one too)."""
+    parts = urlsplit(value)
+    if len(parts.scheme) < 2 or parts.scheme == "file":
+        return None
+    host = parts.hostname or ""
+    netloc = host + (f":{parts.port}" if parts.port else "")
+    return parts.scheme.lower(), urlunsplit(("", netloc, parts.path, "", "")).lstrip("/")
+
+
+def _local(value: str) -> Path:
+    """A local path as the filesystem resolves it (symlinks and '..' followed)."""
+    if value.startswith("file://"):
+        value = urlsplit(value).path
+    return Path(value).expanduser().resolve()
+
+
+def shown(value: str) -> str:
+    """A location as an error may show it: a URL without user name, password or query."""
+    url = _url(value)
+    return f"{url[0]}://{url[1]}" if url else value
+
+
+def within(value: str, root: str) -> bool:
+    """Whether `value` lies at or under `root`, by path components (s3://b/team does not
+    contain s3://b/team-other; /data does not contain /data2)."""
+    v, r = _url(value), _url(root)
+    if (v is None) != (r is None):
+        return False
+    if v is None:
+        return _local(value).is_relative_to(_local(root))
+    if v[0] != r[0]:
+        return False
+    vp, rp = v[1].rstrip("/").split("/"), r[1].rstrip("/").split("/")
+    return vp[: len(rp)] == rp and ".." not in vp
+
+
+def check_location(key: str, value: str | None, roots: list[str] | None = None) -> None:
+    """Raise ConfigError naming the key and the allowed roots when `value` lies outside them."""
+    roots = allowed_roots() if roots is None else roots
+    if roots is None or value is None:
+        return
+    if not any(within(value, root) for root in roots):
+        raise ConfigError(
+            f"config key '{key}' ({shown(value)}) is outside the locations this worker allows "
+            f"({', '.join(shown(r) for r in roots)}; set by {ALLOWED_ENV} on the worker): "
+            "nothing was read or written")
+
+
+def check_locations(cfg) -> None:
+    """Every location a run's config names (data, outputs, a tracking folder) against the
+    worker's allowed roots; a no-op when none are set."""
+    roots = allowed_roots()
+    if roots is None:
+        return
+    check_location("data.path", cfg.data.path, roots)
+    check_location("output_dir", cfg.output_dir, roots)
+    if cfg.tracking.logger in FOLDER_LOGGERS:
+        check_location("tracking.uri", cfg.tracking.uri, roots)
