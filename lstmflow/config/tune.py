@@ -85,7 +85,29 @@ class TuneConfig(_Section):
         description="Study name: the SQLite file <output_dir>/tune/<study>.db keeps its trials "
         "and a rerun with the same name continues it; empty: the config's `name`.",
     )
+    storage: str | None = Field(
+        None, pattern=r"^(sqlite|postgresql\+psycopg)://\S+$",
+        description="Where the study lives: an SQLAlchemy URL, e.g. postgresql+psycopg://user@"
+        "host:5432/db (pip install lstmflow[postgres]), so Dask workers on other machines share "
+        "one study without a shared disk. No password in the URL (configs are kept in run "
+        "records, deployments and trackers): each machine's PGPASSWORD or ~/.pgpass gives it. "
+        "Empty: the SQLite file <output_dir>/tune/<study>.db.",
+    )
     trials: int = Field(20, ge=1, le=10_000, description="Trials this run adds to the study.")
+
+    @field_validator("storage")
+    @classmethod
+    def _no_password(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value) if value else None
+        if parts is not None and parts.password is not None:
+            user = parts.username or ""
+            raise ValueError(
+                f"the URL holds a password ({parts.scheme}://{user}:***@{parts.hostname}...): "
+                "configs are kept in run records, deployments and trackers; give the password "
+                "through PGPASSWORD or ~/.pgpass on each machine instead")
+        return value
     timeout_minutes: float | None = Field(
         None, gt=0, le=100_000,
         description="Stop starting trials after this many minutes (running ones finish); "

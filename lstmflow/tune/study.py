@@ -1,4 +1,5 @@
-"""The Optuna study behind `lstmflow tune`: kept in SQLite under the output dir, so a rerun
+"""The Optuna study behind `lstmflow tune`: kept in SQLite under the output dir (or the
+database of tune.storage), so a rerun
 with the same study name continues from its stored trials; the workers that run its trials;
 the trial table (tune.json's trials, lstmflow.records.tune.TrialRecord) and best.yaml."""
 
@@ -36,17 +37,44 @@ def storage_path(cfg: PipelineConfig) -> Path:
     return Path(cfg.output_dir) / "tune" / f"{study_name(cfg)}.db"
 
 
+def storage_shown(cfg: PipelineConfig) -> str:
+    """Where the study lives, as logs and tune.json say it: the SQLite file, or the database
+    URL with its password masked."""
+    if cfg.tune.storage is None:
+        return str(storage_path(cfg).resolve())
+    from sqlalchemy.engine import make_url
+
+    return make_url(cfg.tune.storage).render_as_string(hide_password=True)
+
+
+def _storage(cfg: PipelineConfig):
+    """Optuna's RDB storage on tune.storage, else on the SQLite file (waiting up to 60 s for
+    a lock); a database that cannot be reached is a ConfigError naming the masked URL."""
+    import optuna
+
+    if cfg.tune.storage is None:
+        path = storage_path(cfg)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return optuna.storages.RDBStorage(
+            f"sqlite:///{path.resolve()}", engine_kwargs={"connect_args": {"timeout": 60}})
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return optuna.storages.RDBStorage(cfg.tune.storage,
+                                          engine_kwargs={"pool_pre_ping": True})
+    except (SQLAlchemyError, ImportError) as exc:
+        raise ConfigError(f"tune.storage {storage_shown(cfg)}: cannot open the study's "
+                          f"database ({type(exc).__name__}: {str(exc).splitlines()[0]})") from None
+
+
 def open_study(cfg: PipelineConfig, worker: int = 0):
     """Create or load the study: TPE seeded with tune.seed + worker (parallel workers must not
     propose the same points; constant_liar keeps them off each other's running trials), the
-    median pruner, minimising the validation error. SQLite waits up to 60 s for a lock."""
+    median pruner, minimising the validation error, on `_storage`."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    path = storage_path(cfg)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    storage = optuna.storages.RDBStorage(
-        f"sqlite:///{path.resolve()}", engine_kwargs={"connect_args": {"timeout": 60}})
+    storage = _storage(cfg)
     t = cfg.tune
     sampler = optuna.samplers.TPESampler(seed=t.seed + worker, constant_liar=True,
                                          n_startup_trials=max(1, t.startup_trials))
