@@ -16,6 +16,7 @@ from lstmflow.records.run import Promotion
 from lstmflow.serve.actions import unchanged
 from lstmflow.serve.register import register
 from lstmflow.serve.registry import registry_dir
+from tasks.locks import registry_slot
 from tasks.monitor import PROMOTED, emit, registry_resource
 
 
@@ -27,10 +28,12 @@ def register_task(
     """Write the version folder; move the champion pointer only when `decide` says so and
     the diagnosis found no error (`blocked`: the ids of error-level findings)."""
     cfg = fitted.cfg
-    out = register(registry_dir(cfg.output_dir, cfg.name), fitted, metrics, meta, frame, bounds,
-                   resume, blocked)
+    with registry_slot(cfg.name) as guard:
+        out = register(registry_dir(cfg.output_dir, cfg.name), fitted, metrics, meta, frame,
+                       bounds, resume, blocked)
     get_run_logger().info(f"model saved to {out.model_path} as {out.status}; "
-                          f"{'promoted' if out.promoted else 'not promoted'}: {out.reason}")
+                          f"{'promoted' if out.promoted else 'not promoted'}: {out.reason} "
+                          f"(registry write under the {guard})")
     if out.promoted:  # the predict deployment's trigger: forecast with the new champion now
         emit(PROMOTED, registry_resource(cfg.name), {"version": meta["run_id"],
                                                       "reason": out.reason})

@@ -63,12 +63,13 @@ def registry_root(args: argparse.Namespace) -> Path:
 
 
 def cmd_registry(args: argparse.Namespace) -> int:
+    from lstmflow.locks import LockBusy
     from lstmflow.serve.manifest import RegistryError
 
     root = registry_root(args)
     try:
         return ACTIONS[args.action](root, args)
-    except RegistryError as exc:
+    except (RegistryError, LockBusy) as exc:
         if args.debug:
             raise
         return fail(str(exc))
@@ -129,14 +130,20 @@ def _show(root: Path, args: argparse.Namespace) -> int:
 
 def _promote(root: Path, args: argparse.Namespace) -> int:
     from lstmflow.serve.actions import promote_version
+    from tasks.locks import registry_slot
 
-    return _done(promote_version(root, args.version, args.reason, args.force), args)
+    with registry_slot(root.name):
+        pointer = promote_version(root, args.version, args.reason, args.force)
+    return _done(pointer, args)
 
 
 def _rollback(root: Path, args: argparse.Namespace) -> int:
     from lstmflow.serve.actions import rollback
+    from tasks.locks import registry_slot
 
-    return _done(rollback(root, args.to, args.reason), args)
+    with registry_slot(root.name):
+        pointer = rollback(root, args.to, args.reason)
+    return _done(pointer, args)
 
 
 def _done(pointer: dict[str, Any], args: argparse.Namespace) -> int:

@@ -1,0 +1,72 @@
+"""Registry writes serialised across machines: when a Prefect API is configured (a server,
+not the embedded one), registering, promoting and rolling back also hold a Prefect global
+concurrency limit of one slot named after the registry, created on first use. The file lock
+of lstmflow.locks stays inside it (it serialises the processes of one machine; the limit, the
+workers of every machine that talk to that server).
+
+A worker that dies holding the slot stops renewing its lease and the server frees the slot
+LEASE_S seconds later: the registry is never stuck. Without an API (`make run`, the embedded
+server) only the file lock is used, as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+from lstmflow.locks import REGISTRY_WAIT_S, LockBusy
+
+LEASE_S = 60.0  # the shortest lease the server accepts: a dead holder frees the slot after it
+
+
+def api_configured() -> bool:
+    """Whether this process talks to a Prefect server (PREFECT_API_URL set)."""
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())
+
+
+def limit_name(registry_name: str) -> str:
+    return f"lstmflow-registry-{registry_name}"
+
+
+def ensure_limit(name: str) -> None:
+    """Create the one-slot limit unless it exists (two workers racing to create it is fine)."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+        except ObjectNotFound:
+            with suppress(ObjectAlreadyExists):
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=name, limit=1))
+
+
+@contextmanager
+def registry_slot(registry_name: str, wait_s: float = REGISTRY_WAIT_S) -> Iterator[str]:
+    """Hold the registry's global concurrency limit for the block when an API is configured;
+    yields which lock guards the write (for the log)."""
+    if not api_configured():
+        yield "file lock"
+        return
+    from prefect.concurrency.sync import concurrency
+
+    name = limit_name(registry_name)
+    ensure_limit(name)
+    held = False
+    try:
+        with concurrency(name, occupy=1, timeout_seconds=wait_s, lease_duration=LEASE_S,
+                         strict=True):
+            held = True
+            yield f"Prefect global concurrency limit '{name}' and the file lock"
+    except TimeoutError:
+        if held:  # raised by the write itself, not by the wait
+            raise
+        raise LockBusy(
+            f"registry '{registry_name}': another worker has held the global concurrency limit "
+            f"'{name}' for more than {wait_s:.0f} s, though a registry write takes seconds; a "
+            f"dead holder frees it after {LEASE_S:.0f} s (prefect gcl inspect {name})"
+        ) from None
