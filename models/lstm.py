@@ -53,6 +53,7 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         max_steps: int | None = None,
         cumulative: bool = False,
         segment_len: int = 1,
+        highway: int = 0,
     ) -> None:
         super().__init__()
         quantiles = quantile_levels(loss, quantiles)
@@ -60,7 +61,7 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         self.cumulative = cumulative  # predict_quantiles (models/net.py) differences it back
         # lstm, drop, head (models/net.py: the inference-only LSTMNet loads the same state dict)
         add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout, quantiles,
-                   segment_len)
+                   segment_len, highway)
         self.point_loss = {
             "mse": nn.MSELoss(reduction="none"),
             "mae": nn.L1Loss(reduction="none"),

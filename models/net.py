@@ -30,17 +30,21 @@ def quantile_levels(loss: str, quantiles: Sequence[float] | None) -> list[float]
 
 def add_layers(module: nn.Module, n_inputs: int, horizon: int, hidden_size: int,
                num_layers: int, dropout: float, quantiles: list[float] | None,
-               segment_len: int = 1) -> None:
+               segment_len: int = 1, highway: int = 0) -> None:
     """The layers `lstm`, `drop`, `head` (their names are the state dict's keys), the number of
     levels `n_q`, the index of the median and the levels as a non-saved buffer. With
-    `segment_len` p > 1 the LSTM reads p steps at once (p x n_inputs values per recurrent step)."""
-    module.segment_len = segment_len
+    `segment_len` p > 1 the LSTM reads p steps at once (p x n_inputs values per recurrent step).
+    With `highway` w > 0, a linear map `highway` of the last w target inputs (input 0) is added
+    to every level of the head's forecast (LSTNet's autoregressive highway)."""
+    module.segment_len, module.highway_len = segment_len, highway
     module.lstm = nn.LSTM(n_inputs * segment_len, hidden_size, num_layers=num_layers,
                           batch_first=True, dropout=dropout if num_layers > 1 else 0.0)
     module.drop = nn.Dropout(dropout)
     module.n_q = len(quantiles) if quantiles else 1
     module.median_index = quantiles.index(0.5) if quantiles else 0
     module.head = nn.Linear(hidden_size, horizon * module.n_q)
+    module.highway = nn.Linear(highway, horizon) if highway else None  # after the head: the
+    # parameter order (first LSTM layer first) is what the gradient findings read
     module.register_buffer("q_levels", torch.tensor(quantiles or [0.5], dtype=torch.float32),
                            persistent=False)
 
@@ -59,6 +63,9 @@ def init_weights(module: nn.Module, generator: torch.Generator) -> None:
         fan_in = head.weight.shape[1]
         nn.init.uniform_(head.bias, -1 / math.sqrt(fan_in), 1 / math.sqrt(fan_in),
                          generator=generator)
+        if getattr(module, "highway", None) is not None:  # starts as no change: the LSTM's fit
+            nn.init.zeros_(module.highway.weight)
+            nn.init.zeros_(module.highway.bias)
 
 
 def segment_ends(length: int, segment_len: int) -> torch.Tensor:
@@ -84,7 +91,20 @@ def forecast_all(module: nn.Module, x: torch.Tensor, horizon: int) -> torch.Tens
     (L' = L // segment_len; every timestep when segment_len is 1), the last from step L."""
     out, _ = module.lstm(segments(x, module.segment_len))  # [B, L', hidden]
     b, l_, _ = out.shape
-    return module.head(module.drop(out)).view(b, l_, horizon, module.n_q)
+    pred = module.head(module.drop(out)).view(b, l_, horizon, module.n_q)
+    if getattr(module, "highway", None) is None:
+        return pred
+    return pred + highway_all(module, x).unsqueeze(-1)
+
+
+def highway_all(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """[B, L, F] -> [B, L', H]: the linear highway's forecast from every segment end, each from
+    the w target inputs up to and including that step (zeros before the window's start)."""
+    w = module.highway_len
+    z = nn.functional.pad(x[..., 0], (w - 1, 0))  # [B, L + w - 1]
+    windows = z.unfold(1, w, 1)  # [B, L, w]: row t holds steps t-w+1 .. t
+    ends = segment_ends(x.shape[1], module.segment_len).to(x.device)
+    return module.highway(windows[:, ends])  # [B, L', H]
 
 
 class Forecasts:
@@ -112,11 +132,11 @@ class LSTMNet(Forecasts, nn.Module):
     def __init__(self, n_inputs: int, horizon: int, hidden_size: int = 64, num_layers: int = 2,
                  dropout: float = 0.1, loss: str = "huber",
                  quantiles: Sequence[float] | None = None, cumulative: bool = False,
-                 segment_len: int = 1, **_training: Any) -> None:
+                 segment_len: int = 1, highway: int = 0, **_training: Any) -> None:
         super().__init__()
         self.horizon, self.cumulative = horizon, cumulative
         add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout,
-                   quantile_levels(loss, quantiles), segment_len)
+                   quantile_levels(loss, quantiles), segment_len, highway)
         self.eval()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

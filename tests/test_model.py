@@ -173,3 +173,43 @@ def test_the_recorded_training_loss_is_the_batch_weighted_mean_of_the_epoch():
         assert row["train_loss_zero"] > 0
     assert recorder.epochs[2]["train_loss"] is None and recorder.epochs[2]["nonfinite_losses"] == 1
     assert trainer.callback_metrics["train_loss"] == pytest.approx(recorder.epochs[1]["train_loss"])
+
+
+def test_the_highway_starts_as_no_change_reads_no_later_step_and_loads_into_lstmnet():
+    """model.highway: zero-initialised (the first forecast is the LSTM's, bit for bit), its
+    forecast from step t reads target inputs up to t only, and the plain-torch twin loads it."""
+    from models.net import LSTMNet, init_weights
+
+    x, _, _ = batch(length=12)
+    plain = LSTMForecaster(3, 2, hidden_size=8, num_layers=1)
+    road = LSTMForecaster(3, 2, hidden_size=8, num_layers=1, highway=5)
+    for m in (plain, road):
+        init_weights(m, torch.Generator().manual_seed(7))
+        m.eval()  # no dropout draws
+    assert torch.equal(plain(x), road(x))  # zero highway: the same network
+    assert "highway.weight" in road.state_dict() and "highway.weight" not in plain.state_dict()
+    assert list(road.layer_groups())[:2] == ["lstm.l0", "head"]  # input side first
+    with torch.no_grad():
+        road.highway.weight.normal_(generator=torch.Generator().manual_seed(1))
+    out = road(x)  # [B, L, H, Q]
+    late = x.clone()
+    late[:, 7:] += 10.0  # every input after step 6 changed
+    assert torch.equal(road(late)[:, :7], out[:, :7])  # no forecast up to step 6 moved
+    assert not torch.equal(road(late)[:, 7:], out[:, 7:])
+    # the highway reads exactly the last 5 target inputs: input 0 at steps 2..6 for step 6
+    only = x.clone()
+    only[:, :2, 0] += 5.0  # before the highway's window, and only the target input
+    with torch.no_grad():
+        road.head.weight.zero_()
+        road.lstm.weight_ih_l0.zero_()
+    assert torch.equal(road(only)[:, 6], road(x)[:, 6])
+    net = LSTMNet(**json.loads(json.dumps(dict(road.hparams))))
+    net.load_state_dict(road.state_dict())
+    assert torch.equal(net.predict_quantiles(x), road.predict_quantiles(x))
+
+
+def test_a_highway_longer_than_the_window_is_refused(tmp_path):
+    raw = small_config_dict(tmp_path / "x.csv", tmp_path, model={"highway": 500})
+    with pytest.raises(ConfigError, match=r"model.highway \(500\) must not exceed "
+                       r"forecast.input_size"):
+        build_config(raw)

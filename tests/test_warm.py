@@ -25,7 +25,7 @@ def tiny(csv, out, **sections):
     ("model.hidden_size=32", False), ("model.num_layers=2", False),
     ("forecast.input_size=30", False), ("forecast.horizon=4", False),
     ("preprocess.target_transform=diff", False), ("model.loss=quantile", False),
-    ("model.segment_len=1", False),
+    ("model.segment_len=1", False), ("model.highway=8", False),
     ("training.learning_rate=0.01", True), ("model.dropout=0.2", True),
     ("training.weight_decay=0.001", True), ("training.max_steps=100", True),
     ("training.seed=3", True), ("evaluation.val_size=50", True),

@@ -34,6 +34,13 @@ class ModelConfig(_Section):
         "input_size, the oldest input_size % segment_len steps of a window are not read. 1 "
         "gives the step-by-step LSTM of earlier versions. At most forecast.input_size.",
     )
+    highway: int = Field(
+        0, ge=0, le=10000,
+        description="Linear highway (LSTNet, Lai et al. 2018): a linear map of the last this "
+        "many values of the transformed target is added to the LSTM's forecast, so the "
+        "network models what a linear autoregression cannot. 0 (default): off. At most "
+        "forecast.input_size.",
+    )
     loss: Literal["mse", "mae", "huber", "quantile"] = Field(
         "huber",
         description="Training loss; 'quantile' fits the `quantiles` (pinball loss) for "

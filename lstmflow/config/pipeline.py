@@ -92,6 +92,9 @@ class PipelineConfig(_Section):
 
     @model_validator(mode="after")
     def _segments_fit_the_window(self) -> PipelineConfig:
+        if self.model.highway > self.forecast.input_size:
+            raise ValueError(f"model.highway ({self.model.highway}) must not exceed "
+                             f"forecast.input_size ({self.forecast.input_size})")
         if (self.model.segment_len or 0) > self.forecast.input_size:
             raise ValueError(f"model.segment_len ({self.model.segment_len}) must not exceed "
                              f"forecast.input_size ({self.forecast.input_size})")

@@ -92,6 +92,7 @@ def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None
         max_steps=budget.total_steps if budget else None,
         cumulative=cumulative_target(cfg),
         segment_len=segment_len(cfg),
+        highway=m.highway,
     )
     init_weights(model, generator if generator is not None else fit_generator(cfg))
     return model

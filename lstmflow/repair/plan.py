@@ -17,7 +17,7 @@ RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
 REPAIR_FLOOR_S = 5.0  # the refits' share of time is never below this (see time_left)
 # a remedy touching any of these changes the network's shape (or its inputs): the refit starts
 # from random weights; any other remedy starts from its parent's trained weights
-SHAPE = ("model.hidden_size", "model.num_layers", "model.loss", "model.quantiles",
+SHAPE = ("model.hidden_size", "model.num_layers", "model.loss", "model.quantiles", "model.highway",
          "model.segment_len", "model.cumulative_target", "forecast.input_size", "training.seed",
          *REPREPARE)
 # outcome findings that a random walk explains (no_signal present): no refit beats naive there

@@ -25,7 +25,7 @@ from lstmflow.serve.registry import champion, registry_dir, version_dir
 
 # what a network's shape depends on: a champion that differs in any of them starts nothing warm
 SHAPE = ("forecast.horizon", "forecast.input_size", "model.hidden_size", "model.num_layers",
-         "model.loss", "model.quantiles", "model.cumulative_target",
+         "model.loss", "model.quantiles", "model.cumulative_target", "model.highway",
          "preprocess.target_transform")
 
 
