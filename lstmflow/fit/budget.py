@@ -171,15 +171,19 @@ WARM_MIN_CHECKS = 2  # a shortened (warm) fit validates at least this often
 def shortened(b: Budget, share: float) -> Budget:
     """The budget of a fit that starts from trained weights: `share` of the steps (of the
     epochs under the epoch budget), in whole validation checks and at least WARM_MIN_CHECKS of
-    them; early stopping may end it after its first check."""
+    them, and `share` of the patience too (at least one check): a fit that starts near its
+    optimum and does not improve stops after its first checks instead of running its whole
+    budget (with the cold patience of 5 checks, a 5-check warm budget never stopped early)."""
+    patience = max(1, math.ceil(share * b.patience))
+    plateau = max(1, math.ceil(share * b.plateau_patience))
     if b.mode == "epochs":
         epochs = max(WARM_MIN_CHECKS, math.ceil(share * b.max_epochs))
-        return replace(b, max_epochs=min(epochs, b.max_epochs), min_steps=0,
-                       auto=[*b.auto, "warm start"])
+        return replace(b, max_epochs=min(epochs, b.max_epochs), min_steps=0, patience=patience,
+                       plateau_patience=plateau, auto=[*b.auto, "warm start"])
     checks = max(WARM_MIN_CHECKS, math.ceil(share * b.max_steps / b.steps_per_check))
     steps = min(b.max_steps, checks * b.steps_per_check)
     return replace(b, max_steps=steps, min_steps=min(b.steps_per_check, steps),
-                   auto=[*b.auto, "warm start"])
+                   patience=patience, plateau_patience=plateau, auto=[*b.auto, "warm start"])
 
 
 def describe_budget(b: Budget) -> str:
