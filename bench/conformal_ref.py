@@ -69,6 +69,10 @@ def main(run_dir: Path, out: Path) -> None:
         result["levels"][f"{level:g}"] = scores(actual, lo, hi, alpha, scale)
         ours = (points[f"lower_{level:g}"].to_numpy(), points[f"upper_{level:g}"].to_numpy())
         result["lstmflow"][f"{level:g}"] = scores(actual, *ours, alpha, scale)  # same points
+    err = {k: float(np.mean(np.abs(points[c].to_numpy() - points["actual"].to_numpy())))
+           for k, c in (("statsforecast", name), ("lstmflow", "model"),
+                        ("seasonal_naive", "seasonal_naive"), ("naive", "naive"))}
+    result["point_mae"] = err  # bench/domains.py: point forecasts on the same (origin, step)
     out.write_text(json.dumps(result, indent=2))
 
 
