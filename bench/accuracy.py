@@ -127,14 +127,15 @@ def ridge_scores(cfg_path: Path, snapshot: Path) -> dict[str, float]:
 
 
 def bench_one(name: str, work: Path, before: bool, extra: list[str], env: dict,
-              source: tuple[Path, str] | None = None) -> dict:
+              source: tuple[Path, str] | None = None, init_args: tuple[str, ...] = ()) -> dict:
     """init + train on one series as a user would, scored beside ridge and the naive forecasts
-    on the run's test points; `source`: (file, what it is) of a series not in SERIES."""
+    on the run's test points; `source`: (file, what it is) of a series not in SERIES;
+    `init_args`: what the user tells init (e.g. --target when several columns could be)."""
     path, what = source or (DATA / SERIES[name][0], SERIES[name][1])
     cfg_path, summary_path = work / f"{name}.yaml", work / f"{name}.summary.json"
     init_cmd = [sys.executable, "-m", "lstmflow.cli", "init", "--data", str(path),
                 "--out", str(cfg_path), "--output-dir", str(work / "out"), "--force"]
-    init_s, _ = run(init_cmd + (["--no-fit"] if before else []), env)
+    init_s, _ = run(init_cmd + [*init_args] + (["--no-fit"] if before else []), env)
     sets = [*(BEFORE if before else []), *extra]
     train_s, _ = run([sys.executable, "-m", "lstmflow.cli", "train", "--config", str(cfg_path),
                       "--summary-out", str(summary_path), *[a for s in sets for a in ("--set", s)]],
