@@ -99,6 +99,19 @@ def test_a_warm_start_never_reads_test_rows(champion):
         np.testing.assert_array_equal(w.numpy(), b.model.state_dict()[name].numpy())
 
 
+def test_an_incompatible_champion_says_which_settings_would_start_warm(champion):
+    """A champion that automatic repair trained with other settings cannot start a run on the
+    deployment's config; the reason gives the --set that would let it."""
+    cfg, frame, bounds, _ = champion
+    other = with_overrides(cfg, ["model.hidden_size=32", "model.dropout=0.3"])
+    prepared = Forecaster(other).prepare(frame, bounds)
+    start = choose_start(other, prepared, frame, bounds)
+    assert start.kind == "cold"
+    assert f"model.hidden_size is 32, the champion's {cfg.model.hidden_size}" in start.reason
+    assert (f"it was trained with --set model.hidden_size={cfg.model.hidden_size} --set "
+            f"model.dropout={cfg.model.dropout}") in start.reason
+
+
 def test_a_champion_of_other_series_gives_a_cold_start_with_the_reason(champion):
     """A one-series file names its series after the file: a nightly file named by date is a
     new series each night, and the champion knows none of them (it crashed here before)."""

@@ -75,7 +75,11 @@ def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
         return Start("cold", f"the champion cannot be loaded ({exc})")
     why = incompatible(fitted.cfg, cfg, fitted.state["inputs"], prepared.inputs)
     if why:
-        return Start("cold", f"champion {pointer['version']} does not fit this run: {why}")
+        sets = champion_sets(fitted.cfg, cfg)
+        hint = (f"; it was trained with {' '.join('--set ' + s for s in sets)} (automatic "
+                "repair's choice, or an older config): set them in this config to start warm "
+                "from it") if sets else ""
+        return Start("cold", f"champion {pointer['version']} does not fit this run: {why}{hint}")
     theirs, ours = set(fitted.state["scalers"]), set(bounds)
     if not theirs & ours:
         return Start("cold", f"champion {pointer['version']} was trained on other series "
@@ -84,6 +88,20 @@ def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
                      "to run, or set data.series_column")
     return Start("warm", f"from champion {pointer['version']}", fitted, pointer["version"],
                  champion_val(cfg, fitted, frame, bounds))
+
+
+def champion_sets(old: PipelineConfig, new: PipelineConfig) -> list[str]:
+    """The model, features and preprocess keys (and the window) where the champion's config
+    differs from this run's, as --set would write them."""
+    a, b = old.model_dump(mode="json"), new.model_dump(mode="json")
+    out = [f"forecast.input_size={a['forecast']['input_size']}"] if (
+        a["forecast"]["input_size"] != b["forecast"]["input_size"]) else []
+    for section in ("model", "features", "preprocess"):
+        for key, value in a[section].items():
+            if b[section].get(key) != value:
+                shown = "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else value
+                out.append(f"{section}.{key}={shown}")
+    return out
 
 
 def _few(names: set[str], n: int = 3) -> str:
