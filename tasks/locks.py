@@ -1,18 +1,22 @@
-"""Registry writes serialised across machines: when a Prefect API is configured (a server,
-not the embedded one), registering, promoting and rolling back also hold a Prefect global
-concurrency limit of one slot named after the registry, created on first use. The file lock
+"""Registry writes serialised across machines: with `registry.lock: prefect` and a Prefect API
+configured (a server, not the embedded one), registering, promoting and rolling back also hold
+a Prefect global
+concurrency limit of one slot named after the registry (its name and absolute path), created
+on first use. The file lock
 of lstmflow.locks stays inside it (it serialises the processes of one machine; the limit, the
 workers of every machine that talk to that server).
 
-A worker that dies holding the slot stops renewing its lease and the server frees the slot
-LEASE_S seconds later: the registry is never stuck. Without an API (`make run`, the embedded
-server) only the file lock is used, as before.
+A worker that dies holding the slot stops renewing its lease and the server's repossessor
+service frees the slot after LEASE_S seconds (a server run without its services, such as
+Prefect's test harness, never does: hence opt-in). Otherwise only the file lock is used.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from pathlib import Path
 
 from lstmflow.locks import REGISTRY_WAIT_S, LockBusy
 
@@ -26,8 +30,13 @@ def api_configured() -> bool:
     return bool(PREFECT_API_URL.value())
 
 
-def limit_name(registry_name: str) -> str:
-    return f"lstmflow-registry-{registry_name}"
+def limit_name(root: Path) -> str:
+    """`lstmflow-registry-<name>-<10 hex of the registry's absolute path>`: machines that mount
+    the shared registry at the same path share the limit; another folder is another registry
+    (two unrelated registries of the same name never wait for each other)."""
+    root = Path(root).resolve()
+    digest = hashlib.sha256(str(root).encode()).hexdigest()[:10]
+    return f"lstmflow-registry-{root.name}-{digest}"
 
 
 def ensure_limit(name: str) -> None:
@@ -46,15 +55,17 @@ def ensure_limit(name: str) -> None:
 
 
 @contextmanager
-def registry_slot(registry_name: str, wait_s: float = REGISTRY_WAIT_S) -> Iterator[str]:
-    """Hold the registry's global concurrency limit for the block when an API is configured;
-    yields which lock guards the write (for the log)."""
-    if not api_configured():
+def registry_slot(root: Path, lock: str = "file",
+                  wait_s: float = REGISTRY_WAIT_S) -> Iterator[str]:
+    """Hold the registry's global concurrency limit for the block when `lock` (the config's
+    registry.lock) is 'prefect' and an API is configured; yields which lock guards the write
+    (for the log)."""
+    if lock != "prefect" or not api_configured():
         yield "file lock"
         return
     from prefect.concurrency.sync import concurrency
 
-    name = limit_name(registry_name)
+    name = limit_name(root)
     ensure_limit(name)
     held = False
     try:
@@ -66,7 +77,7 @@ def registry_slot(registry_name: str, wait_s: float = REGISTRY_WAIT_S) -> Iterat
         if held:  # raised by the write itself, not by the wait
             raise
         raise LockBusy(
-            f"registry '{registry_name}': another worker has held the global concurrency limit "
+            f"registry '{root}': another worker has held the global concurrency limit "
             f"'{name}' for more than {wait_s:.0f} s, though a registry write takes seconds; a "
             f"dead holder frees it after {LEASE_S:.0f} s (prefect gcl inspect {name})"
         ) from None

@@ -28,9 +28,9 @@ def register_task(
     """Write the version folder; move the champion pointer only when `decide` says so and
     the diagnosis found no error (`blocked`: the ids of error-level findings)."""
     cfg = fitted.cfg
-    with registry_slot(cfg.name) as guard:
-        out = register(registry_dir(cfg.output_dir, cfg.name), fitted, metrics, meta, frame,
-                       bounds, resume, blocked)
+    root = registry_dir(cfg.output_dir, cfg.name)
+    with registry_slot(root, cfg.registry.lock) as guard:
+        out = register(root, fitted, metrics, meta, frame, bounds, resume, blocked)
     get_run_logger().info(f"model saved to {out.model_path} as {out.status}; "
                           f"{'promoted' if out.promoted else 'not promoted'}: {out.reason} "
                           f"(registry write under the {guard})")

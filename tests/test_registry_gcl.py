@@ -1,6 +1,7 @@
-"""Registry writes across machines: with a Prefect API configured, promotion holds a global
-concurrency limit of one slot named after the registry (created on first use); a second
-promoter in another process waits for it, then completes. Without an API, the file lock alone."""
+"""Registry writes across machines: with `registry.lock: prefect` and a Prefect API configured,
+promotion holds a global concurrency limit of one slot named after the registry (created on
+first use); a second promoter in another process waits for it, then completes. Otherwise the
+file lock alone."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import yaml
@@ -22,8 +24,8 @@ from tests.conftest import ROOT, register_version, small_config_dict
 
 @pytest.fixture
 def registry(sample_slice, tmp_path):
-    raw = small_config_dict(sample_slice, tmp_path / "out", registry={"promote": "always"},
-                            name="gcl")
+    raw = small_config_dict(sample_slice, tmp_path / "out",
+                            registry={"promote": "always", "lock": "prefect"}, name="gcl")
     cfg = build_config(raw)
     for version, seed in (("v1", 1), ("v2", 2)):
         register_version(cfg, version, seed=seed)
@@ -42,7 +44,7 @@ def test_a_second_promoter_waits_for_the_slot_then_promotes(prefect_harness, reg
     held, release, released_at = threading.Event(), threading.Event(), []
 
     def first_promoter() -> None:  # another machine's promotion, in progress
-        with registry_slot(cfg.name):
+        with registry_slot(root, "prefect"):
             held.set()
             release.wait(60)
             released_at.append(time.time())
@@ -51,7 +53,7 @@ def test_a_second_promoter_waits_for_the_slot_then_promotes(prefect_harness, reg
     holder.start()
     assert held.wait(30)
     with get_client(sync_client=True) as client:
-        limit = client.read_global_concurrency_limit_by_name(limit_name("gcl"))
+        limit = client.read_global_concurrency_limit_by_name(limit_name(root))
     assert (limit.limit, limit.active, limit.active_slots) == (1, True, 1)
     # a second "machine": its own process and working directory, the same server and registry
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(),
@@ -77,7 +79,9 @@ def test_a_second_promoter_waits_for_the_slot_then_promotes(prefect_harness, reg
     lines = [json.loads(x) for x in (root / "history.jsonl").read_text().splitlines()]
     assert [e["reason"] for e in lines].count("from the second machine") == 1
     with get_client(sync_client=True) as client:
-        assert client.read_global_concurrency_limit_by_name(limit_name("gcl")).active_slots == 0
+        assert client.read_global_concurrency_limit_by_name(limit_name(root)).active_slots == 0
+    assert limit_name(root).startswith("lstmflow-registry-gcl-")
+    assert limit_name(root) != limit_name(tmp_path / "elsewhere" / "gcl")  # another registry
 
 
 def test_without_an_api_only_the_file_lock_is_used(monkeypatch):
@@ -85,6 +89,8 @@ def test_without_an_api_only_the_file_lock_is_used(monkeypatch):
 
     with temporary_settings({PREFECT_API_URL: None}):
         assert not api_configured()
-        with registry_slot("no-api") as guard:
+        with registry_slot(Path("no-api"), "prefect") as guard:
             assert guard == "file lock"
+    with registry_slot(Path("default"), "file") as guard:  # the default, API or not
+        assert guard == "file lock"
     assert LEASE_S == 60.0  # the documented time a dead holder keeps the slot

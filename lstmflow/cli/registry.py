@@ -132,7 +132,7 @@ def _promote(root: Path, args: argparse.Namespace) -> int:
     from lstmflow.serve.actions import promote_version
     from tasks.locks import registry_slot
 
-    with registry_slot(root.name):
+    with registry_slot(root, _lock_kind(args)):
         pointer = promote_version(root, args.version, args.reason, args.force)
     return _done(pointer, args)
 
@@ -141,9 +141,18 @@ def _rollback(root: Path, args: argparse.Namespace) -> int:
     from lstmflow.serve.actions import rollback
     from tasks.locks import registry_slot
 
-    with registry_slot(root.name):
+    with registry_slot(root, _lock_kind(args)):
         pointer = rollback(root, args.to, args.reason)
     return _done(pointer, args)
+
+
+def _lock_kind(args: argparse.Namespace) -> str:
+    """registry.lock of --config (without one: the file lock)."""
+    if not args.config:
+        return "file"
+    from lstmflow.config import load_config
+
+    return load_config(args.config).registry.lock
 
 
 def _done(pointer: dict[str, Any], args: argparse.Namespace) -> int:
