@@ -26,6 +26,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _user_exists(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except KeyError:
+        return False
+    return True
+
+
 def _pwfile(root: Path) -> Path:
     path = root / "pw"
     path.write_text("superuser-pw\n")
@@ -42,10 +52,13 @@ def _as_postgres(cmd: list[str]) -> list[str]:
 @pytest.fixture(scope="module")
 def postgres():
     """A running cluster with a database 'tune' and a user with a password; its URL."""
-    if not all(shutil.which(b) for b in PG):
+    missing = [b for b in PG if not shutil.which(b)]
+    if os.geteuid() == 0 and not (shutil.which("runuser") and _user_exists("postgres")):
+        missing.append("a 'postgres' user and runuser (PostgreSQL refuses to run as root)")
+    if missing:
         if os.environ.get("CI"):
-            pytest.fail("initdb/pg_ctl missing: .ci/run needs PostgreSQL for this test")
-        pytest.skip("PostgreSQL binaries (initdb, pg_ctl) not on PATH")
+            pytest.fail(f"{', '.join(missing)} missing: .ci/run needs PostgreSQL for this test")
+        pytest.skip(f"PostgreSQL not runnable here: {', '.join(missing)} missing")
     # not under pytest's tmp folder: root's is closed to the postgres user
     root = Path(tempfile.mkdtemp(prefix="lstmflow-pg-"))
     if os.geteuid() == 0:
