@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from lstmflow.config import PipelineConfig
+from lstmflow.data.prepare import ranges_outside
 from lstmflow.data.schema import SERIES, TARGET, TIME
 from lstmflow.data.segments import longest_run
 
@@ -78,8 +79,7 @@ def _level_shift(frame: pd.DataFrame, window: int, need: int) -> tuple[pd.Series
     recent, earlier = seen[newest].groupby(SERIES), seen[~newest].groupby(SERIES)[TARGET]
     lo, hi, n = earlier.min(), earlier.max(), earlier.size()
     med = recent[TARGET].median().reindex(lo.index)
-    width = (hi - lo).where((hi > lo) & (n >= window) & (n + window >= need))
-    far = np.maximum(np.maximum(lo - med, med - hi), 0.0) / width
+    far = ranges_outside(med, lo, hi).where((hi > lo) & (n >= window) & (n + window >= need))
     return far, recent[TIME].min().reindex(far.index)
 
 

@@ -86,6 +86,13 @@ def level_range(frame: pd.DataFrame, bounds: dict[str, Bounds]) -> dict[str, lis
     return out
 
 
+def ranges_outside(level, lo, hi):
+    """How far `level` lies outside [lo, hi], in widths of that range (0 inside it); scalars
+    or arrays alike. The one measure of a level shift: the diagnosis' later periods, gate 1's
+    newest rows and predict's newest window all use it. The caller keeps hi > lo."""
+    return np.maximum(np.maximum(lo - level, level - hi), 0.0) / (hi - lo)
+
+
 def input_columns(cfg: PipelineConfig, calendar: list[str]) -> list[str]:
     """The model inputs, in the order the model reads them: z, covariates, missing indicators,
     engineered features (calendar parts as fitted from the training rows' time step)."""

@@ -26,6 +26,7 @@ import pandas as pd
 
 from lstmflow.config import PipelineConfig, build_config
 from lstmflow.data.ingest import IngestResult, ingest
+from lstmflow.data.prepare import ranges_outside
 from lstmflow.data.schema import SERIES, DataError
 from lstmflow.durable import write_atomic, write_json
 from lstmflow.serve.manifest import RegistryError
@@ -116,7 +117,7 @@ def level_warnings(frame: pd.DataFrame, champ: Champion) -> list[str]:
         if not lo_hi or recent.empty or lo_hi[1] <= lo_hi[0]:
             continue
         med = float(recent.median())
-        far = max(lo_hi[0] - med, med - lo_hi[1], 0.0) / (lo_hi[1] - lo_hi[0])
+        far = float(ranges_outside(med, lo_hi[0], lo_hi[1]))
         if far >= LEVEL_OUTSIDE:
             out.append(f"series '{sid}': its newest {len(recent)} values (median {med:.6g}) lie "
                        f"{far:.2g} training ranges outside the range champion "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from lstmflow.data.prepare import ranges_outside
 from lstmflow.fit.diagnosis import thresholds as T
 from lstmflow.fit.diagnosis.curves import divergence, finding, is_plateau, reference
 from lstmflow.fit.diagnosis.record import Finding, Run, fmt, pct, versus
@@ -122,12 +123,11 @@ def level_shifts(run: Run) -> list[tuple[float, str, str, float, dict]]:
         tr = lv.get("train")
         if not tr or tr["max"] <= tr["min"]:
             continue
-        width = tr["max"] - tr["min"]
         for split in ("val", "test"):
             med = (lv.get(split) or {}).get("median")
             if med is None or (split == "test" and run.period == "validation"):
                 continue
-            far = max(tr["min"] - med, med - tr["max"], 0.0) / width
+            far = float(ranges_outside(med, tr["min"], tr["max"]))
             if far >= T.LEVEL_OUTSIDE:
                 out.append((far, sid, split, med, tr))
     return out
