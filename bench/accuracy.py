@@ -43,6 +43,13 @@ BEFORE = ["training.max_epochs=50", "training.batch_size=128", "training.window_
 ALPHAS = (0.1, 1.0, 10.0, 100.0, 1000.0)
 
 
+def bench_env(threads: int = 1, **extra: str) -> dict[str, str]:
+    """The environment every bench's `lstmflow` subprocess runs in: `threads` BLAS/torch
+    threads (OMP, MKL), no Prefect analytics, plus `extra`."""
+    return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+            "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **extra}
+
+
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
     start = time.perf_counter()
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
@@ -181,7 +188,7 @@ def main() -> None:
     p.add_argument("--json", help="also write the results here")
     p.add_argument("--keep", metavar="DIR", help="keep configs, summaries and runs in DIR")
     args = p.parse_args()
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "MKL_NUM_THREADS": str(args.threads)}
+    env = bench_env(args.threads)
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.keep or tmp)

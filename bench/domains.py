@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import subprocess
 import sys
 import tempfile
@@ -28,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.accuracy import bench_one  # noqa: E402
+from bench.accuracy import bench_env, bench_one  # noqa: E402
 
 DATA = ROOT / "data" / "domains"
 # name: (half, what it is); files are data/domains/<name>.csv.gz
@@ -120,8 +119,7 @@ def main() -> None:
     p.add_argument("--json")
     args = p.parse_args()
     names = args.series or [n for n, (h, _) in DOMAINS.items() if args.half in (None, h)]
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads),
-           "MKL_NUM_THREADS": str(args.threads), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = bench_env(args.threads)
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.keep or tmp)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -23,6 +22,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.accuracy import bench_env  # noqa: E402
 from bench.accuracy import run as accuracy_run  # noqa: E402
 
 DATA = ROOT / "data" / "bench"
@@ -122,8 +122,7 @@ def main() -> None:
     p.add_argument("--json", help="also write the rows here")
     p.add_argument("--keep", metavar="DIR", help="keep configs, data and runs in DIR")
     args = p.parse_args()
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads),
-           "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = bench_env(args.threads)
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.keep or tmp)

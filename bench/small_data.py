@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.accuracy import run  # noqa: E402
+from bench.accuracy import bench_env, run  # noqa: E402
 
 DATA = ROOT / "data" / "bench"
 # task-name prefix: the part of the run it belongs to
@@ -67,8 +67,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(args.keep or tmp)
         work.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-               "PREFECT_HOME": str(work / "prefect-home")}
+        env = bench_env(1, PREFECT_HOME=str(work / "prefect-home"))
         env.pop("PREFECT_API_URL", None)
         cfg, summary_path = work / "small.yaml", work / "small.summary.json"
         init_s = run([sys.executable, "-m", "lstmflow.cli", "init", "--data",
