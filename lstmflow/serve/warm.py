@@ -22,6 +22,7 @@ from lstmflow.data.prepare import Prepared
 from lstmflow.data.split import Bounds
 from lstmflow.serve.manifest import RegistryError
 from lstmflow.serve.registry import champion, registry_dir, version_dir
+from lstmflow.text import listed
 
 # what a network's shape depends on: a champion that differs in any of them starts nothing warm
 SHAPE = ("forecast.horizon", "forecast.input_size", "model.hidden_size", "model.num_layers",
@@ -83,9 +84,9 @@ def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
     theirs, ours = set(fitted.state["scalers"]), set(bounds)
     if not theirs & ours:
         return Start("cold", f"champion {pointer['version']} was trained on other series "
-                     f"({_few(theirs)}) than this run's ({_few(ours)}); a file without a series "
-                     "column names its one series after the file: keep the file name from run "
-                     "to run, or set data.series_column")
+                     f"({listed(sorted(theirs))}) than this run's ({listed(sorted(ours))}); a "
+                     "file without a series column names its one series after the file: keep "
+                     "the file name from run to run, or set data.series_column")
     return Start("warm", f"from champion {pointer['version']}", fitted, pointer["version"],
                  champion_val(cfg, fitted, frame, bounds))
 
@@ -102,11 +103,6 @@ def champion_sets(old: PipelineConfig, new: PipelineConfig) -> list[str]:
                 shown = "[" + ", ".join(map(str, value)) + "]" if isinstance(value, list) else value
                 out.append(f"{section}.{key}={shown}")
     return out
-
-
-def _few(names: set[str], n: int = 3) -> str:
-    shown = sorted(names)[:n]
-    return ", ".join(shown) + (f" and {len(names) - n} more" if len(names) > n else "")
 
 
 def champion_val(cfg: PipelineConfig, fitted: Fitted, frame: pd.DataFrame,
