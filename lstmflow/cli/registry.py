@@ -39,13 +39,24 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=cmd_registry)
 
 
+def _config(args: argparse.Namespace):
+    """The --config file's config, read once per command (None without one)."""
+    if not args.config:
+        return None
+    if getattr(args, "loaded_config", None) is None:
+        from lstmflow.config import load_config
+
+        args.loaded_config = load_config(args.config)
+    return args.loaded_config
+
+
 def registry_root(args: argparse.Namespace) -> Path:
     """The registry folder the arguments name; ConfigError when there is none or several."""
-    from lstmflow.config import ConfigError, load_config
+    from lstmflow.config import ConfigError
     from lstmflow.serve.registry import registry_dir
 
     if args.config:
-        cfg = load_config(args.config)
+        cfg = _config(args)
         root = registry_dir(cfg.output_dir, cfg.name)
     elif args.name:
         root = registry_dir(args.output_dir, args.name)
@@ -148,11 +159,8 @@ def _rollback(root: Path, args: argparse.Namespace) -> int:
 
 def _lock_kind(args: argparse.Namespace) -> str:
     """registry.lock of --config (without one: the file lock)."""
-    if not args.config:
-        return "file"
-    from lstmflow.config import load_config
-
-    return load_config(args.config).registry.lock
+    cfg = _config(args)
+    return cfg.registry.lock if cfg is not None else "file"
 
 
 def _done(pointer: dict[str, Any], args: argparse.Namespace) -> int:
@@ -160,10 +168,9 @@ def _done(pointer: dict[str, Any], args: argparse.Namespace) -> int:
     print(f"champion is now {pointer['version']} (was {e.get('from') or 'none'}); "
           f"{e['action']} by {e['by']} at {e['at']}: {e['reason']}")
     if args.config:  # the champion's alias in MLflow follows (tracking.logger: mlflow)
-        from lstmflow.config import load_config
         from lstmflow.serve.mirror import move_alias
 
-        cfg = load_config(args.config)
+        cfg = _config(args)
         if cfg.tracking.logger == "mlflow" and move_alias(cfg, pointer["version"]):
             print(f"MLflow: registered model '{cfg.tracking.registered_model or cfg.name}' "
                   f"alias 'champion' moved to the version mirroring {pointer['version']}")
