@@ -23,6 +23,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +50,16 @@ def bench_env(threads: int = 1, **extra: str) -> dict[str, str]:
     threads (OMP, MKL), no Prefect analytics, plus `extra`."""
     return {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
             "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **extra}
+
+
+@contextmanager
+def work_dir(keep: str | None) -> Iterator[Path]:
+    """Where a bench keeps configs, summaries and runs: `keep` (made if missing, left in
+    place), else a temporary folder removed at the end."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(keep or tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        yield work
 
 
 def run(cmd: list[str], env: dict[str, str]) -> tuple[float, subprocess.CompletedProcess]:
@@ -190,9 +202,7 @@ def main() -> None:
     args = p.parse_args()
     env = bench_env(args.threads)
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.keep or tmp)
-        work.mkdir(parents=True, exist_ok=True)
+    with work_dir(args.keep) as work:
         for name in args.series:
             results.append(bench_one(name, work, args.before, args.set, env))
             r = results[-1]

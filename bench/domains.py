@@ -21,13 +21,12 @@ import json
 import math
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.accuracy import bench_env, bench_one  # noqa: E402
+from bench.accuracy import bench_env, bench_one, work_dir  # noqa: E402
 
 DATA = ROOT / "data" / "domains"
 # name: (half, what it is); files are data/domains/<name>.csv.gz
@@ -121,9 +120,7 @@ def main() -> None:
     names = args.series or [n for n, (h, _) in DOMAINS.items() if args.half in (None, h)]
     env = bench_env(args.threads)
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.keep or tmp)
-        work.mkdir(parents=True, exist_ok=True)
+    with work_dir(args.keep) as work:
         for name in names:
             rows.append(one(name, work, args.set, env, args.reference))
             print(f"{name}: {'refused' if 'refused' in rows[-1] else 'done'}", file=sys.stderr,

@@ -16,13 +16,12 @@ import argparse
 import json
 import math
 import sys
-import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.accuracy import bench_env  # noqa: E402
+from bench.accuracy import bench_env, work_dir  # noqa: E402
 from bench.accuracy import run as accuracy_run  # noqa: E402
 
 DATA = ROOT / "data" / "bench"
@@ -134,9 +133,7 @@ def main() -> None:
     args = p.parse_args()
     env = bench_env(args.threads)
     results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.keep or tmp)
-        work.mkdir(parents=True, exist_ok=True)
+    with work_dir(args.keep) as work:
         for name in args.series:
             results.append(bench_one(name, work, env, args.reference))
             print(f"{name}: done", file=sys.stderr, flush=True)

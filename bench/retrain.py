@@ -14,7 +14,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -22,7 +21,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.accuracy import bench_env  # noqa: E402
+from bench.accuracy import bench_env, work_dir  # noqa: E402
 from bench.accuracy import run as accuracy_run  # noqa: E402
 
 DATA = ROOT / "data" / "bench"
@@ -124,9 +123,7 @@ def main() -> None:
     args = p.parse_args()
     env = bench_env(args.threads)
     rows: list[dict] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(args.keep or tmp)
-        work.mkdir(parents=True, exist_ok=True)
+    with work_dir(args.keep) as work:
         for name in args.series:
             rows += bench_one(name, work, args.nights, env)
     report(rows)
