@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from lstmflow.store.location import local_dir
+
 REGISTRY_WAIT_S = 600.0  # a registry write takes seconds; waiting longer means something is stuck
+_held = threading.local()  # registry locks this thread holds: taking one again is a no-op
 
 
 class LockBusy(RuntimeError):
@@ -47,7 +51,7 @@ def _lock(path: Path) -> FileLock:
 
 
 def run_lock_path(output_dir: str | Path, run_id: str) -> Path:
-    return Path(output_dir) / "runs" / ".locks" / f"{run_id}.lock"
+    return local_dir(output_dir) / "runs" / ".locks" / f"{run_id}.lock"
 
 
 class RunLock:
@@ -93,8 +97,16 @@ def check_not_running(output_dir: str | Path, run_id: str) -> None:
 
 @contextmanager
 def registry_lock(root: Path, wait_s: float = REGISTRY_WAIT_S) -> Iterator[Path]:
-    """Hold the registry's lock for the `with` block, waiting up to `wait_s` for another run."""
+    """Hold the registry's lock for the `with` block, waiting up to `wait_s` for another run.
+
+    Re-entrant in one thread: a registry transaction on a shared store (lstmflow.store.shared)
+    holds it around the pull, the write and the push, and the write takes it again inside."""
     path = Path(root) / ".lock"
+    held = _held.__dict__.setdefault("paths", set())
+    key = str(path.resolve())
+    if key in held:
+        yield path
+        return
     lock = _lock(path)
     try:
         lock.acquire(timeout=wait_s)
@@ -103,7 +115,9 @@ def registry_lock(root: Path, wait_s: float = REGISTRY_WAIT_S) -> Iterator[Path]
             f"registry '{root}' is locked by process {_holder(path)} ('{path}') for more than "
             f"{wait_s:.0f} s, though a registry write takes seconds: is that process stuck?"
         ) from None
+    held.add(key)
     try:
         yield path
     finally:
+        held.discard(key)
         lock.release()

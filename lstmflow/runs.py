@@ -13,6 +13,7 @@ from typing import Any
 
 from lstmflow.config import ConfigError, PipelineConfig, apply_overrides, build_config
 from lstmflow.durable import write_json
+from lstmflow.store.location import is_url, local_dir
 
 RUN_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
 CHECKPOINT = "last.ckpt"
@@ -32,7 +33,7 @@ def run_folder(output_dir: str | Path, run_id: str) -> Path:
             f"run_id '{run_id}' must be one path component of letters, digits, '.', '_' and '-' "
             "(not '.' or '..')"
         )
-    return Path(output_dir) / "runs" / run_id
+    return local_dir(output_dir) / "runs" / run_id
 
 
 def checkpoint_path(run_dir: Path) -> Path:
@@ -73,6 +74,8 @@ def resume_config(run_dir: Path, overrides: Sequence[str] = ()) -> PipelineConfi
     }
     _rename_target(raw.get("quality") or {}, old.get("target_column", "target"))
     output_dir = str(run_dir.parent.parent)  # the flow finds this same folder again
+    if is_url(raw.get("output_dir") or "") and local_dir(raw["output_dir"]) == run_dir.parent.parent:
+        output_dir = raw["output_dir"]  # a store's run, resumed in its mirror
     raw["output_dir"] = output_dir
     cfg = build_config(apply_overrides(raw, list(overrides)))
     if cfg.output_dir != output_dir:

@@ -1,10 +1,11 @@
-"""Registry writes serialised across machines: with `registry.lock: prefect` and a Prefect API
-configured (a server, not the embedded one), registering, promoting and rolling back also hold
-a Prefect global
-concurrency limit of one slot named after the registry (its name and absolute path), created
-on first use. The file lock
-of lstmflow.locks stays inside it (it serialises the processes of one machine; the limit, the
-workers of every machine that talk to that server).
+"""Registry writes serialised across machines: with `registry.lock: prefect` (or `auto` and a
+URL output_dir) and a Prefect API configured (a server, not the embedded one), registering,
+promoting and rolling back also hold a Prefect global concurrency limit of one slot named after
+the registry (its name and its store URL or absolute path), created on first use. The file
+lock of lstmflow.locks stays inside it (it serialises the processes of one machine; the limit,
+the workers of every machine that talk to that server). A URL registry with no API configured
+is written under the file lock alone, which the returned guard says: other machines are not
+excluded then.
 
 A worker that dies holding the slot stops renewing its lease and the server's repossessor
 service frees the slot after LEASE_S seconds (a server run without its services, such as
@@ -19,6 +20,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from lstmflow.locks import REGISTRY_WAIT_S, LockBusy
+from lstmflow.store.location import is_url, shown
 
 LEASE_S = 60.0  # the shortest lease the server accepts: a dead holder frees the slot after it
 
@@ -30,13 +32,19 @@ def api_configured() -> bool:
     return bool(PREFECT_API_URL.value())
 
 
-def limit_name(root: Path) -> str:
-    """`lstmflow-registry-<name>-<10 hex of the registry's absolute path>`: machines that mount
-    the shared registry at the same path share the limit; another folder is another registry
-    (two unrelated registries of the same name never wait for each other)."""
+def limit_name(root: Path, url: str | None = None) -> str:
+    """`lstmflow-registry-<name>-<10 hex of the store URL or the registry's absolute path>`:
+    machines that share the store (or mount the registry at the same path) share the limit;
+    another store is another registry (unrelated registries of one name never wait)."""
     root = Path(root).resolve()
-    digest = hashlib.sha256(str(root).encode()).hexdigest()[:10]
+    where = f"{shown(url).rstrip('/')}/registry/{root.name}" if url and is_url(url) else str(root)
+    digest = hashlib.sha256(where.encode()).hexdigest()[:10]
     return f"lstmflow-registry-{root.name}-{digest}"
+
+
+def spans_machines(guard: str) -> bool:
+    """Whether the guard `registry_slot` yielded excludes the writers of other machines."""
+    return guard.startswith("Prefect global concurrency limit")
 
 
 def ensure_limit(name: str) -> None:
@@ -55,17 +63,20 @@ def ensure_limit(name: str) -> None:
 
 
 @contextmanager
-def registry_slot(root: Path, lock: str = "file",
+def registry_slot(root: Path, lock: str = "file", url: str | None = None,
                   wait_s: float = REGISTRY_WAIT_S) -> Iterator[str]:
     """Hold the registry's global concurrency limit for the block when `lock` (the config's
-    registry.lock) is 'prefect' and an API is configured; yields which lock guards the write
-    (for the log)."""
-    if lock != "prefect" or not api_configured():
-        yield "file lock"
+    registry.lock) asks for it ('prefect', or 'auto' with a URL `url`, the output_dir) and an
+    API is configured; yields which lock guards the write (for the log)."""
+    shared = bool(url) and is_url(url)
+    wanted = lock == "prefect" or (lock == "auto" and shared)
+    if not wanted or not api_configured():
+        yield ("file lock (this machine only: no Prefect API is configured, so writers on "
+               "other machines are not excluded)") if shared else "file lock"
         return
     from prefect.concurrency.sync import concurrency
 
-    name = limit_name(root)
+    name = limit_name(root, url)
     ensure_limit(name)
     held = False
     try:

@@ -16,7 +16,8 @@ from lstmflow.records.run import Promotion
 from lstmflow.serve.actions import unchanged
 from lstmflow.serve.register import register
 from lstmflow.serve.registry import registry_dir
-from tasks.locks import registry_slot
+from lstmflow.store.shared import open_registry, shared_registry
+from tasks.locks import registry_slot, spans_machines
 from tasks.monitor import PROMOTED, emit, registry_resource
 
 
@@ -29,7 +30,9 @@ def register_task(
     the diagnosis found no error (`blocked`: the ids of error-level findings)."""
     cfg = fitted.cfg
     root = registry_dir(cfg.output_dir, cfg.name)
-    with registry_slot(root, cfg.registry.lock) as guard:
+    with registry_slot(root, cfg.registry.lock, cfg.output_dir) as guard, shared_registry(
+            cfg.output_dir, cfg.name, cfg.storage_options, write=True,
+            sweep_age_s=0 if spans_machines(guard) else None) as root:
         out = register(root, fitted, metrics, meta, frame, bounds, resume, blocked)
     get_run_logger().info(f"model saved to {out.model_path} as {out.status}; "
                           f"{'promoted' if out.promoted else 'not promoted'}: {out.reason} "
@@ -43,8 +46,8 @@ def register_task(
 @task(name="unchanged", cache_policy=NO_CACHE)
 def unchanged_task(cfg: PipelineConfig, fingerprint: str) -> str | None:
     """Why this run need not train (the champion has this data and effective config), or None."""
-    reason = unchanged(registry_dir(cfg.output_dir, cfg.name), cfg.model_dump(mode="json"),
-                       fingerprint)
+    reason = unchanged(open_registry(cfg.output_dir, cfg.name, cfg.storage_options),
+                       cfg.model_dump(mode="json"), fingerprint)
     if reason:
         get_run_logger().info(reason)
     return reason

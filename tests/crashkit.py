@@ -21,9 +21,12 @@ PRELOAD = ["tests.crashkit", "lstmflow.cli", "flows.training", "pytorch_lightnin
 KILLED = -9  # multiprocessing's exit code of a process ended by SIGKILL
 
 
-def run_cli(argv: list[str], env: dict[str, str], out: str) -> None:
-    """The child: `lstmflow <argv>` with extra environment, stdout/stderr into `out`."""
+def run_cli(argv: list[str], env: dict[str, str], out: str, cwd: str | None = None) -> None:
+    """The child: `lstmflow <argv>` with extra environment (and working directory), stdout and
+    stderr into `out`."""
     os.environ.update(env)
+    if cwd:
+        os.chdir(cwd)
     fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -60,17 +63,19 @@ class Runner:
                 else:
                     os.environ[k] = v
 
-    def start(self, argv: list[str], env: dict[str, str] | None = None):
+    def start(self, argv: list[str], env: dict[str, str] | None = None, cwd: Path | None = None):
         """Start one `lstmflow` child; returns (process, path of its output)."""
         self.count += 1
         out = self.logs / f"child-{self.count}.log"
-        p = self.ctx.Process(target=run_cli, args=(argv, env or {}, str(out)))
+        p = self.ctx.Process(target=run_cli,
+                             args=(argv, env or {}, str(out), str(cwd) if cwd else None))
         p.start()
         return p, out
 
-    def run(self, argv: list[str], env: dict[str, str] | None = None, timeout: float = 180):
+    def run(self, argv: list[str], env: dict[str, str] | None = None, timeout: float = 180,
+            cwd: Path | None = None):
         """Run one child to its end; returns (exit code, its whole output)."""
-        p, out = self.start(argv, env)
+        p, out = self.start(argv, env, cwd)
         p.join(timeout)
         if p.exitcode is None:
             p.kill()

@@ -68,15 +68,27 @@ def test_unset_allows_everything_and_set_refuses_each_key(sample_slice, tmp_path
         config_from_parameters(cfg, ["tracking.logger=csv", "tracking.uri=/var/tb"])
 
 
-@pytest.mark.parametrize("url", ["s3://bucket/team", "file:///srv/out", "gs://b/p"])
-def test_a_url_output_dir_is_refused_not_written_to_a_folder_named_after_it(
-        sample_slice, tmp_path, url, monkeypatch):
-    """It used to land in a local folder named 's3:' while every run exited 0."""
+def test_a_url_output_dir_of_an_unknown_scheme_is_refused_not_written_to_a_folder(
+        sample_slice, tmp_path, monkeypatch):
+    """'s4://' used to land in a local folder named 's4:' while every run exited 0."""
     monkeypatch.delenv(ALLOWED_ENV, raising=False)
     cfg = single_fit_config(sample_slice, tmp_path / "out")
-    with pytest.raises(ConfigError, match=r"config key 'output_dir': Value error, '[a-z0-9]+://"
-                       r".*' is a URL; runs and the registry are written to a local folder"):
-        config_from_parameters(cfg, [f"output_dir={url}"])
+    with pytest.raises(ConfigError, match=r"config key 'output_dir': Value error, 's4://bucket/"
+                       r"team': 's4://' is not a storage scheme fsspec knows"):
+        config_from_parameters(cfg, ["output_dir=s4://bucket/team"])
+    for url in ("s3://bucket/team", "file:///srv/out", "gs://b/p"):  # known: accepted
+        assert config_from_parameters(cfg, [f"output_dir={url}"]).output_dir == url
+
+
+def test_credentials_in_storage_options_are_refused(sample_slice, tmp_path, monkeypatch):
+    """A config is shown in the Prefect UI: a secret there would be printed."""
+    monkeypatch.delenv(ALLOWED_ENV, raising=False)
+    cfg = single_fit_config(sample_slice, tmp_path / "out")
+    with pytest.raises(ConfigError, match=r"storage_options may not hold credentials \(secret\)"
+                       r".*AWS_SECRET_ACCESS_KEY"):
+        config_from_parameters(cfg, ["output_dir=s3://b/p", "storage_options.secret=abc"])
+    ok = config_from_parameters(cfg, ["storage_options.endpoint_url=http://127.0.0.1:9"])
+    assert ok.storage_options == {"endpoint_url": "http://127.0.0.1:9"}
 
 
 def test_a_flow_run_outside_the_roots_fails_before_reading(prefect_harness, sample_slice,

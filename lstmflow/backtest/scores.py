@@ -13,6 +13,7 @@ import pandas as pd
 from lstmflow.config import PipelineConfig
 from lstmflow.records.backtest import BacktestSummary
 from lstmflow.serve.manifest import canonical_sha256, effective_config
+from lstmflow.store.location import local_dir
 
 SCORES = "scores.parquet"
 BACKTEST_JSON = "backtest.json"
@@ -39,7 +40,7 @@ def backtest_scores(cfg: PipelineConfig) -> tuple[tuple[str, pd.DataFrame] | Non
     `output_dir/runs/`, or (None, why not)."""
     from lstmflow.config import build_config
 
-    runs = Path(cfg.output_dir) / "runs"
+    runs = local_dir(cfg.output_dir) / "runs"
     found = sorted(runs.glob(f"*/{BACKTEST_JSON}"), reverse=True) if runs.is_dir() else []
     want = same_model(cfg)
     for path in found:

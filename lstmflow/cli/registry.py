@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from lstmflow.cli.common import fail
+from lstmflow.store.location import local_dir
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,18 +53,36 @@ def _config(args: argparse.Namespace):
     return args.loaded_config
 
 
-def registry_root(args: argparse.Namespace) -> Path:
-    """The registry folder the arguments name; ConfigError when there is none or several."""
-    from lstmflow.config import ConfigError
-    from lstmflow.serve.registry import registry_dir
+def _where(args: argparse.Namespace) -> tuple[str, str | None, dict[str, Any]]:
+    """(output_dir, registry name or None, storage_options) the arguments name."""
+    cfg = _config(args)
+    if cfg is not None:
+        return cfg.output_dir, cfg.name, cfg.storage_options
+    return args.output_dir, args.name, {}
 
-    if args.config:
-        cfg = _config(args)
-        root = registry_dir(cfg.output_dir, cfg.name)
-    elif args.name:
-        root = registry_dir(args.output_dir, args.name)
+
+def registry_root(args: argparse.Namespace) -> Path:
+    """The registry folder the arguments name (a URL's: its mirror, pulled from the store now);
+    ConfigError when there is none or several."""
+    from lstmflow.config import ConfigError
+    from lstmflow.serve.registry import registry_dir, version_names
+    from lstmflow.store.location import is_url
+    from lstmflow.store.shared import open_registry
+
+    output_dir, name, options = _where(args)
+    if is_url(output_dir):
+        if not name:
+            raise ConfigError(f"'{output_dir}' is a store URL: name the registry with --name "
+                              "or --config")
+        root = open_registry(output_dir, name, options)
+        if not version_names(root) and not (root / "champion.json").is_file():
+            raise ConfigError(f"registry '{output_dir}/registry/{name}' does not exist (no "
+                              "model was registered there)")
+        return root
+    if name:
+        root = registry_dir(output_dir, name)
     else:
-        base = Path(args.output_dir) / "registry"
+        base = local_dir(output_dir) / "registry"
         found = sorted(p for p in base.iterdir() if p.is_dir()) if base.is_dir() else []
         if len(found) != 1:
             raise ConfigError(f"'{base}' holds {len(found)} registries "
@@ -76,11 +97,12 @@ def registry_root(args: argparse.Namespace) -> Path:
 def cmd_registry(args: argparse.Namespace) -> int:
     from lstmflow.locks import LockBusy
     from lstmflow.serve.manifest import RegistryError
+    from lstmflow.store.location import StoreError
 
-    root = registry_root(args)
     try:
+        root = registry_root(args)
         return ACTIONS[args.action](root, args)
-    except (RegistryError, LockBusy) as exc:
+    except (RegistryError, LockBusy, StoreError) as exc:
         if args.debug:
             raise
         return fail(str(exc))
@@ -141,26 +163,34 @@ def _show(root: Path, args: argparse.Namespace) -> int:
 
 def _promote(root: Path, args: argparse.Namespace) -> int:
     from lstmflow.serve.actions import promote_version
-    from tasks.locks import registry_slot
 
-    with registry_slot(root, _lock_kind(args)):
+    with _writing(root, args) as root:
         pointer = promote_version(root, args.version, args.reason, args.force)
     return _done(pointer, args)
 
 
 def _rollback(root: Path, args: argparse.Namespace) -> int:
     from lstmflow.serve.actions import rollback
-    from tasks.locks import registry_slot
 
-    with registry_slot(root, _lock_kind(args)):
+    with _writing(root, args) as root:
         pointer = rollback(root, args.to, args.reason)
     return _done(pointer, args)
 
 
-def _lock_kind(args: argparse.Namespace) -> str:
-    """registry.lock of --config (without one: the file lock)."""
+@contextmanager
+def _writing(root: Path, args: argparse.Namespace) -> Iterator[Path]:
+    """The registry to change, under the lock registry.lock asks for (without --config: 'auto')
+    and, for a store URL, pulled first and pushed after."""
+    from lstmflow.store.shared import shared_registry
+    from tasks.locks import registry_slot, spans_machines
+
     cfg = _config(args)
-    return cfg.registry.lock if cfg is not None else "file"
+    output_dir, _, options = _where(args)
+    with registry_slot(root, cfg.registry.lock if cfg is not None else "auto",
+                       output_dir) as guard, shared_registry(
+            output_dir, root.name, options, write=True,
+            sweep_age_s=0 if spans_machines(guard) else None) as root:
+        yield root
 
 
 def _done(pointer: dict[str, Any], args: argparse.Namespace) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ from lstmflow.config.backtest import BacktestConfig
 from lstmflow.config.base import ConfigError, _Section, describe_bounds
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
-from lstmflow.config.locations import shown
 from lstmflow.config.monitor import MonitorConfig
 from lstmflow.config.notify import NotifyConfig
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
@@ -23,6 +21,7 @@ from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
 from lstmflow.config.tracking import TrackingConfig
 from lstmflow.config.tune import TuneConfig
+from lstmflow.store.location import check_options, check_url, is_url
 
 SEGMENT_STEPS = 12  # auto model.segment_len: about this many recurrent steps per input window
 SEGMENT_MAX = 64  # auto model.segment_len at most (the key's own upper bound)
@@ -77,17 +76,29 @@ class PipelineConfig(_Section):
     tracking: TrackingConfig = Field(default_factory=TrackingConfig)
     monitor: MonitorConfig = Field(default_factory=MonitorConfig)
     output_dir: str = Field(
-        "outputs", description="Folder for run outputs and the model registry: a local path "
-        "(or a mounted bucket); a URL is refused.")
+        "outputs", description="Where runs, reports and the model registry are kept: a local "
+        "folder, or an fsspec URL shared by several machines (s3://bucket/prefix with "
+        "pip install 'lstmflow[s3]'; gs://, az://). A URL is worked in through a local mirror "
+        "(LSTMFLOW_CACHE_DIR, default ~/.cache/lstmflow); its credentials come from the "
+        "worker's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL).")
+    storage_options: dict[str, Any] = Field(
+        default_factory=dict, description="fsspec options for a URL output_dir, such as "
+        "{endpoint_url: http://minio:9000, client_kwargs: {region_name: eu-west-1}}. No "
+        "credentials: the config is shown in the Prefect UI; set them in the environment.")
 
     @field_validator("output_dir")
     @classmethod
-    def _local_output_dir(cls, value: str) -> str:
-        """A URL here was taken as a folder named 's3:' in the working directory: the user
-        believed the team shared a registry and nothing did. Refused until storage is."""
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", value):
-            raise ValueError(f"'{shown(value)}' is a URL; runs and the registry are written to "
-                             "a local folder (a mounted bucket works): give a path")
+    def _known_scheme(cls, value: str) -> str:
+        """A URL of a scheme fsspec does not know (a typo) would otherwise become a local folder
+        named 's4:', and the user would believe the team shared a registry."""
+        if is_url(value):
+            check_url(value)
+        return value
+
+    @field_validator("storage_options")
+    @classmethod
+    def _no_credentials(cls, value: dict[str, Any]) -> dict[str, Any]:
+        check_options(value)
         return value
 
     @model_validator(mode="after")

@@ -46,15 +46,16 @@ class RegistryConfig(_Section):
         "bench/seed_spread.py): with 0.02 a third of such refits were promoted, with 0.1 1%. "
         "A smaller gain can be promoted by hand (lstmflow registry promote).",
     )
-    lock: Literal["file", "prefect"] = Field(
-        "file",
+    lock: Literal["auto", "file", "prefect"] = Field(
+        "auto",
         description="What serialises registry writes (register, promote, rollback). 'file': a "
         "file lock, for the processes of one machine. 'prefect': also a Prefect global "
         "concurrency limit of one slot per registry (created on first use; leased 60 s and "
         "renewed while held) when a Prefect server is configured, for workers on several "
-        "machines that mount one registry at the same path; a dead holder's slot is freed when "
-        "its lease runs out, by the server's repossessor service (a server started without its "
-        "services keeps it until the limit is reset).",
+        "machines that share one registry; a dead holder's slot is freed when its lease runs "
+        "out, by the server's repossessor service (a server started without its services "
+        "keeps it until the limit is reset). 'auto': 'prefect' when output_dir is a URL (a "
+        "store several machines share), 'file' for a local folder.",
     )
     skip_unchanged: bool = Field(
         True,

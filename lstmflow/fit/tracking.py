@@ -16,10 +16,10 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from lstmflow.config import PipelineConfig
+from lstmflow.store.location import local_dir
 
 LOG = logging.getLogger("lstmflow.tracking")
 PARENT_TAG = "mlflow.parentRunId"  # MLflow's own nested-run tag
@@ -66,7 +66,7 @@ def quick_failures() -> None:
 def _uri(cfg: PipelineConfig) -> str | None:
     t = cfg.tracking
     if t.logger in ("csv", "tensorboard"):
-        return t.uri or str(Path(cfg.output_dir) / "tracking")
+        return t.uri or str(local_dir(cfg.output_dir) / "tracking")
     return t.uri
 
 

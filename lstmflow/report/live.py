@@ -10,11 +10,12 @@ from typing import Any
 
 from lstmflow.report.page import img
 from lstmflow.report.plots import _figure, to_png
+from lstmflow.store.location import local_dir
 
 
 def read_live(output_dir: str | Path, name: str) -> tuple[dict | None, list[dict]]:
     """monitor.json and the history lines of registry `name` (None, [] before any check)."""
-    folder = Path(output_dir) / "monitor" / name
+    folder = local_dir(output_dir) / "monitor" / name
     record = json.loads((folder / "monitor.json").read_text()) \
         if (folder / "monitor.json").is_file() else None
     history = [json.loads(line) for line in (folder / "history.jsonl").read_text().splitlines()

@@ -23,6 +23,8 @@ from lstmflow.data.schema import SERIES, TARGET, TIME
 from lstmflow.fit.scores import mase_scale, point_errors, relative_mae
 from lstmflow.records.monitor import MonitorRecord, VersionLive
 from lstmflow.serve.predict import PREDICTION
+from lstmflow.store.location import local_dir
+from lstmflow.store.shared import open_registry
 
 METHODS = ("model", "naive", "seasonal_naive")
 
@@ -30,7 +32,7 @@ METHODS = ("model", "naive", "seasonal_naive")
 def served_forecasts(output_dir: str | Path, name: str) -> pd.DataFrame:
     """Every completed prediction's forecasts of registry `name`, with its prediction id."""
     parts = []
-    root = Path(output_dir) / "predictions" / name
+    root = local_dir(output_dir) / "predictions" / name
     for record in sorted(root.glob(f"*/{PREDICTION}")) if root.is_dir() else []:
         try:
             info = json.loads(record.read_text(encoding="utf-8"))
@@ -151,7 +153,7 @@ def check(cfg: Any, actuals: pd.DataFrame, fingerprint: str | None = None) -> Mo
     """Monitor registry `cfg.name`: every served forecast with the actuals in `actuals` (the
     canonical frame), the champion's live figures beside those it had at promotion, degraded or
     not (cfg.monitor)."""
-    from lstmflow.serve.registry import champion, load_version, registry_dir, version_dir
+    from lstmflow.serve.registry import champion, load_version, version_dir
 
     season = cfg.evaluation.season
     served = served_forecasts(cfg.output_dir, cfg.name)
@@ -166,7 +168,7 @@ def check(cfg: Any, actuals: pd.DataFrame, fingerprint: str | None = None) -> Mo
             points=len(p), predictions=int(p["prediction_id"].nunique()),
             rel_mae=o["model"].get("rel_mae"),
             rel_mae_vs_seasonal_naive=o["model"].get("rel_mae_vs_seasonal_naive"))
-    root = registry_dir(cfg.output_dir, cfg.name)
+    root = open_registry(cfg.output_dir, cfg.name, cfg.storage_options, only_champion=True)
     pointer = champion(root)
     if pointer is None:
         record.warnings.append(f"registry '{root}' has no champion: nothing to judge")
@@ -193,7 +195,7 @@ def now() -> str:
 
 
 def monitor_dir(output_dir: str | Path, name: str) -> Path:
-    return Path(output_dir) / "monitor" / name
+    return local_dir(output_dir) / "monitor" / name
 
 
 def keep(record: MonitorRecord, output_dir: str | Path) -> Path:

@@ -30,7 +30,9 @@ from lstmflow.data.prepare import ranges_outside
 from lstmflow.data.schema import SERIES, DataError
 from lstmflow.durable import write_atomic, write_json
 from lstmflow.serve.manifest import RegistryError
-from lstmflow.serve.registry import Version, champion, load_version, registry_dir, version_dir
+from lstmflow.serve.registry import Version, champion, load_version, version_dir
+from lstmflow.store.location import local_dir
+from lstmflow.store.shared import open_registry
 
 # data keys that say where and how the file is read (from the given config); the others (columns,
 # covariates, layout, grid, series) say what the model was trained on (from the champion's)
@@ -48,7 +50,7 @@ class Champion:
 
 
 def prediction_dir(output_dir: str | Path, name: str, prediction_id: str) -> Path:
-    return Path(output_dir) / "predictions" / name / prediction_id
+    return local_dir(output_dir) / "predictions" / name / prediction_id
 
 
 def new_prediction_id() -> str:
@@ -57,7 +59,7 @@ def new_prediction_id() -> str:
 
 def champion_for(cfg: PipelineConfig) -> Champion:
     """The champion of `cfg`'s registry, verified, with the config to read new data with."""
-    root = registry_dir(cfg.output_dir, cfg.name)
+    root = open_registry(cfg.output_dir, cfg.name, cfg.storage_options, only_champion=True)
     pointer = champion(root)
     if pointer is None:
         raise RegistryError(f"registry '{root}' has no champion to forecast with: train and "
@@ -69,7 +71,8 @@ def champion_for(cfg: PipelineConfig) -> Champion:
     data["freq"] = version.manifest["data"]["freq"]  # the champion's grid, inferred or not
     notes = [f"data.{k}: the champion's {raw['data'].get(k)!r} is used, not {given[k]!r}"
              for k in given if k not in READ_KEYS and k != "freq" and given[k] != raw["data"].get(k)]
-    return Champion(version, build_config({**raw, "data": data, "output_dir": cfg.output_dir}),
+    return Champion(version, build_config({**raw, "data": data, "output_dir": cfg.output_dir,
+                                           "storage_options": cfg.storage_options}),
                     notes)
 
 

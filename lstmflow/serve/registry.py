@@ -32,6 +32,7 @@ from lstmflow.serve.manifest import (
     seal,
     verify,
 )
+from lstmflow.store.location import local_dir
 
 __all__ = ["IntegrityError", "RegistryError", "Version", "champion", "load_version",
            "registry_dir", "save_version", "set_champion", "version_dir", "version_names"]
@@ -59,7 +60,7 @@ class Version:
 
 
 def registry_dir(output_dir: str | Path, name: str) -> Path:
-    return Path(output_dir) / "registry" / name
+    return local_dir(output_dir) / "registry" / name
 
 
 def version_dir(root: Path, version: str) -> Path:

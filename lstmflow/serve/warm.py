@@ -21,7 +21,9 @@ from lstmflow.core.result import FITTED
 from lstmflow.data.prepare import Prepared
 from lstmflow.data.split import Bounds
 from lstmflow.serve.manifest import RegistryError
-from lstmflow.serve.registry import champion, registry_dir, version_dir
+from lstmflow.serve.registry import champion, version_dir
+from lstmflow.store.location import StoreError
+from lstmflow.store.shared import open_registry
 from lstmflow.text import listed
 
 # what a network's shape depends on: a champion that differs in any of them starts nothing warm
@@ -66,13 +68,13 @@ def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
     network fits this run; else a cold start with the reason."""
     if cfg.training.warm_start == "never":
         return Start("cold", "training.warm_start is 'never'")
-    root = registry_dir(cfg.output_dir, cfg.name)
     try:
+        root = open_registry(cfg.output_dir, cfg.name, cfg.storage_options, only_champion=True)
         pointer = champion(root)
         if pointer is None:
             return Start("cold", "no champion to start from")
         fitted, _ = Forecaster.load(version_dir(root, pointer["version"]))
-    except RegistryError as exc:
+    except (RegistryError, StoreError) as exc:
         return Start("cold", f"the champion cannot be loaded ({exc})")
     why = incompatible(fitted.cfg, cfg, fitted.state["inputs"], prepared.inputs)
     if why:

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lstmflow.durable import write_json
+from lstmflow.store.location import local_dir
 
 WATCH_HASH_BYTES = 64 * 2**20  # hash the content of files up to this size
 
@@ -36,7 +37,7 @@ def source_fingerprint(path: str) -> dict[str, Any]:
 
 
 def watch_file(output_dir: str | Path, name: str) -> Path:
-    return Path(output_dir) / "watch" / f"{name}.json"
+    return local_dir(output_dir) / "watch" / f"{name}.json"
 
 
 def compare(output_dir: str | Path, name: str, path: str) -> tuple[bool, dict, dict | None]:

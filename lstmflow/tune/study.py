@@ -20,6 +20,7 @@ from lstmflow.durable import write_text
 from lstmflow.fit.tracking import close, log_outcome, open_run
 from lstmflow.records.tune import TrialRecord
 from lstmflow.runs import TrainingError
+from lstmflow.store.location import local_dir
 from lstmflow.tune.signals import OBJECTIVE
 from lstmflow.tune.space import capped, start_params, suggest, trial_config
 
@@ -34,7 +35,7 @@ def study_name(cfg: PipelineConfig) -> str:
 
 def storage_path(cfg: PipelineConfig) -> Path:
     """<output_dir>/tune/<study>.db: outside the run folders, so every run finds it again."""
-    return Path(cfg.output_dir) / "tune" / f"{study_name(cfg)}.db"
+    return local_dir(cfg.output_dir) / "tune" / f"{study_name(cfg)}.db"
 
 
 def storage_shown(cfg: PipelineConfig) -> str:

@@ -1,0 +1,105 @@
+"""`output_dir` as a local path or an fsspec URL, and the local folder each one is worked in.
+
+A plain path (or `file://` URL) is used as it is, exactly as before. A remote URL is worked in
+through a local mirror, `<cache>/stores/<scheme>-<bucket>-<12 hex of the URL>/`, with
+`<cache>` = $LSTMFLOW_CACHE_DIR or ~/.cache/lstmflow: every helper that builds a path from
+`output_dir` (runs/, registry/, predictions/, ...) builds it there, and lstmflow.store.remote
+copies the registry between that mirror and the URL (pulled before it is read, pushed after it
+is written). The filesystem package of the scheme (s3fs for s3://) is an optional extra; its
+credentials come from the standard environment variables, or `storage_options`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+CACHE_ENV = "LSTMFLOW_CACHE_DIR"
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+# the pip extra that brings each scheme's filesystem (pyproject.toml [project.optional-dependencies])
+EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure",
+          "abfss": "azure"}
+SECRET_KEY = re.compile(r"(secret|password|token|credential|_key$|^key$)", re.IGNORECASE)
+
+
+class StoreError(RuntimeError):
+    """The remote store cannot be used (no filesystem package, unreachable, refused)."""
+
+
+def is_url(output_dir: str | Path) -> bool:
+    """Whether `output_dir` names a remote store (`file://` and plain paths are local)."""
+    s = str(output_dir)
+    return bool(_URL.match(s)) and not s.lower().startswith("file://")
+
+
+def cache_root() -> Path:
+    return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "lstmflow").expanduser()
+
+
+def shown(url: str) -> str:
+    """The URL as messages show it (no user, password or query): config.locations.shown."""
+    from lstmflow.config.locations import shown as without_secrets
+
+    return without_secrets(url)
+
+
+def mirror_name(url: str) -> str:
+    """`<scheme>-<bucket>-<12 hex>`: readable, and distinct for distinct URLs."""
+    parts = urlsplit(url)
+    bucket = re.sub(r"[^A-Za-z0-9_.-]", "_", parts.hostname or "") or "root"
+    digest = hashlib.sha256(shown(url).rstrip("/").encode()).hexdigest()[:12]
+    return f"{parts.scheme.lower()}-{bucket}-{digest}"
+
+
+def local_dir(output_dir: str | Path) -> Path:
+    """The local folder a run works in for `output_dir`: the path itself, or the URL's mirror."""
+    s = str(output_dir)
+    if s.lower().startswith("file://"):
+        return Path(urlsplit(s).path)
+    if not is_url(s):
+        return Path(output_dir)
+    return cache_root() / "stores" / mirror_name(s)
+
+
+def check_url(url: str) -> None:
+    """ValueError unless fsspec knows the URL's scheme (a typo such as 's4://' is caught when
+    the config is read, not after a training)."""
+    from fsspec.registry import known_implementations, registry
+
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in known_implementations and scheme not in registry:
+        raise ValueError(f"'{shown(url)}': '{scheme}://' is not a storage scheme fsspec knows "
+                         "(s3://, gs://, az://, file://, or a plain path)")
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """ValueError for a credential in `storage_options`: a flow's parameters are stored by the
+    Prefect server and shown in its UI, so a secret there would be printed; the environment of
+    the worker is where credentials go."""
+    bad = sorted(k for k in options if SECRET_KEY.search(str(k)))
+    if bad:
+        raise ValueError(f"storage_options may not hold credentials ({', '.join(bad)}): a "
+                         "config is shown in the Prefect UI and kept in run records. Set them "
+                         "in the worker's environment instead (for S3: AWS_ACCESS_KEY_ID, "
+                         "AWS_SECRET_ACCESS_KEY; the endpoint: AWS_ENDPOINT_URL)")
+
+
+def filesystem(url: str, options: dict[str, Any] | None = None):
+    """(fsspec filesystem, path inside it) for `url`; StoreError naming the extra to install
+    when the scheme's package is missing. Listings are not cached: other machines write too."""
+    import fsspec
+
+    try:
+        fs, path = fsspec.core.url_to_fs(url, skip_instance_cache=True,
+                                         use_listings_cache=False, **(options or {}))
+    except ImportError:
+        scheme = urlsplit(url).scheme.lower()
+        extra = EXTRAS.get(scheme)
+        hint = f"pip install 'lstmflow[{extra}]'" if extra else "install fsspec's package for it"
+        raise StoreError(f"output_dir '{shown(url)}' needs the filesystem package of "
+                         f"'{scheme}://', which is not installed: {hint}") from None
+    return fs, path.rstrip("/")
