@@ -18,6 +18,7 @@ from lstmflow.durable import write_json
 from lstmflow.serve.predict import (
     FORECASTS,
     PREDICTION,
+    keep_on_store,
     new_prediction_id,
     prediction_dir,
     prediction_record,
@@ -67,4 +68,5 @@ def predict_flow(
         return Failed(message=str(exc))
     record.update(prediction_id=folder.name, folder=str(folder), trigger_event=event_id)
     write_json(folder / PREDICTION, record)
+    keep_on_store(config, folder, record)
     return record

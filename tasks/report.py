@@ -13,6 +13,7 @@ from prefect.cache_policies import NO_CACHE
 from lstmflow.records.run import RunSummary
 from lstmflow.report.html import REPORT, write_report
 from lstmflow.report.summary import metrics_rows, render_markdown, write_summary
+from lstmflow.store.archive import archive_said
 
 
 @task(name="report", cache_policy=NO_CACHE)
@@ -38,5 +39,14 @@ def report_task(summary: RunSummary, run_dir: Path) -> Path:
         create_link_artifact(key="run-report", link=Path(summary.report_path).as_uri(),
                              link_text="report.html", description="Diagnosis, curves, forecasts")
         log.info(f"report: {summary.report_path}")
+    copy_to_store(summary, run_dir)
     log.info(f"report and summary took {time.perf_counter() - start:.2f}s")
     return path
+
+
+def copy_to_store(summary: RunSummary, run_dir: Path) -> None:
+    """A URL output_dir: the run folder (report, summary, curves) to the store, best-effort."""
+    config = summary.config or {}
+    said = archive_said(config.get("output_dir") or "", run_dir, config.get("storage_options"))
+    if said:
+        get_run_logger().info(f"run folder {said}")

@@ -135,13 +135,19 @@ def test_two_machines_train_at_once_then_a_third_predicts(cli_runner, store, s3,
     assert second["champion_before"] == next(v for v in ids if v != second["version"])
 
     cwd, env = _machine(tmp_path, s3, "machine-c")
-    out = cwd / "forecasts.parquet"
-    rc, log = cli_runner.run(["predict", "--config", config, "--out", str(out)], env, cwd=cwd)
+    rc, log = cli_runner.run(["predict", "--config", config], env, cwd=cwd)
     assert rc == 0, log[-3000:]
-    forecasts = pd.read_parquet(out)
-    assert set(forecasts["model_version"]) == {pointer["version"]}
     mirror = next((cwd / "cache" / "stores").iterdir()) / "registry" / "fleet"
     assert version_names(mirror) == [pointer["version"]]  # predict fetched the champion alone
+    # the runs' folders and the prediction's, on the store for the team to read
+    for run_id in ids:
+        summary = json.loads(remote.fs.cat_file(f"{store[5:]}/runs/{run_id}/summary.json"))
+        assert summary["status"] == "completed" and summary["run_id"] == run_id
+        assert remote.fs.exists(f"{store[5:]}/runs/{run_id}/report.html")
+    served = remote.fs.glob(f"{store[5:]}/predictions/fleet/*/forecasts.parquet")
+    assert len(served) == 1 and "prediction folder copied to s3://" in log, log[-3000:]
+    with remote.fs.open(served[0], "rb") as f:
+        assert set(pd.read_parquet(f)["model_version"]) == {pointer["version"]}
 
 
 UPLOAD_KILLS = ["upload:first", "upload:half", "upload:manifest"]

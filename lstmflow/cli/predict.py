@@ -66,6 +66,7 @@ def render(record: dict) -> str:
     lines = [f"forecast {record['series']} series ({record['rows']} rows) with champion "
              f"{record['model_version']} -> {record['out']}"]
     lines += [f"  warning: {w}" for w in record["warnings"]]
+    lines += [f"  prediction folder {record['store']}"] if record.get("store") else []
     head = pd.DataFrame(record["first_rows"])
     lines += ["", head.to_string(index=False, float_format=lambda v: f"{v:.6g}")]
     return "\n".join(lines)

@@ -22,7 +22,8 @@ import pandas as pd
 from lstmflow.data.schema import SERIES, TARGET, TIME
 from lstmflow.fit.scores import mase_scale, point_errors, relative_mae
 from lstmflow.records.monitor import MonitorRecord, VersionLive
-from lstmflow.serve.predict import PREDICTION
+from lstmflow.serve.predict import FORECASTS, PREDICTION
+from lstmflow.store.archive import fetch_new
 from lstmflow.store.location import local_dir
 from lstmflow.store.shared import open_registry
 
@@ -36,7 +37,8 @@ def served_forecasts(output_dir: str | Path, name: str) -> pd.DataFrame:
     for record in sorted(root.glob(f"*/{PREDICTION}")) if root.is_dir() else []:
         try:
             info = json.loads(record.read_text(encoding="utf-8"))
-            table = pd.read_parquet(info["out"])
+            out = Path(info["out"])  # where it was written; from a store: beside the record
+            table = pd.read_parquet(out if out.is_file() else record.parent / FORECASTS)
         except (OSError, ValueError, KeyError):
             continue  # a prediction whose file is gone or unreadable scores nothing
         parts.append(table.assign(prediction_id=record.parent.name))
@@ -156,6 +158,7 @@ def check(cfg: Any, actuals: pd.DataFrame, fingerprint: str | None = None) -> Mo
     from lstmflow.serve.registry import champion, load_version, version_dir
 
     season = cfg.evaluation.season
+    fetch_new(cfg.output_dir, f"predictions/{cfg.name}", cfg.storage_options)  # any machine's
     served = served_forecasts(cfg.output_dir, cfg.name)
     record = MonitorRecord(status="completed", name=cfg.name, checked_at=now(),
                            data_fingerprint=fingerprint,

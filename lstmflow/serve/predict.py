@@ -31,6 +31,7 @@ from lstmflow.data.schema import SERIES, DataError
 from lstmflow.durable import write_atomic, write_json
 from lstmflow.serve.manifest import RegistryError
 from lstmflow.serve.registry import Version, champion, load_version, version_dir
+from lstmflow.store.archive import archive_said
 from lstmflow.store.location import local_dir
 from lstmflow.store.shared import open_registry
 
@@ -191,4 +192,13 @@ def run_prediction(
     record.update(prediction_id=folder.name, folder=str(folder),
                   seconds=round(time.perf_counter() - start, 2))
     write_json(folder / PREDICTION, record)
+    keep_on_store(cfg, folder, record)
     return record
+
+
+def keep_on_store(cfg: PipelineConfig, folder: Path, record: dict[str, Any]) -> None:
+    """A URL output_dir: the prediction's folder copied to the store (best-effort; said in the
+    record's `store`), where the monitor of any machine reads what was served."""
+    said = archive_said(cfg.output_dir, folder, cfg.storage_options)
+    if said:
+        record["store"] = said
