@@ -43,7 +43,8 @@ def main() -> None:
             path = work / f"{where}.yaml"
             path.write_text(yaml.safe_dump({**raw, "output_dir": out}), encoding="utf-8")
             configs[where] = path
-        env = bench_env(threads=2, LSTMFLOW_CACHE_DIR=str(work / "cache"), **s3)
+        env = bench_env(threads=2, LSTMFLOW_CACHE_DIR=str(work / "cache"), PYTHONPATH=str(ROOT),
+                        **s3)  # this checkout, not the editable install
         for rep in range(args.reps):
             for where in ("local", "s3") if rep % 2 == 0 else ("s3", "local"):
                 for cmd in ("train", "predict"):
