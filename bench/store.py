@@ -33,7 +33,8 @@ def main() -> None:
     args = ap.parse_args()
     raw = yaml.safe_load((ROOT / "configs" / "default.yaml").read_text(encoding="utf-8"))
     raw["data"]["path"] = str(ROOT / raw["data"]["path"])
-    raw["registry"] = {**(raw.get("registry") or {}), "skip_unchanged": False}
+    # every training registers and is champion (predict needs one), none is skipped
+    raw["registry"] = {**(raw.get("registry") or {}), "skip_unchanged": False, "promote": "always"}
     times: dict[str, list[float]] = {k: [] for k in ("train local", "train s3", "predict local",
                                                      "predict s3")}
     with work_dir(args.keep) as work, s3_endpoint() as s3:

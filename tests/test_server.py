@@ -207,9 +207,11 @@ def test_bad_parameters_are_refused_at_creation(server, deployed):
         print(f"refused at creation (409): {r.json()['detail'][:160]}")
 
 
-def run_on_worker(server: dict, deployment: str, overrides: list[str], tmp_path: Path) -> dict:
+def run_on_worker(server: dict, deployment: str, overrides: list[str], tmp_path: Path,
+                  worker_env: dict[str, str] | None = None, expect: str = "COMPLETED") -> dict:
     """Trigger `deployment` with `overrides`, run it on `make worker WORKER_ARGS=--run-once`
-    until it finishes; returns the flow run."""
+    (with `worker_env` added to the worker's environment) until it ends in state `expect`;
+    returns the flow run."""
     started = cli(server["env"], str(VENV_BIN / "prefect"), "deployment", "run", deployment,
                   "--param", f"overrides={json.dumps(overrides)}")
     run_id = re.search(r"UUID: ([0-9a-f-]{36})", started.stdout).group(1)
@@ -217,7 +219,8 @@ def run_on_worker(server: dict, deployment: str, overrides: list[str], tmp_path:
     worker = subprocess.Popen(
         ["make", "--no-print-directory", "-o", ".venv/.installed", "worker",
          f"PREFECT={VENV_BIN / 'prefect'}", "WORKER_ARGS=--run-once"],
-        cwd=ROOT, env=server["env"], stdout=worker_log, stderr=subprocess.STDOUT)
+        cwd=ROOT, env={**server["env"], **(worker_env or {})}, stdout=worker_log,
+        stderr=subprocess.STDOUT)
     try:
         def finished():
             run = httpx.get(f"{server['api']}/flow_runs/{run_id}", timeout=30).json()
@@ -227,7 +230,7 @@ def run_on_worker(server: dict, deployment: str, overrides: list[str], tmp_path:
     finally:
         stop(worker)
         worker_log.close()
-    assert run["state"]["type"] == "COMPLETED", (
+    assert run["state"]["type"] == expect, (
         f"{run['state']}\n{(tmp_path / 'worker.log').read_text()[-4000:]}")
     print(f"flow run {run['name']} ({run_id}): {run['state']['name']}")
     return run
@@ -257,6 +260,21 @@ def test_triggered_run_with_overrides_completes_on_a_process_worker(server, depl
     arts = api_post(server, "/artifacts/filter",
                     {"artifacts": {"flow_run_id": {"any_": [predicted["id"]]}}}).json()
     assert "prediction" in {a["key"] for a in arts}
+
+
+def test_a_run_leaving_the_workers_allowed_roots_fails_before_reading(server, deployed, tmp_path):
+    """LSTMFLOW_ALLOWED_ROOTS on the worker (not a parameter): a UI-triggered run whose data
+    path or output bucket lies outside fails with the key and the roots, and writes nothing."""
+    out = tmp_path / "outputs"
+    roots = {"LSTMFLOW_ALLOWED_ROOTS": f"{ROOT / 'data'},{out},s3://team-bucket/lstmflow"}
+    for change, key, shown in (("data.path=/etc/passwd", "data.path", "/etc/passwd"),
+                               ("output_dir=s3://other-bucket/x", "output_dir",
+                                "s3://other-bucket/x")):
+        run = run_on_worker(server, DEPLOYMENT, [*TINY, f"output_dir={out}", change], tmp_path,
+                            worker_env=roots, expect="FAILED")
+        assert run["state"]["message"].startswith(
+            f"config key '{key}' ({shown}) is outside the locations this worker allows"), run
+    assert not out.exists()
 
 
 def test_triggered_backtest_completes_on_a_process_worker(server, deployed, tmp_path):

@@ -20,9 +20,11 @@ from urllib.parse import urlsplit
 
 CACHE_ENV = "LSTMFLOW_CACHE_DIR"
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
-# the pip extra that brings each scheme's filesystem (pyproject.toml [project.optional-dependencies])
-EXTRAS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "az": "azure", "abfs": "azure",
-          "abfss": "azure"}
+# what brings each scheme's filesystem: a pip extra of lstmflow (pyproject.toml), else fsspec's
+# own package for it (checked here only for s3)
+EXTRAS = {"s3": "pip install 'lstmflow[s3]'", "s3a": "pip install 'lstmflow[s3]'",
+          "gs": "pip install gcsfs", "gcs": "pip install gcsfs", "az": "pip install adlfs",
+          "abfs": "pip install adlfs", "abfss": "pip install adlfs"}
 SECRET_KEY = re.compile(r"(secret|password|token|credential|_key$|^key$)", re.IGNORECASE)
 
 
@@ -98,8 +100,7 @@ def filesystem(url: str, options: dict[str, Any] | None = None):
                                          use_listings_cache=False, **(options or {}))
     except ImportError:
         scheme = urlsplit(url).scheme.lower()
-        extra = EXTRAS.get(scheme)
-        hint = f"pip install 'lstmflow[{extra}]'" if extra else "install fsspec's package for it"
+        hint = EXTRAS.get(scheme, "install fsspec's package for it")
         raise StoreError(f"output_dir '{shown(url)}' needs the filesystem package of "
                          f"'{scheme}://', which is not installed: {hint}") from None
     return fs, path.rstrip("/")
