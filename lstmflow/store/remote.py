@@ -7,10 +7,10 @@ Remote layout under `<url>/registry/<name>/` (object stores have no rename, so n
   champion.json               one small object, replaced whole (a PUT is atomic)
   history/<n>-<event id>.json one object per history line, never rewritten (append-only)
 
-`pull` makes the mirror equal the store: committed versions are downloaded into a temp folder,
-verified against their manifest (SHA-256 of every file) and published (a version is
-immutable: one whose manifest bytes are unchanged is not fetched again); versions the store
-lacks (a push a kill cut short) are dropped; champion.json and history.jsonl are rewritten.
+`pull` makes the mirror equal the store: committed versions it lacks are downloaded into a temp
+folder, verified against their manifest (SHA-256 of every file) and published (a version is
+immutable: once mirrored and verified it is not fetched again); versions the store lacks (a
+push a kill cut short) are dropped; champion.json and history.jsonl are rewritten.
 `push` uploads what a registry transaction added locally, in the order that keeps every reader
 consistent: new versions (manifest last), then the pointer, then the history lines.
 """
@@ -32,6 +32,7 @@ from lstmflow.serve.registry import version_dir, version_names
 from lstmflow.store.location import StoreError, filesystem
 
 CHAMPION = "champion.json"
+HISTORY_CACHE = ".history.json"  # the mirror's history lines by store key
 SWEEP_AGE_S = 3600.0  # without a lock that spans machines, an upload this old is a dead one's
 
 
@@ -65,18 +66,10 @@ class RemoteRegistry:
             raise StoreError(f"registry store '{self.url}/registry/{self.name}': {what} failed: "
                              f"{type(exc).__name__}: {exc}") from None
 
-    def committed(self) -> dict[str, bytes]:
-        """{version: its manifest's bytes} of every version whose manifest was written."""
+    def committed(self) -> set[str]:
+        """Every version whose manifest was written (one listing)."""
         keys = self._call("listing versions", self.fs.glob, self.key("versions", "*", MANIFEST))
-        if not keys:
-            return {}
-        got = self._call("reading manifests", self.fs.cat, sorted(keys))
-        return {k.rstrip("/").split("/")[-2]: v for k, v in got.items()}
-
-    def history_lines(self) -> list[bytes]:
-        keys = sorted(self._call("listing history", self.fs.glob, self.key("history", "*.json")))
-        got = self._call("reading history", self.fs.cat, keys) if keys else {}
-        return [got[k].strip() for k in keys]
+        return {k.rstrip("/").split("/")[-2] for k in keys}
 
     def read_champion(self) -> bytes | None:
         try:
@@ -85,33 +78,54 @@ class RemoteRegistry:
             return None
 
     def pull(self, root: Path, only_champion: bool = False) -> Snapshot:
-        """Make the mirror `root` hold what the store holds (`only_champion`: fetch the files of
-        the champion's version alone, for predict); returns what was seen."""
+        """Make the mirror `root` hold what the store holds (`only_champion`: the pointer and
+        the champion's files alone, for predict); returns what was seen."""
         root.mkdir(parents=True, exist_ok=True)
         pointer = self.read_champion()  # read first: its version was committed before it
-        versions = self.committed()
-        wanted = versions
         if only_champion:
             name = json.loads(pointer).get("version") if pointer else None
-            wanted = {name: versions[name]} if name in versions else {}
-        for version, manifest in sorted(wanted.items()):
-            self._fetch(root, version, manifest)
-        for stale in set(version_names(root)) - set(versions):
+            if name:
+                self._fetch(root, name)
+            self._write_pointer(root, pointer)
+            return Snapshot(set(version_names(root)), pointer, 0)
+        versions = self.committed()
+        for version in sorted(versions):
+            self._fetch(root, version)
+        for stale in set(version_names(root)) - versions:  # a push a kill cut short
             shutil.rmtree(version_dir(root, stale), ignore_errors=True)
+        self._write_pointer(root, pointer)
+        lines = self._pull_history(root)
+        return Snapshot(versions, pointer, len(lines))
+
+    def _write_pointer(self, root: Path, pointer: bytes | None) -> None:
         if pointer is None:
             (root / CHAMPION).unlink(missing_ok=True)
         else:
             write_text(root / CHAMPION, pointer.decode("utf-8"), kind="mirror")
-        lines = self.history_lines()
-        write_text(root / HISTORY, "".join(b.decode("utf-8") + "\n" for b in lines), kind="mirror")
-        return Snapshot(set(versions), pointer, len(lines))
 
-    def _fetch(self, root: Path, version: str, manifest: bytes) -> None:
-        """Download one committed version into the mirror, verified, unless it is there."""
+    def _pull_history(self, root: Path) -> list[str]:
+        """history.jsonl from the store's line objects; lines mirrored before are not fetched
+        again (`.history.json` keeps them by key): a pull costs one listing plus the new ones."""
+        keys = sorted(self._call("listing history", self.fs.glob, self.key("history", "*.json")))
+        kept_path = root / HISTORY_CACHE
+        kept = json.loads(kept_path.read_text(encoding="utf-8")) if kept_path.is_file() else {}
+        new = [k for k in keys if k not in kept]
+        if new:
+            got = self._call("reading history", self.fs.cat, new)
+            kept.update({k: got[k].decode("utf-8").strip() for k in new})
+        lines = [kept[k] for k in keys]
+        write_text(root / HISTORY, "".join(line + "\n" for line in lines), kind="mirror")
+        write_text(kept_path, json.dumps({k: kept[k] for k in keys}), kind="mirror")
+        return lines
+
+    def _fetch(self, root: Path, version: str) -> None:
+        """Download one committed version into the mirror, verified against its manifest, unless
+        the mirror has it (versions are immutable: checked once, when fetched)."""
         final = version_dir(root, version)
-        mine = final / MANIFEST
-        if mine.is_file() and mine.read_bytes() == manifest:
+        if (final / MANIFEST).is_file():
             return
+        manifest = self._call(f"reading {version}/{MANIFEST}", self.fs.cat_file,
+                              self.key("versions", version, MANIFEST))
         tmp = new_folder(final.parent, version)
         try:
             files = json.loads(manifest).get("files") or {}
@@ -143,10 +157,14 @@ class RemoteRegistry:
                        pointer.read_bytes())
             crash.point("saved:remote-champion")
         lines = (root / HISTORY).read_bytes().splitlines() if (root / HISTORY).is_file() else []
+        kept_path = root / HISTORY_CACHE
+        kept = json.loads(kept_path.read_text(encoding="utf-8")) if kept_path.is_file() else {}
         for n, line in enumerate(lines[seen.history:], seen.history):
             eid = str(json.loads(line).get("id") or f"{time.time_ns():x}")
-            self._call("writing history", self.fs.pipe_file,
-                       self.key("history", f"{n:08d}-{eid}.json"), line)
+            key = self.key("history", f"{n:08d}-{eid}.json")
+            self._call("writing history", self.fs.pipe_file, key, line)
+            kept[key] = line.decode("utf-8").strip()  # the next pull need not fetch it back
+        write_text(kept_path, json.dumps(kept), kind="mirror")
         return added
 
     def upload(self, root: Path, version: str) -> None:
@@ -170,7 +188,7 @@ class RemoteRegistry:
     def sweep(self, max_age_s: float = SWEEP_AGE_S) -> list[str]:
         """Delete the uploads killed writers left (version folders without a manifest) last
         written more than `max_age_s` ago (0 under a lock that spans machines); their names."""
-        done = set(self.committed())
+        done = self.committed()
         folders = self._call("listing versions", self.fs.glob, self.key("versions", "*"))
         gone = []
         for folder in folders:
