@@ -82,7 +82,7 @@ class PipelineConfig(_Section):
         "(LSTMFLOW_CACHE_DIR, default ~/.cache/lstmflow); its credentials come from the "
         "worker's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ENDPOINT_URL).")
     storage_options: dict[str, Any] = Field(
-        default_factory=dict, description="fsspec options for a URL output_dir, such as "
+        {}, description="fsspec options for a URL output_dir, such as "
         "{endpoint_url: http://minio:9000, client_kwargs: {region_name: eu-west-1}}. No "
         "credentials: the config is shown in the Prefect UI; set them in the environment.")
 
