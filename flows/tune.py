@@ -22,7 +22,7 @@ from lstmflow.fit.tracking import Run
 from lstmflow.records.tune import TuneSummary
 from lstmflow.runtime import fan_out
 from lstmflow.tune.frames import tune_frames, tune_rows
-from lstmflow.tune.study import prepare_study, shares, storage_shown, study_name
+from lstmflow.tune.study import prepare_study, shares, storage_shown, study_name, unshared_study
 from tasks.ingest import ingest_task, short_series_task
 from tasks.track import track_close_task, track_open_task
 from tasks.tune import trial_worker_task, tune_results_task
@@ -46,6 +46,7 @@ def tune_flow(
     try:
         config, run_dir, summary = open_run(TuneSummary, config, overrides, run_id)
         summary.update(study=study_name(config), storage=storage_shown(config))
+        summary.warnings += [w for w in [unshared_study(config)] if w]
     except ConfigError as exc:  # a bad config or run id: nothing is written
         get_run_logger().error(str(exc))
         return Failed(message=str(exc))

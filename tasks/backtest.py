@@ -21,6 +21,7 @@ from lstmflow.durable import write_atomic
 from lstmflow.fit.train import save_history
 from lstmflow.records.backtest import BacktestSummary, FoldRecord
 from lstmflow.report.backtest import BACKTEST_REPORT, FOLD_FORECASTS, fold_dir, write_backtest_report
+from tasks.report import copy_to_store
 
 
 @task(name="fold", task_run_name="fold-{index}", cache_policy=NO_CACHE)
@@ -90,6 +91,7 @@ def backtest_report_task(summary: BacktestSummary, run_dir: Path) -> Path:
                              link_text=BACKTEST_REPORT, description="Folds, errors, forecasts")
     log.info(f"backtest results: {path}; report {summary.report_path} "
              f"({time.perf_counter() - start:.2f}s)")
+    copy_to_store(summary, run_dir)
     return path
 
 

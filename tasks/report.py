@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
@@ -44,8 +45,9 @@ def report_task(summary: RunSummary, run_dir: Path) -> Path:
     return path
 
 
-def copy_to_store(summary: RunSummary, run_dir: Path) -> None:
-    """A URL output_dir: the run folder (report, summary, curves) to the store, best-effort."""
+def copy_to_store(summary: Any, run_dir: Path) -> None:
+    """A URL output_dir: the run folder (report, summary, curves) to the store, best-effort
+    (`summary`: any run record with the run's `config`: training, backtest, tune)."""
     config = summary.config or {}
     said = archive_said(config.get("output_dir") or "", run_dir, config.get("storage_options"))
     if said:

@@ -26,6 +26,7 @@ from lstmflow.tune.study import (
     trial_records,
     write_best_yaml,
 )
+from tasks.report import copy_to_store
 
 
 @task(name="trials", task_run_name="trials-{worker}", cache_policy=NO_CACHE)
@@ -80,4 +81,5 @@ def tune_results_task(summary: TuneSummary, cfg: PipelineConfig, run_dir: Path) 
         create_link_artifact(key="tune-report", link=Path(summary.report_path).as_uri(),
                              link_text=TUNE_REPORT, description="History, importances, pruning")
     log.info(render_text(shown))
+    copy_to_store(summary, run_dir)
     return path

@@ -190,3 +190,19 @@ def test_a_kill_during_the_upload_leaves_no_visible_version(cli_runner, store, s
            "manifest: not listed, champion the old one | --resume: uploaded whole, champion |")
     with open(tmp_path.parent / "s3-kill-table.md", "a", encoding="utf-8") as f:
         f.write(row + "\n")
+
+
+def test_a_backtest_on_a_store_keeps_its_results_there(cli_runner, store, s3, sample_slice,
+                                                       tmp_path):
+    """Backtest (and tune) run folders are copied to the store like training runs'."""
+    config = _config(tmp_path, sample_slice, store)
+    cwd, env = _machine(tmp_path, s3, "machine-a")
+    rc, log = cli_runner.run(["backtest", "--config", config, "--set", "backtest.folds=2",
+                              "--set", "runtime.workers=1"], env, cwd=cwd)
+    assert rc == 0, log[-3000:]
+    remote = RemoteRegistry(store, "fleet")
+    found = remote.fs.glob(f"{store[5:]}/runs/*/backtest.json")
+    assert len(found) == 1, log[-3000:]
+    record = json.loads(remote.fs.cat_file(found[0]))
+    assert record["status"] == "completed" and len(record["folds"]) == 2
+    assert remote.fs.exists(found[0].replace("backtest.json", "backtest.html"))

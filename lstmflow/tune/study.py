@@ -20,7 +20,7 @@ from lstmflow.durable import write_text
 from lstmflow.fit.tracking import close, log_outcome, open_run
 from lstmflow.records.tune import TrialRecord
 from lstmflow.runs import TrainingError
-from lstmflow.store.location import local_dir
+from lstmflow.store.location import is_url, local_dir
 from lstmflow.tune.signals import OBJECTIVE
 from lstmflow.tune.space import capped, start_params, suggest, trial_config
 
@@ -36,6 +36,16 @@ def study_name(cfg: PipelineConfig) -> str:
 def storage_path(cfg: PipelineConfig) -> Path:
     """<output_dir>/tune/<study>.db: outside the run folders, so every run finds it again."""
     return local_dir(cfg.output_dir) / "tune" / f"{study_name(cfg)}.db"
+
+
+def unshared_study(cfg: PipelineConfig) -> str | None:
+    """A warning when output_dir is a store several machines share but the study is the
+    default SQLite file, which stays in this machine's mirror."""
+    if cfg.tune.storage or not is_url(cfg.output_dir):
+        return None
+    return (f"the study is the SQLite file {storage_path(cfg)} in this machine's mirror of "
+            f"{cfg.output_dir}: other machines do not share its trials; set tune.storage to a "
+            "PostgreSQL URL (docs/several-machines.md)")
 
 
 def storage_shown(cfg: PipelineConfig) -> str:
