@@ -10,12 +10,16 @@ before it reads anything. Unset (a user's own machine), nothing is checked.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from lstmflow.config.base import ConfigError
 
 ALLOWED_ENV = "LSTMFLOW_ALLOWED_ROOTS"
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+SECRET_KEY = re.compile(r"(secret|password|token|credential|_key$|^key$)", re.IGNORECASE)
 FOLDER_LOGGERS = ("csv", "tensorboard")  # tracking.uri is a folder for these loggers
 
 
@@ -87,3 +91,33 @@ def check_locations(cfg) -> None:
     check_location("output_dir", cfg.output_dir, roots)
     if cfg.tracking.logger in FOLDER_LOGGERS:
         check_location("tracking.uri", cfg.tracking.uri, roots)
+
+
+# output_dir as a URL (lstmflow.store works in it): what the config checks when it is read
+def is_url(output_dir: str | Path) -> bool:
+    """Whether `output_dir` names a remote store (`file://` and plain paths are local)."""
+    s = str(output_dir)
+    return bool(_URL.match(s)) and not s.lower().startswith("file://")
+
+
+def check_url(url: str) -> None:
+    """ValueError unless fsspec knows the URL's scheme (a typo such as 's4://' is caught when
+    the config is read, not after a training)."""
+    from fsspec.registry import known_implementations, registry
+
+    scheme = urlsplit(url).scheme.lower()
+    if scheme not in known_implementations and scheme not in registry:
+        raise ValueError(f"'{shown(url)}': '{scheme}://' is not a storage scheme fsspec knows "
+                         "(s3://, gs://, az://, file://, or a plain path)")
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """ValueError for a credential in `storage_options`: a flow's parameters are stored by the
+    Prefect server and shown in its UI, so a secret there would be printed; the environment of
+    the worker is where credentials go."""
+    bad = sorted(k for k in options if SECRET_KEY.search(str(k)))
+    if bad:
+        raise ValueError(f"storage_options may not hold credentials ({', '.join(bad)}): a "
+                         "config is shown in the Prefect UI and kept in run records. Set them "
+                         "in the worker's environment instead (for S3: AWS_ACCESS_KEY_ID, "
+                         "AWS_SECRET_ACCESS_KEY; the endpoint: AWS_ENDPOINT_URL)")

@@ -13,6 +13,7 @@ from lstmflow.config.backtest import BacktestConfig
 from lstmflow.config.base import ConfigError, _Section, describe_bounds
 from lstmflow.config.data import DataConfig, ForecastConfig
 from lstmflow.config.fit import ModelConfig, TrainingConfig
+from lstmflow.config.locations import check_options, check_url, is_url
 from lstmflow.config.monitor import MonitorConfig
 from lstmflow.config.notify import NotifyConfig
 from lstmflow.config.prep import FeaturesConfig, PreprocessConfig
@@ -21,7 +22,6 @@ from lstmflow.config.runtime import RuntimeConfig
 from lstmflow.config.serve import EvaluationConfig, RegistryConfig
 from lstmflow.config.tracking import TrackingConfig
 from lstmflow.config.tune import TuneConfig
-from lstmflow.store.location import check_options, check_url, is_url
 
 SEGMENT_STEPS = 12  # auto model.segment_len: about this many recurrent steps per input window
 SEGMENT_MAX = 64  # auto model.segment_len at most (the key's own upper bound)

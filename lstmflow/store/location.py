@@ -18,35 +18,25 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from lstmflow.config.locations import is_url, shown
+
 CACHE_ENV = "LSTMFLOW_CACHE_DIR"
-_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
 # what brings each scheme's filesystem: a pip extra of lstmflow (pyproject.toml), else fsspec's
 # own package for it (checked here only for s3)
 EXTRAS = {"s3": "pip install 'lstmflow[s3]'", "s3a": "pip install 'lstmflow[s3]'",
           "gs": "pip install gcsfs", "gcs": "pip install gcsfs", "az": "pip install adlfs",
           "abfs": "pip install adlfs", "abfss": "pip install adlfs"}
-SECRET_KEY = re.compile(r"(secret|password|token|credential|_key$|^key$)", re.IGNORECASE)
+
+
+__all__ = ["StoreError", "cache_root", "filesystem", "is_url", "local_dir", "mirror_name"]
 
 
 class StoreError(RuntimeError):
     """The remote store cannot be used (no filesystem package, unreachable, refused)."""
 
 
-def is_url(output_dir: str | Path) -> bool:
-    """Whether `output_dir` names a remote store (`file://` and plain paths are local)."""
-    s = str(output_dir)
-    return bool(_URL.match(s)) and not s.lower().startswith("file://")
-
-
 def cache_root() -> Path:
     return Path(os.environ.get(CACHE_ENV) or Path.home() / ".cache" / "lstmflow").expanduser()
-
-
-def shown(url: str) -> str:
-    """The URL as messages show it (no user, password or query): config.locations.shown."""
-    from lstmflow.config.locations import shown as without_secrets
-
-    return without_secrets(url)
 
 
 def mirror_name(url: str) -> str:
@@ -65,29 +55,6 @@ def local_dir(output_dir: str | Path) -> Path:
     if not is_url(s):
         return Path(output_dir)
     return cache_root() / "stores" / mirror_name(s)
-
-
-def check_url(url: str) -> None:
-    """ValueError unless fsspec knows the URL's scheme (a typo such as 's4://' is caught when
-    the config is read, not after a training)."""
-    from fsspec.registry import known_implementations, registry
-
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in known_implementations and scheme not in registry:
-        raise ValueError(f"'{shown(url)}': '{scheme}://' is not a storage scheme fsspec knows "
-                         "(s3://, gs://, az://, file://, or a plain path)")
-
-
-def check_options(options: dict[str, Any]) -> None:
-    """ValueError for a credential in `storage_options`: a flow's parameters are stored by the
-    Prefect server and shown in its UI, so a secret there would be printed; the environment of
-    the worker is where credentials go."""
-    bad = sorted(k for k in options if SECRET_KEY.search(str(k)))
-    if bad:
-        raise ValueError(f"storage_options may not hold credentials ({', '.join(bad)}): a "
-                         "config is shown in the Prefect UI and kept in run records. Set them "
-                         "in the worker's environment instead (for S3: AWS_ACCESS_KEY_ID, "
-                         "AWS_SECRET_ACCESS_KEY; the endpoint: AWS_ENDPOINT_URL)")
 
 
 def filesystem(url: str, options: dict[str, Any] | None = None):
