@@ -144,6 +144,16 @@ def test_two_machines_train_at_once_then_a_third_predicts(cli_runner, store, s3,
         summary = json.loads(remote.fs.cat_file(f"{store[5:]}/runs/{run_id}/summary.json"))
         assert summary["status"] == "completed" and summary["run_id"] == run_id
         assert remote.fs.exists(f"{store[5:]}/runs/{run_id}/report.html")
+    # the registry commands from that machine: list, then a rollback the store keeps
+    rc, listed = cli_runner.run(["registry", "list", "--config", config], env, cwd=cwd)
+    assert rc == 0 and all(v in listed for v in ids) and "2 version(s)" in listed, listed[-2000:]
+    rc, said = cli_runner.run(["registry", "rollback", "--config", config, "--reason", "drill"],
+                              env, cwd=cwd)
+    assert rc == 0, said[-2000:]
+    earlier = next(v for v in ids if v != pointer["version"])
+    assert json.loads(remote.read_champion())["version"] == earlier
+    assert json.loads(remote.fs.cat_file(sorted(remote.fs.glob(remote.key("history", "*")))[-1])
+                      )["action"] == "rollback"
     served = remote.fs.glob(f"{store[5:]}/predictions/fleet/*/forecasts.parquet")
     assert len(served) == 1 and "prediction folder copied to s3://" in log, log[-3000:]
     with remote.fs.open(served[0], "rb") as f:
