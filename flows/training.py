@@ -45,7 +45,7 @@ from tasks.report import report_task
 from tasks.track import mirror_task, track_close_task, track_open_task
 from tasks.train import train_task
 from tasks.validate import inputs_gate_task
-from tasks.warm import calibration_task, fall_back_task, start_task
+from tasks.warm import adopt_task, calibration_task, fall_back_task, start_task
 
 
 # validate_parameters=False: the config is validated in the flow, so a rule that spans fields
@@ -162,6 +162,8 @@ def first_fit(forecaster: Forecaster, prepared, frame, bounds: dict, run_dir: Pa
     calibration, said = calibration_task(cfg) if cfg.forecast.calibration == "backtest" else \
         (None, [])
     start = start_task(cfg, prepared, frame, bounds, resume)
+    if start.kind == "adopt":  # the champion is this config as repair changed it: take that
+        forecaster, prepared, start = adopt_task(start, cfg, frame, bounds)
     fit = train_task(forecaster, prepared, run_dir, resume, start.fitted, track, calibration)
     if cold := fall_back_task(start, fit, cfg, run_dir):  # the warm fit lost: start over
         start = Start("cold", f"warm start from {start.version} dropped: {cold}",

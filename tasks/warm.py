@@ -3,6 +3,7 @@ lstmflow.serve.warm), whether a warm fit is kept, and what the intervals are cal
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -10,8 +11,8 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from lstmflow.backtest.scores import backtest_scores
-from lstmflow.config import PipelineConfig
-from lstmflow.core import FitResult
+from lstmflow.config import PipelineConfig, with_overrides
+from lstmflow.core import FitResult, Forecaster
 from lstmflow.data.prepare import Prepared
 from lstmflow.data.split import Bounds
 from lstmflow.serve.warm import Start, choose_start, fall_back
@@ -29,6 +30,20 @@ def start_task(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
         if start.champion_val is not None else ""
     get_run_logger().info(f"{start.kind} start: {start.reason}{val}")
     return start
+
+
+@task(name="adopt", cache_policy=NO_CACHE)
+def adopt_task(start: Start, cfg: PipelineConfig, frame: pd.DataFrame,
+               bounds: dict[str, Bounds]) -> tuple[Forecaster, Prepared, Start]:
+    """Take the champion's repair changes (`start.sets`) and prepare the data under them, then
+    choose the start again (warm, unless the network still does not fit: then cold)."""
+    forecaster = Forecaster(with_overrides(cfg, list(start.sets)))
+    prepared = forecaster.prepare(frame, bounds)
+    again = choose_start(forecaster.cfg, prepared, frame, bounds, adopt=False)
+    again = replace(again, sets=start.sets,
+                    reason=f"{start.reason}; {again.kind} start: {again.reason}")
+    get_run_logger().info(f"{again.kind} start with {' '.join(start.sets)}: {again.reason}")
+    return forecaster, prepared, again
 
 
 @task(name="keep-warm", cache_policy=NO_CACHE)

@@ -169,3 +169,41 @@ def test_repair_remedies_that_keep_the_shape_start_from_the_parent():
     assert not keeps_shape({"model.hidden_size": "32"})
     assert not keeps_shape({"forecast.input_size": "104"})
     assert not keeps_shape({"preprocess.target_transform": "diff"})
+
+
+def test_a_champion_repair_changed_is_adopted_and_the_run_starts_warm(prefect_harness,
+                                                                       sample_slice, tmp_path):
+    """Last night's repair won with other settings (here a wider network) than the config
+    asked: tonight's run on that same config takes them and starts warm from the champion,
+    instead of a cold fit and the same repair every night; another config does not."""
+    from flows.training import train_flow
+    from lstmflow.data.ingest import ingest
+    from lstmflow.serve.register import register
+    from lstmflow.serve.registry import load_version, registry_dir
+
+    cfg = tiny(sample_slice, tmp_path / "out")
+    repaired = with_overrides(cfg, ["model.hidden_size=24"])
+    frame = ingest(cfg.data).frame
+    core = Forecaster(repaired)
+    bounds = core.split(frame)
+    fit = core.fit(frame, bounds)
+    meta = {"run_id": "night1", "data_fingerprint": "x", "diagnosis": [], "asked": cfg,
+            "gates": {"ingested": True, "model-inputs": True},
+            "data": {"series": sorted(bounds), "freq": "B", "step": "1 days"}}
+    root = registry_dir(cfg.output_dir, cfg.name)
+    register(root, fit.fitted, core.evaluate(fit).metrics, meta, frame, bounds)
+
+    prepared = Forecaster(cfg).prepare(frame, bounds)
+    start = choose_start(cfg, prepared, frame, bounds)
+    assert start.kind == "adopt" and start.sets == ("model.hidden_size=24",)
+    other = with_overrides(cfg, ["model.dropout=0.1"])  # another request: not adopted
+    assert choose_start(other, Forecaster(other).prepare(frame, bounds), frame,
+                        bounds).kind == "cold"
+
+    second = train_flow(cfg, run_id="night2", force=True)
+    t = second["training"]
+    assert second["status"] == "completed", second.get("reason")
+    assert t["start"] == "warm" and t["warm_from"] == "night1", t["start_reason"]
+    assert t["adopted"] == ["model.hidden_size=24"]
+    assert "automatic repair's choice" in t["start_reason"]
+    assert load_version(root / "versions" / "night2").config["model"]["hidden_size"] == 24

@@ -95,6 +95,8 @@ class Training(Record):
     start: str | None = None  # "warm" (from the champion's weights) or "cold"
     start_reason: str | None = None
     warm_from: str | None = None  # the champion version a warm start began from
+    # the champion's repair changes this run took to start warm from it (--set form)
+    adopted: list[str] | None = None
     champion_val_rel_mae: float | None = None  # its validation MAE over naive's (model alone)
     warm_val_rel_mae: float | None = None  # the warm fit's, on the same validation period
 

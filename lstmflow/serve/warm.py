@@ -20,7 +20,8 @@ from lstmflow.core import FitResult, Fitted, Forecaster
 from lstmflow.core.result import FITTED
 from lstmflow.data.prepare import Prepared
 from lstmflow.data.split import Bounds
-from lstmflow.serve.manifest import RegistryError
+from lstmflow.runs import as_written
+from lstmflow.serve.manifest import RegistryError, canonical_sha256, effective_config
 from lstmflow.serve.registry import champion, version_dir
 from lstmflow.store.location import StoreError
 from lstmflow.store.shared import open_registry
@@ -34,13 +35,16 @@ SHAPE = ("forecast.horizon", "forecast.input_size", "model.hidden_size", "model.
 
 @dataclass(frozen=True)
 class Start:
-    """How a run's network starts: 'warm' from `fitted` (champion `version`), or 'cold'."""
+    """How a run's network starts: 'warm' from `fitted` (champion `version`), 'cold', or
+    'adopt': the champion was trained from this run's own config changed by `sets` (automatic
+    repair's choice); the run takes them and starts warm from it."""
 
     kind: str
     reason: str
     fitted: Fitted | None = None
     version: str | None = None
     champion_val: float | None = None  # its validation MAE over naive's, model alone
+    sets: tuple[str, ...] = ()
 
 
 def incompatible(old: PipelineConfig, new: PipelineConfig, old_inputs: list[str],
@@ -63,9 +67,10 @@ def incompatible(old: PipelineConfig, new: PipelineConfig, old_inputs: list[str]
 
 
 def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
-                 bounds: dict[str, Bounds]) -> Start:
+                 bounds: dict[str, Bounds], adopt: bool = True) -> Start:
     """A warm start from the verified champion when `training.warm_start` allows and its
-    network fits this run; else a cold start with the reason."""
+    network fits this run; 'adopt' when it would fit once this run takes the changes repair
+    made to this same config (`adopt`: allow that); else a cold start with the reason."""
     if cfg.training.warm_start == "never":
         return Start("cold", "training.warm_start is 'never'")
     try:
@@ -73,12 +78,17 @@ def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
         pointer = champion(root)
         if pointer is None:
             return Start("cold", "no champion to start from")
-        fitted, _ = Forecaster.load(version_dir(root, pointer["version"]))
+        fitted, version = Forecaster.load(version_dir(root, pointer["version"]))
     except (RegistryError, StoreError) as exc:
         return Start("cold", f"the champion cannot be loaded ({exc})")
     why = incompatible(fitted.cfg, cfg, fitted.state["inputs"], prepared.inputs)
     if why:
         sets = champion_sets(fitted.cfg, cfg)
+        if sets and adopt and version.manifest.get("requested_config_sha256") == requested(cfg):
+            return Start("adopt", f"champion {pointer['version']} was trained from this same "
+                         f"config with {' '.join('--set ' + x for x in sets)} (automatic "
+                         "repair's choice): this run trains with them, from its weights",
+                         fitted, pointer["version"], sets=tuple(sets))
         hint = (f"; it was trained with {' '.join('--set ' + s for s in sets)} (automatic "
                 "repair's choice, or an older config): set them in this config to start warm "
                 "from it") if sets else ""
@@ -91,6 +101,11 @@ def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
                      "the file name from run to run, or set data.series_column")
     return Start("warm", f"from champion {pointer['version']}", fitted, pointer["version"],
                  champion_val(cfg, fitted, frame, bounds))
+
+
+def requested(cfg: PipelineConfig) -> str:
+    """The digest a version's manifest keeps of the config its run was asked to train."""
+    return canonical_sha256(effective_config(as_written(cfg)))
 
 
 def champion_sets(old: PipelineConfig, new: PipelineConfig) -> list[str]:
@@ -151,6 +166,8 @@ def fall_back(start: Start, fit: FitResult, cfg: PipelineConfig) -> str | None:
 def describe(start: Start, fit: FitResult | None = None) -> dict[str, Any]:
     """What summary.json's training block says of the start."""
     out: dict[str, Any] = {"start": start.kind, "start_reason": start.reason}
+    if start.sets:
+        out["adopted"] = list(start.sets)
     if start.kind == "warm":
         out.update(warm_from=start.version, champion_val_rel_mae=start.champion_val,
                    warm_val_rel_mae=warm_val(fit) if fit is not None and fit.ok else None)
