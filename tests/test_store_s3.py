@@ -94,6 +94,13 @@ def test_a_changed_object_on_the_store_is_refused_by_name(store, sample_slice, t
                        r"file 'state.json' has 2 bytes"):
         open_registry(store, "s3", only_champion=True)
     assert version_names(local_dir(store) / "registry" / "s3") == []  # nothing half kept
+    # a full pull (a registration) leaves a damaged version out, said, not fatal: the damaged
+    # champion is then judged as a local one is (not re-scored; decided on the baselines)
+    with shared_registry(cfg.output_dir, cfg.name, write=True):
+        register_version(cfg, "v2", seed=2)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "fresher"))
+    root = open_registry(store, "s3")
+    assert version_names(root) == ["v2"] and champion(root)["version"] == "v2"
 
 
 def _config(tmp_path, sample_slice, store, **extra) -> str:

@@ -18,6 +18,7 @@ consistent: new versions (manifest last), then the pointer, then the history lin
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import time
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from lstmflow.store.location import StoreError, filesystem
 
 CHAMPION = "champion.json"
 HISTORY_CACHE = ".history.json"  # the mirror's history lines by store key
+log = logging.getLogger("lstmflow.store")
 SWEEP_AGE_S = 3600.0  # without a lock that spans machines, an upload this old is a dead one's
 
 
@@ -90,7 +92,12 @@ class RemoteRegistry:
             return Snapshot(set(version_names(root)), pointer, 0)
         versions = self.committed()
         for version in sorted(versions):
-            self._fetch(root, version)
+            try:
+                self._fetch(root, version)
+            except IntegrityError as exc:  # one damaged version must not stop every pull:
+                # left out, it is what a local registry's damaged version is (refused by name
+                # when loaded: predict, re-scoring the champion, promote)
+                log.warning("%s; it is left out of this machine's mirror", exc)
         for stale in set(version_names(root)) - versions:  # a push a kill cut short
             shutil.rmtree(version_dir(root, stale), ignore_errors=True)
         self._write_pointer(root, pointer)
