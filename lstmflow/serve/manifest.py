@@ -30,7 +30,11 @@ PACKAGES = ("torch", "pytorch-lightning", "pandas", "numpy", "scikit-learn", "pr
             "great_expectations", "pyarrow", "safetensors")
 # Config sections that do not change the model a run trains: where it runs and what happens
 # to the model afterwards. Everything else is the "effective config" that skip_unchanged compares.
-NOT_EFFECTIVE = ("runtime", "notify", "registry", "output_dir", "tracking", "monitor")
+NOT_EFFECTIVE = ("runtime", "notify", "registry", "output_dir", "tracking", "monitor",
+                 "storage_options")
+# training keys that choose how a fit starts (from the champion or not), not the model asked for:
+# a run that only turns warm starts on still has the same request as its champion
+WARM_KEYS = ("warm_start", "warm_steps", "warm_tolerance")
 
 
 class RegistryError(RuntimeError):
@@ -57,10 +61,13 @@ def canonical_sha256(obj: Any) -> str:
 
 
 def effective_config(config: dict[str, Any]) -> dict[str, Any]:
-    """The config without what does not change the trained model (NOT_EFFECTIVE) or where the
-    data is read from (data.path: the data's fingerprint says whether it is the same data)."""
+    """The config without what does not change the trained model (NOT_EFFECTIVE, WARM_KEYS) or
+    where the data is read from (data.path: the data's fingerprint says whether it is the same
+    data)."""
     out = {k: v for k, v in config.items() if k not in NOT_EFFECTIVE}
     out["data"] = {k: v for k, v in (config.get("data") or {}).items() if k != "path"}
+    if "training" in out:  # how a fit starts, not what it is asked to learn
+        out["training"] = {k: v for k, v in out["training"].items() if k not in WARM_KEYS}
     return out
 
 
