@@ -13,7 +13,7 @@ from expectations.runner import gate_message
 from flows.common import EXPECTED_ERRORS, GateFailed
 from flows.hooks import notify_failure
 from lstmflow.config import Override, PipelineConfig, config_from_parameters
-from lstmflow.config.locations import check_location
+from lstmflow.config.locations import check_local_file, check_location
 from lstmflow.durable import write_json
 from lstmflow.serve.predict import (
     FORECASTS,
@@ -47,6 +47,7 @@ def predict_flow(
     try:
         config = config_from_parameters(config, overrides)
         check_location("out", out)
+        check_local_file("out", out)
         folder = prediction_dir(config.output_dir, config.name, new_prediction_id())
         champ = champion_task(config)
         data = ingest_task(champ.cfg)

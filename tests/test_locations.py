@@ -110,3 +110,13 @@ def test_a_flow_run_outside_the_roots_fails_before_reading(prefect_harness, samp
     state = predict_flow(cfg, out="/tmp/forecasts.parquet", return_state=True)
     assert state.is_failed() and state.message.startswith("config key 'out' (/tmp/forecasts")
     assert not out.exists() or not any(os.scandir(out))
+
+
+def test_a_url_out_for_predict_is_refused_not_written_to_a_folder_named_after_it(tmp_path):
+    from lstmflow.config.locations import check_local_file
+
+    with pytest.raises(ConfigError, match=r"^'--out' \(s3://b/f.parquet\) is a URL, and it "
+                       r"names a local file: leave it out"):
+        check_local_file("--out", "s3://user:pw@b/f.parquet")
+    check_local_file("--out", str(tmp_path / "f.parquet"))  # a path: fine
+    check_local_file("--out", None)

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from lstmflow.cli.common import add_common, config_from, fail
 from lstmflow.cli.server import HEAVY, preload, start_api_server
+from lstmflow.config.locations import check_local_file
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,6 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def cmd_predict(args: argparse.Namespace) -> int:
     start = time.perf_counter()
     cfg = config_from(args)
+    check_local_file("--out", args.out)
     out = Path(args.out) if args.out else None
     from lstmflow.serve.manifest import RegistryError
 

@@ -121,3 +121,12 @@ def check_options(options: dict[str, Any]) -> None:
                          "config is shown in the Prefect UI and kept in run records. Set them "
                          "in the worker's environment instead (for S3: AWS_ACCESS_KEY_ID, "
                          "AWS_SECRET_ACCESS_KEY; the endpoint: AWS_ENDPOINT_URL)")
+
+
+def check_local_file(key: str, value: str | None) -> None:
+    """ConfigError for a URL where a local file is written (predict's `out`): it would become
+    a local folder named 's3:' (use a URL output_dir: its predictions are copied to the store)."""
+    if value and is_url(value):
+        raise ConfigError(f"'{key}' ({shown(value)}) is a URL, and it names a local file: leave "
+                          "it out to keep the forecasts in <output_dir>/predictions/, which a "
+                          "URL output_dir copies to the store")
