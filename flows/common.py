@@ -21,6 +21,7 @@ from lstmflow.records.run import GateResult
 from lstmflow.report.summary import gate_block
 from lstmflow.runs import TrainingError
 from lstmflow.serve.manifest import RegistryError
+from lstmflow.store.location import StoreError
 from tasks.validate import ingested_gate_task
 
 
@@ -42,7 +43,8 @@ class GateCheck:
     warnings: list[str]
 
 
-EXPECTED_ERRORS = (GateFailed, DataError, ConfigError, TrainingError, RegistryError, LockBusy)
+EXPECTED_ERRORS = (GateFailed, DataError, ConfigError, TrainingError, RegistryError, LockBusy,
+                   StoreError)
 
 
 def new_run_id() -> str:

@@ -76,8 +76,11 @@ def test_a_url_output_dir_of_an_unknown_scheme_is_refused_not_written_to_a_folde
     with pytest.raises(ConfigError, match=r"config key 'output_dir': Value error, 's4://bucket/"
                        r"team': 's4://' is not a storage scheme fsspec knows"):
         config_from_parameters(cfg, ["output_dir=s4://bucket/team"])
-    for url in ("s3://bucket/team", "file:///srv/out", "gs://b/p"):  # known: accepted
+    for url in ("s3://bucket/team", "file:///srv/out"):  # known, its package here: accepted
         assert config_from_parameters(cfg, [f"output_dir={url}"]).output_dir == url
+    with pytest.raises(ConfigError, match=r"'gs://b/p' needs the filesystem package of 'gs://', "
+                       r"which is not installed here: pip install gcsfs"):
+        config_from_parameters(cfg, ["output_dir=gs://b/p"])
 
 
 def test_credentials_in_storage_options_are_refused(sample_slice, tmp_path, monkeypatch):

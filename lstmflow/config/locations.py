@@ -103,12 +103,29 @@ def is_url(output_dir: str | Path) -> bool:
 def check_url(url: str) -> None:
     """ValueError unless fsspec knows the URL's scheme (a typo such as 's4://' is caught when
     the config is read, not after a training)."""
+    import fsspec
     from fsspec.registry import known_implementations, registry
 
     scheme = urlsplit(url).scheme.lower()
     if scheme not in known_implementations and scheme not in registry:
         raise ValueError(f"'{shown(url)}': '{scheme}://' is not a storage scheme fsspec knows "
                          "(s3://, gs://, az://, file://, or a plain path)")
+    try:
+        fsspec.get_filesystem_class(scheme)
+    except ImportError:
+        raise ValueError(f"'{shown(url)}' needs the filesystem package of '{scheme}://', which "
+                         f"is not installed here: {install_hint(scheme)}") from None
+
+
+# what brings each scheme's filesystem: a pip extra of lstmflow (pyproject.toml), else fsspec's
+# own package for it (only s3 is tested here)
+EXTRAS = {"s3": "pip install 'lstmflow[s3]'", "s3a": "pip install 'lstmflow[s3]'",
+          "gs": "pip install gcsfs", "gcs": "pip install gcsfs", "az": "pip install adlfs",
+          "abfs": "pip install adlfs", "abfss": "pip install adlfs"}
+
+
+def install_hint(scheme: str) -> str:
+    return EXTRAS.get(scheme, "install fsspec's package for it")
 
 
 def check_options(options: dict[str, Any]) -> None:

@@ -18,15 +18,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from lstmflow.config.locations import is_url, shown
+from lstmflow.config.locations import install_hint, is_url, shown
 
 CACHE_ENV = "LSTMFLOW_CACHE_DIR"
-# what brings each scheme's filesystem: a pip extra of lstmflow (pyproject.toml), else fsspec's
-# own package for it (checked here only for s3)
-EXTRAS = {"s3": "pip install 'lstmflow[s3]'", "s3a": "pip install 'lstmflow[s3]'",
-          "gs": "pip install gcsfs", "gcs": "pip install gcsfs", "az": "pip install adlfs",
-          "abfs": "pip install adlfs", "abfss": "pip install adlfs"}
-
 
 __all__ = ["StoreError", "cache_root", "filesystem", "is_url", "local_dir", "mirror_name"]
 
@@ -67,7 +61,7 @@ def filesystem(url: str, options: dict[str, Any] | None = None):
                                          use_listings_cache=False, **(options or {}))
     except ImportError:
         scheme = urlsplit(url).scheme.lower()
-        hint = EXTRAS.get(scheme, "install fsspec's package for it")
+        hint = install_hint(scheme)
         raise StoreError(f"output_dir '{shown(url)}' needs the filesystem package of "
                          f"'{scheme}://', which is not installed: {hint}") from None
     return fs, path.rstrip("/")
