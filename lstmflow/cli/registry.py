@@ -66,17 +66,17 @@ def registry_root(args: argparse.Namespace) -> Path:
     ConfigError when there is none or several."""
     from lstmflow.config import ConfigError
     from lstmflow.serve.registry import registry_dir, version_names
-    from lstmflow.store.location import is_url
+    from lstmflow.store.location import is_url, shown
     from lstmflow.store.shared import open_registry
 
     output_dir, name, options = _where(args)
     if is_url(output_dir):
         if not name:
-            raise ConfigError(f"'{output_dir}' is a store URL: name the registry with --name "
+            raise ConfigError(f"'{shown(output_dir)}' is a store URL: name the registry with --name "
                               "or --config")
         root = open_registry(output_dir, name, options)
         if not version_names(root) and not (root / "champion.json").is_file():
-            raise ConfigError(f"registry '{output_dir}/registry/{name}' does not exist (no "
+            raise ConfigError(f"registry '{shown(output_dir)}/registry/{name}' does not exist (no "
                               "model was registered there)")
         return root
     if name:

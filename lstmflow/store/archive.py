@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lstmflow.store.location import filesystem, is_url, local_dir
+from lstmflow.store.location import filesystem, is_url, local_dir, shown
 
 
 def archive(output_dir: str, folder: Path, options: dict[str, Any] | None = None) -> str | None:
@@ -23,7 +23,7 @@ def archive(output_dir: str, folder: Path, options: dict[str, Any] | None = None
         key=lambda p: p.stat().st_mtime)
     for p in files:
         fs.put_file(str(p), f"{base}/{rel.as_posix()}/{p.relative_to(folder).as_posix()}")
-    return f"{output_dir.rstrip('/')}/{rel.as_posix()}"
+    return f"{shown(output_dir).rstrip('/')}/{rel.as_posix()}"
 
 
 def archive_said(output_dir: str, folder: Path, options: dict[str, Any] | None = None) -> str | None:

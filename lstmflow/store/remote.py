@@ -30,7 +30,7 @@ from lstmflow.durable import new_folder, publish, write_text
 from lstmflow.serve.history import HISTORY
 from lstmflow.serve.manifest import MANIFEST, IntegrityError, verify
 from lstmflow.serve.registry import version_dir, version_names
-from lstmflow.store.location import StoreError, filesystem
+from lstmflow.store.location import StoreError, filesystem, shown
 
 CHAMPION = "champion.json"
 HISTORY_CACHE = ".history.json"  # the mirror's history lines by store key
@@ -51,7 +51,7 @@ class RemoteRegistry:
     """The registry `<url>/registry/<name>` on the fsspec filesystem of `url`."""
 
     def __init__(self, url: str, name: str, options: dict[str, Any] | None = None) -> None:
-        self.url, self.name = url, name
+        self.url, self.name = shown(url), name  # as messages show it: no user, password, query
         self.fs, base = filesystem(url, options)
         self.base = f"{base}/registry/{name}"
 
@@ -71,7 +71,8 @@ class RemoteRegistry:
     def committed(self) -> set[str]:
         """Every version whose manifest was written (one listing)."""
         keys = self._call("listing versions", self.fs.glob, self.key("versions", "*", MANIFEST))
-        return {k.rstrip("/").split("/")[-2] for k in keys}
+        names = {k.rstrip("/").split("/")[-2] for k in keys}
+        return {n for n in names if not n.startswith(".")}  # no version is named so
 
     def read_champion(self) -> bytes | None:
         try:

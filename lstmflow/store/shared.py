@@ -38,7 +38,7 @@ def shared_registry(output_dir: str, name: str, options: dict[str, Any] | None =
         swept = remote.sweep(SWEEP_AGE_S if sweep_age_s is None else sweep_age_s)
         if swept:
             log.warning("registry store %s: removed %d upload(s) a killed writer left without "
-                        "a manifest: %s", output_dir, len(swept), ", ".join(swept))
+                        "a manifest: %s", remote.url, len(swept), ", ".join(swept))
         seen = remote.pull(root)
         yield root
         remote.push(root, seen)
