@@ -110,6 +110,10 @@ def test_a_flow_run_outside_the_roots_fails_before_reading(prefect_harness, samp
         state = flow(cfg, overrides=["data.path=/etc/passwd"], return_state=True, **kwargs)
         assert isinstance(state, State) and state.is_failed()
         assert state.message.startswith("config key 'data.path' (/etc/passwd) is outside")
+    monkeypatch.setenv(ALLOWED_ENV, f"{sample_slice.parent},{out},s3://team-bucket/lstmflow")
+    state = train_flow(cfg, overrides=["output_dir=s3://other-bucket/lstmflow"], return_state=True)
+    assert state.is_failed() and state.message.startswith(
+        "config key 'output_dir' (s3://other-bucket/lstmflow) is outside the locations")
     state = predict_flow(cfg, out="/tmp/forecasts.parquet", return_state=True)
     assert state.is_failed() and state.message.startswith("config key 'out' (/tmp/forecasts")
     assert not out.exists() or not any(os.scandir(out))
