@@ -223,3 +223,15 @@ def test_a_backtest_on_a_store_keeps_its_results_there(cli_runner, store, s3, sa
     record = json.loads(remote.fs.cat_file(found[0]))
     assert record["status"] == "completed" and len(record["folds"]) == 2
     assert remote.fs.exists(found[0].replace("backtest.json", "backtest.html"))
+
+
+def test_an_empty_store_registry_is_named_by_its_url(store, sample_slice, tmp_path):
+    """predict on a store with no champion names the store's registry, not this machine's
+    mirror."""
+    from lstmflow.config import build_config
+    from lstmflow.serve.manifest import RegistryError
+    from lstmflow.serve.predict import champion_for
+
+    cfg = build_config(small_config_dict(sample_slice, store, name="empty"))
+    with pytest.raises(RegistryError, match=rf"^registry '{store}/registry/empty' has no champion"):
+        champion_for(cfg)

@@ -24,7 +24,7 @@ from lstmflow.fit.scores import mase_scale, point_errors, relative_mae
 from lstmflow.records.monitor import MonitorRecord, VersionLive
 from lstmflow.serve.predict import FORECASTS, PREDICTION
 from lstmflow.store.archive import fetch_new
-from lstmflow.store.location import local_dir
+from lstmflow.store.location import local_dir, registry_shown
 from lstmflow.store.shared import open_registry
 
 METHODS = ("model", "naive", "seasonal_naive")
@@ -174,7 +174,8 @@ def check(cfg: Any, actuals: pd.DataFrame, fingerprint: str | None = None) -> Mo
     root = open_registry(cfg.output_dir, cfg.name, cfg.storage_options, only_champion=True)
     pointer = champion(root)
     if pointer is None:
-        record.warnings.append(f"registry '{root}' has no champion: nothing to judge")
+        record.warnings.append(f"registry '{registry_shown(cfg.output_dir, cfg.name)}' has no "
+                               "champion: nothing to judge")
         return record
     record.champion = pointer["version"]
     mine = points[points["model_version"] == record.champion] if not points.empty else points

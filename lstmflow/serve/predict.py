@@ -32,7 +32,7 @@ from lstmflow.durable import write_atomic, write_json
 from lstmflow.serve.manifest import RegistryError
 from lstmflow.serve.registry import Version, champion, load_version, version_dir
 from lstmflow.store.archive import archive_said
-from lstmflow.store.location import local_dir
+from lstmflow.store.location import local_dir, registry_shown
 from lstmflow.store.shared import open_registry
 
 # data keys that say where and how the file is read (from the given config); the others (columns,
@@ -63,8 +63,9 @@ def champion_for(cfg: PipelineConfig) -> Champion:
     root = open_registry(cfg.output_dir, cfg.name, cfg.storage_options, only_champion=True)
     pointer = champion(root)
     if pointer is None:
-        raise RegistryError(f"registry '{root}' has no champion to forecast with: train and "
-                            f"promote a model first (lstmflow train --config ...)")
+        raise RegistryError(f"registry '{registry_shown(cfg.output_dir, cfg.name)}' has no "
+                            "champion to forecast with: train and promote a model first "
+                            "(lstmflow train --config ...)")
     version = load_version(version_dir(root, pointer["version"]))
     raw = dict(version.config)
     given = cfg.data.model_dump(mode="json")

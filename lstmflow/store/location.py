@@ -22,7 +22,8 @@ from lstmflow.config.locations import install_hint, is_url, shown
 
 CACHE_ENV = "LSTMFLOW_CACHE_DIR"
 
-__all__ = ["StoreError", "cache_root", "filesystem", "is_url", "local_dir", "mirror_name"]
+__all__ = ["StoreError", "cache_root", "filesystem", "is_url", "local_dir", "mirror_name",
+           "registry_shown"]
 
 
 class StoreError(RuntimeError):
@@ -65,3 +66,11 @@ def filesystem(url: str, options: dict[str, Any] | None = None):
         raise StoreError(f"output_dir '{shown(url)}' needs the filesystem package of "
                          f"'{scheme}://', which is not installed: {hint}") from None
     return fs, path.rstrip("/")
+
+
+def registry_shown(output_dir: str | Path, name: str) -> str:
+    """A registry as messages name it: the store URL for a URL output_dir (not this machine's
+    mirror), else its folder."""
+    if is_url(output_dir):
+        return f"{shown(str(output_dir)).rstrip('/')}/registry/{name}"
+    return str(local_dir(output_dir) / "registry" / name)
