@@ -144,6 +144,9 @@ def test_two_machines_train_at_once_then_a_third_predicts(cli_runner, store, s3,
     cwd, env = _machine(tmp_path, s3, "machine-c")
     rc, log = cli_runner.run(["predict", "--config", config], env, cwd=cwd)
     assert rc == 0, log[-3000:]
+    rc, elsewhere = cli_runner.run(["predict", "--config", config, "--out",  # (a user's file)
+                                    str(cwd / "mine.parquet")], env, cwd=cwd)
+    assert rc == 0 and (cwd / "mine.parquet").is_file(), elsewhere[-3000:]
     mirror = next((cwd / "cache" / "stores").iterdir()) / "registry" / "fleet"
     assert version_names(mirror) == [pointer["version"]]  # predict fetched the champion alone
     # the runs' folders and the prediction's, on the store for the team to read
@@ -162,7 +165,7 @@ def test_two_machines_train_at_once_then_a_third_predicts(cli_runner, store, s3,
     assert json.loads(remote.fs.cat_file(sorted(remote.fs.glob(remote.key("history", "*")))[-1])
                       )["action"] == "rollback"
     served = remote.fs.glob(f"{store[5:]}/predictions/fleet/*/forecasts.parquet")
-    assert len(served) == 1 and "prediction folder copied to s3://" in log, log[-3000:]
+    assert len(served) == 2 and "prediction folder copied to s3://" in log, log[-3000:]
     with remote.fs.open(served[0], "rb") as f:
         assert set(pd.read_parquet(f)["model_version"]) == {pointer["version"]}
 

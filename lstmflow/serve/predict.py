@@ -200,6 +200,8 @@ def run_prediction(
 def keep_on_store(cfg: PipelineConfig, folder: Path, record: dict[str, Any]) -> None:
     """A URL output_dir: the prediction's folder copied to the store (best-effort; said in the
     record's `store`), where the monitor of any machine reads what was served."""
-    said = archive_said(cfg.output_dir, folder, cfg.storage_options)
+    out = Path(record["out"])  # --out elsewhere: its copy goes beside the record, for monitors
+    extra = {FORECASTS: out} if out.parent.resolve() != folder.resolve() and out.is_file() else None
+    said = archive_said(cfg.output_dir, folder, cfg.storage_options, extra)
     if said:
         record["store"] = said

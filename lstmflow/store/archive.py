@@ -11,9 +11,11 @@ from typing import Any
 from lstmflow.store.location import filesystem, is_url, local_dir, shown
 
 
-def archive(output_dir: str, folder: Path, options: dict[str, Any] | None = None) -> str | None:
+def archive(output_dir: str, folder: Path, options: dict[str, Any] | None = None,
+            extra: dict[str, Path] | None = None) -> str | None:
     """Upload every file of `folder` (under the mirror of `output_dir`) to the same relative key
-    on the store, the newest files last; returns the URL it went to (None: a local output_dir)."""
+    on the store, the newest files last (`extra`: files from elsewhere, uploaded into it under
+    the given names first); returns the URL it went to (None: a local output_dir)."""
     if not is_url(output_dir):
         return None
     rel = Path(folder).resolve().relative_to(local_dir(output_dir).resolve())
@@ -21,15 +23,18 @@ def archive(output_dir: str, folder: Path, options: dict[str, Any] | None = None
     files = sorted((p for p in Path(folder).rglob("*") if p.is_file() and not any(  # no temps
         part.startswith(".") for part in p.relative_to(folder).parts)),
         key=lambda p: p.stat().st_mtime)
+    for name, p in (extra or {}).items():
+        fs.put_file(str(p), f"{base}/{rel.as_posix()}/{name}")
     for p in files:
         fs.put_file(str(p), f"{base}/{rel.as_posix()}/{p.relative_to(folder).as_posix()}")
     return f"{shown(output_dir).rstrip('/')}/{rel.as_posix()}"
 
 
-def archive_said(output_dir: str, folder: Path, options: dict[str, Any] | None = None) -> str | None:
+def archive_said(output_dir: str, folder: Path, options: dict[str, Any] | None = None,
+                 extra: dict[str, Path] | None = None) -> str | None:
     """`archive`, saying what happened in one line instead of raising (None: local)."""
     try:
-        url = archive(output_dir, folder, options)
+        url = archive(output_dir, folder, options, extra)
     except Exception as exc:  # what it copies is kept locally already: never worth a failure
         return (f"not copied to the store ({type(exc).__name__}: {exc}); kept in this "
                 f"machine's mirror: {folder}")
