@@ -86,9 +86,20 @@ def segments(x: torch.Tensor, segment_len: int) -> torch.Tensor:
     return x[:, length - keep :].reshape(b, keep // segment_len, segment_len * f)
 
 
+def drop_inputs(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
+    """[B, L, F] -> [B, L, F]: in training, each input but the target (input 0) zeroed for the
+    whole window with probability p, the kept ones scaled by 1/(1-p); unchanged otherwise."""
+    if not training or p <= 0 or x.shape[-1] < 2:
+        return x
+    keep = torch.empty(x.shape[0], 1, x.shape[-1], device=x.device).bernoulli_(1 - p) / (1 - p)
+    keep[..., 0] = 1.0  # the target itself is never dropped
+    return x * keep
+
+
 def forecast_all(module: nn.Module, x: torch.Tensor, horizon: int) -> torch.Tensor:
     """[B, L, F] -> [B, L', H, Q]: an H-step forecast (Q levels) from every segment end
     (L' = L // segment_len; every timestep when segment_len is 1), the last from step L."""
+    x = drop_inputs(x, getattr(module, "input_dropout", 0.0), module.training)
     out, _ = module.lstm(segments(x, module.segment_len))  # [B, L', hidden]
     b, l_, _ = out.shape
     pred = module.head(module.drop(out)).view(b, l_, horizon, module.n_q)

@@ -213,3 +213,26 @@ def test_a_highway_longer_than_the_window_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"model.highway \(500\) must not exceed "
                        r"forecast.input_size"):
         build_config(raw)
+
+
+def test_input_dropout_drops_whole_features_but_never_the_target_and_only_in_training():
+    from models.net import LSTMNet, drop_inputs
+
+    torch.manual_seed(0)
+    x = torch.ones(200, 6, 4)  # [B, L, F]
+    dropped = drop_inputs(x, 0.5, training=True)
+    assert torch.equal(dropped[..., 0], x[..., 0])  # the target is never dropped
+    per_window = dropped[..., 1:]
+    assert torch.equal(per_window, per_window[:, :1].expand_as(per_window))  # same at every step
+    zeroed = (per_window[:, 0] == 0).float().mean().item()
+    assert 0.35 < zeroed < 0.65 and set(per_window.unique().tolist()) == {0.0, 2.0}
+    assert torch.equal(drop_inputs(x, 0.5, training=False), x)
+
+    model = LSTMForecaster(n_inputs=4, horizon=3, hidden_size=8, num_layers=1, dropout=0.0,
+                           input_dropout=0.5)
+    xb = torch.randn(5, 12, 4)
+    model.train()
+    assert not torch.equal(model(xb), model(xb))  # a fresh mask each pass (no other dropout)
+    twin = LSTMNet(**json.loads(json.dumps(dict(model.hparams))))
+    twin.load_state_dict(model.state_dict())
+    assert torch.equal(model.predict_last(xb), twin.predict_last(xb))  # none at forecast time

@@ -23,6 +23,14 @@ class ModelConfig(_Section):
     dropout: float = Field(
         0.1, ge=0, lt=1, description="Dropout between LSTM layers and before the head."
     )
+    input_dropout: float = Field(
+        0.0, ge=0, lt=1,
+        description="While training, drop each input feature but the target for a whole "
+        "window with this probability (one mask per window, the same at every step: "
+        "variational dropout, Gal & Ghahramani 2016), so the network cannot lean on a few "
+        "features; regularises small data with many features. 0 (default): off. No effect at "
+        "forecast time.",
+    )
     segment_len: int | None = Field(
         None, ge=1, le=64,
         description="Steps the LSTM reads at once (1..64; empty: the power of two nearest "

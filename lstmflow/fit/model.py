@@ -93,6 +93,7 @@ def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None
         cumulative=cumulative_target(cfg),
         segment_len=segment_len(cfg),
         highway=m.highway,
+        input_dropout=m.input_dropout,
     )
     init_weights(model, generator if generator is not None else fit_generator(cfg))
     return model
