@@ -155,7 +155,7 @@ def test_two_machines_train_at_once_then_a_third_predicts(cli_runner, store, s3,
         assert summary["status"] == "completed" and summary["run_id"] == run_id
         assert remote.fs.exists(f"{store[5:]}/runs/{run_id}/report.html")
     # the registry commands from that machine: list, then a rollback the store keeps
-    rc, listed = cli_runner.run(["registry", "list", "--config", config], env, cwd=cwd)
+    rc, listed = cli_runner.run(["registry", "list", "--output-dir", store], env, cwd=cwd)
     assert rc == 0 and all(v in listed for v in ids) and "2 version(s)" in listed, listed[-2000:]
     rc, said = cli_runner.run(["registry", "rollback", "--config", config, "--reason", "drill"],
                               env, cwd=cwd)

@@ -61,6 +61,14 @@ def _where(args: argparse.Namespace) -> tuple[str, str | None, dict[str, Any]]:
     return args.output_dir, args.name, {}
 
 
+def store_registries(output_dir: str, options: dict[str, Any]) -> list[str]:
+    """The registries under a store URL's `registry/` (one listing)."""
+    from lstmflow.store.location import filesystem
+
+    fs, base = filesystem(output_dir, options)
+    return sorted(k.rstrip("/").split("/")[-1] for k in fs.glob(f"{base}/registry/*"))
+
+
 def registry_root(args: argparse.Namespace) -> Path:
     """The registry folder the arguments name (a URL's: its mirror, pulled from the store now);
     ConfigError when there is none or several."""
@@ -72,8 +80,12 @@ def registry_root(args: argparse.Namespace) -> Path:
     output_dir, name, options = _where(args)
     if is_url(output_dir):
         if not name:
-            raise ConfigError(f"'{shown(output_dir)}' is a store URL: name the registry with --name "
-                              "or --config")
+            found = store_registries(output_dir, options)
+            if len(found) != 1:
+                raise ConfigError(f"'{shown(output_dir)}/registry' holds {len(found)} registries "
+                                  f"({', '.join(found) or 'none'}): name one with --name or "
+                                  "--config")
+            name = found[0]
         root = open_registry(output_dir, name, options)
         if not version_names(root) and not (root / "champion.json").is_file():
             raise ConfigError(f"registry '{shown(output_dir)}/registry/{name}' does not exist (no "
