@@ -16,13 +16,7 @@ from typing import Any
 from lstmflow.durable import sweep
 from lstmflow.locks import registry_lock
 from lstmflow.serve.history import append, event, read_history, reconcile
-from lstmflow.serve.manifest import (
-    IntegrityError,
-    RegistryError,
-    canonical_sha256,
-    effective_config,
-    verify,
-)
+from lstmflow.serve.manifest import IntegrityError, RegistryError, config_digest, verify
 from lstmflow.serve.registry import champion, load_version, set_champion, version_dir, version_names
 
 CHAMPION_ACTIONS = ("promote", "rollback")  # history actions that make a version champion
@@ -119,7 +113,7 @@ def unchanged(root: Path, config: dict[str, Any], fingerprint: str) -> str | Non
     trained on data with this fingerprint and the same effective config (a retrain with the same
     seed would make the same model: a rejected one would be rejected again). A version that
     cannot be verified is never a reason."""
-    wanted = canonical_sha256(effective_config(config))
+    wanted = config_digest(config)
     try:
         pointer = champion(root)
     except RegistryError:

@@ -71,6 +71,12 @@ def effective_config(config: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def config_digest(config: dict[str, Any]) -> str:
+    """The digest of a config's effective part: what `effective_config_sha256` and
+    `requested_config_sha256` hold, and what skip_unchanged and warm starts compare."""
+    return canonical_sha256(effective_config(config))
+
+
 def library_versions() -> dict[str, str]:
     out = {"python": platform.python_version()}
     for p in PACKAGES:

@@ -27,7 +27,7 @@ from lstmflow.records.manifest import DecisionRecord, Manifest
 from lstmflow.records.run import Promotion
 from lstmflow.runs import as_written
 from lstmflow.serve.history import append, event, reconcile
-from lstmflow.serve.manifest import canonical_sha256, effective_config, git_commit, library_versions
+from lstmflow.serve.manifest import config_digest, git_commit, library_versions
 from lstmflow.serve.promote import Decision, decide, score_champion
 from lstmflow.serve.registry import champion, load_version, set_champion, version_dir
 
@@ -78,11 +78,11 @@ def version_record(cfg: PipelineConfig, metrics: dict[str, Any], meta: dict[str,
         trained_at=meta.get("trained_at"),
         data={"fingerprint": meta.get("data_fingerprint"), **(meta.get("data") or {})},
         inputs=meta.get("inputs"),
-        config=config, effective_config_sha256=canonical_sha256(effective_config(config)),
+        config=config, effective_config_sha256=config_digest(config),
         # the config the run was asked to train (before auto-repair changed it): the next run
         # with the same data and this config has nothing new to learn (registry.skip_unchanged)
-        requested_config_sha256=canonical_sha256(effective_config(
-            as_written(meta["asked"]) if meta.get("asked") is not None else config)),
+        requested_config_sha256=config_digest(
+            as_written(meta["asked"]) if meta.get("asked") is not None else config),
         gates=meta.get("gates"), metrics=metrics, diagnosis=meta.get("diagnosis"),
         seeds={"training.seed": cfg.training.seed,
                "training.deterministic": cfg.training.deterministic},

@@ -21,7 +21,7 @@ from lstmflow.core.result import FITTED
 from lstmflow.data.prepare import Prepared
 from lstmflow.data.split import Bounds
 from lstmflow.runs import as_written
-from lstmflow.serve.manifest import RegistryError, canonical_sha256, effective_config
+from lstmflow.serve.manifest import RegistryError, config_digest
 from lstmflow.serve.registry import champion, version_dir
 from lstmflow.store.location import StoreError
 from lstmflow.store.shared import open_registry
@@ -105,7 +105,7 @@ def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
 
 def requested(cfg: PipelineConfig) -> str:
     """The digest a version's manifest keeps of the config its run was asked to train."""
-    return canonical_sha256(effective_config(as_written(cfg)))
+    return config_digest(as_written(cfg))
 
 
 def champion_sets(old: PipelineConfig, new: PipelineConfig) -> list[str]:
