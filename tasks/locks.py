@@ -9,7 +9,9 @@ excluded then.
 
 A worker that dies holding the slot stops renewing its lease and the server's repossessor
 service frees the slot after LEASE_S seconds (a server run without its services, such as
-Prefect's test harness, never does: hence opt-in). Otherwise only the file lock is used.
+Prefect's test harness, never does: hence not the default for a local folder). Otherwise only
+the file lock is used. `registry_write` is the one way a registry is written: the slot, then
+(for a store URL) its mirror pulled under the file lock and pushed after.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from typing import Any
 
 from lstmflow.locks import REGISTRY_WAIT_S, LockBusy
 from lstmflow.store.location import is_url, shown
@@ -92,3 +95,18 @@ def registry_slot(root: Path, lock: str = "file", url: str | None = None,
             f"'{name}' for more than {wait_s:.0f} s, though a registry write takes seconds; a "
             f"dead holder frees it after {LEASE_S:.0f} s (prefect gcl inspect {name})"
         ) from None
+
+
+@contextmanager
+def registry_write(output_dir: str, name: str, lock: str,
+                   options: dict[str, Any] | None = None) -> Iterator[tuple[Path, str]]:
+    """Yield (the registry folder to write, which lock guards it) for register, promote and
+    rollback: `registry_slot` around lstmflow.store.shared_registry, which sweeps dead uploads
+    at once when the slot spans machines."""
+    from lstmflow.serve.registry import registry_dir
+    from lstmflow.store.shared import shared_registry
+
+    with registry_slot(registry_dir(output_dir, name), lock, output_dir) as guard, \
+            shared_registry(output_dir, name, options, write=True,
+                            sweep_age_s=0 if spans_machines(guard) else None) as root:
+        yield root, guard

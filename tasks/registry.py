@@ -15,9 +15,8 @@ from lstmflow.data.split import Bounds
 from lstmflow.records.run import Promotion
 from lstmflow.serve.actions import unchanged
 from lstmflow.serve.register import register
-from lstmflow.serve.registry import registry_dir
-from lstmflow.store.shared import open_registry, shared_registry
-from tasks.locks import registry_slot, spans_machines
+from lstmflow.store.shared import open_registry
+from tasks.locks import registry_write
 from tasks.monitor import PROMOTED, emit, registry_resource
 
 
@@ -29,10 +28,8 @@ def register_task(
     """Write the version folder; move the champion pointer only when `decide` says so and
     the diagnosis found no error (`blocked`: the ids of error-level findings)."""
     cfg = fitted.cfg
-    root = registry_dir(cfg.output_dir, cfg.name)
-    with registry_slot(root, cfg.registry.lock, cfg.output_dir) as guard, shared_registry(
-            cfg.output_dir, cfg.name, cfg.storage_options, write=True,
-            sweep_age_s=0 if spans_machines(guard) else None) as root:
+    with registry_write(cfg.output_dir, cfg.name, cfg.registry.lock,
+                        cfg.storage_options) as (root, guard):
         out = register(root, fitted, metrics, meta, frame, bounds, resume, blocked)
     get_run_logger().info(f"model saved to {out.model_path} as {out.status}; "
                           f"{'promoted' if out.promoted else 'not promoted'}: {out.reason} "

@@ -192,16 +192,13 @@ def _rollback(root: Path, args: argparse.Namespace) -> int:
 @contextmanager
 def _writing(root: Path, args: argparse.Namespace) -> Iterator[Path]:
     """The registry to change, under the lock registry.lock asks for (without --config: 'auto')
-    and, for a store URL, pulled first and pushed after."""
-    from lstmflow.store.shared import shared_registry
-    from tasks.locks import registry_slot, spans_machines
+    and, for a store URL, pulled first and pushed after (tasks.locks.registry_write)."""
+    from tasks.locks import registry_write
 
     cfg = _config(args)
     output_dir, _, options = _where(args)
-    with registry_slot(root, cfg.registry.lock if cfg is not None else "auto",
-                       output_dir) as guard, shared_registry(
-            output_dir, root.name, options, write=True,
-            sweep_age_s=0 if spans_machines(guard) else None) as root:
+    with registry_write(output_dir, root.name, cfg.registry.lock if cfg is not None else "auto",
+                        options) as (root, _):
         yield root
 
 

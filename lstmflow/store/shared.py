@@ -3,8 +3,9 @@ local; when it is a URL, the local mirror, pulled from the store first and (for 
 pushed back after.
 
 A write session runs under the registry's file lock (the processes of this machine share the
-mirror); the lock that spans machines (tasks/locks.registry_slot) is taken around it by the
-caller. Nothing is pushed when the block raises: the store keeps what it had.
+mirror); the lock that spans machines is taken around it by tasks/locks.registry_write, the
+one way register, promote and rollback write. Nothing is pushed when the block raises: the
+store keeps what it had.
 """
 
 from __future__ import annotations
