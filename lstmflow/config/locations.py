@@ -32,11 +32,12 @@ def allowed_roots() -> list[str] | None:
 
 
 def _url(value: str) -> tuple[str, str] | None:
-    """(scheme, the rest without credentials) of a URL, or None for a local path (a Windows
-    drive letter is a path, file:// is one too)."""
-    parts = urlsplit(value)
-    if len(parts.scheme) < 2 or parts.scheme == "file":
+    """(scheme, the rest without credentials) of a URL, or None for a local path (what `is_url`
+    says: a Windows drive letter is a path, file:// is one too, and so is 's3:x' without '//',
+    which is where such a value is read and written)."""
+    if not is_url(value):
         return None
+    parts = urlsplit(value)
     host = parts.hostname or ""
     netloc = host + (f":{parts.port}" if parts.port else "")
     return parts.scheme.lower(), urlunsplit(("", netloc, parts.path, "", "")).lstrip("/")
