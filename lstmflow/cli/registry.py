@@ -74,7 +74,7 @@ def registry_root(args: argparse.Namespace) -> Path:
     ConfigError when there is none or several."""
     from lstmflow.config import ConfigError
     from lstmflow.serve.registry import registry_dir, version_names
-    from lstmflow.store.location import is_url, shown
+    from lstmflow.store.location import is_url, registry_shown, shown
     from lstmflow.store.shared import open_registry
 
     output_dir, name, options = _where(args)
@@ -88,8 +88,8 @@ def registry_root(args: argparse.Namespace) -> Path:
             name = found[0]
         root = open_registry(output_dir, name, options)
         if not version_names(root) and not (root / "champion.json").is_file():
-            raise ConfigError(f"registry '{shown(output_dir)}/registry/{name}' does not exist (no "
-                              "model was registered there)")
+            raise ConfigError(f"registry '{registry_shown(output_dir, name)}' does not exist "
+                              "(no model was registered there)")
         return root
     if name:
         root = registry_dir(output_dir, name)
