@@ -18,7 +18,7 @@ from lstmflow.data.segments import longest_run
 def value_columns(cfg: PipelineConfig) -> dict[str, str]:
     """Canonical value column -> its name in the file (what the user knows it by)."""
     target = cfg.data.target_column if cfg.data.layout == "long" else TARGET
-    return {TARGET: target, **{c: c for c in cfg.data.covariates}}
+    return {TARGET: target, **{c: c for c in cfg.data.value_columns}}
 
 
 def canonical(cfg: PipelineConfig, name: str) -> str:

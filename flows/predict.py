@@ -60,7 +60,7 @@ def predict_flow(
                 raise gate
             if not gate["success"]:
                 raise GateFailed(gate_message("ingested", gate))
-        table, more = forecast_task(champ, data.frame)
+        table, more = forecast_task(champ, data.frame, data.future)
         path = Path(out) if out else folder / FORECASTS
         record = prediction_record(champ, data, table, path, warnings + more, gate)
         write_forecasts_task(table, path, record)

@@ -55,6 +55,7 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         segment_len: int = 1,
         highway: int = 0,
         input_dropout: float = 0.0,
+        n_known: int = 0,
     ) -> None:
         super().__init__()
         quantiles = quantile_levels(loss, quantiles)
@@ -62,7 +63,7 @@ class LSTMForecaster(Forecasts, pl.LightningModule):
         self.cumulative = cumulative  # predict_quantiles (models/net.py) differences it back
         # lstm, drop, head (models/net.py: the inference-only LSTMNet loads the same state dict)
         add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout, quantiles,
-                   segment_len, highway)
+                   segment_len, highway, n_known)
         self.input_dropout = input_dropout  # models/net.drop_inputs, in training only
         self.point_loss = {
             "mse": nn.MSELoss(reduction="none"),

@@ -30,14 +30,19 @@ def quantile_levels(loss: str, quantiles: Sequence[float] | None) -> list[float]
 
 def add_layers(module: nn.Module, n_inputs: int, horizon: int, hidden_size: int,
                num_layers: int, dropout: float, quantiles: list[float] | None,
-               segment_len: int = 1, highway: int = 0) -> None:
+               segment_len: int = 1, highway: int = 0, n_known: int = 0) -> None:
     """The layers `lstm`, `drop`, `head` (their names are the state dict's keys), the number of
     levels `n_q`, the index of the median and the levels as a non-saved buffer. With
     `segment_len` p > 1 the LSTM reads p steps at once (p x n_inputs values per recurrent step).
     With `highway` w > 0, a linear map `highway` of the last w target inputs (input 0) is added
-    to every level of the head's forecast (LSTNet's autoregressive highway)."""
-    module.segment_len, module.highway_len = segment_len, highway
-    module.lstm = nn.LSTM(n_inputs * segment_len, hidden_size, num_layers=num_layers,
+    to every level of the head's forecast (LSTNet's autoregressive highway). With `n_known`
+    K > 0 the last (H + 1) x K inputs are the values of K inputs known ahead at the step itself
+    and the next H (lstmflow.data.known); the LSTM reads the others, and the known head
+    (`known_*`) adds to each step's forecast what that step's known inputs say (beside the step
+    before's and the origin's), given the LSTM's state."""
+    module.segment_len, module.highway_len, module.n_known = segment_len, highway, n_known
+    n_past = n_inputs - (horizon + 1) * n_known  # inputs the LSTM reads
+    module.lstm = nn.LSTM(n_past * segment_len, hidden_size, num_layers=num_layers,
                           batch_first=True, dropout=dropout if num_layers > 1 else 0.0)
     module.drop = nn.Dropout(dropout)
     module.n_q = len(quantiles) if quantiles else 1
@@ -45,6 +50,12 @@ def add_layers(module: nn.Module, n_inputs: int, horizon: int, hidden_size: int,
     module.head = nn.Linear(hidden_size, horizon * module.n_q)
     module.highway = nn.Linear(highway, horizon) if highway else None  # after the head: the
     # parameter order (first LSTM layer first) is what the gradient findings read
+    if n_known:
+        width = max(8, hidden_size // 2)  # d: the known head's hidden units
+        module.known_state = nn.Linear(hidden_size, width)  # the LSTM's state, once per origin
+        module.known_in = nn.Linear(3 * n_known, width, bias=False)  # step's, previous', origin's
+        module.known_step = nn.Parameter(torch.zeros(horizon, width))  # which step ahead
+        module.known_out = nn.Linear(width, module.n_q)
     module.register_buffer("q_levels", torch.tensor(quantiles or [0.5], dtype=torch.float32),
                            persistent=False)
 
@@ -66,6 +77,14 @@ def init_weights(module: nn.Module, generator: torch.Generator) -> None:
         if getattr(module, "highway", None) is not None:  # starts as no change: the LSTM's fit
             nn.init.zeros_(module.highway.weight)
             nn.init.zeros_(module.highway.bias)
+        if getattr(module, "n_known", 0):  # its output layer starts at 0: no change either
+            for layer in (module.known_state, module.known_in):
+                nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+            bound = 1 / math.sqrt(module.known_state.weight.shape[1])
+            nn.init.uniform_(module.known_state.bias, -bound, bound, generator=generator)
+            nn.init.zeros_(module.known_step)
+            nn.init.zeros_(module.known_out.weight)
+            nn.init.zeros_(module.known_out.bias)
 
 
 def segment_ends(length: int, segment_len: int) -> torch.Tensor:
@@ -99,13 +118,32 @@ def drop_inputs(x: torch.Tensor, p: float, training: bool) -> torch.Tensor:
 def forecast_all(module: nn.Module, x: torch.Tensor, horizon: int) -> torch.Tensor:
     """[B, L, F] -> [B, L', H, Q]: an H-step forecast (Q levels) from every segment end
     (L' = L // segment_len; every timestep when segment_len is 1), the last from step L."""
+    lead = (horizon + 1) * getattr(module, "n_known", 0)  # lead columns
+    x, leads = (x[..., : x.shape[-1] - lead], x[..., x.shape[-1] - lead :]) \
+        if lead else (x, None)  # [B, L, F0], [B, L, (H + 1) * K]
     x = drop_inputs(x, getattr(module, "input_dropout", 0.0), module.training)
     out, _ = module.lstm(segments(x, module.segment_len))  # [B, L', hidden]
     b, l_, _ = out.shape
     pred = module.head(module.drop(out)).view(b, l_, horizon, module.n_q)
+    if leads is not None:
+        pred = pred + known_all(module, module.drop(out), leads, horizon)
     if getattr(module, "highway", None) is None:
         return pred
     return pred + highway_all(module, x).unsqueeze(-1)
+
+
+def known_all(module: nn.Module, state: torch.Tensor, leads: torch.Tensor,
+              horizon: int) -> torch.Tensor:
+    """[B, L', hidden], [B, L, (H + 1) * K] -> [B, L', H, Q]: what each forecast step's known
+    inputs add, from every segment end: relu(state part + inputs part + step part) -> levels;
+    step h's inputs part reads the known values of step h, step h - 1 and the origin."""
+    ends = segment_ends(leads.shape[1], module.segment_len).to(leads.device)
+    b, l_ = state.shape[:2]
+    ahead = leads[:, ends].view(b, l_, horizon + 1, module.n_known)  # [B, L', H + 1, K]
+    pairs = torch.cat([ahead[:, :, 1:], ahead[:, :, :-1],
+                       ahead[:, :, :1].expand(-1, -1, horizon, -1)], dim=-1)  # [B, L', H, 3K]
+    u = module.known_state(state).unsqueeze(2) + module.known_in(pairs) + module.known_step
+    return module.known_out(torch.relu(u))  # [B, L', H, Q]
 
 
 def highway_all(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -143,11 +181,12 @@ class LSTMNet(Forecasts, nn.Module):
     def __init__(self, n_inputs: int, horizon: int, hidden_size: int = 64, num_layers: int = 2,
                  dropout: float = 0.1, loss: str = "huber",
                  quantiles: Sequence[float] | None = None, cumulative: bool = False,
-                 segment_len: int = 1, highway: int = 0, **_training: Any) -> None:
+                 segment_len: int = 1, highway: int = 0, n_known: int = 0,
+                 **_training: Any) -> None:
         super().__init__()
         self.horizon, self.cumulative = horizon, cumulative
         add_layers(self, n_inputs, horizon, hidden_size, num_layers, dropout,
-                   quantile_levels(loss, quantiles), segment_len, highway)
+                   quantile_levels(loss, quantiles), segment_len, highway, n_known)
         self.eval()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -37,9 +37,11 @@ def check_fit_task(data: IngestResult, champ: Champion) -> list[str]:
 
 
 @task(name="forecast", cache_policy=NO_CACHE)
-def forecast_task(champ: Champion, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
-    """The next horizon steps of every series, with the champion's fitted state."""
-    table, warnings = forecast(champ, frame)
+def forecast_task(champ: Champion, frame: pd.DataFrame, future: pd.DataFrame | None = None
+                  ) -> tuple[pd.DataFrame, list[str]]:
+    """The next horizon steps of every series, with the champion's fitted state (`future`: the
+    file's rows after the last observation, for inputs known ahead)."""
+    table, warnings = forecast(champ, frame, future)
     log = get_run_logger()
     for w in warnings:
         log.warning(w)

@@ -48,6 +48,12 @@ class DataConfig(_Section):
     covariates: list[str] = Field(
         [], description="Extra numeric input columns, observed up to time t."
     )
+    known_covariates: list[str] = Field(
+        [], description="Numeric columns known in advance (a promotion plan, a game day, a "
+        "weather forecast): read like covariates, and their values over the forecast horizon "
+        "are fed to the model too. To forecast, the file must hold the next `horizon` rows "
+        "of every series with these columns filled (the target left empty).",
+    )
     duplicates: Literal["error", "first", "last", "mean"] = Field(
         "error",
         description="Rows of one (series, timestamp) with different values: 'error' refuses "
@@ -91,16 +97,29 @@ class DataConfig(_Section):
         "out with a warning in the report, 'fail' refuses the run.",
     )
 
+    @property
+    def value_columns(self) -> list[str]:
+        """Every covariate read from the file: the past-only ones, then the known-ahead ones
+        not listed among them (a known covariate is also an input at its own time)."""
+        return [*self.covariates, *(c for c in self.known_covariates if c not in self.covariates)]
+
     @model_validator(mode="after")
     def _check_columns(self) -> DataConfig:
         if self.thousands is not None and self.thousands == self.decimal:
             raise ValueError(f"data.thousands '{self.thousands}' is also data.decimal: a "
                              "number could not be read")
-        if self.layout == "wide" and (self.series_column or self.covariates):
+        if self.layout == "wide" and (self.series_column or self.covariates
+                                      or self.known_covariates):
             raise ValueError("data.layout 'wide' takes no series_column and no covariates")
+        for c in self.known_covariates:
+            if c in (self.timestamp_column, self.target_column, self.series_column):
+                raise ValueError(f"data.known_covariates: '{c}' is the timestamp, target or "
+                                 "series column, not a covariate")
+        if len(set(self.known_covariates)) != len(self.known_covariates):
+            raise ValueError(f"data.known_covariates repeats a column: {self.known_covariates}")
         if self.time_of_day_column and self.time_of_day_column in (
                 self.timestamp_column, self.target_column, self.series_column,
-                *self.covariates, *(self.wide_columns or [])):
+                *self.value_columns, *(self.wide_columns or [])):
             raise ValueError(f"data.time_of_day_column '{self.time_of_day_column}' is also "
                              "used as another column")
         return self

@@ -132,6 +132,18 @@ class FeaturesConfig(_Section):
         description="Calendar inputs as sine/cosine: 'auto' picks them by the time step "
         "(hourly: hour_of_day + day_of_week; daily: day_of_week + month; weekly/monthly: month).",
     )
+    holidays_country: str | None = Field(
+        None, min_length=2, max_length=3,
+        description="Public holidays of this country (ISO code, e.g. 'US', 'DE', through the "
+        "`holidays` package) as a 0/1 input `holiday`, known ahead: its values over the "
+        "forecast horizon are fed to the model with the calendar of the forecast steps. None: "
+        "no holiday input.",
+    )
+    holidays_subdivision: str | None = Field(
+        None, min_length=1, max_length=10,
+        description="The state or province whose holidays count too (e.g. 'CA' with 'US'); "
+        "needs holidays_country.",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> FeaturesConfig:
@@ -146,4 +158,24 @@ class FeaturesConfig(_Section):
             raise ValueError("features.macd_spans must be [fast, slow, signal] with fast < slow")
         if isinstance(self.calendar, list) and len(set(self.calendar)) != len(self.calendar):
             raise ValueError(f"features.calendar repeats a value: {self.calendar}")
+        if self.holidays_subdivision and not self.holidays_country:
+            raise ValueError("features.holidays_subdivision needs features.holidays_country")
+        if self.holidays_country:
+            _check_country(self.holidays_country, self.holidays_subdivision)
         return self
+
+
+def _check_country(country: str, subdivision: str | None) -> None:
+    """Refuse a country or subdivision the `holidays` package does not know, naming the key."""
+    try:
+        import holidays
+    except ImportError:  # a dependency of lstmflow: only a broken install lacks it
+        raise ValueError("features.holidays_country needs the 'holidays' package "
+                         "(pip install holidays)") from None
+    known = holidays.list_supported_countries()
+    if country not in known:
+        raise ValueError(f"features.holidays_country '{country}' is not a country the holidays "
+                         "package knows (ISO 3166 codes such as 'US', 'GB', 'DE')")
+    if subdivision and subdivision not in known[country]:
+        raise ValueError(f"features.holidays_subdivision '{subdivision}' is not a subdivision of "
+                         f"'{country}' (e.g. {', '.join(known[country][:6])})")

@@ -200,13 +200,15 @@ class Forecaster:
 
     # --- serving ----------------------------------------------------------------------------
     @staticmethod
-    def forecast(fitted: Fitted, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    def forecast(fitted: Fitted, frame: pd.DataFrame, future: pd.DataFrame | None = None
+                 ) -> tuple[pd.DataFrame, list[str]]:
         """The next horizon of every series from its last row (what predict serves): the
-        fitted state applied, never refitted. The table and a warning per series that cannot
-        be forecast."""
+        fitted state applied, never refitted; `future`: rows after the last observation that
+        hold the known-ahead covariates. The table and a warning per series that cannot be
+        forecast."""
         from lstmflow.core.serve import forecast_next
 
-        return forecast_next(fitted, frame)
+        return forecast_next(fitted, frame, future)
 
     @staticmethod
     def save(fitted: Fitted, root: Path, version: str, record: Any) -> Path:

@@ -9,13 +9,15 @@ import numpy as np
 import pandas as pd
 
 from lstmflow.core.result import Fitted
+from lstmflow.data.known import future_rows
 from lstmflow.data.prepare import prepare
 from lstmflow.data.schema import SERIES, DataError
 from lstmflow.data.split import Bounds
 from lstmflow.fit.evaluate import model_levels
 
 
-def forecast_next(fitted: Fitted, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def forecast_next(fitted: Fitted, frame: pd.DataFrame, future: pd.DataFrame | None = None
+                  ) -> tuple[pd.DataFrame, list[str]]:
     """`series_id, timestamp, forecast[, lower, upper][, lower_80, upper_80, ...]`, one H-step
     forecast per series (the calibrated intervals by level; lower/upper: the network's own
     quantile band under the quantile loss), and a warning per series that cannot be forecast
@@ -25,7 +27,9 @@ def forecast_next(fitted: Fitted, frame: pd.DataFrame) -> tuple[pd.DataFrame, li
     cfg = fitted.cfg
     n = frame.groupby(SERIES, sort=True).size()
     bounds = {str(s): Bounds(int(k), int(k), int(k)) for s, k in n.items()}
-    prepared = prepare(frame, bounds, cfg, state=fitted.state)
+    if fitted.state.get("known"):  # the next H steps' known inputs: refused when missing
+        future = future_rows(frame, future, cfg, cfg.forecast.horizon)
+    prepared = prepare(frame, bounds, cfg, state=fitted.state, future=future)
     L, h = cfg.forecast.input_size, cfg.forecast.horizon
     usable, windows, warnings = [], [], []
     for a in prepared.arrays:

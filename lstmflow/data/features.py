@@ -20,6 +20,7 @@ import pandas as pd
 from pandas.api.indexers import BaseIndexer
 
 from lstmflow.config import FeaturesConfig
+from lstmflow.data.holidays import holiday_flags
 from lstmflow.data.schema import SERIES, TARGET, TIME, DataError
 from lstmflow.data.segments import Segments
 from lstmflow.data.timestamps import business_daily, grid_step
@@ -27,6 +28,7 @@ from lstmflow.data.timestamps import business_daily, grid_step
 CALENDAR_PERIOD = {"hour_of_day": 24.0, "day_of_week": 7.0, "month": 12.0}
 CALENDAR_SHORT = {"hour_of_day": "hour", "day_of_week": "dow", "month": "month"}
 _DAY = pd.Timedelta(days=1)
+HOLIDAY = "holiday"  # the 0/1 public-holiday input (features.holidays_country)
 
 
 class _RunWindow(BaseIndexer):
@@ -114,7 +116,28 @@ def feature_names(cfg: FeaturesConfig, calendar: list[str]) -> list[str]:
     names += [f"bb_pctb_{w}" for w in cfg.bollinger_windows]
     for part in calendar:
         names += [f"{CALENDAR_SHORT[part]}_sin", f"{CALENDAR_SHORT[part]}_cos"]
+    if cfg.holidays_country:
+        names.append(HOLIDAY)
     return names
+
+
+def known_names(cfg: FeaturesConfig, known_covariates: list[str], calendar: list[str]) -> list[str]:
+    """The inputs whose values over the forecast horizon the model reads (in this order): the
+    known-ahead covariates, then, when there is any of them or holidays, the calendar parts
+    and the holiday flag of the forecast steps. Empty: no input is known ahead."""
+    if not known_covariates and not cfg.holidays_country:
+        return []
+    return [*known_covariates, *calendar_names(calendar),
+            *([HOLIDAY] if cfg.holidays_country else [])]
+
+
+def time_features(times: np.ndarray, cfg: FeaturesConfig, calendar: list[str]) -> dict[str, np.ndarray]:
+    """The features computed from timestamps alone (calendar parts, holiday flag), for rows
+    of the frame or for the forecast steps after it."""
+    out = _calendar(times, calendar)
+    if cfg.holidays_country:
+        out[HOLIDAY] = holiday_flags(times, cfg.holidays_country, cfg.holidays_subdivision)
+    return out
 
 
 def calendar_names(calendar: list[str]) -> list[str]:
@@ -260,7 +283,7 @@ def compute_features(
     for w in cfg.bollinger_windows:
         band = 2 * cfg.bollinger_k * rolled(w, "std", ddof=0)
         f[f"bb_pctb_{w}"] = _safe_div(level - rolled(w, "mean"), band, 0.0) + 0.5
-    f.update(_calendar(frame[TIME].to_numpy(), fstate["calendar"]))
+    f.update(time_features(frame[TIME].to_numpy(), cfg, fstate["calendar"]))
     return f
 
 

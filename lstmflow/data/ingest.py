@@ -40,6 +40,9 @@ class IngestResult:
     frame: pd.DataFrame
     freq: str
     report: dict[str, Any] = field(default_factory=dict)
+    # rows after each series' last observed target (data.known_covariates only): what the
+    # known-ahead inputs of the next forecast read, never training data
+    future: pd.DataFrame | None = None
 
 
 def _to_numeric(df: pd.DataFrame, cols: list[str], cfg: DataConfig, names: dict[str, str]) -> None:
@@ -99,7 +102,7 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
     if df[TIME].isna().any():
         n = int(df[TIME].isna().sum())
         raise DataError(f"{stamp_columns(cfg)}: {n} empty timestamp(s)")
-    values = [TARGET, *cfg.covariates]
+    values = [TARGET, *cfg.value_columns]
     _to_numeric(df, values, cfg, names)
     report: dict[str, Any] = {"rows_read": len(raw)}
     report["missing_in_file"] = {names.get(c, c): int(df[c].isna().sum()) for c in values}
@@ -137,7 +140,20 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
         series=int(grid[SERIES].nunique()),
         rows=len(grid),
     )
-    return IngestResult(frame=grid.reset_index(drop=True), freq=freq, report=report)
+    future = None
+    if cfg.known_covariates:
+        grid, future = split_future(grid.reset_index(drop=True))
+        report.update(future_rows=len(future), rows=len(grid))
+    return IngestResult(frame=grid.reset_index(drop=True), freq=freq, report=report,
+                        future=future)
+
+
+def split_future(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(rows up to each series' last observed target, the rows after it): a file with known-ahead
+    covariates holds the forecast steps as rows with the target left empty."""
+    seen = frame[TARGET].notna()
+    ongoing = seen[::-1].groupby(frame[SERIES][::-1], sort=False).cummax()[::-1]
+    return frame[ongoing].reset_index(drop=True), frame[~ongoing].reset_index(drop=True)
 
 
 def _observed_span(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -181,6 +197,9 @@ def describe_ingest(report: dict[str, Any]) -> list[str]:
     missing = {c: n for c, n in (report.get("missing_in_file") or {}).items() if n}
     if missing:
         lines.append(f"missing values in the file per column: {missing}")
+    if report.get("future_rows"):
+        lines.append(f"{report['future_rows']} row(s) after the last observed target set aside as "
+                     "future rows (the known-ahead inputs of the forecast steps)")
     return lines
 
 

@@ -13,6 +13,8 @@ State layout (state.json), version 2:
   scalers: {series: {column: {kind, center, scale}}}: scaled = (x - center) / scale
   level_range: {series: [min, max]} of the observed target on the training rows (predict's
     check for levels the model never saw; absent in states written before it)
+  known: the inputs known ahead, in order (absent or [] when none): each row's inputs are
+    followed by their values at the next `horizon` rows (lstmflow.data.known)
 """
 
 from __future__ import annotations
@@ -27,13 +29,16 @@ import pandas as pd
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays, to_arrays
 from lstmflow.data.features import (
+    HOLIDAY,
     add_features,
     calendar_names,
     feature_names,
     fit_feature_state,
+    known_names,
     warm_rows,
 )
 from lstmflow.data.impute import impute
+from lstmflow.data.known import future_values, lead_block
 from lstmflow.data.scale import apply_scalers, fit_scalers, scaler_arrays, transform_target
 from lstmflow.data.schema import LEVEL, OBSERVED, ORIGIN_OK, SERIES, TARGET, WARM, DataError, Z
 from lstmflow.data.split import Bounds
@@ -96,7 +101,7 @@ def ranges_outside(level, lo, hi):
 def input_columns(cfg: PipelineConfig, calendar: list[str]) -> list[str]:
     """The model inputs, in the order the model reads them: z, covariates, missing indicators,
     engineered features (calendar parts as fitted from the training rows' time step)."""
-    covs = list(cfg.data.covariates)
+    covs = list(cfg.data.value_columns)
     indicators = ([f"missing_{c}" for c in (TARGET, *covs)]
                   if cfg.preprocess.missing_indicators else [])
     return [Z, *covs, *indicators, *feature_names(cfg.features, calendar)]
@@ -107,10 +112,13 @@ def prepare(
     bounds: dict[str, Bounds],
     cfg: PipelineConfig,
     state: dict[str, Any] | None = None,
+    future: pd.DataFrame | None = None,
 ) -> Prepared:
-    """Impute, add features, transform the target and scale; fit everything unless `state` is given."""
+    """Impute, add features, transform the target and scale; fit everything unless `state` is
+    given. `future`: the rows after each series' last one (`series_id, timestamp` and the known
+    covariates, lstmflow.data.known.future_rows) whose known inputs the last rows' leads read."""
     pcfg = cfg.preprocess
-    covs = list(cfg.data.covariates)
+    covs = list(cfg.data.value_columns)
     columns = [TARGET, *covs]
     frame = frame.reset_index(drop=True)
     if state is not None:
@@ -136,7 +144,8 @@ def prepare(
     # at the series start (windows skip both alike: models.data.window_ends).
     feats[WARM] = warm_rows(filled, LEVEL, cfg.features) & filled[covs].notna().all(axis=1).to_numpy()
     inputs = input_columns(cfg, fstate["calendar"])
-    passthrough = set(indicators) | set(calendar_names(fstate["calendar"]))
+    passthrough = set(indicators) | set(calendar_names(fstate["calendar"])) | {HOLIDAY}
+    known = known_names(cfg.features, list(cfg.data.known_covariates), fstate["calendar"])
     report: dict[str, Any] = {"imputation": impute_report, "inputs": inputs, **feature_report}
     if state is None:
         params, why = fit_scalers(feats, bounds, inputs, pcfg, passthrough)
@@ -153,12 +162,20 @@ def prepare(
             "imputer": {"knn": knn_state},
             "scalers": params,
             "level_range": level_range(frame, bounds),
+            "known": known,
         }
     elif state["inputs"] != inputs:
         raise DataError(f"inputs {inputs} differ from the fitted state's {state['inputs']}")
+    elif (state.get("known") or []) != known:
+        raise DataError(f"inputs known ahead {known} differ from the fitted state's "
+                        f"{state.get('known') or []}")
     params = state["scalers"]
     scaled = apply_scalers(feats, params, inputs)
     center, scale = scaler_arrays(feats, params, Z)  # the target is scaled like the z input
     scaled["_z_target"] = ((feats["_z_target"].to_numpy() - center) / scale).astype(np.float32)
-    arrays = to_arrays(scaled, inputs, bounds)
+    leads = None
+    if known:
+        fv = future_values(future, cfg, state) if future is not None and len(future) else None
+        leads = lead_block(scaled, known, cfg.forecast.horizon, future, fv)  # [N, (H+1) * K]
+    arrays = to_arrays(scaled, inputs, bounds, leads, len(known))
     return Prepared(arrays=arrays, inputs=inputs, state=state, report=report, frame=scaled)

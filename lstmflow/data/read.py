@@ -117,7 +117,7 @@ def _not_a_table(cfg: DataConfig) -> str | None:
 def _require_columns(raw: pd.DataFrame, cfg: DataConfig) -> None:
     need = [cfg.timestamp_column, *([cfg.time_of_day_column] if cfg.time_of_day_column else [])]
     if cfg.layout == "long":
-        need += [cfg.target_column, *cfg.covariates]
+        need += [cfg.target_column, *cfg.value_columns]
         if cfg.series_column:
             need.append(cfg.series_column)
     else:
@@ -203,6 +203,6 @@ def _to_long(raw: pd.DataFrame, cfg: DataConfig) -> pd.DataFrame:
             TARGET: raw[cfg.target_column],
         }
     )
-    for c in cfg.covariates:
+    for c in cfg.value_columns:
         out[c] = raw[c]
     return out

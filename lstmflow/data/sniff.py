@@ -82,7 +82,7 @@ def expected_shape(cfg: DataConfig) -> str:
     cols = [f"'{cfg.timestamp_column}' (timestamps)", f"'{cfg.target_column}' (numbers)"]
     if cfg.series_column:
         cols.append(f"'{cfg.series_column}' (series id)")
-    cols += [f"'{c}' (numbers)" for c in cfg.covariates]
+    cols += [f"'{c}' (numbers)" for c in cfg.value_columns]
     return ("a CSV or Parquet table with a header row and one row per time step"
             f"{' and series' if cfg.series_column else ''}, with columns {', '.join(cols)}")
 

@@ -62,7 +62,7 @@ def find_learning_rate(model, train_dl, val_dl, cfg: PipelineConfig, steps: int)
 
 def auto_learning_rate(
     cfg: PipelineConfig, budget: Budget, n_inputs: int, train_dl, val_dl,
-    run_dir: Path | None, resume: bool, log: Callable[[str], None],
+    run_dir: Path | None, resume: bool, log: Callable[[str], None], n_known: int = 0,
 ) -> float:
     """The learning rate for `learning_rate: auto`: found on the training windows (saved with
     its curve in `<run_dir>/lr_find.json`), or the earlier choice when resuming."""
@@ -71,7 +71,7 @@ def auto_learning_rate(
         chosen = float(json.loads(path.read_text(encoding="utf-8"))["chosen"])
         log(f"learning rate {chosen:.3g} (found before the interruption, {path})")
         return chosen
-    result = find_learning_rate(build_model(cfg, n_inputs, budget), train_dl, val_dl, cfg,
+    result = find_learning_rate(build_model(cfg, n_inputs, budget, n_known=n_known), train_dl, val_dl, cfg,
                                 lr_find_steps(budget))
     chosen = result["suggestion"] or FALLBACK_LR
     result["chosen"] = chosen

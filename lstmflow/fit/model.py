@@ -60,10 +60,12 @@ def fit_generator(cfg: PipelineConfig) -> torch.Generator:
 
 
 def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None,
-                learning_rate: float | None = None, generator: torch.Generator | None = None):
+                learning_rate: float | None = None, generator: torch.Generator | None = None,
+                n_known: int = 0):
     """The LightningModule with every guard of the model and training sections wired in;
     `budget` sets the plateau patience (in checks) and the cosine length (in steps). Its
-    initial weights come from `generator` (default: a fresh `fit_generator(cfg)`)."""
+    initial weights come from `generator` (default: a fresh `fit_generator(cfg)`). The last
+    (horizon + 1) x `n_known` of its `n_inputs` are the inputs known ahead (lstmflow.data.known)."""
     from models.lstm import LSTMForecaster
     from models.net import init_weights
 
@@ -94,6 +96,7 @@ def build_model(cfg: PipelineConfig, n_inputs: int, budget: Budget | None = None
         segment_len=segment_len(cfg),
         highway=m.highway,
         input_dropout=m.input_dropout,
+        n_known=n_known,
     )
     init_weights(model, generator if generator is not None else fit_generator(cfg))
     return model

@@ -104,7 +104,8 @@ def train_model(
     # process-wide stream, seeded here: a fit alone reruns bit-identically; fits in threads
     # of one process with dropout > 0 share that stream (processes keep them apart).
     pl.seed_everything(cfg.training.seed, workers=True, verbose=False)
-    model = _network(cfg, arrays[0].x.shape[1], data, run_dir, resume, emit, init)
+    model = _network(cfg, arrays[0].x.shape[1], data, run_dir, resume, emit, init,
+                     arrays[0].n_known)
     callbacks = [*training_callbacks(cfg, log, data.budget), *extra_callbacks, *_tracked(track)]
     trainer = build_trainer(cfg, callbacks, progress,
                             ckpt.parent if ckpt is not None else None, data.budget,
@@ -142,7 +143,7 @@ def _tracked(track: Any) -> list:
 
 
 def _network(cfg: PipelineConfig, n_inputs: int, data: _Windows, run_dir: Path | None,
-             resume: bool, emit: Callable[[str], None], init: Any = None):
+             resume: bool, emit: Callable[[str], None], init: Any = None, n_known: int = 0):
     """The module to train: its rate found first when `learning_rate: auto` (a warm start
     keeps the rate its network was trained with), its weights `init`'s when given."""
     lr = None
@@ -153,8 +154,8 @@ def _network(cfg: PipelineConfig, n_inputs: int, data: _Windows, run_dir: Path |
         from lstmflow.fit.lr_find import auto_learning_rate
 
         lr = auto_learning_rate(cfg, data.budget, n_inputs, data.train_dl, data.val_dl,
-                                run_dir, resume, emit)
-    model = build_model(cfg, n_inputs, data.budget, lr, fit_generator(cfg))
+                                run_dir, resume, emit, n_known)
+    model = build_model(cfg, n_inputs, data.budget, lr, fit_generator(cfg), n_known)
     if init is not None:  # a warm start: the same network, trained weights
         model.load_state_dict(init.state_dict())
     return model

@@ -132,9 +132,11 @@ def level_warnings(frame: pd.DataFrame, champ: Champion) -> list[str]:
     return out
 
 
-def forecast(champ: Champion, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+def forecast(champ: Champion, frame: pd.DataFrame, future: pd.DataFrame | None = None
+             ) -> tuple[pd.DataFrame, list[str]]:
     """One H-step forecast per series from its last row, in original units (the core's
-    Forecaster.forecast: the fitted state applied, never refitted). Returns the table and a
+    Forecaster.forecast: the fitted state applied, never refitted; `future`: the file's rows
+    after the last observation, what inputs known ahead read). Returns the table and a
     warning per series that cannot be forecast."""
     from lstmflow.core import Fitted, Forecaster
 
@@ -143,7 +145,7 @@ def forecast(champ: Champion, frame: pd.DataFrame) -> tuple[pd.DataFrame, list[s
     if frame.empty:
         raise DataError(f"data file '{cfg.data.path}' holds none of the series champion "
                         f"'{version.name}' was trained on")
-    out, warnings = Forecaster.forecast(Fitted(cfg, version.model, version.state), frame)
+    out, warnings = Forecaster.forecast(Fitted(cfg, version.model, version.state), frame, future)
     out["model_version"] = version.name
     return out, warnings
 
@@ -187,7 +189,7 @@ def run_prediction(
     result = None
     if gate is not None and champ.cfg.quality.enabled:
         result = gate(data.frame, champ.cfg, data.report, folder)  # raises when refused
-    table, more = forecast(champ, data.frame)
+    table, more = forecast(champ, data.frame, data.future)
     path = write_forecasts(table, out or folder / FORECASTS)
     record = prediction_record(champ, data, table, path, warnings + more, result)
     record.update(prediction_id=folder.name, folder=str(folder),

@@ -28,7 +28,12 @@ class ChampionModel(mlflow.pyfunc.PythonModel):
                 ) -> pd.DataFrame:
         from lstmflow.core import Forecaster
 
-        table, _ = Forecaster.forecast(self.fitted, model_input)
+        future = None
+        if self.fitted.state.get("known"):  # rows after the last target: the known inputs ahead
+            from lstmflow.data.ingest import split_future
+
+            model_input, future = split_future(model_input)
+        table, _ = Forecaster.forecast(self.fitted, model_input, future)
         table["model_version"] = self.version.name
         return table
 
