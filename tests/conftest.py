@@ -172,7 +172,8 @@ def register_version(cfg, run_id: str, seed: int = 0, metrics: dict | None = Non
     forecaster = Forecaster(cfg)
     bounds = forecaster.split(frame)
     prepared = forecaster.prepare(frame, bounds)
-    model = build_model(cfg, len(prepared.inputs), generator=torch.Generator().manual_seed(seed))
+    model = build_model(cfg, prepared.arrays[0].x.shape[1], n_known=prepared.arrays[0].n_known,
+                        generator=torch.Generator().manual_seed(seed))
     meta = {"run_id": run_id, "data_fingerprint": data.report["fingerprint"],
             "gates": GATES_PASSED, "diagnosis": [], "data": data_record(data.report, bounds)}
     metrics = metrics or {"overall": {"model": {"mae": 1.0}}, "per_series": {

@@ -19,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="FILE", help="where to write the config (default: "
                    "<data file name>.yaml in the current folder)")
     p.add_argument("--output-dir", default="outputs", help="the config's output_dir")
+    p.add_argument("--holidays", metavar="COUNTRY", help="public holidays the series follows, "
+                   "known ahead: an ISO country code, or COUNTRY-SUBDIVISION (e.g. US, US-CA); "
+                   "not used when absent")
     p.add_argument("--no-fit", action="store_true",
                    help="skip the short validation fits that choose the target transform")
     p.add_argument("--force", action="store_true", help="overwrite --out if it exists")
@@ -37,7 +40,8 @@ def cmd_init(args: argparse.Namespace) -> int:
     from lstmflow.init.render import render_yaml
 
     inf = infer_config(args.data, args.target, args.horizon, args.output_dir,
-                       try_transforms=not args.no_fit, log=lambda s: print(s, file=sys.stderr))
+                       try_transforms=not args.no_fit, log=lambda s: print(s, file=sys.stderr),
+                       holidays=args.holidays)
     command = "lstmflow init " + " ".join(a for a in sys.argv[2:]) if len(sys.argv) > 2 \
         else f"lstmflow init --data {args.data}"
     text = render_yaml(inf, command)

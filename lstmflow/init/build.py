@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pydantic.fields import FieldInfo
 
 from lstmflow.config import DataConfig, PipelineConfig, build_config
@@ -107,6 +108,8 @@ def _data_section(path: str, cols, dialect: dict[str, Any]) -> dict[str, Any]:
             data["series_column"] = cols.series
         data["target_column"] = cols.target
         data["covariates"] = cols.covariates
+        if cols.known:
+            data["known_covariates"] = cols.known
     data.update(dialect)  # delimiter, decimal, thousands where not the defaults
     if cols.duplicates:
         data["duplicates"] = cols.duplicates
@@ -132,14 +135,19 @@ def infer_config(
     path: str, target: str | None = None, horizon: int | None = None,
     output_dir: str = "outputs", try_transforms: bool = True,
     log: Callable[[str], None] = print, fit_steps: int = SHORT_FIT_STEPS,
+    holidays: str | None = None,
 ) -> Inference:
-    """Infer a config for the file at `path`; raises DataError for what it cannot read."""
+    """Infer a config for the file at `path` (`holidays`: 'US' or 'US-CA', the public holidays
+    to use); raises DataError for what it cannot read."""
     raw_table, dialect = read_raw(path)
     cols = assign_columns(raw_table, path, target)
     data = _data_section(path, cols, dialect)
     ingested = canonicalize(raw_table, DataConfig(**data))
     inf = Inference(raw={}, notes=list(cols.notes))
     inf.undecided += cols.undecided
+    if cols.known:
+        inf.why["data.known_covariates"] = ("values in the rows after the last observed target: "
+                                            "known ahead (see the notes)")
     drifted = drifting_clock(ingested.report, ingested.freq)
     if drifted:  # readings that drift off the grid: moved to it instead of dropped
         data["off_grid"] = "round"
@@ -191,6 +199,7 @@ def infer_config(
     }
     inf.why["preprocess.scaler"] = ("per series and column on the training rows: robust where "
                                     "the values are heavy-tailed, standard otherwise")
+    holiday_keys(raw, inf, holidays, freq)
     raw, shortened, no_window = fit_window(frame, raw, MIN_TRAIN_WINDOWS)
     if shortened:
         inf.notes.append(shortened)
@@ -247,3 +256,25 @@ def infer_config(
                         "about 12 recurrent steps a window; 1 reads it step by step)")
     inf.raw = raw
     return inf
+
+
+def holiday_keys(raw: dict[str, Any], inf: Inference, given: str | None, freq: str) -> None:
+    """features.holidays_country from `--holidays COUNTRY[-SUBDIVISION]`; without it, on daily
+    or finer data, left NOT DECIDED (which country's holidays a series follows is not in it)."""
+    if given:
+        country, _, subdivision = given.partition("-")
+        raw["features"] = {"holidays_country": country,
+                           **({"holidays_subdivision": subdivision} if subdivision else {})}
+        inf.why["features.holidays_country"] = "given with --holidays"
+    elif daily_or_finer(freq):
+        inf.undecided.append("public holidays not used: pass --holidays COUNTRY (e.g. US, or "
+                             "US-CA with a state) if the series follows a country's holidays "
+                             "(features.holidays_country, known ahead)")
+
+
+def daily_or_finer(freq: str) -> bool:
+    """Whether a step of `freq` is a day or less (business days included): where holidays show."""
+    try:
+        return pd.Timedelta(pd.tseries.frequencies.to_offset(freq)) <= pd.Timedelta(days=1)
+    except (ValueError, TypeError):  # a calendar step: business days are daily, the rest longer
+        return pd.tseries.frequencies.to_offset(freq).name in ("B", "C")

@@ -48,3 +48,28 @@ def steady_step(x: pd.Series, keys: pd.Series | None = None) -> float | None:
     mode = float(d.mode().iloc[0])
     share = float(np.isclose(d.to_numpy(), mode, rtol=1e-9, atol=0).mean())
     return mode if share >= STEADY_SHARE else None
+
+
+def split_known(raw: pd.DataFrame, covariates: list[str], target: str,
+                series: str | None = None) -> tuple[list[str], list[str]]:
+    """The covariates known ahead: those with values in rows after each series' last observed
+    target (the file already holds the forecast steps' plan). A 0/1 flag without such rows is
+    not proposed (a flag may be measured, not planned) but named. Returns (known, notes)."""
+    y = pd.to_numeric(raw[target], errors="coerce")
+    seen = y.notna()
+    keys = raw[series] if series else pd.Series(0, index=raw.index)
+    after = ~seen[::-1].groupby(keys[::-1], sort=False).cummax()[::-1]  # rows past the last target
+    known, notes = [], []
+    for c in covariates:
+        x = pd.to_numeric(raw[c], errors="coerce")
+        ahead = int((x.notna() & after).sum())
+        if ahead:
+            known.append(c)
+            notes.append(f"known ahead: '{c}' has values in {ahead} row(s) after the last "
+                         "observed target, so its future values are fed to the model "
+                         "(data.known_covariates)")
+        elif set(x.dropna().unique()) <= {0.0, 1.0}:
+            notes.append(f"'{c}' is a 0/1 flag read as observed up to each step: if it is "
+                         "planned in advance (an event, a promotion), move it to "
+                         "data.known_covariates and add the forecast steps' rows to the file")
+    return known, notes

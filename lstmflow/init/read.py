@@ -14,7 +14,7 @@ import pandas as pd
 
 from lstmflow.data.read import date_and_time, periods_of_day
 from lstmflow.data.schema import DataError
-from lstmflow.init.covariates import choose_covariates
+from lstmflow.init.covariates import choose_covariates, split_known
 from lstmflow.init.times import find_timestamp, time_of_day
 from lstmflow.text import listed
 
@@ -40,6 +40,7 @@ class Columns:
     timezone: str | None = None  # data.timezone when the stamps carry several UTC offsets
     time_of_day: str | None = None  # data.time_of_day_column: times apart from the dates
     wide: bool = False  # data.layout wide: every column beside the time is a series
+    known: list[str] = field(default_factory=list)  # data.known_covariates: future rows hold them
 
 
 def numeric_columns(raw: pd.DataFrame, skip: set[str]
@@ -186,8 +187,14 @@ def assign_columns(raw: pd.DataFrame, path: str, target: str | None = None) -> C
     notes.append(f"target: '{target}' ({why})")
     covs, cov_notes = choose_covariates(raw, [c for c in numeric if c != target], target,
                                         series=series)
-    return Columns(time_col, fmt, target, series, covs, numeric, notes + cov_notes, markers,
-                   duplicates, undecided, timezone=zone, time_of_day=tod)
+    known, known_notes = split_known(raw, covs, target, series)
+    if known:  # the covariates' note names the past-only ones
+        past = [c for c in covs if c not in known]
+        cov_notes = [n for n in cov_notes if not n.startswith("covariates:")]
+        cov_notes += [f"covariates: {past} (numeric, observed up to each time step)"] if past else []
+    return Columns(time_col, fmt, target, series, [c for c in covs if c not in known], numeric,
+                   notes + cov_notes + known_notes, markers, duplicates, undecided,
+                   timezone=zone, time_of_day=tod, known=known)
 
 
 PRICE_PARTS = ("open", "high", "low")  # with a close: a price table (OHLC[V] bars)
