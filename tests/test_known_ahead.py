@@ -229,3 +229,23 @@ def test_init_proposes_a_column_known_ahead_only_when_the_file_holds_its_future(
     assert told.raw["features"] == {"holidays_country": "US", "holidays_subdivision": "NY"}
     assert not any("holidays" in u for u in told.undecided)
     build_config(told.raw)  # what init writes loads
+
+
+def test_a_champion_that_read_the_covariate_past_only_starts_nothing_warm(tmp_path):
+    """Moving `promo` from the past-only covariates to the known ones keeps the input columns
+    but adds lead inputs: the champion's network does not fit, and the reason names them."""
+    from lstmflow.core import Forecaster
+    from lstmflow.serve.warm import incompatible, model_inputs
+
+    path = tmp_path / "sales.csv"
+    promo_series(120).to_csv(path, index=False)
+    new = config(path, tmp_path)
+    old = config(path, tmp_path, covariates=["temp", "promo"], known_covariates=[])
+    states = []
+    for cfg in (old, new):
+        frame = ingest(cfg.data).frame
+        states.append(Forecaster(cfg).prepare(frame, Forecaster(cfg).split(frame)).state)
+    assert states[0]["inputs"] == states[1]["inputs"]
+    why = incompatible(old, new, model_inputs(states[0]), model_inputs(states[1]))
+    assert why is not None and "'promo@+0'" in why
+    assert incompatible(new, new, model_inputs(states[1]), model_inputs(states[1])) is None

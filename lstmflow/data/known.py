@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from lstmflow.config import PipelineConfig
-from lstmflow.data.features import time_features
+from lstmflow.data.calendar import time_features
 from lstmflow.data.scale import apply_scalers
 from lstmflow.data.schema import SERIES, TIME, DataError, stamp
 

@@ -13,8 +13,8 @@ State layout (state.json), version 2:
   scalers: {series: {column: {kind, center, scale}}}: scaled = (x - center) / scale
   level_range: {series: [min, max]} of the observed target on the training rows (predict's
     check for levels the model never saw; absent in states written before it)
-  known: the inputs known ahead, in order (absent or [] when none): each row's inputs are
-    followed by their values at the next `horizon` rows (lstmflow.data.known)
+  known, lead_steps: the inputs known ahead in order, and H (absent or [] when none): each
+    row's inputs are followed by their values at that row and the next H (lstmflow.data.known)
 """
 
 from __future__ import annotations
@@ -28,15 +28,8 @@ import pandas as pd
 
 from lstmflow.config import PipelineConfig
 from lstmflow.data.arrays import SeriesArrays, to_arrays
-from lstmflow.data.features import (
-    HOLIDAY,
-    add_features,
-    calendar_names,
-    feature_names,
-    fit_feature_state,
-    known_names,
-    warm_rows,
-)
+from lstmflow.data.calendar import HOLIDAY, calendar_names, known_names
+from lstmflow.data.features import add_features, feature_names, fit_feature_state, warm_rows
 from lstmflow.data.impute import impute
 from lstmflow.data.known import future_values, lead_block
 from lstmflow.data.scale import apply_scalers, fit_scalers, scaler_arrays, transform_target
@@ -163,6 +156,7 @@ def prepare(
             "scalers": params,
             "level_range": level_range(frame, bounds),
             "known": known,
+            "lead_steps": cfg.forecast.horizon if known else 0,
         }
     elif state["inputs"] != inputs:
         raise DataError(f"inputs {inputs} differ from the fitted state's {state['inputs']}")

@@ -104,8 +104,7 @@ def train_model(
     # process-wide stream, seeded here: a fit alone reruns bit-identically; fits in threads
     # of one process with dropout > 0 share that stream (processes keep them apart).
     pl.seed_everything(cfg.training.seed, workers=True, verbose=False)
-    model = _network(cfg, arrays[0].x.shape[1], data, run_dir, resume, emit, init,
-                     arrays[0].n_known)
+    model = _network(cfg, arrays[0].x.shape[1], data, run_dir, resume, emit, init, arrays[0].n_known)
     callbacks = [*training_callbacks(cfg, log, data.budget), *extra_callbacks, *_tracked(track)]
     trainer = build_trainer(cfg, callbacks, progress,
                             ckpt.parent if ckpt is not None else None, data.budget,

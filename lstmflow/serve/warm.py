@@ -47,6 +47,14 @@ class Start:
     sets: tuple[str, ...] = ()
 
 
+def model_inputs(state: dict[str, Any]) -> list[str]:
+    """What the network reads, in order: the inputs, then the known-ahead inputs' leads."""
+    from lstmflow.data.known import lead_names
+
+    horizon = state.get("lead_steps", 0)
+    return [*state["inputs"], *lead_names(state.get("known") or [], horizon)]
+
+
 def incompatible(old: PipelineConfig, new: PipelineConfig, old_inputs: list[str],
                  new_inputs: list[str]) -> str | None:
     """Why a network fitted under `old` cannot start a fit under `new` (None: it can)."""
@@ -81,7 +89,7 @@ def choose_start(cfg: PipelineConfig, prepared: Prepared, frame: pd.DataFrame,
         fitted, version = Forecaster.load(version_dir(root, pointer["version"]))
     except (RegistryError, StoreError) as exc:
         return Start("cold", f"the champion cannot be loaded ({exc})")
-    why = incompatible(fitted.cfg, cfg, fitted.state["inputs"], prepared.inputs)
+    why = incompatible(fitted.cfg, cfg, model_inputs(fitted.state), model_inputs(prepared.state))
     if why:
         sets = champion_sets(fitted.cfg, cfg)
         if sets and adopt and version.manifest.get("requested_config_sha256") == requested(cfg):
