@@ -8,7 +8,8 @@ prediction never imports Lightning (~5-7 s of start-up).
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import torch
@@ -121,6 +122,8 @@ def forecast_all(module: nn.Module, x: torch.Tensor, horizon: int) -> torch.Tens
     lead = (horizon + 1) * getattr(module, "n_known", 0)  # lead columns
     x, leads = (x[..., : x.shape[-1] - lead], x[..., x.shape[-1] - lead :]) \
         if lead else (x, None)  # [B, L, F0], [B, L, (H + 1) * K]
+    if getattr(module, "highway_alone", False):  # the diagnosis' contrast: the linear part only
+        return highway_all(module, x).unsqueeze(-1).expand(-1, -1, -1, module.n_q).contiguous()
     x = drop_inputs(x, getattr(module, "input_dropout", 0.0), module.training)
     out, _ = module.lstm(segments(x, module.segment_len))  # [B, L', hidden]
     b, l_, _ = out.shape
@@ -154,6 +157,17 @@ def highway_all(module: nn.Module, x: torch.Tensor) -> torch.Tensor:
     windows = z.unfold(1, w, 1)  # [B, L, w]: row t holds steps t-w+1 .. t
     ends = segment_ends(x.shape[1], module.segment_len).to(x.device)
     return module.highway(windows[:, ends])  # [B, L', H]
+
+
+@contextmanager
+def highway_alone(module: nn.Module) -> Iterator[nn.Module]:
+    """The module forecasting with its linear highway only (no LSTM, head or known head) inside
+    the block: what the diagnosis compares the whole network with."""
+    module.highway_alone = True
+    try:
+        yield module
+    finally:
+        module.highway_alone = False
 
 
 class Forecasts:

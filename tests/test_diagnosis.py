@@ -336,3 +336,34 @@ def test_a_model_far_worse_than_naive_is_an_error_whatever_the_data_explains():
     assert not triggers(near, [near, walk])
     above_snaive = worse_than_baseline(_walk_run(0.9, 1.6)).as_dict()  # 1.6x seasonal naive
     assert above_snaive["severity"] == "error"
+
+
+def test_a_network_no_better_than_its_linear_highway_is_said_as_info():
+    """linear_enough reads the recorded validation contrast (stats['highway']), never the
+    config: 1% better than the highway alone is said, 10% better is not, no contrast is not."""
+    h = _history(train_loss=[0.5, 0.4, 0.35, 0.34, 0.34], val_loss=[0.5, 0.42, 0.4, 0.41, 0.41],
+                 weight_change=[0.1, 0.05, 0.02, 0.01, 0.01])
+    same = {"highway": {"model_mae": 0.99, "highway_mae": 1.0, "points": 80}}
+    found = {f["finding"]: f for f in diagnose(h, stats=same)}
+    assert found["linear_enough"]["severity"] == "info" and "healthy" in found
+    assert "linear highway alone scores MAE 1 and the whole network 0.99" in \
+        found["linear_enough"]["evidence"]
+    better = {"highway": {"model_mae": 0.9, "highway_mae": 1.0, "points": 80}}
+    assert "linear_enough" not in {f["finding"] for f in diagnose(h, stats=better)}
+    assert "linear_enough" not in {f["finding"] for f in diagnose(h)}
+
+
+def test_the_highway_contrast_is_measured_on_validation_forecasts(tmp_path):
+    """A real fit with a highway: both MAEs come from validation forecasts on the same points
+    (the highway alone forecasts differently from the whole network), and the model is whole
+    again afterwards."""
+    from lstmflow.core import Forecaster
+    from tests.conftest import HEALTHY, co2_config, prepared
+
+    cfg = co2_config(tmp_path, *HEALTHY, "model.highway=8")
+    forecaster = Forecaster(cfg)
+    fit = forecaster.fit(prepared(cfg))
+    before = forecaster.evaluate(fit).metrics["overall"]["model"]["mae"]
+    contrast = forecaster.diagnose(fit).stats["highway"]
+    assert contrast["points"] > 0 and contrast["model_mae"] != contrast["highway_mae"]
+    assert forecaster.evaluate(fit).metrics["overall"]["model"]["mae"] == before

@@ -186,9 +186,27 @@ class Forecaster:
         part's statistics are left out, so nothing of the test part steers a choice made with
         it (repair)."""
         stats = stats if stats is not None else self.data_stats(fit.prepared, fit.cfg)
+        if fit.ok and fit.cfg.model.highway and "highway" not in stats:
+            stats = {**stats, "highway": self.highway_contrast(fit)}
         read = without_test(stats) if period == "validation" else stats
         return Diagnosis(diagnose(fit.history, metrics, read, diagnosis_config(fit), period),
                          stats)
+
+    def highway_contrast(self, fit: FitResult) -> dict[str, Any]:
+        """Validation MAE (model alone, original units, the same points) of the whole network
+        and of its linear highway alone: whether the LSTM adds anything (linear_enough)."""
+        from models.net import highway_alone
+
+        fitted = fit.fitted
+        alone = Fitted(fitted.cfg, fitted.model,
+                       {k: v for k, v in fitted.state.items() if k not in FITTED})
+        whole = self.score(self.split_forecasts(alone, fit.prepared, "val", fit.stack))
+        with highway_alone(fitted.model):
+            linear = self.score(self.split_forecasts(alone, fit.prepared, "val", fit.stack))
+        model, line = (whole["overall"] or {}).get("model") or {}, \
+            (linear["overall"] or {}).get("model") or {}
+        return {"model_mae": model.get("mae"), "highway_mae": line.get("mae"),
+                "points": model.get("points", 0)}
 
     def run(self, data: pd.DataFrame | Prepared, bounds: dict[str, Bounds] | None = None,
             **fit_kw: Any) -> Outcome:

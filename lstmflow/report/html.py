@@ -37,6 +37,7 @@ TITLES = {
     "not_converged": "Not converged", "noisy_optimisation": "Noisy optimisation",
     "distribution_shift": "Distribution shift", "worse_than_baseline": "Worse than a baseline",
     "no_signal": "No signal to learn", "healthy": "Healthy fit",
+    "linear_enough": "A linear model does as well",
     "flat_forecast": "The forecast is a flat line",
     "lagged_copy": "The forecast copies the last value",
     "short_context": "The window is shorter than the cycle",

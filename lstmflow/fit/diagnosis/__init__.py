@@ -26,7 +26,7 @@ DETECTORS: tuple[Callable[[Run], Finding | None], ...] = (
     curves.overfitting, outcome.underfitting, curves.plateau, curves.not_converged,
     curves.noisy_optimisation, outcome.distribution_shift, outcome.worse_than_baseline,
     calibrated.miscalibrated, forecasts.flat_forecast, forecasts.lagged_copy,
-    forecasts.short_context, outcome.no_signal,
+    forecasts.short_context, outcome.no_signal, outcome.linear_enough,
 )
 
 

@@ -181,3 +181,20 @@ def healthy(run: Run) -> Finding:
             f"{versus(r)} {ref.replace('_', ' ')}'s" for ref, r in rel.items() if r is not None))
     return Finding("healthy", "info", "; ".join(parts) or "nothing unusual was recorded",
                    "Nothing to change.", [])
+
+
+def linear_enough(run: Run) -> Finding | None:
+    """The network with a linear highway forecasts validation no better than its highway alone
+    (stats['highway']: both MAEs on the same validation points, model alone, original units):
+    the LSTM part adds nothing a linear autoregression does not."""
+    h = (run.stats or {}).get("highway")
+    if not h or not h.get("highway_mae") or h.get("model_mae") is None:
+        return None
+    gain = 1 - h["model_mae"] / h["highway_mae"]
+    if gain >= T.LSTM_ADDS:
+        return None
+    return finding("linear_enough", "info",
+                   f"on the {h['points']} validation points the linear highway alone scores MAE "
+                   f"{fmt(h['highway_mae'])} and the whole network {fmt(h['model_mae'])} "
+                   f"({pct(abs(gain))} {'better' if gain >= 0 else 'worse'}, under the "
+                   f"{pct(T.LSTM_ADDS)} that would show the LSTM adds something)", run)

@@ -14,7 +14,7 @@ VOCABULARY = (
     "divergence", "exploding_gradients", "vanishing_gradients", "overfitting", "underfitting",
     "plateau", "not_converged", "noisy_optimisation", "distribution_shift",
     "worse_than_baseline", "miscalibrated", "flat_forecast", "lagged_copy", "short_context",
-    "no_signal", "healthy",
+    "no_signal", "linear_enough", "healthy",
 )
 Severity = Literal["info", "warning", "error"]
 SEVERITIES = ("error", "warning", "info")  # worst first

@@ -186,6 +186,13 @@ def no_signal(cfg: dict | None, cause: str | None = None) -> Remedy:
             "past, so no setting will make a model beat it.", [])
 
 
+def linear_enough(cfg: dict | None, cause: str | None = None) -> Remedy:
+    return ("Nothing to fix: the linear highway alone forecasts the validation period as well "
+            "as the whole network. A linear autoregression on the window (the highway, or a "
+            "ridge on lags) is the cheaper model here; keep the LSTM only if it wins elsewhere.",
+            [])
+
+
 def _looser(c: Changes) -> Changes:
     """Less regularisation: no L1 penalty, weight decay and dropout back to moderate values."""
     if c.get("training.l1_penalty") > 0:
@@ -254,6 +261,6 @@ REMEDIES: dict[str, Callable[..., Remedy]] = {
     f.__name__: f for f in (
         divergence, exploding_gradients, vanishing_gradients, overfitting, underfitting,
         plateau, not_converged, noisy_optimisation, distribution_shift, worse_than_baseline,
-        miscalibrated, flat_forecast, lagged_copy, short_context, no_signal,
+        miscalibrated, flat_forecast, lagged_copy, short_context, no_signal, linear_enough,
     )
 }
