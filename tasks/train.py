@@ -33,7 +33,8 @@ def train_task(forecaster: Forecaster, prepared: Prepared, run_dir: Path,
         save_run_config(forecaster.cfg, run_dir)  # before the first checkpoint: --resume finds it
     fit = forecaster.fit(prepared, run_dir=run_dir, resume=resume, log=log.info,
                          progress=sys.stderr.isatty(), init=init, track=track,
-                         calibration=calibration)
+                         calibration=calibration,
+                         lr_scale=forecaster.cfg.training.warm_lr_scale if init is not None else 1)
     save_history(fit.history, run_dir)  # also when the fit broke: the diagnosis reads it
     if not fit.ok:
         log.error(fit.error)

@@ -154,6 +154,8 @@ def test_a_second_nightly_run_starts_warm_and_says_so(prefect_harness, sample_sl
     assert t["warm_from"] == "night1" and t["budget"]["max_steps"] < first["training"][
         "budget"]["max_steps"]
     assert t["champion_val_rel_mae"] > 0 and t["warm_val_rel_mae"] > 0
+    assert t["learning_rate"] == pytest.approx(  # the warm fit continues at a lower rate
+        cfg.training.warm_lr_scale * first["training"]["learning_rate"])
     assert second["promotion"]["champion_before"]["version"] == "night1"
     summary = json.loads((tmp_path / "out" / "runs" / "night2" / "summary.json").read_text())
     assert summary["training"]["start"] == "warm"

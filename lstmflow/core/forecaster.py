@@ -69,14 +69,16 @@ class Forecaster:
             progress: bool = False, callbacks: Sequence[Any] = (),
             checkpoint_kind: str | None = None, time_limit_s: float | None = None,
             init: Any = None, share: float | None = None, track: Any = None,
-            calibration: tuple[str, pd.DataFrame] | None = None) -> FitResult:
+            calibration: tuple[str, pd.DataFrame] | None = None,
+            lr_scale: float = 1.0) -> FitResult:
         """Prepare `data` (unless already prepared), train within the budget (lr find when
         `learning_rate: auto`), forecast the validation origins and fit the blend on them.
 
         `run_dir`: checkpoint there (and `resume` from it); `time_limit_s`: a tighter wall
         time than the config's (a repair attempt's share); `init`: a network of the same shape
         to start from (a warm start: the champion's, or a repair's parent), trained over
-        `share` of the step budget (default `training.warm_steps`); `track`: the tracker run
+        `share` of the step budget (default `training.warm_steps`) at `lr_scale` of the learning
+        rate (a warm start from the champion: `training.warm_lr_scale`); `track`: the tracker run
         (lstmflow.fit.tracking) each validation check is logged to; `calibration`: (where from,
         scores) to calibrate the intervals on instead of the validation errors (a backtest's
         out-of-sample errors: lstmflow.fit.intervals.score_table). A fit that produces no finite
@@ -92,7 +94,7 @@ class Forecaster:
             train = train_model(prepared.arrays, self._timed(time_limit_s), log=log,
                                 progress=progress, run_dir=run_dir, resume=resume,
                                 extra_callbacks=callbacks, checkpoint_kind=checkpoint_kind,
-                                init=network, share=share, track=track)
+                                init=network, share=share, track=track, lr_scale=lr_scale)
         except FitDiverged as exc:
             return FitResult(self.cfg, prepared, None, exc.history, exc.seconds, error=str(exc))
         model_alone = Fitted(self.cfg, train.model, prepared.state)

@@ -82,12 +82,13 @@ def train_model(
     init: Any = None,
     share: float | None = None,
     track: Any = None,
+    lr_scale: float = 1.0,
 ) -> TrainResult:
     """Train within the step and time budget (lstmflow.fit.budget), early stopping on val loss,
     the best check's weights kept. `run_dir`: a checkpoint at every check (checkpoints/last.ckpt,
     `checkpoint_kind` naming its crash points) that `resume` continues (weights_only). All that
     is random follows `training.seed`. `init`: a network of the same shape to start from, over
-    `share` of the budget (a warm start); `track`: a tracker run each check is logged to."""
+    `share` of the budget at `lr_scale` of the rate; `track`: a tracker run for each check."""
     import pytorch_lightning as pl
 
     from lstmflow.fit.checkpoint import checkpoint_epochs
@@ -99,12 +100,11 @@ def train_model(
     cfg = _as_checkpointed(cfg, ckpt) if resume else cfg
     emit = log or logging.getLogger("lstmflow").info
     data = _windows(arrays, cfg, emit, share)
-    # The fit's own random streams: shuffles from the sampler's (seed, pass) generators, the
-    # initial weights (and the finder's) from `fit_generator`. Dropout draws from torch's
-    # process-wide stream, seeded here: a fit alone reruns bit-identically; fits in threads
-    # of one process with dropout > 0 share that stream (processes keep them apart).
+    # The fit's own random streams: shuffles from the sampler's (seed, pass) generators, weights
+    # from `fit_generator`; dropout from torch's process-wide stream, seeded here: a fit alone
+    # reruns bit-identically (threads of one process share that stream, processes do not).
     pl.seed_everything(cfg.training.seed, workers=True, verbose=False)
-    model = _network(cfg, arrays[0].x.shape[1], data, run_dir, resume, emit, init, arrays[0].n_known)
+    model = _network(cfg, arrays[0], data, run_dir, resume, emit, init, lr_scale)
     callbacks = [*training_callbacks(cfg, log, data.budget), *extra_callbacks, *_tracked(track)]
     trainer = build_trainer(cfg, callbacks, progress,
                             ckpt.parent if ckpt is not None else None, data.budget,
@@ -141,11 +141,13 @@ def _tracked(track: Any) -> list:
     return [TrackCurves(track)]
 
 
-def _network(cfg: PipelineConfig, n_inputs: int, data: _Windows, run_dir: Path | None,
-             resume: bool, emit: Callable[[str], None], init: Any = None, n_known: int = 0):
+def _network(cfg: PipelineConfig, first: SeriesArrays, data: _Windows, run_dir: Path | None,
+             resume: bool, emit: Callable[[str], None], init: Any = None,
+             lr_scale: float = 1.0):
     """The module to train: its rate found first when `learning_rate: auto` (a warm start
-    keeps the rate its network was trained with), its weights `init`'s when given."""
-    lr = None
+    keeps the rate its network was trained with), times `lr_scale`; its weights `init`'s when
+    given."""
+    lr, n_inputs, n_known = None, first.x.shape[1], first.n_known  # inputs: `first`'s x
     if init is not None and cfg.training.learning_rate == "auto":
         hp = getattr(init, "trained_with", None) or getattr(init, "hparams", None) or {}
         lr = hp.get("learning_rate")
@@ -154,6 +156,9 @@ def _network(cfg: PipelineConfig, n_inputs: int, data: _Windows, run_dir: Path |
 
         lr = auto_learning_rate(cfg, data.budget, n_inputs, data.train_dl, data.val_dl,
                                 run_dir, resume, emit, n_known)
+    if lr_scale != 1.0:
+        lr = (lr if lr is not None else cfg.training.learning_rate) * lr_scale
+        emit(f"learning rate {lr:.3g}: {lr_scale:g} of the rate, continuing trained weights")
     model = build_model(cfg, n_inputs, data.budget, lr, fit_generator(cfg), n_known)
     if init is not None:  # a warm start: the same network, trained weights
         model.load_state_dict(init.state_dict())

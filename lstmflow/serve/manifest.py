@@ -34,7 +34,7 @@ NOT_EFFECTIVE = ("runtime", "notify", "registry", "output_dir", "tracking", "mon
                  "storage_options")
 # training keys that choose how a fit starts (from the champion or not), not the model asked for:
 # a run that only turns warm starts on still has the same request as its champion
-WARM_KEYS = ("warm_start", "warm_steps", "warm_tolerance")
+WARM_KEYS = ("warm_start", "warm_steps", "warm_tolerance", "warm_lr_scale")
 
 
 class RegistryError(RuntimeError):
