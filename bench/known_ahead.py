@@ -3,7 +3,8 @@ daily or finer series with holiday effects, once as init writes the config and o
 known ahead (the country's public holidays, `features.holidays_country`; a 0/1 working-day flag
 moved to `data.known_covariates`), each run scored on the same test points (bench/accuracy.py
 checks that seasonal naive's MAE matches) beside ridge on lags; several seeds, since one fit's
-seed spread is a few percent.
+seed spread is a few percent. Every run trains cold (`training.warm_start=never`): the runs share
+one output folder, and a later seed would otherwise start from an earlier seed's champion.
 
     .venv/bin/python bench/known_ahead.py [--series NAME ...] [--seeds 42 7] [--json OUT]
 
@@ -50,7 +51,8 @@ def main() -> None:
                 row = {"series": name, "seed": seed, "known": known}
                 for label, extra in (("before", []), ("after", known)):
                     r = bench_one(f"{name}_{label}_{seed}", work, False,
-                                  [f"training.seed={seed}", *extra], env, (path, what))
+                                  [f"training.seed={seed}", "training.warm_start=never", *extra],
+                                  env, (path, what))
                     row[label] = r["rel_mae"]["lstmflow"]
                     row["ridge"] = r["rel_mae"]["ridge"]
                     row[f"{label}_s"] = r["seconds"]["train"]
