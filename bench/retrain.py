@@ -3,7 +3,8 @@ user would (`lstmflow init` + `lstmflow train`), then 7 simulated nights each ap
 slice of a held-back week (a day of rows for sub-daily data, one row otherwise) and retrain
 twice into separate registries: cold (training.warm_start=never) and warm (auto, from that
 registry's champion). Per night: the whole `train` process's wall time, the fit time, the
-validation and test MAE over naive's and whether the model was promoted.
+validation and test MAE over naive's and whether the model was promoted; per series, the
+automatic repair's cost on night 0 (every attempt's fit time over the first fit's).
 
     .venv/bin/python bench/retrain.py [--series NAME ...] [--nights 7] [--keep DIR]
 """
@@ -45,8 +46,11 @@ def train(cfg: Path, data: Path, out: Path, mode: str, summary: Path, env: dict)
     s = json.loads(summary.read_text())
     t = s["training"]
     val = next((a["val_rel_mae"] for a in s.get("attempts") or [] if a.get("chosen")), None)
-    fits = sum(a.get("secs") or 0 for a in s.get("attempts") or []) or t["seconds"]
-    return {"wall_s": wall, "fit_s": t["seconds"], "fits_s": fits, "start": t.get("start"),
+    attempts = s.get("attempts") or []
+    fits = sum(a.get("secs") or 0 for a in attempts) or t["seconds"]
+    first = (attempts[0].get("secs") if attempts else None) or t["seconds"]
+    return {"wall_s": wall, "fit_s": t["seconds"], "fits_s": fits, "first_s": first,
+            "attempts": len(attempts) or 1, "start": t.get("start"),
             "start_reason": t.get("start_reason"), "steps": t.get("steps_run"),
             "val_rel_mae": val if val is not None else t.get("warm_val_rel_mae"),
             "test_rel_mae": s["metrics"]["model"]["rel_mae"], "promoted": s["promoted"]}
@@ -105,8 +109,11 @@ def report(rows: list[dict]) -> None:
         test = statistics.median(w["test_rel_mae"] / c["test_rel_mae"]
                                  for w, c in zip(warm, cold, strict=True))
         starts = sum(w["start"] == "warm" for w in warm)
+        night0 = next(r for r in rows if r["series"] == name and r["night"] == 0)
         print(f"{name}: fits {fit:.2f}x, whole run {wall:.2f}x, test rel MAE {test:.3f}x; "
-              f"{starts} of {len(warm)} nights kept the warm start")
+              f"{starts} of {len(warm)} nights kept the warm start; night 0 (cold, default "
+              f"config): all fits / first fit {night0['fits_s'] / night0['first_s']:.2f}x over "
+              f"{night0['attempts']} attempt(s)")
 
 
 def _num(v: float | None) -> str:
