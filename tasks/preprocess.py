@@ -31,6 +31,9 @@ def preprocess_task(forecaster: Forecaster, frame: pd.DataFrame,
     log.info(f"inputs {prepared.inputs}; target transform "
              f"'{forecaster.cfg.preprocess.target_transform}'")
     log.info(f"scalers per column: {rep['scaling']['kinds']}")
+    if rep.get("known_ahead"):
+        log.info(f"known ahead (their values at the {forecaster.cfg.forecast.horizon} forecast "
+                 f"steps are inputs too): {rep['known_ahead']}")
     if "log_fallback" in rep:
         log.warning(rep["log_fallback"])
     return prepared

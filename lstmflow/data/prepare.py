@@ -140,6 +140,8 @@ def prepare(
     passthrough = set(indicators) | set(calendar_names(fstate["calendar"])) | {HOLIDAY}
     known = known_names(cfg.features, list(cfg.data.known_covariates), fstate["calendar"])
     report: dict[str, Any] = {"imputation": impute_report, "inputs": inputs, **feature_report}
+    if known:
+        report["known_ahead"] = known
     if state is None:
         params, why = fit_scalers(feats, bounds, inputs, pcfg, passthrough)
         report["scaling"] = scaling_report(why)
