@@ -53,7 +53,7 @@ def lead_block(frame: pd.DataFrame, known: list[str], horizon: int,
         keep = fcodes >= 0  # future rows of series the frame does not hold are not needed
         vals = np.concatenate([vals, future_vals[keep]])
         codes = np.concatenate([codes, fcodes[keep]])
-        is_future = np.concatenate([is_future, np.zeros(int(keep.sum()), dtype=bool) | True])
+        is_future = np.concatenate([is_future, np.ones(int(keep.sum()), dtype=bool)])
     pos = np.arange(len(vals))  # within each part its rows are in time order
     order = np.lexsort((pos, is_future, codes))  # series, then own rows, then future rows
     ext = vals[order]  # [N + M, K]
