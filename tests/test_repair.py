@@ -187,9 +187,10 @@ def test_a_remedy_the_config_refuses_is_skipped_and_said(tmp_path):
 
 
 def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
-    """training.repair_time_factor (default 0.6) x the usable first fit's time, at least 5 s,
-    bounds the refits together (within max_time_minutes), so a run's fits stay within about
-    1.6x one fit; a first fit that broke bounds nothing but the run's budget."""
+    """training.repair_time_factor (default 0.6) x the usable first fit's time bounds the refits
+    together (within max_time_minutes), so a run's fits stay within about 1.6x one fit; at
+    least 5 s when a finding says the first fit was cut short by its problem (a plateau), not
+    when it only overfitted; a first fit that broke bounds nothing but the run's budget."""
     from types import SimpleNamespace
 
     import pandas as pd
@@ -201,15 +202,17 @@ def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
     point = pd.DataFrame([[0] * len(KEY) + [1.0, 1.0, 1.0]], columns=[*KEY, "actual", "model",
                                                                        "naive"])
 
-    def attempt(k, secs, usable=True):
+    def attempt(k, secs, usable=True, found=("plateau",)):
         result = SimpleNamespace(train=object(), history=[]) if usable else None
-        return Candidate(k, {}, cfg, result, [], point, secs)
+        return Candidate(k, {}, cfg, result, [{"finding": f} for f in found], point, secs)
 
     first = attempt(0, 100.0)
     assert time_left([first], cfg) == 60.0  # factor 0.6: the refits' share of one fit's time
     assert time_left([first, attempt(1, 35.0)], cfg) == 25.0  # under half: no further refit
     quick = attempt(0, 0.5)  # e.g. a fit cut short by its own problem (too few steps)
     assert time_left([quick], cfg) == 5.0 and time_left([quick, attempt(1, 4.0)], cfg) == 1.0
+    ran = attempt(0, 2.0, found=("overfitting",))  # a small fit that ran its course
+    assert math.isclose(time_left([ran], cfg), 1.2)
     wide = cfg.model_copy(update={"training": cfg.training.model_copy(
         update={"repair_time_factor": 3.0})})
     assert time_left([first, attempt(1, 60.0)], wide) == 240.0
