@@ -59,15 +59,16 @@ def test_a_20x_longer_series_gets_a_comparable_number_of_updates():
 
 
 def test_a_warm_budget_shortens_steps_and_patience_alike():
-    """A warm start's budget: 0.3 of the steps in whole checks, and 0.3 of the patience (at
-    least one check), so a fit that starts at its optimum can stop before its budget ends."""
+    """A warm start's budget: 0.3 of the steps in whole checks of half the cold size, and 0.3
+    of the patience (at least one check), so a fit that starts at its optimum can stop early."""
     from lstmflow.fit.budget import WARM_MIN_CHECKS, shortened
 
     cold = budget_for(3_000, patience=5)
     warm = shortened(cold, 0.3)
     checks = warm.max_steps // warm.steps_per_check
-    assert warm.steps_per_check == cold.steps_per_check and warm.max_steps % cold.steps_per_check == 0
-    assert checks == max(WARM_MIN_CHECKS, -(-0.3 * cold.max_steps // cold.steps_per_check))
+    assert warm.steps_per_check == cold.steps_per_check // 2 and warm.max_steps % warm.steps_per_check == 0
+    assert warm.windows_per_check == warm.steps_per_check * warm.batch_size
+    assert checks == max(WARM_MIN_CHECKS, -(-0.3 * cold.max_steps // warm.steps_per_check))
     assert (cold.patience, warm.patience) == (5, 2) and warm.patience < checks
     assert warm.plateau_patience == max(1, -(-0.3 * cold.plateau_patience // 1))
     assert shortened(cold, 0.01).patience == 1 and "warm start" in warm.auto

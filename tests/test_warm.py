@@ -69,8 +69,10 @@ def test_a_warm_start_begins_from_the_champion_over_a_shorter_budget(champion):
     start = choose_start(cfg, prepared, frame, bounds)
     assert start.kind == "warm" and start.version == "champ" and start.champion_val > 0
     warm = core.fit(prepared, init=start.fitted)
-    assert warm.ok and warm.train.budget["max_steps"] == 20  # 0.3 x 60, in whole checks
-    assert warm.train.steps_run <= 20 < cold.train.steps_run or cold.train.steps_run <= 20
+    # 0.2 x 60 steps in whole checks of half the cold 10 steps
+    assert warm.ok and warm.train.budget["max_steps"] == 15
+    assert warm.train.budget["steps_per_check"] == cold.train.budget["steps_per_check"] // 2
+    assert warm.train.steps_run <= 15 < cold.train.steps_run or cold.train.steps_run <= 15
     # it starts where the champion ended: its first check is far better than a cold fit's
     assert warm.history[0]["val_loss"] < cold.history[0]["val_loss"]
     never = with_overrides(cfg, ["training.warm_start=never"])

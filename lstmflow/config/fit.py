@@ -226,7 +226,8 @@ class TrainingConfig(_Section):
     warm_steps: float = Field(
         0.2, gt=0, le=1,
         description="A warm start's step budget as a share of the cold one (max_steps; whole "
-        "validation checks, at least two), its early-stopping patience the same share of "
+        "validation checks of half the cold interval, at least two), its early-stopping "
+        "patience the same share of "
         "training.patience (at least one check); the best check's weights kept as in any fit. "
         "Also the budget of a repair attempt that continues its parent's weights.",
     )

@@ -173,17 +173,21 @@ def shortened(b: Budget, share: float) -> Budget:
     epochs under the epoch budget), in whole validation checks and at least WARM_MIN_CHECKS of
     them, and `share` of the patience too (at least one check): a fit that starts near its
     optimum and does not improve stops after its first checks instead of running its whole
-    budget (with the cold patience of 5 checks, a 5-check warm budget never stopped early)."""
+    budget (with the cold patience of 5 checks, a 5-check warm budget never stopped early).
+    Under the step budget it validates twice as often (half the steps a check): it starts near
+    its optimum, and early stopping should see its first steps away from it."""
     patience = max(1, math.ceil(share * b.patience))
     plateau = max(1, math.ceil(share * b.plateau_patience))
     if b.mode == "epochs":
         epochs = max(WARM_MIN_CHECKS, math.ceil(share * b.max_epochs))
         return replace(b, max_epochs=min(epochs, b.max_epochs), min_steps=0, patience=patience,
                        plateau_patience=plateau, auto=[*b.auto, "warm start"])
-    checks = max(WARM_MIN_CHECKS, math.ceil(share * b.max_steps / b.steps_per_check))
-    steps = min(b.max_steps, checks * b.steps_per_check)
-    return replace(b, max_steps=steps, min_steps=min(b.steps_per_check, steps),
-                   patience=patience, plateau_patience=plateau, auto=[*b.auto, "warm start"])
+    check = max(1, b.steps_per_check // 2)
+    checks = max(WARM_MIN_CHECKS, math.ceil(share * b.max_steps / check))
+    steps = min(b.max_steps, checks * check)
+    return replace(b, max_steps=steps, min_steps=min(check, steps), steps_per_check=check,
+                   windows_per_check=check * b.batch_size, patience=patience,
+                   plateau_patience=plateau, auto=[*b.auto, "warm start"])
 
 
 def describe_budget(b: Budget) -> str:
