@@ -20,7 +20,6 @@ import pandas as pd
 
 from lstmflow.config import PipelineConfig
 from lstmflow.core.result import (
-    FITTED,
     Diagnosis,
     Evaluation,
     FitResult,
@@ -118,9 +117,7 @@ class Forecaster:
 
     def validation_blend(self, fitted: Fitted, prepared: Prepared) -> dict[str, Any] | None:
         """The blend `fit` would fit for this model on these prepared data (validation only)."""
-        alone = Fitted(fitted.cfg, fitted.model,
-                       {k: v for k, v in fitted.state.items() if k not in FITTED})
-        return self._blend(self.split_forecasts(alone, prepared, "val").series)
+        return self._blend(self.split_forecasts(fitted.alone(), prepared, "val").series)
 
     def _blend(self, val: list) -> dict[str, Any] | None:
         """Per-step weights toward naive and seasonal naive, fitted on validation forecasts
@@ -200,11 +197,10 @@ class Forecaster:
         from models.net import highway_alone
 
         fitted = fit.fitted
-        alone = Fitted(fitted.cfg, fitted.model,
-                       {k: v for k, v in fitted.state.items() if k not in FITTED})
-        whole = self.score(self.split_forecasts(alone, fit.prepared, "val", fit.stack))
+        whole = self.score(fit.val_forecasts)  # the fit's own: the model alone on validation
         with highway_alone(fitted.model):
-            linear = self.score(self.split_forecasts(alone, fit.prepared, "val", fit.stack))
+            linear = self.score(self.split_forecasts(fitted.alone(), fit.prepared, "val",
+                                                     fit.stack))
         model, line = (whole["overall"] or {}).get("model") or {}, \
             (linear["overall"] or {}).get("model") or {}
         return {"model_mae": model.get("mae"), "highway_mae": line.get("mae"),

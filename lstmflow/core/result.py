@@ -32,6 +32,12 @@ class Fitted:
     def blend(self) -> dict[str, Any] | None:
         return self.state.get("blend")
 
+    def alone(self) -> Fitted:
+        """The same network without what a fit adds to its state (FITTED: the blend, the
+        intervals): the model alone, as validation compares networks."""
+        return Fitted(self.cfg, self.model,
+                      {k: v for k, v in self.state.items() if k not in FITTED})
+
 
 @dataclass(frozen=True)
 class Forecasts:

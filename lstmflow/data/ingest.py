@@ -148,11 +148,16 @@ def canonicalize(raw: pd.DataFrame, cfg: DataConfig) -> IngestResult:
                         future=future)
 
 
+def through_last(seen: pd.Series, keys: pd.Series) -> pd.Series:
+    """[N] bool: True on each series' rows (`keys`) up to and including its last True of
+    `seen`, in row order (the rows after it are those after the series' last observation)."""
+    return seen[::-1].groupby(keys[::-1], sort=False).cummax()[::-1]
+
+
 def split_future(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(rows up to each series' last observed target, the rows after it): a file with known-ahead
     covariates holds the forecast steps as rows with the target left empty."""
-    seen = frame[TARGET].notna()
-    ongoing = seen[::-1].groupby(frame[SERIES][::-1], sort=False).cummax()[::-1]
+    ongoing = through_last(frame[TARGET].notna(), frame[SERIES])
     return frame[ongoing].reset_index(drop=True), frame[~ongoing].reset_index(drop=True)
 
 
@@ -163,8 +168,7 @@ def _observed_span(df: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     the count dropped."""
     seen = df[TARGET].notna()
     began = seen.groupby(df[SERIES], sort=False).cummax()
-    ongoing = seen[::-1].groupby(df[SERIES][::-1], sort=False).cummax()[::-1]
-    keep = began & ongoing
+    keep = began & through_last(seen, df[SERIES])
     return df[keep], int((~keep).sum())
 
 

@@ -274,7 +274,7 @@ def holiday_keys(raw: dict[str, Any], inf: Inference, given: str | None, freq: s
 
 def daily_or_finer(freq: str) -> bool:
     """Whether a step of `freq` is a day or less (business days included): where holidays show."""
-    try:
-        return pd.Timedelta(pd.tseries.frequencies.to_offset(freq)) <= pd.Timedelta(days=1)
-    except (ValueError, TypeError):  # a calendar step: business days are daily, the rest longer
-        return pd.tseries.frequencies.to_offset(freq).name in ("B", "C")
+    step = fixed_step(freq)
+    if step is not None:
+        return step <= pd.Timedelta(days=1)
+    return pd.tseries.frequencies.to_offset(freq).name in ("B", "C")  # the rest: longer steps

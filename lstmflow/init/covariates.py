@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from lstmflow.data.ingest import through_last
+
 
 def choose_covariates(raw: pd.DataFrame, candidates: list[str], target: str,
                       max_missing: float = 0.2, series: str | None = None
@@ -55,10 +57,9 @@ def split_known(raw: pd.DataFrame, covariates: list[str], target: str,
     """The covariates known ahead: those with values in rows after each series' last observed
     target (the file already holds the forecast steps' plan). A 0/1 flag without such rows is
     not proposed (a flag may be measured, not planned) but named. Returns (known, notes)."""
-    y = pd.to_numeric(raw[target], errors="coerce")
-    seen = y.notna()
+    seen = pd.to_numeric(raw[target], errors="coerce").notna()
     keys = raw[series] if series else pd.Series(0, index=raw.index)
-    after = ~seen[::-1].groupby(keys[::-1], sort=False).cummax()[::-1]  # rows past the last target
+    after = ~through_last(seen, keys)  # rows past each series' last target
     known, notes = [], []
     for c in covariates:
         x = pd.to_numeric(raw[c], errors="coerce")

@@ -17,7 +17,6 @@ import pandas as pd
 
 from lstmflow.config import PipelineConfig
 from lstmflow.core import FitResult, Fitted, Forecaster
-from lstmflow.core.result import FITTED
 from lstmflow.data.prepare import Prepared
 from lstmflow.data.split import Bounds
 from lstmflow.runs import as_written
@@ -134,8 +133,7 @@ def champion_val(cfg: PipelineConfig, fitted: Fitted, frame: pd.DataFrame,
                  bounds: dict[str, Bounds]) -> float | None:
     """The champion network's validation MAE over naive's on this run's validation points,
     under its own fitted state (model alone; None when nothing could be scored)."""
-    alone = Fitted(fitted.cfg, fitted.model,
-                   {k: v for k, v in fitted.state.items() if k not in FITTED})
+    alone = fitted.alone()
     known = frame[frame["series_id"].astype(str).isin(alone.state["scalers"])]
     prepared = Forecaster.apply(alone, known, {s: b for s, b in bounds.items()
                                                if s in alone.state["scalers"]})
