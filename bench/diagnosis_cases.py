@@ -79,6 +79,16 @@ SHORT_SERIES = {
     "usmelec_monthly": ("usmelec_monthly", "MS", 12, 36, 12, 48, 48, None),
     "births_short": ("us_births_daily", "D", 7, 28, 7, 90, 90, 900),
 }
+# Longer real series shipped in data/bench: name -> (file, freq, horizon, input_size, season,
+# val_size, test_size, target transform, rows kept). gasoline and sp500 designed thresholds
+# (their research copies); vic_elec, minneapolis and births never did.
+BENCH_SERIES = {
+    "gasoline": ("gasoline_weekly", "W-SAT", 4, 104, 52, 156, 104, "diff", None),
+    "sp500": ("sp500_daily", "B", 5, 64, 5, 250, 60, "log_return", 1500),
+    "vic_elec": ("vic_elec_2014_halfhourly", "30min", 48, 96, 48, 672, 336, "diff", 5000),
+    "minneapolis": ("minneapolis_temp_hourly", "h", 24, 48, 24, 720, 336, "diff", 5000),
+    "births": ("us_births_daily", "D", 7, 28, 7, 365, 365, "diff", 3000),
+}
 SHIFTED = {"shift_x3": 3.0}
 
 
@@ -97,6 +107,13 @@ def series_configs() -> dict[str, tuple[str, list[str], int | None]]:
                 f"forecast.input_size={L}", f"evaluation.season={m}", f"evaluation.val_size={val}",
                 f"evaluation.test_size={test}", f"preprocess.target_transform={transform}",
                 "training.window_stride=8"], tail)
+    for name, (file, freq, h, L, m, val, test, transform, tail) in BENCH_SERIES.items():
+        out[name] = ("configs/co2.yaml", [
+            f"name={name}", f"data.path={ROOT / 'data/bench' / file}.csv.gz",
+            "data.timestamp_column=timestamp", "data.timestamp_format=null",
+            "data.target_column=target", f"data.freq={freq}", f"forecast.horizon={h}",
+            f"forecast.input_size={L}", f"evaluation.season={m}", f"evaluation.val_size={val}",
+            f"evaluation.test_size={test}", f"preprocess.target_transform={transform}"], tail)
     for name, (file, freq, h, L, m, val, test, tail) in SHORT_SERIES.items():
         out[name] = ("configs/co2.yaml", [
             f"name={name}", f"data.path={ROOT / 'data/bench' / file}.csv.gz",

@@ -28,6 +28,10 @@ class HistoryRecorder(pl.Callback):
     `grad_norm_clipped_max` is the norm the optimiser actually applied, read after clipping.
     `*_loss_zero` is the loss of a constant forecast (the training centre of the scaled target)
     on the same targets: the yardstick that says whether the model learned anything.
+    `grad_signal` is the share of a step's squared gradient norm that the next step's gradient
+    shares, mean(g_t . g_t-1) / mean|g_t|^2: about |G|^2 / (|G|^2 + tr(Sigma) / B), i.e.
+    1 / (1 + B_noise / B) (McCandlish et al. 2018) for independent batches near one point;
+    near 0 the steps are noise, below 0 they overshoot back and forth.
     """
 
     def __init__(self) -> None:
@@ -45,6 +49,8 @@ class HistoryRecorder(pl.Callback):
         self._losses: list[float] = []
         self._nonfinite_grads = 0
         self._nonfinite_losses = 0
+        self._prev_grad: torch.Tensor | None = None  # [W] float64: the step before's gradient
+        self._grad_sums: list[torch.Tensor] = []  # per step pair: [2] |g_t|^2, g_t . g_t-1
         self._start = time.perf_counter()
 
     def on_fit_start(self, trainer, pl_module) -> None:
@@ -80,6 +86,23 @@ class HistoryRecorder(pl.Callback):
             self._nonfinite_grads += 1
             return
         self._norms.append(torch.cat([sq.sqrt(), total[None]]))  # [G + 1]
+        self._signal_pair()
+
+    def _signal_pair(self) -> None:
+        """Add this step's gradient to the consecutive-step sums of `grad_signal`."""
+        g = torch.cat([p.grad.detach().reshape(-1).double() for p in self._params])  # [W]
+        if self._prev_grad is not None and self._prev_grad.numel() == g.numel():
+            self._grad_sums.append(torch.stack([g.dot(g), g.dot(self._prev_grad)]))  # no sync
+        self._prev_grad = g
+
+    def _grad_signal(self) -> float | None:
+        """This epoch's mean(g_t . g_t-1) / mean|g_t|^2; None with under 4 step pairs."""
+        if len(self._grad_sums) < 4:
+            return None
+        sq, dot = (float(v) for v in torch.stack(self._grad_sums).sum(0))
+        if not sq > 0 or not math.isfinite(sq + dot):
+            return None
+        return dot / sq
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
         if not outputs:  # None or {}: training_step skipped a non-finite loss
@@ -107,6 +130,7 @@ class HistoryRecorder(pl.Callback):
             "val_loss_zero": _f(m.get("val_loss_zero")),
             "batch_loss_var": _variance(self._losses),
             "batch_loss_max": max(self._losses) if self._losses else None,
+            "grad_signal": self._grad_signal(),
             "seconds": round(time.perf_counter() - self._start, 3),
         }
         row.update(self._weight_record())

@@ -228,21 +228,28 @@ def not_converged(run: Run) -> Finding | None:
                    f"best at {run.at(b)} of {run.epochs})", run)
 
 
+def jitter(values: np.ndarray) -> float:
+    """Median |log v_k - (log v_k-1 + log v_k+1) / 2| over the interior checks: how far a loss
+    jumps off the line through its neighbours (a trend, rising or falling, cancels)."""
+    lv = np.log(np.where(values > 0, values, np.nan))  # [E]
+    if len(lv) < 3 or not np.isfinite(lv).sum() >= 3:
+        return float("nan")
+    return float(np.nanmedian(np.abs(lv[1:-1] - (lv[:-2] + lv[2:]) / 2)))
+
+
 def noisy_optimisation(run: Run) -> Finding | None:
-    """The epoch-mean training loss keeps jumping up (AutoTrainer's oscillating loss)."""
-    train = run.curve("train_loss")
-    if run.epochs < T.MIN_EPOCHS_NOISE:
+    """The steps are mostly gradient noise and the val loss jumps from check to check with it:
+    the batch is far below the gradient's noise scale for this learning rate."""
+    signal = run.curve("grad_signal")
+    if run.epochs < T.MIN_EPOCHS_NOISE or not np.isfinite(signal).any() or divergence(run):
         return None
-    before = np.where(train[:-1] > 0, train[:-1], np.nan)
-    jumps = train[1:] / before - 1  # [E - 1], NaN after a zero or missing loss
-    ups = np.isfinite(jumps) & (jumps >= T.NOISE_RISE)
-    if ups.sum() < max(2, T.NOISE_SHARE * len(jumps)):
+    share, jumps = float(np.nanmedian(signal)), jitter(run.curve("val_loss"))
+    if not (share <= T.NOISE_SIGNAL and jumps >= T.NOISE_JITTER):
         return None
-    cv = np.sqrt(run.curve("batch_loss_var")) / np.where(train > 0, train, np.nan)
-    spread = (f"; within a {run.span} the batch losses spread up to "
-              f"{pct(float(np.nanmax(cv)))} "
-              "of their mean") if np.isfinite(cv).any() else ""
+    noise = (1 - share) / share if share > 0 else float("inf")
+    ratio = f"about {noise:.0f}x its signal" if np.isfinite(noise) else "all of it"
     return finding("noisy_optimisation", "warning",
-                   f"the mean train loss of a {run.span} rose by {pct(T.NOISE_RISE)} or more "
-                   f"in {int(ups.sum())} of {len(jumps)} {run.unit}s (largest jump "
-                   f"{pct(float(np.nanmax(jumps)))}){spread}", run)
+                   f"consecutive steps' gradients share only {pct(share)} of their squared norm "
+                   f"(the noise of a batch is {ratio}) and the val loss jumps {pct(jumps)} off "
+                   f"the line through its neighbours (median over {run.epochs} {run.unit}s)", run,
+                   signal=share)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from lstmflow.fit.budget import BATCH_RANGE, DEFAULT_MAX_STEPS
 from lstmflow.fit.diagnosis.changes import Changes
+from lstmflow.fit.diagnosis.thresholds import NOISE_SIGNAL
 
 Remedy = tuple[str, list[str]]
 
@@ -147,13 +148,23 @@ def not_converged(cfg: dict | None, cause: str | None = None) -> Remedy:
             "validation loss stalls.", c.items)
 
 
-def noisy_optimisation(cfg: dict | None, cause: str | None = None) -> Remedy:
+def noisy_optimisation(cfg: dict | None, cause: str | None = None,
+                       signal: float | None = None) -> Remedy:
+    """Batch up by the factor that brings the gradient's signal share to about NOISE_SIGNAL x 2
+    (B_noise / B falls as B grows), 2..16; the rate down; checks over more steps."""
     c = Changes(cfg)
     batch = c.get("training.batch_size") or BATCH_RANGE[1] // 2  # auto batches: 16..256
-    c.set("training.batch_size", min(65536, 2 * batch))
+    factor = 4
+    if signal is not None and 0 < signal < 1:
+        target = 2 * NOISE_SIGNAL
+        factor = int(min(16, max(2, round((1 / signal - 1) / (1 / target - 1)))))
+    c.set("training.batch_size", min(65536, factor * batch))
     c.scale("training.learning_rate", 0.5, 1e-6, 1.0)
-    return ("The training loss jumps between epochs: larger batches average the noise and a "
-            "smaller learning rate takes gentler steps.", c.items)
+    if c.get("training.val_check_steps") is not None:
+        c.scale("training.val_check_steps", 2, 1, 1_000_000)
+    return ("Each step follows the noise of a small batch and the validation loss jumps with "
+            "it: a larger batch averages the noise, a smaller learning rate takes gentler steps "
+            "and longer validation periods judge the fit on more of them.", c.items)
 
 
 def distribution_shift(cfg: dict | None, cause: str | None = None) -> Remedy:
