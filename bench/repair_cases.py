@@ -26,7 +26,7 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
-from bench.diagnosis_cases import CASES, series_configs  # noqa: E402
+from bench.diagnosis_cases import case_overrides, series_configs  # noqa: E402
 from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
 from lstmflow.core import Fitted, Forecaster  # noqa: E402
 from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
@@ -40,7 +40,7 @@ DEFAULT_CASES = "divergence,exploding,plateau,underfitting,not_converged"
 def load(series: str, case: str, rounds: int, out: Path):
     """The case's config with `rounds` of repair, and its data as the flow prepares it."""
     path, sets, tail = series_configs()[series]
-    cfg = load_config(ROOT / path, [*sets, *CASES[case], f"output_dir={out}",
+    cfg = load_config(ROOT / path, [*sets, *case_overrides(series, case), f"output_dir={out}",
                                     f"training.auto_repair={rounds}"])
     if not Path(cfg.data.path).is_absolute():
         cfg = build_config(apply_overrides(cfg.model_dump(mode="json"),

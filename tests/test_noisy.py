@@ -15,14 +15,15 @@ JUMPY = [0.50, 0.44, 0.47, 0.41, 0.45, 0.40, 0.44, 0.41]  # jumps ~6% off its ne
 SMOOTH = [0.50, 0.46, 0.43, 0.41, 0.40, 0.395, 0.392, 0.391]
 
 
-def _history(val, signal) -> list[dict]:
+def _history(val, signal, travel=0.05) -> list[dict]:
     n = len(val)
     return [{"epoch": i, "step": 50 * (i + 1), "train_loss": 0.4, "val_loss": val[i],
-             "grad_signal": signal} for i in range(n)]
+             "grad_signal": signal, "weight_change": travel} for i in range(n)]
 
 
-def _noisy(val, signal, cfg=None):
-    found = diagnose(_history(val, signal), config=cfg or {"training": {"max_steps": 400}})
+def _noisy(val, signal, cfg=None, travel=0.05):
+    found = diagnose(_history(val, signal, travel),
+                     config=cfg or {"training": {"max_steps": 400}})
     return next((f for f in found if f["finding"] == "noisy_optimisation"), None)
 
 
@@ -31,18 +32,37 @@ def test_jumps_with_a_noisy_gradient_are_named_with_both_numbers():
                         "val_check_steps": 50}}
     f = _noisy(JUMPY, 0.05, cfg)
     assert f is not None and f["severity"] == "warning"
-    assert "share only 5% of their squared norm (the noise of a batch is about 19x its signal)" \
-        " and the val loss jumps 10% off the line through its neighbours (median over 8 checks)" \
-        in f["evidence"], f["evidence"]
-    # 19 / (1 / 0.4 - 1) = 12.7: batch x 13, rate halved, checks twice as long
-    assert f["remedy"]["overrides"] == ["training.batch_size=52", "training.learning_rate=0.015",
+    assert "the val loss jumps 10% off the line through its neighbours (median over 8 checks); " \
+        "consecutive steps' gradients share only 5% of their squared norm (the noise of a " \
+        "batch is about 19x its signal)" in f["evidence"], f["evidence"]
+    # 19 / (1 / 0.2 - 1) = 4.75: batch x 5, rate halved, checks twice as long
+    assert f["remedy"]["overrides"] == ["training.batch_size=20", "training.learning_rate=0.015",
                                         "training.val_check_steps=100"]
 
 
-@pytest.mark.parametrize(("val", "signal"), [(JUMPY, 0.5), (SMOOTH, 0.05), (JUMPY, None),
-                                             (JUMPY[:4], 0.05)],
-                         ids=["clean-gradient", "smooth-val", "old-record", "too-few-checks"])
-def test_not_named_without_both_signs_or_enough_checks(val, signal):
+def test_weights_wandering_on_a_noisy_gradient_are_named_on_a_smooth_curve():
+    """Batch 1 at a high rate can leave the val loss smooth and stuck while the weights take a
+    random walk: the gradient's noise and the weights' travel name it together."""
+    f = _noisy(SMOOTH, 0.05, travel=0.5)
+    assert f["evidence"].startswith("the weights move 50% of their norm in a validation period "
+                                    "(median over 8 checks); consecutive steps' gradients share "
+                                    "only 5%"), f["evidence"]
+    assert _noisy(SMOOTH, 0.05, travel=0.1) is None  # the weights settle
+    assert _noisy(SMOOTH, 0.3, travel=0.5) is None  # a clean gradient moving far: learning
+
+
+def test_jumps_with_a_clean_gradient_are_steps_too_long():
+    cfg = {"training": {"batch_size": 16, "learning_rate": 0.03}}
+    f = _noisy(JUMPY, 0.5, cfg)
+    assert "share 50% of their squared norm, so the steps are too long" in f["evidence"]
+    assert f["remedy"]["overrides"] == ["training.batch_size=32", "training.learning_rate=0.009"]
+    old = _noisy(JUMPY, None, cfg)  # a record from before grad_signal: the jumps alone
+    assert old["evidence"].endswith("(median over 8 checks)")
+
+
+@pytest.mark.parametrize(("val", "signal"), [(SMOOTH, 0.05), (JUMPY[:4], 0.05)],
+                         ids=["smooth-val", "too-few-checks"])
+def test_not_named_on_a_smooth_curve_or_too_few_checks(val, signal):
     assert _noisy(val, signal) is None
 
 

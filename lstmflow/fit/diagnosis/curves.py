@@ -238,18 +238,31 @@ def jitter(values: np.ndarray) -> float:
 
 
 def noisy_optimisation(run: Run) -> Finding | None:
-    """The steps are mostly gradient noise and the val loss jumps from check to check with it:
-    the batch is far below the gradient's noise scale for this learning rate."""
-    signal = run.curve("grad_signal")
-    if run.epochs < T.MIN_EPOCHS_NOISE or not np.isfinite(signal).any() or divergence(run):
+    """The val loss jumps from check to check, or the weights wander on steps that are mostly
+    gradient noise: a batch far below the gradient's noise scale, or a rate too high."""
+    if run.epochs < T.MIN_EPOCHS_NOISE or divergence(run):
         return None
-    share, jumps = float(np.nanmedian(signal)), jitter(run.curve("val_loss"))
-    if not (share <= T.NOISE_SIGNAL and jumps >= T.NOISE_JITTER):
+    jumps, share = jitter(run.curve("val_loss")), _median(run.curve("grad_signal"))
+    travel = _median(run.curve("weight_change"))
+    noisy = share is not None and share <= T.NOISE_SIGNAL
+    wander = noisy and travel is not None and travel >= T.NOISE_TRAVEL
+    if not (jumps >= T.NOISE_JITTER or wander):
         return None
-    noise = (1 - share) / share if share > 0 else float("inf")
-    ratio = f"about {noise:.0f}x its signal" if np.isfinite(noise) else "all of it"
-    return finding("noisy_optimisation", "warning",
-                   f"consecutive steps' gradients share only {pct(share)} of their squared norm "
-                   f"(the noise of a batch is {ratio}) and the val loss jumps {pct(jumps)} off "
-                   f"the line through its neighbours (median over {run.epochs} {run.unit}s)", run,
-                   signal=share)
+    parts = []
+    if jumps >= T.NOISE_JITTER:
+        parts.append(f"the val loss jumps {pct(jumps)} off the line through its neighbours")
+    if wander:
+        parts.append(f"the weights move {pct(travel)} of their norm in a {run.span}")
+    text = " and ".join(parts) + f" (median over {run.epochs} {run.unit}s)"
+    if noisy:
+        noise = f"about {(1 - share) / share:.0f}x" if share > 0 else "all of"
+        text += (f"; consecutive steps' gradients share only {pct(share)} of their squared norm "
+                 f"(the noise of a batch is {noise} its signal)")
+    elif share is not None:
+        text += (f"; consecutive steps' gradients share {pct(share)} of their squared norm, so "
+                 "the steps are too long rather than too noisy")
+    return finding("noisy_optimisation", "warning", text, run, signal=share)
+
+
+def _median(values: np.ndarray) -> float | None:
+    return float(np.nanmedian(values)) if np.isfinite(values).any() else None

@@ -150,21 +150,24 @@ def not_converged(cfg: dict | None, cause: str | None = None) -> Remedy:
 
 def noisy_optimisation(cfg: dict | None, cause: str | None = None,
                        signal: float | None = None) -> Remedy:
-    """Batch up by the factor that brings the gradient's signal share to about NOISE_SIGNAL x 2
-    (B_noise / B falls as B grows), 2..16; the rate down; checks over more steps."""
+    """A noisy gradient (signal share <= NOISE_SIGNAL): the batch up by the factor that brings
+    the share to about twice that (B_noise / B falls as B grows), 2..16, the rate halved; a
+    clean one: steps too long, the rate down to 0.3x and the batch doubled. Checks twice as
+    long either way, when set."""
     c = Changes(cfg)
     batch = c.get("training.batch_size") or BATCH_RANGE[1] // 2  # auto batches: 16..256
-    factor = 4
-    if signal is not None and 0 < signal < 1:
-        target = 2 * NOISE_SIGNAL
-        factor = int(min(16, max(2, round((1 / signal - 1) / (1 / target - 1)))))
+    factor, rate = 2, 0.3
+    if signal is None or signal <= NOISE_SIGNAL:
+        target, rate = 2 * NOISE_SIGNAL, 0.5
+        factor = 4 if signal is None else int(min(16, max(2, round(
+            (1 / max(signal, 1e-3) - 1) / (1 / target - 1)))))
     c.set("training.batch_size", min(65536, factor * batch))
-    c.scale("training.learning_rate", 0.5, 1e-6, 1.0)
+    c.scale("training.learning_rate", rate, 1e-6, 1.0)
     if c.get("training.val_check_steps") is not None:
         c.scale("training.val_check_steps", 2, 1, 1_000_000)
-    return ("Each step follows the noise of a small batch and the validation loss jumps with "
-            "it: a larger batch averages the noise, a smaller learning rate takes gentler steps "
-            "and longer validation periods judge the fit on more of them.", c.items)
+    return ("The validation loss jumps from check to check: a larger batch averages the "
+            "gradient's noise, a smaller learning rate takes gentler steps and longer "
+            "validation periods judge the fit on more of them.", c.items)
 
 
 def distribution_shift(cfg: dict | None, cause: str | None = None) -> Remedy:
