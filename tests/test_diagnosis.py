@@ -225,6 +225,38 @@ def test_vanishing_gradients_need_both_ratio_and_size():
     assert "vanishing_gradients" not in run(1e-3, 100.0)  # ratio small, size not
 
 
+def test_vanishing_gradients_in_the_second_half_are_named_though_the_last_check_recovered():
+    """Saturated gates after a large step (vic_elec, 6 layers at lr 0.5): the first layer's
+    gradient fell to 4e-6 at check 3 and crept back to 1e-4 by check 4; the first half's
+    checks do not count (a blow-up's start is not the fit's state)."""
+    h = _history(train_loss=[1.33, 0.53, 0.49, 0.447], val_loss=[0.61, 0.52, 0.47, 0.48],
+                 step=[3, 6, 9, 12],
+                 **{"grad_norm_mean:lstm.l0": [0.2, 0.03, 4.09e-6, 1.04e-4],
+                    "grad_norm_mean:head": [0.15, 0.05, 0.0304, 0.01]})
+    steps = {"training": {"max_steps": 12, "val_check_steps": 3}}
+    van = next(f for f in diagnose(h, config=steps) if f["finding"] == "vanishing_gradients")
+    assert van["evidence"].startswith("in check 3 (step 9) the mean gradient norm of the first "
+                                      "LSTM layer (lstm.l0) was 4.090e-06, 7.4e+03x smaller"), \
+        van["evidence"]
+    early = _history(train_loss=[1.0, 0.5, 0.4, 0.35], val_loss=[1.0, 0.5, 0.4, 0.35],
+                     **{"grad_norm_mean:lstm.l0": [4e-6, 0.03, 0.02, 0.01],
+                        "grad_norm_mean:head": [0.1, 0.05, 0.03, 0.02]})
+    assert "vanishing_gradients" not in {f["finding"] for f in diagnose(early)}
+
+
+def test_memorising_is_overfitting_though_the_val_loss_barely_rises():
+    """Weekly gasoline, 128 units: the train loss fell 400x after the best check, the val loss
+    rose 4.7% (under Prechelt's 5%); a fit whose train loss only eased is not flagged."""
+    h = _history(train_loss=[0.28, 0.068, 0.022, 0.0064, 0.0007],
+                 val_loss=[0.375, 0.3905, 0.389, 0.3883, 0.3927])
+    over = next(f for f in diagnose(h) if f["finding"] == "overfitting")
+    assert "rose 4.7% by epoch 5 while train loss kept falling from 0.28 to 0.0007" \
+        in over["evidence"], over["evidence"]
+    eased = _history(train_loss=[0.3, 0.28, 0.27, 0.26, 0.25],
+                     val_loss=[0.375, 0.38, 0.379, 0.38, 0.39])
+    assert "overfitting" not in {f["finding"] for f in diagnose(eased)}
+
+
 def test_healthy_history_gets_one_healthy_finding():
     h = _history(train_loss=[0.5, 0.4, 0.35, 0.34, 0.34], val_loss=[0.5, 0.42, 0.4, 0.41, 0.41],
                  weight_change=[0.1, 0.05, 0.02, 0.01, 0.01])

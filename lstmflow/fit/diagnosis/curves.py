@@ -137,25 +137,30 @@ def exploding_gradients(run: Run) -> Finding | None:
 
 
 def vanishing_gradients(run: Run) -> Finding | None:
-    """In the last epoch the first layer's gradient is orders of magnitude below the head's and
-    tiny in absolute terms (AutoTrainer's beta_1 and beta_2)."""
+    """In a check of the run's second half the first layer's gradient is orders of magnitude
+    below the head's and tiny in absolute terms (AutoTrainer's beta_1 and beta_2): gates that
+    saturated after a large step can recover a little by the last check and still be stuck."""
     ends = _gradient_ends(run, "mean")
     if ends is None or run.epochs == 0:
         return None
     first, g0, gh = ends
-    a, b = g0[-1], gh[-1]
-    if not (np.isfinite(a) and np.isfinite(b) and b > 0):
+    hits = [i for i in range(run.epochs // 2, run.epochs)
+            if np.isfinite(g0[i]) and np.isfinite(gh[i]) and gh[i] > 0
+            and g0[i] < T.VANISH_ABS and g0[i] < T.VANISH_RATIO * gh[i]]
+    if not hits:
         return None
-    if a < T.VANISH_ABS and a < T.VANISH_RATIO * b:
-        return finding("vanishing_gradients", "warning",
-                       f"in the last {run.span} the mean gradient norm of the first LSTM layer "
-                       f"({first}) was {fmt(a)}, {fmt(b / a if a > 0 else np.inf, 2)}x smaller "
-                       f"than the head's ({fmt(b)})", run)
-    return None
+    i = min(hits, key=lambda k: g0[k] / gh[k])
+    a, b = g0[i], gh[i]
+    when = f"the last {run.span}" if i == run.epochs - 1 else run.at(i)
+    return finding("vanishing_gradients", "warning",
+                   f"in {when} the mean gradient norm of the first LSTM layer ({first}) was "
+                   f"{fmt(a)}, {fmt(b / a if a > 0 else np.inf, 2)}x smaller than the head's "
+                   f"({fmt(b)})", run)
 
 
 def overfitting(run: Run) -> Finding | None:
-    """Validation loss rising off its best epoch while the training loss keeps falling."""
+    """Validation loss rising off its best epoch while the training loss keeps falling, or
+    rising at all while the training loss falls to a fraction of its value (memorising)."""
     val, train = run.curve("val_loss"), run.curve("train_loss")
     if run.epochs < 2 or not np.isfinite(val).any():
         return None
@@ -164,7 +169,8 @@ def overfitting(run: Run) -> Finding | None:
                                           and np.isfinite(train[[b, last]]).all()):
         return None
     gl, windows = val[last] / val[b] - 1, training_windows(run)
-    if gl >= T.OVERFIT_GL and train[last] <= (1 - T.TRAIN_FALLING) * train[b]:
+    memorised = gl > 0 and train[last] <= T.OVERFIT_MEMORISED * train[b]
+    if (gl >= T.OVERFIT_GL and train[last] <= (1 - T.TRAIN_FALLING) * train[b]) or memorised:
         return finding("overfitting", "warning",
                        f"val loss fell to {fmt(val[b])} at {run.at(b)} then rose "
                        f"{pct(gl)} by {run.at(last)} while train loss kept falling "
