@@ -257,6 +257,22 @@ def test_memorising_is_overfitting_though_the_val_loss_barely_rises():
     assert "overfitting" not in {f["finding"] for f in diagnose(eased)}
 
 
+def test_a_huge_gradient_is_exploding_though_the_layers_grew_together():
+    """Weekly CO2, an unclipped 4-layer stack: the first layer's norm only 28x the head's, but
+    the whole gradient 1.9e4 on scaled targets; a norm of 72 (6 layers at lr 0.5) is not."""
+    def found(total):
+        h = _history(train_loss=[8010.0, 25.9], val_loss=[16.7, 0.65],
+                     grad_norm_max=[total, 14.1],
+                     **{"grad_norm_max:lstm.l0": [1.7e4, 0.0067],
+                        "grad_norm_max:head": [613.0, 14.1]})
+        return next((f for f in diagnose(h) if f["finding"] == "exploding_gradients"), None)
+
+    boom = found(1.89e4)
+    assert boom["evidence"].startswith("the gradient norm reached 1.89e+04 at epoch 1 before "
+                                       "clipping"), boom["evidence"]
+    assert found(71.5) is None
+
+
 def test_healthy_history_gets_one_healthy_finding():
     h = _history(train_loss=[0.5, 0.4, 0.35, 0.34, 0.34], val_loss=[0.5, 0.42, 0.4, 0.41, 0.41],
                  weight_change=[0.1, 0.05, 0.02, 0.01, 0.01])

@@ -115,7 +115,8 @@ def _gradient_ends(run: Run, stat: str) -> tuple[str, np.ndarray, np.ndarray] | 
 
 
 def exploding_gradients(run: Run) -> Finding | None:
-    """Non-finite gradients, or the first layer's gradient far above the head's (AutoTrainer)."""
+    """Non-finite gradients, the first layer's gradient far above the head's (AutoTrainer), or
+    a gradient norm far above any a sound fit of scaled targets takes."""
     why = []
     bad = run.curve("nonfinite_grads")
     if np.nansum(bad) > 0:
@@ -130,6 +131,11 @@ def exploding_gradients(run: Run) -> Finding | None:
             why.append(f"the gradient norm of the first LSTM layer ({first}) reached "
                        f"{fmt(g0[i])} at {run.at(i)}, {fmt(ratio[i], 2)}x the head's "
                        f"({fmt(gh[i])})")
+    total = run.curve("grad_norm_max")
+    if not why and np.isfinite(total).any() and np.nanmax(total) >= T.EXPLODE_ABS:
+        i = int(np.nanargmax(total))
+        why.append(f"the gradient norm reached {fmt(total[i])} at {run.at(i)} before clipping, "
+                   f"on a loss of scaled targets (a sound fit stays near 1)")
     if not why:
         return None
     return finding("exploding_gradients", "error" if np.nansum(bad) > 0 else "warning",

@@ -33,6 +33,12 @@ DATA_BLOWUP = 1e6
 # exploding gradient. Bench: 0.07-14x on every fit that did not blow up, 144-8.9e3x for RMSprop
 # at lr 1, 2e9-5e26x for unclipped 4-layer stacks.
 EXPLODE_RATIO = 70.0
+# Or the whole gradient's norm before clipping reaches EXPLODE_ABS: targets are scaled, so a
+# sound fit's loss and gradient stay near 1. bench/diagnosis_cases.py, 6 real series: healthy,
+# default, overfitting and noisy fits 0.05-1.6, RMSprop at lr 1 (divergence) 0.6-3.8, 6-layer
+# stacks at lr 0.5 up to 72; unclipped 4-layer stacks 1.9e4-2.7e5 (on weekly CO2 its first
+# layer's norm was only 28x the head's).
+EXPLODE_ABS = 1e3
 # beta_1 and beta_2: first-layer norm below 1e-3 x the last layer's AND below 1e-4 in absolute
 # terms is a vanishing gradient (both, so a model that has simply converged is not flagged).
 # Bench: 6-layer stacks at lr 0.5 ended with first-layer norms of 5e-27 to 2e-10.
