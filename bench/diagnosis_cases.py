@@ -198,7 +198,7 @@ def measures(r: dict) -> str:
     """The raw numbers the thresholds are compared with, for this case."""
     import numpy as np
 
-    from lstmflow.fit.diagnosis.curves import jitter
+    from lstmflow.fit.diagnosis.noise import jitter
 
     h = r["history"]
 
@@ -212,6 +212,7 @@ def measures(r: dict) -> str:
         "start/zero": tr[0] / zero[0] if len(h) else np.nan,
         "max/zero": np.nanmax(tr / zero) if len(h) else np.nan,
         "end/min": tr[-1] / np.nanmin(tr) if len(h) else np.nan,
+        "min/zero": np.nanmin(tr / zero) if len(h) else np.nan,
         "l0/head": np.nanmax(first / head) if len(h) else np.nan,
         "val_gain": 1 - np.nanmin(val) / val[0] if len(h) else np.nan,
         "w_change": np.nanmax(curve("weight_change")) if len(h) else np.nan,

@@ -273,6 +273,22 @@ def test_a_huge_gradient_is_exploding_though_the_layers_grew_together():
     assert found(71.5) is None
 
 
+def test_windows_learnt_by_heart_are_overfitting_though_the_val_loss_never_rose():
+    """400 weekly gasoline points, 128 units: the train loss fell to 0.02% of a constant
+    forecast's while the val loss, slowly falling, stayed above the constant's."""
+    zero = {"train_loss_zero": [0.424] * 5, "val_loss_zero": [0.803] * 5}
+    h = _history(train_loss=[0.216, 0.0135, 0.0019, 0.0003, 0.0001],
+                 val_loss=[1.10, 0.966, 0.952, 0.942, 0.934], **zero)
+    over = next(f for f in diagnose(h) if f["finding"] == "overfitting")
+    assert over["evidence"] == (
+        "the train loss fell to 0.0001, 0.024% of a constant forecast's (0.424), while the best "
+        "val loss 0.934 stayed above a constant forecast's (0.803): the training windows were "
+        "learnt by heart"), over["evidence"]
+    learnt = _history(train_loss=[0.3, 0.2, 0.15, 0.1, 0.09], val_loss=[0.9, 0.85, 0.82, 0.8, 0.79],
+                      **zero)  # train 21% of the constant: still learning, not by heart
+    assert "overfitting" not in {f["finding"] for f in diagnose(learnt)}
+
+
 def test_healthy_history_gets_one_healthy_finding():
     h = _history(train_loss=[0.5, 0.4, 0.35, 0.34, 0.34], val_loss=[0.5, 0.42, 0.4, 0.41, 0.41],
                  weight_change=[0.1, 0.05, 0.02, 0.01, 0.01])

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from lstmflow.fit.diagnosis import diagnose
-from lstmflow.fit.diagnosis.curves import jitter
+from lstmflow.fit.diagnosis.noise import jitter
 from models.callbacks import HistoryRecorder
 
 JUMPY = [0.50, 0.44, 0.47, 0.41, 0.45, 0.40, 0.44, 0.41]  # jumps ~6% off its neighbours' line

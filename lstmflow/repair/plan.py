@@ -21,6 +21,10 @@ REPAIR_FLOOR_S = 5.0  # the refits' share of time is never below this (see time_
 # time is what a fit takes, and repair_time_factor alone bounds the refits.
 CUT_SHORT = ("divergence", "exploding_gradients", "vanishing_gradients", "underfitting",
              "plateau", "not_converged", "noisy_optimisation")
+# ...or when its remedy makes every step dearer than the first fit's: a window of two cycles in
+# place of a quarter of one costs ~8x a step, so 0.6x the first fit's time is under a tenth of
+# its steps (bench/repair_cases.py: short_context on weekly CO2 and gasoline got no refit)
+FLOORED = (*CUT_SHORT, "short_context")
 # a remedy touching any of these changes the network's shape (or its inputs): the refit starts
 # from random weights; any other remedy starts from its parent's trained weights
 SHAPE = ("model.hidden_size", "model.num_layers", "model.loss", "model.quantiles", "model.highway",
@@ -32,12 +36,12 @@ DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
 
 def share_of(attempts: list[Candidate], cfg: PipelineConfig) -> float:
     """The refits' time together: repair_time_factor x the first fit's time, at least
-    REPAIR_FLOOR_S when a CUT_SHORT finding says that time is no fit's; when the first fit
+    REPAIR_FLOOR_S when a FLOORED finding says that time is no refit's; when the first fit
     broke it says nothing of how long a fit takes: the run's budget."""
     t, first = cfg.training, attempts[0]
     if not first.usable:
         return t.max_time_minutes * 60
-    short = any(f["finding"] in CUT_SHORT for f in first.findings)
+    short = any(f["finding"] in FLOORED for f in first.findings)
     return max(t.repair_time_factor * first.secs, REPAIR_FLOOR_S if short else 0.0)
 
 

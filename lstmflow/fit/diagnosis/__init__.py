@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lstmflow.fit.diagnosis import calibrated, curves, forecasts, outcome
+from lstmflow.fit.diagnosis import calibrated, curves, forecasts, noise, outcome
 from lstmflow.fit.diagnosis.record import BROKEN, SEVERITIES, VOCABULARY, Finding, Run
 from lstmflow.fit.diagnosis.stats import data_stats
 
@@ -24,7 +24,7 @@ __all__ = ["BROKEN", "DETECTORS", "SEVERITIES", "VOCABULARY", "blocking", "data_
 DETECTORS: tuple[Callable[[Run], Finding | None], ...] = (
     curves.divergence, curves.exploding_gradients, curves.vanishing_gradients,
     curves.overfitting, outcome.underfitting, curves.plateau, curves.not_converged,
-    curves.noisy_optimisation, outcome.distribution_shift, outcome.worse_than_baseline,
+    noise.noisy_optimisation, outcome.distribution_shift, outcome.worse_than_baseline,
     calibrated.miscalibrated, forecasts.flat_forecast, forecasts.lagged_copy,
     forecasts.short_context, outcome.no_signal, outcome.linear_enough,
 )

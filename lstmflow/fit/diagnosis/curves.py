@@ -165,25 +165,45 @@ def vanishing_gradients(run: Run) -> Finding | None:
 
 
 def overfitting(run: Run) -> Finding | None:
-    """Validation loss rising off its best epoch while the training loss keeps falling, or
-    rising at all while the training loss falls to a fraction of its value (memorising)."""
+    """Validation loss rising off its best check while the training loss keeps falling, or
+    rising at all while the training loss falls to a fraction of its value (memorising), or
+    training windows learnt by heart while validation stays worse than a constant forecast."""
     val, train = run.curve("val_loss"), run.curve("train_loss")
     if run.epochs < 2 or not np.isfinite(val).any():
         return None
+    windows = training_windows(run)
+    on = f", on {windows} training windows" if windows else ""
+    by_heart = _by_heart(run)
+    if by_heart is not None:
+        t, tz, v, vz = by_heart
+        return finding("overfitting", "warning",
+                       f"the train loss fell to {fmt(t)}, {pct(t / tz)} of a constant forecast's "
+                       f"({fmt(tz)}), while the best val loss {fmt(v)} stayed above a constant "
+                       f"forecast's ({fmt(vz)}){on}: the training windows were learnt by heart",
+                       run, windows=windows)
     b, last = int(np.nanargmin(val)), run.epochs - 1
     if b == last or val[b] <= 0 or not (np.isfinite(val[last])
                                           and np.isfinite(train[[b, last]]).all()):
         return None
-    gl, windows = val[last] / val[b] - 1, training_windows(run)
+    gl = val[last] / val[b] - 1
     memorised = gl > 0 and train[last] <= T.OVERFIT_MEMORISED * train[b]
     if (gl >= T.OVERFIT_GL and train[last] <= (1 - T.TRAIN_FALLING) * train[b]) or memorised:
         return finding("overfitting", "warning",
                        f"val loss fell to {fmt(val[b])} at {run.at(b)} then rose "
                        f"{pct(gl)} by {run.at(last)} while train loss kept falling "
-                       f"from {fmt(train[b])} to {fmt(train[last])}"
-                       + (f", on {windows} training windows" if windows else ""), run,
-                       windows=windows)
+                       f"from {fmt(train[b])} to {fmt(train[last])}{on}", run, windows=windows)
     return None
+
+
+def _by_heart(run: Run) -> tuple[float, float, float, float] | None:
+    """(lowest train loss, constant forecast's, lowest val loss, constant forecast's) when the
+    first is below OVERFIT_BY_HEART of its constant and the val loss never got below its own."""
+    train, val = run.curve("train_loss"), run.curve("val_loss")
+    tz, vz = reference(run, "train"), reference(run, "val")
+    if tz is None or vz is None or not (tz > 0 and vz > 0) or not np.isfinite(train).any():
+        return None
+    t, v = float(np.nanmin(train)), float(np.nanmin(val))
+    return (t, tz, v, vz) if t <= T.OVERFIT_BY_HEART * tz and v >= vz else None
 
 
 def training_windows(run: Run) -> int | None:
@@ -238,43 +258,3 @@ def not_converged(run: Run) -> Finding | None:
                    f"the val loss was still falling when training stopped: {pct(gain)} lower "
                    f"over the last {last - start} {run.unit}s ({fmt(val[start])} to {fmt(val[b])}, "
                    f"best at {run.at(b)} of {run.epochs})", run)
-
-
-def jitter(values: np.ndarray) -> float:
-    """Median |log v_k - (log v_k-1 + log v_k+1) / 2| over the interior checks: how far a loss
-    jumps off the line through its neighbours (a trend, rising or falling, cancels)."""
-    lv = np.log(np.where(values > 0, values, np.nan))  # [E]
-    if len(lv) < 3 or not np.isfinite(lv).sum() >= 3:
-        return float("nan")
-    return float(np.nanmedian(np.abs(lv[1:-1] - (lv[:-2] + lv[2:]) / 2)))
-
-
-def noisy_optimisation(run: Run) -> Finding | None:
-    """The val loss jumps from check to check, or the weights wander on steps that are mostly
-    gradient noise: a batch far below the gradient's noise scale, or a rate too high."""
-    if run.epochs < T.MIN_EPOCHS_NOISE or divergence(run):
-        return None
-    jumps, share = jitter(run.curve("val_loss")), _median(run.curve("grad_signal"))
-    travel = _median(run.curve("weight_change"))
-    noisy = share is not None and share <= T.NOISE_SIGNAL
-    wander = noisy and travel is not None and travel >= T.NOISE_TRAVEL
-    if not (jumps >= T.NOISE_JITTER or wander):
-        return None
-    parts = []
-    if jumps >= T.NOISE_JITTER:
-        parts.append(f"the val loss jumps {pct(jumps)} off the line through its neighbours")
-    if wander:
-        parts.append(f"the weights move {pct(travel)} of their norm in a {run.span}")
-    text = " and ".join(parts) + f" (median over {run.epochs} {run.unit}s)"
-    if noisy:
-        noise = f"about {(1 - share) / share:.0f}x" if share > 0 else "all of"
-        text += (f"; consecutive steps' gradients share only {pct(share)} of their squared norm "
-                 f"(the noise of a batch is {noise} its signal)")
-    elif share is not None:
-        text += (f"; consecutive steps' gradients share {pct(share)} of their squared norm, so "
-                 "the steps are too long rather than too noisy")
-    return finding("noisy_optimisation", "warning", text, run, signal=share)
-
-
-def _median(values: np.ndarray) -> float | None:
-    return float(np.nanmedian(values)) if np.isfinite(values).any() else None
