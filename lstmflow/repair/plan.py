@@ -87,12 +87,14 @@ def plan(attempts: list[Candidate], cfg: PipelineConfig, left_s: float = float("
          invalid: dict[str, str] | None = None) -> tuple[Candidate, dict[str, str], str] | None:
     """(parent, overrides, finding) of the next attempt, or None when every remedy of the
     parent's problems was tried, cannot be applied, or only lengthens a fit that `left_s`
-    seconds cannot lengthen (see `replays`). A remedy the config refuses (a window shorter
-    than an explicit model.segment_len, say) is skipped and said in `invalid`."""
+    seconds cannot lengthen (see `replays`). Problems of the training curves (CUT_SHORT) come
+    before the outcomes they cause: a blow-up's remedy before that of the model being worse
+    than naive. A remedy the config refuses (a window shorter than an explicit
+    model.segment_len, say) is skipped and said in `invalid`."""
     chosen = choose(attempts)
     parent = attempts[chosen] if chosen is not None else attempts[-1]
     tried = [_resolved(cfg, a.overrides) for a in attempts]
-    for f in parent.findings:
+    for f in sorted(parent.findings, key=lambda g: g["finding"] not in CUT_SHORT):
         remedy = applicable(f["remedy"]["overrides"]) if triggers(f, parent.findings) else None
         if remedy is None or replays(parent, remedy, left_s):
             continue
