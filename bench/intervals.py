@@ -41,10 +41,11 @@ def run(cmd: list[str], env: dict[str, str]) -> float:
 
 def tolerance(nominal: float, points: int, steps: int) -> float:
     """The miscalibrated finding's tolerance: 1.96 binomial standard errors over the
-    independent origins (points / horizon steps)."""
+    independent forecast paths (calibrated.independent)."""
+    from lstmflow.fit.diagnosis.calibrated import independent
     from lstmflow.fit.diagnosis.calibrated import tolerance as tol
 
-    return tol(nominal, points / max(steps, 1))
+    return tol(nominal, independent(points, max(steps, 1)))
 
 
 def bench_one(name: str, work: Path, env: dict[str, str], reference: str | None) -> dict:

@@ -16,6 +16,13 @@ def tolerance(nominal: float, origins: float) -> float:
     return T.COVERAGE_Z * math.sqrt(nominal * (1 - nominal) / max(origins, 1.0))
 
 
+def independent(points: int, steps: int) -> float:
+    """Forecast paths that share no target: points / steps origins, and origins closer than
+    `steps` forecast the same rows (an origin's path overlaps its neighbours' by (H - d) / H
+    at distance d, which sums to H), so points / steps^2 of them are independent."""
+    return points / steps / steps
+
+
 def misses(run: Run) -> list[tuple[str, float, float, int, float]]:
     """(level name, nominal, coverage, points, tolerance) of every interval outside its
     tolerance on the scored period."""
@@ -23,7 +30,7 @@ def misses(run: Run) -> list[tuple[str, float, float, int, float]]:
     out = []
     for name, v in levels.items():
         steps = max(1, len(v.get("per_horizon") or [None]))
-        tol = tolerance(v["nominal"], v["points"] / steps)
+        tol = tolerance(v["nominal"], independent(v["points"], steps))
         if abs(v["coverage"] - v["nominal"]) > tol:
             out.append((name, v["nominal"], v["coverage"], v["points"], tol))
     return out
@@ -38,7 +45,8 @@ def miscalibrated(run: Run) -> Finding | None:
     narrow = any(cov < nominal for _, nominal, cov, _, _ in missed)
     parts = [f"the {name}% interval held {pct(cov)} of {n} {run.period} points "
              f"({'too narrow' if cov < nominal else 'too wide'}; nominal {pct(nominal)} "
-             f"+- {pct(tol)} for ~{max(1, round(n / _steps(run, name)))} independent origins)"
+             f"+- {pct(tol)} for ~{max(1, round(independent(n, _steps(run, name))))} "
+             "independent forecast paths)"
              for name, nominal, cov, n, tol in missed]
     return finding("miscalibrated", "warning" if narrow else "info", "; ".join(parts), run)
 
