@@ -86,13 +86,14 @@ class HistoryRecorder(pl.Callback):
             self._nonfinite_grads += 1
             return
         self._norms.append(torch.cat([sq.sqrt(), total[None]]))  # [G + 1]
-        self._signal_pair()
+        self._signal_pair(sq.sum())
 
-    def _signal_pair(self) -> None:
-        """Add this step's gradient to the consecutive-step sums of `grad_signal`."""
+    def _signal_pair(self, squared: torch.Tensor) -> None:
+        """Add this step's gradient (`squared`: its squared norm, summed above already) to the
+        consecutive-step sums of `grad_signal`."""
         g = torch.cat([p.grad.detach().reshape(-1).double() for p in self._params])  # [W]
         if self._prev_grad is not None and self._prev_grad.numel() == g.numel():
-            self._grad_sums.append(torch.stack([g.dot(g), g.dot(self._prev_grad)]))  # no sync
+            self._grad_sums.append(torch.stack([squared.to(g.device), g.dot(self._prev_grad)]))
         self._prev_grad = g
 
     def _grad_signal(self) -> float | None:
