@@ -23,16 +23,16 @@ def independent(points: int, steps: int) -> float:
     return points / steps / steps
 
 
-def misses(run: Run) -> list[tuple[str, float, float, int, float]]:
-    """(level name, nominal, coverage, points, tolerance) of every interval outside its
-    tolerance on the scored period."""
+def misses(run: Run) -> list[tuple[str, float, float, int, float, float]]:
+    """(level name, nominal, coverage, points, tolerance, independent paths) of every interval
+    outside its tolerance on the scored period."""
     levels = ((run.metrics or {}).get("calibration") or {}).get("levels") or {}
     out = []
     for name, v in levels.items():
-        steps = max(1, len(v.get("per_horizon") or [None]))
-        tol = tolerance(v["nominal"], independent(v["points"], steps))
+        paths = independent(v["points"], max(1, len(v.get("per_horizon") or [None])))
+        tol = tolerance(v["nominal"], paths)
         if abs(v["coverage"] - v["nominal"]) > tol:
-            out.append((name, v["nominal"], v["coverage"], v["points"], tol))
+            out.append((name, v["nominal"], v["coverage"], v["points"], tol, paths))
     return out
 
 
@@ -42,15 +42,9 @@ def miscalibrated(run: Run) -> Finding | None:
     missed = misses(run)
     if not missed:
         return None
-    narrow = any(cov < nominal for _, nominal, cov, _, _ in missed)
+    narrow = any(cov < nominal for _, nominal, cov, *_ in missed)
     parts = [f"the {name}% interval held {pct(cov)} of {n} {run.period} points "
              f"({'too narrow' if cov < nominal else 'too wide'}; nominal {pct(nominal)} "
-             f"+- {pct(tol)} for ~{max(1, round(independent(n, _steps(run, name))))} "
-             "independent forecast paths)"
-             for name, nominal, cov, n, tol in missed]
+             f"+- {pct(tol)} for ~{max(1, round(paths))} independent forecast paths)"
+             for name, nominal, cov, n, tol, paths in missed]
     return finding("miscalibrated", "warning" if narrow else "info", "; ".join(parts), run)
-
-
-def _steps(run: Run, name: str) -> int:
-    level = run.metrics["calibration"]["levels"][name]
-    return max(1, len(level.get("per_horizon") or [None]))
