@@ -115,6 +115,16 @@ def named_as_induced(case: str, findings: list[dict]) -> bool:
     return any(n in loud or n in quiet for n in EXPECTED.get(case, ()))
 
 
+def _sets(name: str, path: Path, freq: str, h: int, L: int, m: int, val: int, test: int,
+          transform: str) -> list[str]:
+    """The overrides that read a `timestamp,target` CSV with the series' own shape."""
+    return [f"name={name}", f"data.path={path}", "data.timestamp_column=timestamp",
+            "data.timestamp_format=null", "data.target_column=target", f"data.freq={freq}",
+            f"forecast.horizon={h}", f"forecast.input_size={L}", f"evaluation.season={m}",
+            f"evaluation.val_size={val}", f"evaluation.test_size={test}",
+            f"preprocess.target_transform={transform}"]
+
+
 def series_configs() -> dict[str, tuple[str, list[str], int | None]]:
     """name -> (config file, overrides, rows kept per series from the end)."""
     out = {
@@ -124,27 +134,34 @@ def series_configs() -> dict[str, tuple[str, list[str], int | None]]:
     for name, (freq, h, L, m, val, test, transform, tail) in RESEARCH_SERIES.items():
         if (RESEARCH / f"{name}.csv").is_file():
             out[name] = ("configs/co2.yaml", [
-                f"name={name}", f"data.path={RESEARCH / name}.csv",
-                "data.timestamp_column=timestamp", "data.timestamp_format=null",
-                "data.target_column=target", f"data.freq={freq}", f"forecast.horizon={h}",
-                f"forecast.input_size={L}", f"evaluation.season={m}", f"evaluation.val_size={val}",
-                f"evaluation.test_size={test}", f"preprocess.target_transform={transform}",
+                *_sets(name, RESEARCH / f"{name}.csv", freq, h, L, m, val, test, transform),
                 "training.window_stride=8"], tail)
     for name, (file, freq, h, L, m, val, test, transform, tail) in BENCH_SERIES.items():
-        out[name] = ("configs/co2.yaml", [
-            f"name={name}", f"data.path={ROOT / 'data/bench' / file}.csv.gz",
-            "data.timestamp_column=timestamp", "data.timestamp_format=null",
-            "data.target_column=target", f"data.freq={freq}", f"forecast.horizon={h}",
-            f"forecast.input_size={L}", f"evaluation.season={m}", f"evaluation.val_size={val}",
-            f"evaluation.test_size={test}", f"preprocess.target_transform={transform}"], tail)
+        out[name] = ("configs/co2.yaml", _sets(name, ROOT / "data/bench" / f"{file}.csv.gz",
+                                               freq, h, L, m, val, test, transform), tail)
     for name, (file, freq, h, L, m, val, test, tail) in SHORT_SERIES.items():
-        out[name] = ("configs/co2.yaml", [
-            f"name={name}", f"data.path={ROOT / 'data/bench' / file}.csv.gz",
-            "data.timestamp_column=timestamp", "data.timestamp_format=null",
-            "data.target_column=target", f"data.freq={freq}", f"forecast.horizon={h}",
-            f"forecast.input_size={L}", f"evaluation.season={m}", f"evaluation.val_size={val}",
-            f"evaluation.test_size={test}", "preprocess.target_transform=diff"], tail)
+        out[name] = ("configs/co2.yaml", _sets(name, ROOT / "data/bench" / f"{file}.csv.gz",
+                                               freq, h, L, m, val, test, "diff"), tail)
     return out
+
+
+def case_config(series: str, overrides: list[str], out: Path):
+    """(config, rows kept per series) of a series with `overrides`, writing under `out`; the
+    bundled configs' relative data paths made absolute (benches run from anywhere)."""
+    path, sets, tail = series_configs()[series]
+    cfg = load_config(ROOT / path, [*sets, *overrides, f"output_dir={out}"])
+    if not Path(cfg.data.path).is_absolute():
+        cfg = build_config(apply_overrides(cfg.model_dump(mode="json"),
+                                           [f"data.path={ROOT / cfg.data.path}"]))
+    return cfg, tail
+
+
+def series_frame(cfg, tail: int | None):
+    """The series as the flow ingests them: the last `tail` rows of each, short ones dropped."""
+    frame = ingest(cfg.data).frame
+    if tail:
+        frame = frame.groupby("series_id", sort=False).tail(tail).reset_index(drop=True)
+    return drop_short_series(frame, cfg.min_history(), "drop", cfg.data.path)[0]
 
 
 def case_overrides(series: str, case: str) -> list[str]:
@@ -157,10 +174,7 @@ def case_overrides(series: str, case: str) -> list[str]:
 
 
 def prepared(cfg, tail: int | None, scale_test: float | None):
-    frame = ingest(cfg.data).frame
-    if tail:
-        frame = frame.groupby("series_id", sort=False).tail(tail).reset_index(drop=True)
-    frame, _ = drop_short_series(frame, cfg.min_history(), "drop", cfg.data.path)
+    frame = series_frame(cfg, tail)
     bounds = Forecaster(cfg).split(frame)
     if scale_test:
         for sid, b in bounds.items():
@@ -170,11 +184,7 @@ def prepared(cfg, tail: int | None, scale_test: float | None):
 
 
 def run_case(series: str, case: str, out: Path) -> dict:
-    path, sets, tail = series_configs()[series]
-    cfg = load_config(ROOT / path, [*sets, *case_overrides(series, case), f"output_dir={out}"])
-    if not Path(cfg.data.path).is_absolute():
-        raw = cfg.model_dump(mode="json")
-        cfg = build_config(apply_overrides(raw, [f"data.path={ROOT / cfg.data.path}"]))
+    cfg, tail = case_config(series, case_overrides(series, case), out)
     prep, bounds = prepared(cfg, tail, SHIFTED.get(case))
     if case == "healthy":  # the width lstmflow's small-data rule gives these windows
         L, H = cfg.forecast.input_size, cfg.forecast.horizon

@@ -29,9 +29,10 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
-from bench.diagnosis_cases import prepared, series_configs  # noqa: E402
-from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
+from bench.diagnosis_cases import case_config, prepared  # noqa: E402
 from lstmflow.core import Forecaster  # noqa: E402
+from lstmflow.fit.diagnosis.noise import jitter  # noqa: E402
+from lstmflow.fit.diagnosis.record import Run  # noqa: E402
 
 # (batch, learning rate, schedule); the first is the reference
 GRID = [(64, 0.003, "plateau"), (2, 0.03, "none"), (4, 0.03, "none"), (16, 0.03, "none"),
@@ -40,15 +41,7 @@ GRID = [(64, 0.003, "plateau"), (2, 0.03, "none"), (4, 0.03, "none"), (16, 0.03,
 
 
 def signals(history: list[dict]) -> dict:
-    def curve(key):
-        return np.array([np.nan if r.get(key) is None else float(r[key]) for r in history])
-
-    def jitter(v):
-        lv = np.log(np.where(v > 0, v, np.nan))
-        if len(lv) < 3:
-            return np.nan
-        return float(np.nanmedian(np.abs(lv[1:-1] - (lv[:-2] + lv[2:]) / 2)))
-
+    curve = Run(history=history).curve  # the curves as the detectors read them
     val, tr = curve("val_loss"), curve("train_loss")
     return {"gsig": float(np.nanmedian(curve("grad_signal"))),
             "vjit": jitter(val), "tjit": jitter(tr),
@@ -58,14 +51,9 @@ def signals(history: list[dict]) -> dict:
 
 
 def fit(series: str, batch: int, lr: float, sched: str, seed: int, out: Path) -> dict:
-    path, sets, tail = series_configs()[series]
-    cfg = load_config(ROOT / path, [*sets, f"training.batch_size={batch}",
-                                    f"training.learning_rate={lr}", f"training.scheduler={sched}",
-                                    f"training.seed={seed}", "training.auto_repair=0",
-                                    f"output_dir={out}"])
-    if not Path(cfg.data.path).is_absolute():
-        cfg = build_config(apply_overrides(cfg.model_dump(mode="json"),
-                                           [f"data.path={ROOT / cfg.data.path}"]))
+    cfg, tail = case_config(series, [f"training.batch_size={batch}",
+                                     f"training.learning_rate={lr}", f"training.scheduler={sched}",
+                                     f"training.seed={seed}", "training.auto_repair=0"], out)
     prep, _ = prepared(cfg, tail, None)
     attempt = Forecaster(cfg).run(prep)
     names = [f["finding"] for f in attempt.findings if f["severity"] != "info"]

@@ -26,10 +26,13 @@ import torch  # noqa: E402
 
 torch.set_num_threads(1)
 
-from bench.diagnosis_cases import case_overrides, series_configs  # noqa: E402
-from lstmflow.config import apply_overrides, build_config, load_config  # noqa: E402
+from bench.diagnosis_cases import (  # noqa: E402
+    case_config,
+    case_overrides,
+    series_configs,
+    series_frame,
+)
 from lstmflow.core import Fitted, Forecaster  # noqa: E402
-from lstmflow.data.ingest import drop_short_series, ingest  # noqa: E402
 from lstmflow.repair.candidates import PROBLEMS  # noqa: E402
 from lstmflow.repair.policy import repair  # noqa: E402
 
@@ -40,16 +43,9 @@ DEFAULT_CASES = ("divergence,exploding,vanishing,overfitting,underfitting,platea
 
 def load(series: str, case: str, rounds: int, out: Path):
     """The case's config with `rounds` of repair, and its data as the flow prepares it."""
-    path, sets, tail = series_configs()[series]
-    cfg = load_config(ROOT / path, [*sets, *case_overrides(series, case), f"output_dir={out}",
-                                    f"training.auto_repair={rounds}"])
-    if not Path(cfg.data.path).is_absolute():
-        cfg = build_config(apply_overrides(cfg.model_dump(mode="json"),
-                                           [f"data.path={ROOT / cfg.data.path}"]))
-    frame = ingest(cfg.data).frame
-    if tail:
-        frame = frame.groupby("series_id", sort=False).tail(tail).reset_index(drop=True)
-    frame, _ = drop_short_series(frame, cfg.min_history(), "drop", cfg.data.path)
+    cfg, tail = case_config(series, [*case_overrides(series, case),
+                                     f"training.auto_repair={rounds}"], out)
+    frame = series_frame(cfg, tail)
     forecaster = Forecaster(cfg)
     bounds = forecaster.split(frame)
     return cfg, frame, bounds, forecaster.prepare(frame, bounds)
