@@ -57,7 +57,8 @@ class HistoryRecorder(pl.Callback):
         groups = pl_module.layer_groups()
         self._layers = list(groups)
         self._params = [p for ps in groups.values() for p in ps]
-        self._group = torch.tensor([i for i, ps in enumerate(groups.values()) for _ in ps])
+        self._group = torch.tensor([i for i, ps in enumerate(groups.values()) for _ in ps],
+                                   device=self._params[0].device if self._params else None)
 
     def on_train_epoch_start(self, trainer, pl_module) -> None:
         self._reset()
@@ -79,8 +80,8 @@ class HistoryRecorder(pl.Callback):
         per_param = self._grad_norms()
         if per_param is None:
             return
-        sq = torch.zeros(len(self._layers), dtype=torch.float64).index_add_(
-            0, self._group, per_param.square())  # [G]
+        sq = per_param.new_zeros(len(self._layers)).index_add_(
+            0, self._group, per_param.square())  # [G] float64, on the gradients' device
         total = sq.sum().sqrt()
         if not torch.isfinite(total):
             self._nonfinite_grads += 1
