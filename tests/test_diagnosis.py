@@ -76,8 +76,13 @@ def test_overfitting_on_a_few_hundred_points(sample_slice, tmp_path):
     raw["training"].update(max_steps=64, val_check_steps=8, patience=8, window_stride=2,
                            weight_decay=0.0, learning_rate=0.01, scheduler="none")
     cfg = build_config(raw)
-    found = named(blind(run(cfg)))
+    found = {f["finding"]: f for f in blind(run(cfg))}
     assert "overfitting" in found, found
+    over = found["overfitting"]  # daily returns are random walks: served at naive's level the
+    if over["severity"] == "info":  # overfit cost nothing, and the evidence says why
+        assert "no_signal" in found and "expected on a random walk" in over["evidence"]
+    else:
+        assert over["severity"] == "warning"
 
 
 def test_underfitting_is_named_on_a_random_walk_too(sample_slice, tmp_path):
@@ -400,6 +405,38 @@ def test_a_model_far_worse_than_naive_is_an_error_whatever_the_data_explains():
     assert not triggers(near, [near, walk])
     above_snaive = worse_than_baseline(_walk_run(0.9, 1.6)).as_dict()  # 1.6x seasonal naive
     assert above_snaive["severity"] == "error"
+    level = worse_than_baseline(_walk_run(1.01, 0.7)).as_dict()  # at naive's level: the best
+    assert level["severity"] == "info" and "the best achievable" in level["evidence"]
+
+
+def test_overfitting_is_info_only_at_naive_level_on_a_random_walk():
+    """The same overfitting curves on random walks: at naive's level (1.01x) there was nothing
+    but noise to learn and early stopping kept the best check (info); at 1.09x naive's the
+    overfit cost accuracy (warning); on a series with signal it is a warning at any level."""
+    from lstmflow.fit.diagnosis.outcome import expected_on_walks
+    from lstmflow.fit.diagnosis.record import Run
+
+    h = _history(train_loss=[0.5, 0.41, 0.38, 0.36], val_loss=[0.5, 0.42, 0.43, 0.445],
+                 weight_change=[0.3, 0.1, 0.1, 0.1])
+
+    def over(run: Run) -> dict:
+        run.history = h
+        found = diagnose(h, run.metrics, run.stats)
+        return next(f for f in found if f["finding"] == "overfitting")
+
+    at_level = over(_walk_run(1.01, 0.7))
+    assert at_level["severity"] == "info" and "expected on a random walk" in at_level["evidence"]
+    found = diagnose(h, *_parts(_walk_run(1.01, 0.7)))
+    assert [f["finding"] for f in found if f["severity"] != "info"] == [], found
+    assert over(_walk_run(1.09, 0.8))["severity"] == "warning"
+    signal = _walk_run(1.01, 0.7)
+    signal.stats = {"per_series": {s: {"predictability": 0.3} for s in ("a", "b")}}
+    assert over(signal)["severity"] == "warning"
+    assert expected_on_walks([], _walk_run(1.01, 0.7)) == []
+
+
+def _parts(run) -> tuple:
+    return run.metrics, run.stats
 
 
 def test_a_network_no_better_than_its_linear_highway_is_said_as_info():

@@ -211,8 +211,10 @@ def test_refits_share_a_time_budget_of_the_first_fits_time(tmp_path):
     assert time_left([first, attempt(1, 35.0)], cfg) == 25.0  # under half: no further refit
     quick = attempt(0, 0.5)  # e.g. a fit cut short by its own problem (too few steps)
     assert time_left([quick], cfg) == 5.0 and time_left([quick, attempt(1, 4.0)], cfg) == 1.0
-    ran = attempt(0, 2.0, found=("overfitting",))  # a small fit that ran its course
-    assert math.isclose(time_left([ran], cfg), 1.2)
+    ran = attempt(0, 0.3, found=("overfitting",))  # a sub-second fit that ran its course: its
+    assert time_left([ran], cfg) == 5.0  # share (0.18 s) is less than a trainer takes to start
+    ran = attempt(0, 20.0, found=("overfitting",))
+    assert math.isclose(time_left([ran], cfg), 12.0)
     wide = cfg.model_copy(update={"training": cfg.training.model_copy(
         update={"repair_time_factor": 3.0})})
     assert time_left([first, attempt(1, 60.0)], wide) == 240.0

@@ -173,6 +173,9 @@ def test_repair_remedies_that_keep_the_shape_start_from_the_parent():
     assert not keeps_shape({"model.hidden_size": "32"})
     assert not keeps_shape({"forecast.input_size": "104"})
     assert not keeps_shape({"preprocess.target_transform": "diff"})
+    # a noisy fit's weights are no start, whatever its remedy changes
+    assert not keeps_shape({"training.batch_size": "128"}, "noisy_optimisation")
+    assert keeps_shape({"training.batch_size": "128"}, "overfitting")
 
 
 def test_a_champion_repair_changed_is_adopted_and_the_run_starts_warm(prefect_harness,

@@ -206,8 +206,8 @@ class TrainingConfig(_Section):
     repair_time_factor: float = Field(
         0.6, ge=0.1, le=100,
         description="Automatic repair: the refits together take at most this multiple of the "
-        "first fit's time (0.1..100; within max_time_minutes; at least 5 s when the first fit "
-        "was cut short by its problem: a plateau, underfitting, vanishing gradients...). A "
+        "first fit's time (0.1..100; within max_time_minutes; at least 5 s: a fit cut short by "
+        "its problem, or a sub-second one, says nothing of what a refit needs). A "
         "refit starts only while half of that share is left and stops cleanly, best weights "
         "kept, when its time is spent; a refit whose remedy keeps the network's shape starts from its "
         "parent's trained weights with training.warm_steps of the budget, so the default 0.6 "

@@ -14,35 +14,38 @@ from lstmflow.repair.selection import SCORE, compare
 REPAIRABLE = ("model.", "training.", "preprocess.", "features.", "forecast.input_size")
 REPREPARE = ("preprocess.", "features.")  # what `prepare` reads: a remedy here re-prepares
 RUN_BUDGET = "training.max_time_minutes"  # the run's, shared by all attempts
-REPAIR_FLOOR_S = 5.0  # the refits' share of time is never below this (see time_left)...
-# ...when the first fit was cut short by one of these: such a fit stops within a second because
-# of the problem itself (b2f3806: bench/repair_cases.py repaired 8 of 20 induced cases instead of
-# 17 without a floor). A fit that only overfits (or drew no training finding) ran its course: its
-# time is what a fit takes, and repair_time_factor alone bounds the refits.
+# The refits' share of time is never below this (see time_left): a fit cut short by its problem
+# stops within a second because of the problem itself (b2f3806: bench/repair_cases.py repaired 8
+# of 20 induced cases instead of 17 without a floor), a longer window makes every refit step
+# dearer (a window of two cycles in place of a quarter of one costs ~8x a step), and a share of a
+# sub-second first fit is less than a trainer takes to start (400 weekly gasoline points: 0.6 x
+# 0.3 s, no refit ran for three overfitting cases). 5 s is nothing to a scheduled run.
+REPAIR_FLOOR_S = 5.0
+# problems of the training curves: remedied before the outcome findings they cause (`plan`)
 CUT_SHORT = ("divergence", "exploding_gradients", "vanishing_gradients", "underfitting",
              "plateau", "not_converged", "noisy_optimisation")
-# ...or when its remedy makes every step dearer than the first fit's: a window of two cycles in
-# place of a quarter of one costs ~8x a step, so 0.6x the first fit's time is under a tenth of
-# its steps (bench/repair_cases.py: short_context on weekly CO2 and gasoline got no refit)
-FLOORED = (*CUT_SHORT, "short_context")
 # a remedy touching any of these changes the network's shape (or its inputs): the refit starts
 # from random weights; any other remedy starts from its parent's trained weights
 SHAPE = ("model.hidden_size", "model.num_layers", "model.loss", "model.quantiles", "model.highway",
          "model.segment_len", "model.cumulative_target", "forecast.input_size", "training.seed",
          *REPREPARE)
+# a remedy for one of these starts from random weights even where it keeps the shape: a noisy
+# fit's weights are where the noise left them, and a warm refit at the remedy's batch and rate
+# has too few steps to leave them (bench/repair_cases.py: gasoline's batch-1 fit refitted warm
+# scored 0.913 against its own 0.912)
+COLD_AFTER = ("noisy_optimisation",)
 # outcome findings that a random walk explains (no_signal present): no refit beats naive there
 DATA_EXPLAINED = ("worse_than_baseline", "flat_forecast", "lagged_copy")
 
 
 def share_of(attempts: list[Candidate], cfg: PipelineConfig) -> float:
     """The refits' time together: repair_time_factor x the first fit's time, at least
-    REPAIR_FLOOR_S when a FLOORED finding says that time is no refit's; when the first fit
-    broke it says nothing of how long a fit takes: the run's budget."""
+    REPAIR_FLOOR_S; when the first fit broke it says nothing of how long a fit takes: the
+    run's budget."""
     t, first = cfg.training, attempts[0]
     if not first.usable:
         return t.max_time_minutes * 60
-    short = any(f["finding"] in FLOORED for f in first.findings)
-    return max(t.repair_time_factor * first.secs, REPAIR_FLOOR_S if short else 0.0)
+    return max(t.repair_time_factor * first.secs, REPAIR_FLOOR_S)
 
 
 def time_left(attempts: list[Candidate], cfg: PipelineConfig) -> float:
@@ -54,9 +57,10 @@ def time_left(attempts: list[Candidate], cfg: PipelineConfig) -> float:
     return left
 
 
-def keeps_shape(overrides: dict[str, str]) -> bool:
-    """Whether a remedy leaves the network's shape and inputs as they were (SHAPE)."""
-    return not any(key.startswith(SHAPE) for key in overrides)
+def keeps_shape(overrides: dict[str, str], why: str | None = None) -> bool:
+    """Whether a remedy (for the finding `why`) may start from its parent's weights: it leaves
+    the network's shape and inputs as they were (SHAPE) and is not for a COLD_AFTER finding."""
+    return why not in COLD_AFTER and not any(key.startswith(SHAPE) for key in overrides)
 
 
 def applicable(overrides: list[str]) -> dict[str, str] | None:

@@ -26,7 +26,8 @@ What a refit starts from: a remedy that only lengthens the fit continues the par
 (lstmflow.repair.extend); one that keeps the network's shape and inputs (a learning rate,
 clipping, weight decay, dropout, a schedule) starts from the parent's trained weights over
 `training.warm_steps` of the step budget; one that changes them (SHAPE: units, layers, window,
-transform, features) starts from random weights. The attempts table says which (`start`).
+transform, features) or answers noisy optimisation (COLD_AFTER) starts from random weights.
+The attempts table says which (`start`).
 
 Files: `attempts/<k>/` holds each attempt's history.json/.csv and attempt.json, and for refits
 their checkpoints (and lr_find.json); attempt 0's checkpoint stays where a run without repair
@@ -139,7 +140,7 @@ def refit(stats: _Stats, k: int, overrides: dict[str, str], parent: Candidate, w
             seed_checkpoint(source, checkpoint_path(folder), f"{KIND}last.ckpt")
             again = True
         # a broken parent's weights are no start: a remedy for divergence starts afresh
-        keep = parent.usable and keeps_shape(changed) and not (source or again)
+        keep = parent.usable and keeps_shape(changed, why) and not (source or again)
         warm = parent.fit if keep else None
         if warm is not None:
             log(f"repair {k}: starts from attempt {parent.index}'s trained weights")

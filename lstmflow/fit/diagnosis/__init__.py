@@ -41,7 +41,8 @@ def diagnose(
     evaluation) and data statistics, worst first; `period` names what `metrics` scored in the
     evidence ('validation' when automatic repair judges a fit without reading the test part)."""
     run = Run(history=history, metrics=metrics, stats=stats, config=config, period=period)
-    found = [f for detect in DETECTORS if (f := detect(run)) is not None]
+    found = outcome.expected_on_walks(
+        [f for detect in DETECTORS if (f := detect(run)) is not None], run)
     if all(f.severity == "info" for f in found):
         found.append(outcome.healthy(run))
     found.sort(key=lambda f: (SEVERITIES.index(f.severity), VOCABULARY.index(f.finding)))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from lstmflow.data.prepare import ranges_outside
@@ -153,16 +155,40 @@ def worse_than_baseline(run: Run) -> Finding | None:
     n = len(run.metrics.get("per_series") or {})
     parts = [f"{versus(r)} {ref.replace('_', ' ')}'s (relative MAE {fmt(r)})"
              for ref, r in rel.items() if r is not None]
-    walks = random_walks(run)
     far = [ref for ref in worse if rel[ref] >= T.WORSE_ERROR]  # no data excuses this
-    expected = len(walks) * 2 > len(_predictability(run)) > 0 and not far
-    severity = "error" if far or (len(worse) == 2 and not expected) else "warning"
-    note = ("; expected on a random walk (see no_signal)" if expected else
+    expected = walked(run) and not far
+    level = expected and worse == ["naive"] and at_naive_level(run)
+    severity = ("error" if far or (len(worse) == 2 and not expected) else
+                "info" if level else "warning")
+    note = ("; at naive's level, the best achievable on a random walk (see no_signal)" if level
+            else "; expected on a random walk (see no_signal)" if expected else
             f"; {T.WORSE_ERROR:g}x or more is more than seed noise explains, whatever the data"
             if far else "")
     return finding("worse_than_baseline", severity,
                    f"the model's {run.period} MAE is {' and '.join(parts)}, geometric mean over {n} "
                    f"series{note}", run)
+
+
+def walked(run: Run) -> bool:
+    """Most scored series behave like random walks (no_signal)."""
+    return len(random_walks(run)) * 2 > len(_predictability(run)) > 0
+
+
+def at_naive_level(run: Run) -> bool:
+    """The model's MAE is within NO_SIGNAL_GAIN of naive's (either side)."""
+    r = _ratio(run, "naive") if run.overall("model") else None
+    return r is not None and abs(r - 1) < T.NO_SIGNAL_GAIN
+
+
+def expected_on_walks(found: list[Finding], run: Run) -> list[Finding]:
+    """Overfitting is info where most series are random walks and the model scored at naive's
+    level: past changes hold nothing but noise to learn, early stopping kept the best check,
+    and no regularisation beats naive there. Above naive's level it stays a warning."""
+    if not (walked(run) and at_naive_level(run)):
+        return found
+    return [replace(f, severity="info", evidence=f"{f.evidence}; expected on a random walk at "
+                    "naive's level (see no_signal): any fitting learns noise")
+            if f.finding == "overfitting" and f.severity == "warning" else f for f in found]
 
 
 def healthy(run: Run) -> Finding:
