@@ -95,6 +95,10 @@ BENCH_SERIES = {
     "minneapolis": ("minneapolis_temp_hourly", "h", 24, 48, 24, 720, 336, "diff", 5000),
     "births": ("us_births_daily", "D", 7, 28, 7, 365, 365, "diff", 3000),
 }
+# the same series with its last rows dropped: the S&P 500's test part ends in the Q4 2018 sell-off
+# (volatility 2.7x the training part's); a year earlier its test part is Q4 2017
+BENCH_SERIES["sp500_2017"] = BENCH_SERIES["sp500"]
+EARLIER = {"sp500_2017": 250}
 SHIFTED = {"shift_x3": 3.0}
 # The finding each induced case must be named by (at warning or error; the copy of the last
 # value, and any finding a random walk explains, also at info); 'healthy' must carry none.
@@ -158,8 +162,11 @@ def case_config(series: str, overrides: list[str], out: Path):
 
 
 def series_frame(cfg, tail: int | None):
-    """The series as the flow ingests them: the last `tail` rows of each, short ones dropped."""
+    """The series as the flow ingests them: the last `tail` rows of each (of those before the
+    EARLIER rows dropped), short ones dropped."""
     frame = ingest(cfg.data).frame
+    if cfg.name in EARLIER:
+        frame = frame.groupby("series_id", sort=False).head(-EARLIER[cfg.name])
     if tail:
         frame = frame.groupby("series_id", sort=False).tail(tail).reset_index(drop=True)
     return drop_short_series(frame, cfg.min_history(), "drop", cfg.data.path)[0]

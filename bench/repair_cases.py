@@ -9,6 +9,9 @@ case: the first fit's worst finding on validation, the attempt repair chose, val
 (scaled units) and validation rel MAE (MAE over naive's, original units: the choice score)
 before and after, the test rel MAE before and after (read here only, after the choice), whether
 the case ends healthy or better on validation (see BETTER), and the seconds all attempts took.
+The summary counts the cases that end with a lower validation rel MAE, of all with a problem and
+of those the pathology harmed (first fit above `--harm` x the series' reference: the better of
+its healthy and default fits without repair, two more fits a series).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from lstmflow.core import Fitted, Forecaster  # noqa: E402
 from lstmflow.repair.candidates import PROBLEMS  # noqa: E402
 from lstmflow.repair.policy import repair  # noqa: E402
 
+HARM = 0.02  # 'harmed': first fit's validation rel MAE over 1.02x the series' reference
 BETTER = 0.05  # 'better': validation rel MAE at least 5% below the first fit's (else 'marginal')
 DEFAULT_CASES = ("divergence,exploding,vanishing,overfitting,underfitting,plateau,noisy,shift_x3,"
                  "collapse,short_context,not_converged")
@@ -94,9 +98,13 @@ def main() -> None:
     ap.add_argument("--series", default="co2,gasoline,sp500,vic_elec,minneapolis,births")
     ap.add_argument("--cases", default=DEFAULT_CASES)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--harm", type=float, default=HARM,
+                    help="a case counts as harmed when its first fit's validation rel MAE is "
+                         "this much above the series' reference (the better of its healthy and "
+                         "default fits, no repair)")
     args = ap.parse_args()
     available = series_configs()
-    rows = []
+    rows, refs = [], {}
     print("| series | case | first finding | chosen (of n) | val loss | val rel MAE | "
           "test rel MAE | outcome | stopped | s |")
     print("|---|---|---|---|---|---|---|---|---|---:|")
@@ -104,6 +112,7 @@ def main() -> None:
         if series not in available:
             print(f"(skipped {series}: no data)")
             continue
+        refs[series] = min(run_case(series, c, 0)["val_rel"][0] for c in ("healthy", "default"))
         for case in args.cases.split(","):
             r = run_case(series, case, args.rounds)
             rows.append(r)
@@ -116,6 +125,11 @@ def main() -> None:
              and (r["val_rel"][0] is None or r["val_rel"][1] < r["val_rel"][0])]
     print(f"\n{len(lower)} of {len(sick)} cases whose first fit had a problem end with a lower "
           "validation rel MAE (any amount) or a usable model where the first fit had none.")
+    harmed = [r for r in sick if r["val_rel"][0] is None
+              or r["val_rel"][0] > (1 + args.harm) * refs[r["series"]]]
+    print(f"\n{sum(r in lower for r in harmed)} of {len(harmed)} cases the pathology harmed (first "
+          f"validation rel MAE over {1 + args.harm:g}x the series' reference: "
+          + ", ".join(f"{k} {v:.3g}" for k, v in refs.items()) + ") end lower.")
     print(f"\n{len(fixed)} of {len(sick)} cases whose first fit had a problem end healthy or "
           f"better (validation rel MAE at least {BETTER:.0%} lower, or a usable model where the "
           f"first fit had none) on validation (auto_repair={args.rounds}).")
