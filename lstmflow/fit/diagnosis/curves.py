@@ -180,7 +180,7 @@ def overfitting(run: Run) -> Finding | None:
                        f"the train loss fell to {fmt(t)}, {pct(t / tz)} of a constant forecast's "
                        f"({fmt(tz)}), while the best val loss {fmt(v)} stayed above a constant "
                        f"forecast's ({fmt(vz)}){on}: the training windows were learnt by heart",
-                       run, windows=windows)
+                       run, "by_heart", windows=windows)
     b, last = int(np.nanargmin(val)), run.epochs - 1
     if b == last or val[b] <= 0 or not (np.isfinite(val[last])
                                           and np.isfinite(train[[b, last]]).all()):
@@ -191,7 +191,8 @@ def overfitting(run: Run) -> Finding | None:
         return finding("overfitting", "warning",
                        f"val loss fell to {fmt(val[b])} at {run.at(b)} then rose "
                        f"{pct(gl)} by {run.at(last)} while train loss kept falling "
-                       f"from {fmt(train[b])} to {fmt(train[last])}{on}", run, windows=windows)
+                       f"from {fmt(train[b])} to {fmt(train[last])}{on}", run,
+                       "memorised" if memorised else None, windows=windows)
     return None
 
 
