@@ -33,8 +33,7 @@ def data_extreme(run: Run) -> tuple[str, str, float] | None:
 
 def reference(run: Run, split: str) -> float | None:
     """The loss a constant forecast scores on the split (median over epochs), or None."""
-    ref = run.curve(f"{split}_loss_zero")
-    return float(np.nanmedian(ref)) if np.isfinite(ref).any() else None
+    return run.median(f"{split}_loss_zero")
 
 
 def _first(run: Run, mask: np.ndarray) -> str:

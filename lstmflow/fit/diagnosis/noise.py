@@ -24,8 +24,8 @@ def noisy_optimisation(run: Run) -> Finding | None:
     gradient noise: a batch far below the gradient's noise scale, or a rate too high."""
     if run.epochs < T.MIN_EPOCHS_NOISE or divergence(run):
         return None
-    jumps, share = jitter(run.curve("val_loss")), _median(run.curve("grad_signal"))
-    travel = _median(run.curve("weight_change"))
+    jumps, share = jitter(run.curve("val_loss")), run.median("grad_signal")
+    travel = run.median("weight_change")
     noisy = share is not None and share <= T.NOISE_SIGNAL
     wander = noisy and travel is not None and travel >= T.NOISE_TRAVEL
     if not (jumps >= T.NOISE_JITTER or wander):
@@ -44,7 +44,3 @@ def noisy_optimisation(run: Run) -> Finding | None:
         text += (f"; consecutive steps' gradients share {pct(share)} of their squared norm, so "
                  "the steps are too long rather than too noisy")
     return finding("noisy_optimisation", "warning", text, run, signal=share)
-
-
-def _median(values: np.ndarray) -> float | None:
-    return float(np.nanmedian(values)) if np.isfinite(values).any() else None

@@ -63,6 +63,11 @@ class Run:
         """One recorded value per epoch as floats, NaN where missing or non-finite. [E]"""
         return np.array([_num(h.get(key)) for h in self.history], dtype="float64")
 
+    def median(self, key: str) -> float | None:
+        """The median of `key`'s recorded values over the epochs, None when none is finite."""
+        values = self.curve(key)
+        return float(np.nanmedian(values)) if np.isfinite(values).any() else None
+
     def total(self, key: str) -> int:
         return int(sum(h.get(key) or 0 for h in self.history))
 
